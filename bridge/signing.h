@@ -1,0 +1,65 @@
+/* signing.h - every webhook signature scheme: sign (outbound) and verify (inbound).
+ *
+ * Keys are decoded and MAC contexts prepared once, in wb_signer_new / wb_verifier_new; the
+ * per-event calls do no key parsing. Every comparison of a signature is constant-time.
+ * Secrets are never logged and never appear in an error reason.
+ *
+ * Ownership: the caller owns the wb_signing config, which must outlive the signer/verifier
+ * only during *_new (everything needed is copied). Thread: a signer/verifier is immutable
+ * after creation; sign/verify may be called from several threads at once. */
+#ifndef WB_SIGNING_H
+#define WB_SIGNING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+
+/* ---- outbound ---- */
+
+typedef struct wb_signer wb_signer;
+
+/* Prepare a signer for cfg (scheme standard-webhooks: "whsec_<base64>" secrets sign v1
+ * HMAC-SHA256, "whsk_<base64>" Ed25519 private keys sign v1a; other schemes as in the
+ * table of DESIGN.md). Returns NULL with a message in errstr on a malformed secret. */
+wb_signer *wb_signer_new(const wb_signing *cfg, char *errstr, size_t errstr_size);
+void wb_signer_free(wb_signer *s);
+
+/* Sign one payload. Appends header lines "Name: value" (no CRLF), one per array entry, to
+ * *out (for standard-webhooks: the single "webhook-signature: v1,... v1a,..." line, one
+ * signature per configured secret, space separated; for stripe: "Stripe-Signature: t=..,v1=..";
+ * github: "X-Hub-Signature-256: sha256=..."; ...). id and ts_s are the webhook-id and the
+ * unix timestamp in seconds that the caller also sends. */
+wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                      size_t len, wb_buf *out_headers);
+
+/* Only the standard-webhooks signature value ("v1,xxx v1a,yyy"), appended to out. */
+wb_err wb_signer_signature(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                           size_t len, wb_buf *out);
+
+/* ---- inbound ---- */
+
+typedef struct wb_verifier wb_verifier;
+
+/* Case-insensitive header lookup provided by the caller; NULL when absent. */
+typedef const char *(*wb_header_get_fn)(void *ctx, const char *name);
+
+typedef struct wb_verify_result {
+    char reason[160];      /* on failure: which check failed, never an expected value */
+    char delivery_id[256]; /* webhook-id, X-GitHub-Delivery, Stripe event id, ... ("" if none) */
+    int64_t timestamp;     /* signed timestamp (unix s) when the scheme has one, else 0 */
+} wb_verify_result;
+
+/* Prepare a verifier ("whpk_<base64>" Ed25519 public keys for v1a). NULL + errstr on error. */
+wb_verifier *wb_verifier_new(const wb_signing *cfg, char *errstr, size_t errstr_size);
+void wb_verifier_free(wb_verifier *v);
+
+/* Verify one request. Returns WB_OK, WB_ERR_SIGNATURE (missing/malformed header or no
+ * secret matches: res->reason says which), WB_ERR_STALE (timestamp outside tolerance, too
+ * old or too new) or WB_ERR_INVALID. now_s is the current unix time. Fills res->delivery_id
+ * even on failure when it could be read. */
+wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx,
+                          const void *body, size_t len, int64_t now_s, wb_verify_result *res);
+
+#endif
