@@ -19,6 +19,7 @@
  * only used from that thread, so it needs no lock callbacks. */
 #include "http_client.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -208,6 +209,39 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
+/* Egress guard again just before the request is sent: on a NEW connection this repeats the
+ * open-socket check; on a REUSED keep-alive connection it is the only check, and it matters:
+ * the connection may have been opened by a request with a looser policy (allow_private or an
+ * allowlist) to the same host. */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    xfer *x = clientp;
+    struct sockaddr_storage ss;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    char ip[64], why[sizeof(x->denied)];
+    char *pct;
+
+    if (x->via_proxy)
+        return CURL_PREREQFUNC_OK;
+    snprintf(ip, sizeof(ip), "%s", conn_primary_ip ? conn_primary_ip : "");
+    if ((pct = strchr(ip, '%'))) /* IPv6 zone id */
+        *pct = '\0';
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1)
+        in4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1)
+        in6->sin6_family = AF_INET6;
+    if (!wb_egress_check(x->policy, x->allow_private, (struct sockaddr *)&ss, why,
+                         sizeof(why))) {
+        if (!x->denied[0])
+            snprintf(x->denied, sizeof(x->denied), "%s", why);
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
 /* ------------------------------------------------------------------------------------------
  * Easy handle pool */
 
@@ -242,6 +276,8 @@ static CURLcode set_constant_options(xfer *x)
     SET(CURLOPT_HEADERDATA, x);
     SET(CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
     SET(CURLOPT_OPENSOCKETDATA, x);
+    SET(CURLOPT_PREREQFUNCTION, on_prereq);
+    SET(CURLOPT_PREREQDATA, x);
     SET(CURLOPT_DNS_CACHE_TIMEOUT, 60L);
 #undef SET
     return rc;
@@ -521,7 +557,7 @@ static void make_result(xfer *x, CURLcode code, wb_http_result *res)
     res->retry_after_ms = -1;
     res->elapsed_us = wb_now_us() - x->start_us;
 
-    if (code == CURLE_COULDNT_CONNECT && x->denied[0]) {
+    if ((code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK) && x->denied[0]) {
         res->cls = WB_HTTP_PERMANENT;
         snprintf(res->error, sizeof(res->error), "egress denied: %s", x->denied);
         return;
