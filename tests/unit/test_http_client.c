@@ -447,6 +447,47 @@ static void test_egress(void)
     wb_http_free(h);
 }
 
+/* Per-request TLS/proxy settings apply to that request only (the pooled handle is reset). */
+static void test_proxy_and_reset(void)
+{
+    wb_http *h = client(4);
+    char u[128], proxy[64];
+    wb_http_req req;
+    wb_http_result r;
+
+    /* our server as the "proxy": it receives the absolute URI and answers 404 to it; the
+     * proxy's address is not egress-checked */
+    snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", port);
+    req = base_req(url(u, sizeof(u), "127.0.0.1", "/status/200"));
+    req.allow_private = 0;
+    req.proxy = proxy;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 404); /* the "proxy" saw the absolute URI */
+    ASSERT_EQ(r.cls, WB_HTTP_PERMANENT);
+
+    /* next request on the same pooled handle: no proxy any more, the guard applies again */
+    req.proxy = NULL;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 0);
+    ASSERT_EQ(r.cls, WB_HTTP_PERMANENT);
+    ASSERT_CONTAINS(r.error, "egress denied");
+    req.allow_private = 1;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 200);
+
+    /* TLS file options on an http:// URL are harmless and do not stick either */
+    req = base_req(url(u, sizeof(u), "127.0.0.1", "/status/201"));
+    req.ca_file = "/nonexistent/ca.pem";
+    req.client_cert = "/nonexistent/cert.pem";
+    req.client_key = "/nonexistent/key.pem";
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 201);
+    req.ca_file = req.client_cert = req.client_key = NULL;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 201);
+    wb_http_free(h);
+}
+
 /* Sequential requests chained from the done callback: one keep-alive connection. */
 typedef struct chain {
     wb_http *h;
@@ -606,6 +647,7 @@ int main(void)
     RUN(test_large_bodies);
     RUN(test_timeout_and_refused);
     RUN(test_egress);
+    RUN(test_proxy_and_reset);
     RUN(test_keepalive_reuse);
     RUN(test_concurrent);
     RUN(test_free_aborts);
