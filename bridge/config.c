@@ -1139,38 +1139,62 @@ static void connector_defaults(ctx *c, wb_connector *k)
     k->dedupe_ttl_ms = 86400000;
 }
 
-/* Checks that need the whole connector (required keys, cross-field rules). */
+/* Value node of key name in mapping map, or NULL when absent or null. */
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *name,
+                            int *key_line)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *key = yaml_document_get_node(doc, p->key);
+        if (key->type != YAML_SCALAR_NODE || strcmp(scalar(key), name))
+            continue;
+        if (key_line)
+            *key_line = node_line(key);
+        yaml_node_t *v = yaml_document_get_node(doc, p->value);
+        return is_null(v) ? NULL : v;
+    }
+    return NULL;
+}
+
+/* Checks that need the whole connector (required keys, cross-field rules). A required key
+ * that is present but invalid was already reported by the walk: only absence is reported. */
 static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
 {
     int line = k->line;
     const char *sigkey = k->direction == WB_DIR_OUTBOUND ? "signing" : "verify";
     int sigline = line;
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *key = yaml_document_get_node(doc, p->key);
-        if (key->type == YAML_SCALAR_NODE && !strcmp(scalar(key), sigkey))
-            sigline = node_line(key);
+    yaml_node_t *sig = map_get(doc, root, sigkey, &sigline);
+    yaml_node_t *ev = map_get(doc, root, "events", NULL);
+    int events_empty = !ev || (ev->type == YAML_SEQUENCE_NODE &&
+                               ev->data.sequence.items.top == ev->data.sequence.items.start);
+    /* Secrets given but unusable (unset variable, ...) were reported by the walk. */
+    int secrets_given = 0;
+    if (sig && sig->type == YAML_MAPPING_NODE) {
+        yaml_node_t *sv = map_get(doc, sig, "secrets", NULL);
+        secrets_given = map_get(doc, sig, "secret", NULL) ||
+                        (sv && (sv->type != YAML_SEQUENCE_NODE ||
+                                sv->data.sequence.items.top > sv->data.sequence.items.start));
     }
-    if (!k->name)
+    if (!map_get(doc, root, "name", NULL))
         report(c, line, "name", "required");
     if (k->direction == WB_DIR_OUTBOUND) {
-        if (!k->url)
+        if (!map_get(doc, root, "url", NULL))
             report(c, line, "url", "required for outbound connectors");
-        else if (k->https_only && strncasecmp(k->url, "https://", 8))
+        else if (k->url && k->https_only && strncasecmp(k->url, "https://", 8))
             report(c, line, "url", "https_only is set but the URL is not https://");
-        if (!k->nevents)
+        if (events_empty)
             report(c, line, "events", "required for outbound connectors (a non-empty list)");
         if (k->signing.scheme == WB_SCHEME_NONE)
             report(c, sigline, "scheme", "'none' is only allowed for inbound connectors");
         if ((k->client_cert != NULL) != (k->client_key != NULL))
             report(c, line, "tls", "client_cert and client_key must be given together");
     } else {
-        if (!k->topic)
+        if (!map_get(doc, root, "topic", NULL))
             report(c, line, "topic", "required for inbound connectors");
         if (k->signing.scheme == WB_SCHEME_NONE && !k->signing.insecure)
             report(c, sigline, "scheme", "'none' disables verification; it needs insecure: true");
     }
-    if (k->signing.scheme != WB_SCHEME_NONE && !k->signing.nsecrets)
+    if (k->signing.scheme != WB_SCHEME_NONE && !k->signing.nsecrets && !secrets_given)
         report(c, sigline, "secrets", "at least one secret is required for scheme %s",
                wb_scheme_name(k->signing.scheme));
     if (k->signing.scheme == WB_SCHEME_HMAC && !k->signing.hmac.header)
