@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "secret.h"
 #include "util.h"
 
 #ifndef WB_VERSION
@@ -30,7 +31,6 @@
 #endif
 
 #define MAX_ERRORS_TEXT (64 * 1024)
-#define MAX_SECRET_FILE (1024 * 1024)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Load context and error reporting                                                            */
@@ -334,103 +334,18 @@ static const char *kind_name(const yaml_node_t *n)
     }
 }
 
-static int is_env_name_char(char ch, int first)
+/* s with references expanded (secret.h); NULL when reported. */
+static char *expand(ctx *c, int line, const char *key, const char *s, int allow_file)
 {
-    return ch == '_' || isalpha((unsigned char)ch) || (!first && isdigit((unsigned char)ch));
-}
-
-/* Replace ${NAME} / ${NAME:-default} in s. Returns a new string or NULL (error reported).
- * The resolved text is never part of a message: it may be a secret. */
-static char *interpolate(ctx *c, int line, const char *key, const char *s)
-{
-    wb_buf b;
-    wb_buf_init(&b, MAX_SECRET_FILE);
-    const char *p = s;
-    char name[256];
-    while (*p) {
-        const char *d = strstr(p, "${");
-        if (!d) {
-            if (wb_buf_adds(&b, p) != WB_OK)
-                goto nomem;
-            break;
-        }
-        if (wb_buf_add(&b, p, (size_t)(d - p)) != WB_OK)
-            goto nomem;
-        const char *q = d + 2, *close = strchr(q, '}');
-        size_t nl = 0;
-        while (is_env_name_char(q[nl], nl == 0))
-            nl++;
-        if (!close || nl == 0 || nl >= sizeof(name) ||
-            (q[nl] != '}' && strncmp(q + nl, ":-", 2) != 0)) {
-            report(c, line, key, "malformed reference: expected ${NAME} or ${NAME:-default}");
-            goto fail;
-        }
-        memcpy(name, q, nl);
-        name[nl] = 0;
-        const char *val = getenv(name);
-        if (q[nl] == ':') {
-            if (!val || !*val)
-                val = NULL;
-            if (!val && wb_buf_add(&b, q + nl + 2, (size_t)(close - (q + nl + 2))) != WB_OK)
-                goto nomem;
-        } else if (!val) {
-            report(c, line, key, "environment variable %s is not set", name);
-            goto fail;
-        }
-        if (val && wb_buf_adds(&b, val) != WB_OK)
-            goto nomem;
-        p = close + 1;
-    }
-    if (!b.data && wb_buf_add(&b, "", 0) != WB_OK)
-        goto nomem;
-    return wb_buf_steal(&b, NULL);
-nomem:
-    oom(c);
-fail:
-    wb_buf_free(&b);
-    return NULL;
-}
-
-/* Read a secret file; trailing newlines trimmed. NULL on error (reported with the path). */
-static char *read_secret_file(ctx *c, int line, const char *key, const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *out = NULL;
-    wb_buf b;
-    wb_buf_init(&b, MAX_SECRET_FILE);
-    if (!fp) {
-        report(c, line, key, "cannot read secret file '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        wb_err e = wb_buf_add(&b, chunk, n);
-        if (e == WB_ERR_TOO_LARGE) {
-            report(c, line, key, "secret file '%s' is larger than 1MiB", path);
-            goto out;
-        }
-        if (e != WB_OK) {
+    char msg[512];
+    char *v = wb_secret_expand(s, allow_file, msg, sizeof(msg));
+    if (!v) {
+        if (!strcmp(msg, "out of memory"))
             oom(c);
-            goto out;
-        }
+        else
+            report(c, line, key, "%s", msg);
     }
-    if (ferror(fp)) {
-        report(c, line, key, "cannot read secret file '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-        b.data[--b.len] = 0;
-    if (!b.data && wb_buf_add(&b, "", 0) != WB_OK) {
-        oom(c);
-        goto out;
-    }
-    out = wb_buf_steal(&b, NULL);
-out:
-    if (fp)
-        fclose(fp);
-    wb_buf_free(&b);
-    return out;
+    return v;
 }
 
 /* A string value: must be a scalar; interpolated; file:/path read when secret != 0. */
@@ -440,13 +355,7 @@ static char *string_value(ctx *c, const yaml_node_t *n, const char *key, int sec
         report(c, node_line(n), key, "expected a string, got %s", kind_name(n));
         return NULL;
     }
-    char *s = interpolate(c, node_line(n), key, scalar(n));
-    if (s && secret && !strncmp(s, "file:", 5)) {
-        char *f = read_secret_file(c, node_line(n), key, s + 5);
-        free(s);
-        s = f;
-    }
-    return s;
+    return expand(c, node_line(n), key, scalar(n), secret);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -728,12 +637,15 @@ static void set_durlist(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
             report(c, node_line(items[i]), key, "expected a duration, got %s", kind_name(items[i]));
             continue;
         }
-        if (wb_parse_duration_ms(scalar(items[i]), &ms) != WB_OK) {
-            report(c, node_line(items[i]), key,
-                   "invalid duration '%s' (e.g. 250ms, 30s, 5m, 2h, 1d)", scalar(items[i]));
+        char *txt = expand(c, node_line(items[i]), key, scalar(items[i]), 0);
+        if (!txt)
             continue;
-        }
-        v[(*dstn)++] = ms;
+        if (wb_parse_duration_ms(txt, &ms) != WB_OK)
+            report(c, node_line(items[i]), key,
+                   "invalid duration '%s' (e.g. 250ms, 30s, 5m, 2h, 1d)", txt);
+        else
+            v[(*dstn)++] = ms;
+        free(txt);
     }
     free(items);
 }
@@ -860,69 +772,11 @@ static int parse_bool(const char *s, int *out)
     return -1;
 }
 
-/* Convert one value per its field description into base. */
-static void set_field(ctx *c, yaml_document_t *doc, const field *f, yaml_node_t *v, void *base)
+/* Convert the scalar text s (already expanded) of a number-like field into p. */
+static void set_scalar(ctx *c, const field *f, char *p, int line, const char *s)
 {
-    char *p = (char *)base + f->off;
     const char *key = f->name;
-    int line = node_line(v);
-
     switch (f->type) {
-    case T_MAP:
-        if (v->type != YAML_MAPPING_NODE) {
-            report(c, line, key, "expected a mapping, got %s", kind_name(v));
-            return;
-        }
-        walk(c, doc, v, f->sub, base, key);
-        return;
-    case T_KAFKA:
-        set_kafka(c, doc, v);
-        return;
-    case T_CONNECTORS:
-        c->connectors_node = v;
-        c->connectors_line = line;
-        return;
-    case T_STRLIST:
-    case T_SECRETS:
-    case T_SECRET1:
-        if (f->type == T_SECRET1 && v->type != YAML_SCALAR_NODE) {
-            report(c, line, key, "expected a string, got %s", kind_name(v));
-            return;
-        }
-        set_strlist(c, doc, v, key, f->check, f->type != T_STRLIST, (char ***)(void *)p,
-                    (size_t *)(void *)((char *)base + f->off2), f->type != T_STRLIST);
-        return;
-    case T_DURLIST:
-        set_durlist(c, doc, v, key, (int64_t **)(void *)p,
-                    (size_t *)(void *)((char *)base + f->off2));
-        return;
-    case T_HEADERS:
-        set_headers(c, doc, v, key, (wb_header **)(void *)p,
-                    (size_t *)(void *)((char *)base + f->off2));
-        return;
-    default:
-        break;
-    }
-
-    if (v->type != YAML_SCALAR_NODE) {
-        report(c, line, key, "expected a scalar, got %s", kind_name(v));
-        return;
-    }
-    const char *s = scalar(v);
-    switch (f->type) {
-    case T_STR:
-    case T_SECRET: {
-        char *val = string_value(c, v, key, f->type == T_SECRET);
-        if (!val)
-            return;
-        if (check_value(c, line, key, f->check, val)) {
-            free(val);
-            return;
-        }
-        free(*(char **)(void *)p);
-        *(char **)(void *)p = val;
-        return;
-    }
     case T_INT: {
         long n;
         if (wb_parse_int(s, f->min, f->max, &n) != WB_OK) {
@@ -988,6 +842,73 @@ static void set_field(ctx *c, yaml_document_t *doc, const field *f, yaml_node_t 
     default:
         return;
     }
+}
+
+/* Convert one value per its field description into base. */
+static void set_field(ctx *c, yaml_document_t *doc, const field *f, yaml_node_t *v, void *base)
+{
+    char *p = (char *)base + f->off;
+    const char *key = f->name;
+    int line = node_line(v);
+
+    switch (f->type) {
+    case T_MAP:
+        if (v->type != YAML_MAPPING_NODE) {
+            report(c, line, key, "expected a mapping, got %s", kind_name(v));
+            return;
+        }
+        walk(c, doc, v, f->sub, base, key);
+        return;
+    case T_KAFKA:
+        set_kafka(c, doc, v);
+        return;
+    case T_CONNECTORS:
+        c->connectors_node = v;
+        c->connectors_line = line;
+        return;
+    case T_STRLIST:
+    case T_SECRETS:
+    case T_SECRET1:
+        if (f->type == T_SECRET1 && v->type != YAML_SCALAR_NODE) {
+            report(c, line, key, "expected a string, got %s", kind_name(v));
+            return;
+        }
+        set_strlist(c, doc, v, key, f->check, f->type != T_STRLIST, (char ***)(void *)p,
+                    (size_t *)(void *)((char *)base + f->off2), f->type != T_STRLIST);
+        return;
+    case T_DURLIST:
+        set_durlist(c, doc, v, key, (int64_t **)(void *)p,
+                    (size_t *)(void *)((char *)base + f->off2));
+        return;
+    case T_HEADERS:
+        set_headers(c, doc, v, key, (wb_header **)(void *)p,
+                    (size_t *)(void *)((char *)base + f->off2));
+        return;
+    default:
+        break;
+    }
+
+    if (v->type != YAML_SCALAR_NODE) {
+        report(c, line, key, "expected a scalar, got %s", kind_name(v));
+        return;
+    }
+    if (f->type == T_STR || f->type == T_SECRET) {
+        char *val = string_value(c, v, key, f->type == T_SECRET);
+        if (!val)
+            return;
+        if (check_value(c, line, key, f->check, val)) {
+            free(val);
+            return;
+        }
+        free(*(char **)(void *)p);
+        *(char **)(void *)p = val;
+        return;
+    }
+    /* Numbers, durations, ... may come from the environment too: "${CONCURRENCY:-64}". */
+    char *s = expand(c, line, key, scalar(v), 0);
+    if (s)
+        set_scalar(c, f, p, line, s);
+    free(s);
 }
 
 /* Apply table to the mapping node map; fields are written relative to base. */

@@ -179,6 +179,24 @@ static const bad_case bad_cases[] = {
     /* 35 inbound-only key in outbound connector */
     {BRIDGE_OK, OUT_HEAD SIGN_OK "topic: x\n",
      "connectors/c.yaml:6: topic: only valid for inbound connectors"},
+    /* 36 malformed reference */
+    {BRIDGE_OK, OUT_HEAD "signing: { secrets: [\"${BROKEN\"] }\n",
+     "connectors/c.yaml:5: secrets: malformed reference: expected ${NAME} or ${NAME:-default}"},
+    /* 37 number from an unset variable */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "max_concurrency: ${WB_TEST_SURELY_UNSET}\n",
+     "connectors/c.yaml:6: max_concurrency: environment variable WB_TEST_SURELY_UNSET is not "
+     "set"},
+    /* 38 negative duration */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "timeout: -5s\n",
+     "connectors/c.yaml:6: timeout: invalid duration '-5s'"},
+    /* 39 zero timeout */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "timeout: 0s\n",
+     "connectors/c.yaml:6: timeout: duration '0s' is too short (minimum 1ms)"},
+    /* 40 connector file that is not a mapping */
+    {BRIDGE_OK, "- a\n- b\n", "connectors/c.yaml:1: connector: expected a mapping, got a list"},
+    /* 41 bad CIDR */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "allow_cidrs: [10.0.0.0/33]\n",
+     "connectors/c.yaml:6: allow_cidrs: invalid CIDR '10.0.0.0/33'"},
 };
 
 static void test_bad_cases(void)
@@ -256,6 +274,8 @@ static void test_full_config(void)
     reset_dir();
     setenv("WB_TEST_SECRET", "whsec_fromenv", 1);
     setenv("WB_TEST_PASS", "registry-pass", 1);
+    setenv("WB_TEST_DELAY", "5s", 1);
+    unsetenv("WB_TEST_CONC");
     unsetenv("WB_TEST_UNSET_HOST");
     write_file("secret.txt", "filesecret\n");
     write_file("bridge.yaml",
@@ -289,11 +309,11 @@ static void test_full_config(void)
                "  scheme: standard-webhooks\n"
                "  secrets: [\"${WB_TEST_SECRET}\", \"file:secret.txt\"]\n"
                "ordering: partition\n"
-               "max_concurrency: 16\n"
+               "max_concurrency: \"${WB_TEST_CONC:-16}\"\n"
                "rate_limit: 120/m\n"
                "timeout: 2.5s\n"
                "connect_timeout: 250ms\n"
-               "retry: { schedule: [0s, 5s, 1m], on_exhausted: block, retry_after_cap: 10m }\n"
+               "retry: { schedule: [0s, \"${WB_TEST_DELAY}\", 1m], on_exhausted: block, retry_after_cap: 10m }\n"
                "headers: { X-Partner: acme, X-Env: prod }\n"
                "id_pointer: /meta/id\n"
                "contract: order.paid@1\n"
