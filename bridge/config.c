@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <librdkafka/rdkafka.h>
 #include <yaml.h>
 
 #include "buf.h"
@@ -711,10 +712,12 @@ static void set_kafka(ctx *c, yaml_document_t *doc, yaml_node_t *n)
     }
     wb_config *cfg = c->cfg;
     size_t len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    /* librdkafka checks names and values now, so a typo gets its file:line. */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     cfg->kafka = calloc(len ? len : 1, sizeof(*cfg->kafka));
-    if (!cfg->kafka) {
+    if (!cfg->kafka || !conf) {
         oom(c);
-        return;
+        goto out;
     }
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(doc, p->key);
@@ -743,6 +746,16 @@ static void set_kafka(ctx *c, yaml_document_t *doc, yaml_node_t *n)
             free(val);
             continue;
         }
+        char kerr[512];
+        if (rd_kafka_conf_set(conf, name, val, kerr, sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+            /* librdkafka quotes the value in its message: not for a secret. */
+            if (kafka_secret_key(name))
+                report(c, node_line(k), name, "rejected by librdkafka");
+            else
+                report(c, node_line(k), name, "%s", kerr);
+            free(val);
+            continue;
+        }
         cfg->kafka[cfg->nkafka].key = strdup(name);
         if (!cfg->kafka[cfg->nkafka].key) {
             free(val);
@@ -751,6 +764,9 @@ static void set_kafka(ctx *c, yaml_document_t *doc, yaml_node_t *n)
         }
         cfg->kafka[cfg->nkafka++].value = val;
     }
+out:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
 }
 
 static int parse_bool(const char *s, int *out)

@@ -197,6 +197,12 @@ static const bad_case bad_cases[] = {
     /* 41 bad CIDR */
     {BRIDGE_OK, OUT_HEAD SIGN_OK "allow_cidrs: [10.0.0.0/33]\n",
      "connectors/c.yaml:6: allow_cidrs: invalid CIDR '10.0.0.0/33'"},
+    /* 42 property unknown to librdkafka */
+    {"kafka:\n  bootstrap.servers: k:9092\n  enable.idempotance: true\n", NULL,
+     "bridge.yaml:3: enable.idempotance: No such configuration property"},
+    /* 43 value refused by librdkafka; a secret-like one is not echoed */
+    {"kafka:\n  sasl.password: \"${WB_TEST_KPASS}\"\n  acks: maybe\n", NULL,
+     "bridge.yaml:3: acks: Invalid value"},
 };
 
 static void test_bad_cases(void)
@@ -639,6 +645,7 @@ int main(void)
     snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
     unsetenv("WB_TEST_SURELY_UNSET");
     unsetenv("WB_TEST_UNSET");
+    setenv("WB_TEST_KPASS", "kafka-pass", 1);
     RUN(test_bad_cases);
     RUN(test_exact_single_error);
     RUN(test_several_errors);
