@@ -14,12 +14,35 @@ struct wb_embedded {
     int partitions;
 };
 
-rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, const char *bootstrap, char *errstr,
-                               size_t errstr_size)
+/* Whether a librdkafka property only concerns the other role. */
+static int other_role(const char *key, wb_kafka_role role)
+{
+    static const char *const consumer_only[] = {
+        "group.", "auto.offset.reset", "enable.auto.", "auto.commit.", "partition.assignment",
+        "session.timeout", "heartbeat.", "max.poll", "fetch.", "isolation.level", "check.crcs",
+        "queued.", "consume.", "enable.partition.eof", "offset.store", "allow.auto.create"};
+    static const char *const producer_only[] = {
+        "acks", "request.required.acks", "linger.ms", "queue.buffering.", "batch.",
+        "message.timeout.ms", "delivery.timeout.ms", "enable.idempotence", "compression.",
+        "retries", "message.send.max.retries", "transactional.", "partitioner",
+        "sticky.partitioning"};
+    const char *const *list = role == WB_KAFKA_PRODUCER ? consumer_only : producer_only;
+    size_t n = role == WB_KAFKA_PRODUCER ? sizeof(consumer_only) / sizeof(*consumer_only)
+                                         : sizeof(producer_only) / sizeof(*producer_only);
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(key, list[i], strlen(list[i])))
+            return 1;
+    return 0;
+}
+
+rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, wb_kafka_role role, const char *bootstrap,
+                               char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char kerr[256];
     for (size_t i = 0; i < cfg->nkafka; i++) {
+        if (other_role(cfg->kafka[i].key, role))
+            continue;
         if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, kerr,
                               sizeof(kerr)) != RD_KAFKA_CONF_OK) {
             snprintf(errstr, errstr_size, "%s: kafka.%s: %s", cfg->path ? cfg->path : "config",

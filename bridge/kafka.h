@@ -11,11 +11,14 @@
 #include <librdkafka/rdkafka_mock.h>
 #include "config.h"
 
-/* A new rd_kafka_conf_t holding every cfg->kafka key (in file order), then
- * bootstrap.servers = bootstrap when non-NULL (embedded). NULL + errstr naming the key on
- * error. The caller owns the conf (rd_kafka_conf_destroy, or hand it to rd_kafka_new). */
-rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, const char *bootstrap, char *errstr,
-                               size_t errstr_size);
+typedef enum wb_kafka_role { WB_KAFKA_CONSUMER = 0, WB_KAFKA_PRODUCER } wb_kafka_role;
+
+/* A new rd_kafka_conf_t holding the cfg->kafka keys that apply to role (in file order; keys
+ * of the other role only, such as group.id for a producer, are left out so librdkafka does
+ * not warn), then bootstrap.servers = bootstrap when non-NULL (embedded). NULL + errstr
+ * naming the key on error. The caller owns the conf (destroy, or hand it to rd_kafka_new). */
+rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, wb_kafka_role role, const char *bootstrap,
+                               char *errstr, size_t errstr_size);
 
 typedef struct wb_embedded wb_embedded;
 

@@ -80,7 +80,7 @@ wb_producer *wb_producer_new(const wb_config *cfg, const char *bootstrap, char *
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    rd_kafka_conf_t *conf = wb_kafka_conf(cfg, bootstrap, errstr, errstr_size);
+    rd_kafka_conf_t *conf = wb_kafka_conf(cfg, WB_KAFKA_PRODUCER, bootstrap, errstr, errstr_size);
     if (!conf)
         goto fail;
     char kerr[256];

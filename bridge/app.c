@@ -1,0 +1,278 @@
+/* app.c - start-up and shutdown of a bridge process, and the `demo` job.
+ *
+ * Thread map: the outbound engine runs on the main thread; the producer, the listener's
+ * libmicrohttpd threads and the admin endpoint have their own; the demo feeder runs on one
+ * more. Signals only set `stop` (a second one exits at once). */
+#include "app.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "log.h"
+#include "outbound.h"
+#include "producer.h"
+#include "signing.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    if (stop) {
+        static const char msg[] = "second signal: exiting at once\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)w;
+        _exit(130);
+    }
+    stop = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int wb_app_check(const wb_config *cfg, FILE *out)
+{
+    int bad = 0;
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        const wb_connector *cc = &cfg->connectors[i];
+        char err[256];
+        if (cc->direction == WB_DIR_OUTBOUND) {
+            wb_signer *s = wb_signer_new(&cc->signing, err, sizeof(err));
+            if (!s) {
+                fprintf(stderr, "%s:%d: signing: %s\n", cc->file, cc->line, err);
+                bad = 1;
+            }
+            wb_signer_free(s);
+        } else {
+            wb_verifier *v = wb_verifier_new(&cc->signing, err, sizeof(err));
+            if (!v) {
+                fprintf(stderr, "%s:%d: verify: %s\n", cc->file, cc->line, err);
+                bad = 1;
+            }
+            wb_verifier_free(v);
+        }
+    }
+    if (bad)
+        return 1;
+    wb_config_print_summary(cfg, out);
+    fprintf(out, "ok: %s is valid\n", cfg->path);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Demo                                                                                 */
+
+typedef struct demo {
+    const wb_demo_opts *opts;
+    const wb_config *cfg;
+    const char *bootstrap;
+    wb_producer *prod;
+    wb_outbound *ob;
+    atomic_int produced, acked;
+    atomic_int observed_ok, observed_dlq;
+    int64_t start_ms;
+} demo;
+
+static const char *const demo_types[] = {"order.paid", "inventory.low", "booking.created",
+                                         "return.received", "lead.created"};
+
+/* A realistic little payload for each sample type. */
+static void demo_event(int i, char *out, size_t n, char *key, size_t kn)
+{
+    const char *type = demo_types[i % 5];
+    int id = 1000 + i;
+    snprintf(key, kn, "cust-%03d", i % 7);
+    switch (i % 5) {
+    case 0:
+        snprintf(out, n,
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"order_id\":\"ord_%d\",\"customer\":\"%s\","
+                 "\"amount\":\"%d.%02d\",\"currency\":\"EUR\"}",
+                 id, type, id, key, 10 + i * 3, i % 100);
+        break;
+    case 1:
+        snprintf(out, n,
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"sku\":\"SKU-%04d\",\"warehouse\":\"BER-1\","
+                 "\"on_hand\":%d,\"threshold\":10}",
+                 id, type, 17 * i % 9999, i % 10);
+        break;
+    case 2:
+        snprintf(out, n,
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"booking_id\":\"bkg_%d\",\"customer\":\"%s\","
+                 "\"starts_at\":\"2026-12-0%dT10:00:00Z\",\"seats\":%d}",
+                 id, type, id, key, 1 + i % 9, 1 + i % 4);
+        break;
+    case 3:
+        snprintf(out, n,
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"return_id\":\"ret_%d\",\"order_id\":\"ord_%d\","
+                 "\"reason\":\"damaged\"}",
+                 id, type, id, id - 3);
+        break;
+    default:
+        snprintf(out, n,
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"lead_id\":\"lead_%d\",\"email\":\"buyer%d@example.com\","
+                 "\"source\":\"webinar\"}",
+                 id, type, id, i);
+        break;
+    }
+}
+
+static void demo_acked(void *opaque, wb_err err, const char *errmsg, int32_t partition,
+                       int64_t offset)
+{
+    demo *d = opaque;
+    if (!err)
+        atomic_fetch_add(&d->acked, 1);
+}
+
+static void demo_observe(void *ctx, const wb_delivery_event *ev)
+{
+    demo *d = ctx;
+    if (!strcmp(ev->outcome, "delivered"))
+        atomic_fetch_add(&d->observed_ok, 1);
+    else if (!strcmp(ev->outcome, "dead-lettered"))
+        atomic_fetch_add(&d->observed_dlq, 1);
+    printf("  -> %-13s %-16s %-14s to %-14s HTTP %3d  attempt %d  %5.1f ms  (append->%s %" PRId64
+           " ms)%s%s\n",
+           ev->outcome, ev->type, ev->webhook_id, ev->connector, ev->status, ev->attempt,
+           (double)ev->latency_us / 1000.0, "outcome", ev->age_ms, ev->error[0] ? "  " : "",
+           ev->error);
+    fflush(stdout);
+}
+
+/* Feeder thread: produce the sample events at the requested rate, then wait until every
+ * one has been delivered (or dead-lettered) and ask the bridge to stop. */
+static void *demo_feed(void *arg)
+{
+    demo *d = arg;
+    const char *topic = d->cfg->outbound.topics[0];
+    int64_t gap_us = (int64_t)(1e6 / d->opts->rate);
+    for (int i = 0; i < d->opts->events && !stop; i++) {
+        char val[512], key[32];
+        demo_event(i, val, sizeof(val), key, sizeof(key));
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "event-type", -1, demo_types[i % 5], -1);
+        if (wb_producer_send(d->prod, topic, -1, key, strlen(key), val, strlen(val), h,
+                             demo_acked, d) != WB_OK) {
+            rd_kafka_headers_destroy(h);
+            continue;
+        }
+        atomic_fetch_add(&d->produced, 1);
+        printf("  <- produced  %-16s key=%s to %s\n", demo_types[i % 5], key, topic);
+        fflush(stdout);
+        usleep((useconds_t)gap_us);
+    }
+    int64_t deadline = wb_now_ms() + 60000;
+    while (!stop && wb_now_ms() < deadline) {
+        wb_outbound_stats st;
+        wb_outbound_get_stats(d->ob, &st);
+        if ((int)(st.delivered + st.dead_lettered) >= atomic_load(&d->produced) &&
+            st.in_flight_records == 0)
+            break;
+        usleep(100000);
+    }
+    stop = 1;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Run                                                                                  */
+
+int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
+{
+    char errstr[8192];
+    int rc = 1;
+    wb_embedded *emb = NULL;
+    wb_producer *prod = NULL;
+    wb_outbound *ob = NULL;
+    pthread_t feeder;
+    int feeding = 0;
+    demo dm;
+    memset(&dm, 0, sizeof(dm));
+
+    wb_config *cfg = wb_config_load(config_path, errstr, sizeof(errstr));
+    if (!cfg) {
+        fprintf(stderr, "%s%s", errstr,
+                errstr[0] && errstr[strlen(errstr) - 1] != '\n' ? "\n" : "");
+        return 1;
+    }
+    wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
+    install_signals();
+
+    const char *bootstrap = NULL;
+    if (cfg->embedded) {
+        emb = wb_embedded_start(cfg, errstr, sizeof(errstr));
+        if (!emb) {
+            WB_ERROR("%s", errstr);
+            goto out;
+        }
+        bootstrap = wb_embedded_bootstraps(emb);
+    } else if (demo_opts) {
+        WB_ERROR("demo needs `bootstrap.servers: embedded` in %s", config_path);
+        goto out;
+    }
+    prod = wb_producer_new(cfg, bootstrap, errstr, sizeof(errstr));
+    if (!prod) {
+        WB_ERROR("%s", errstr);
+        goto out;
+    }
+    ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
+    if (!ob) {
+        WB_ERROR("%s", errstr);
+        goto out;
+    }
+    WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s)", WB_VERSION,
+            cfg->outbound.ntopics, cfg->nconnectors);
+
+    if (demo_opts) {
+        if (cfg->outbound.ntopics == 0) {
+            WB_ERROR("demo needs at least one outbound topic");
+            goto out;
+        }
+        dm.opts = demo_opts;
+        dm.cfg = cfg;
+        dm.bootstrap = bootstrap;
+        dm.prod = prod;
+        dm.ob = ob;
+        dm.start_ms = wb_now_ms();
+        wb_outbound_observe(ob, demo_observe, &dm);
+        printf("webhook-bridge demo: embedded Kafka at %s; %d sample events at %.0f/s\n",
+               bootstrap, demo_opts->events, demo_opts->rate);
+        if (pthread_create(&feeder, NULL, demo_feed, &dm) == 0)
+            feeding = 1;
+    }
+
+    int r = wb_outbound_run(ob, &stop);
+    rc = r < 0 ? 1 : 0;
+    if (feeding) {
+        pthread_join(feeder, NULL);
+        wb_outbound_stats st;
+        wb_outbound_get_stats(ob, &st);
+        printf("\nsummary: produced %d, delivered %" PRIu64 ", retried %" PRIu64
+               ", dead-lettered %" PRIu64 ", in flight %d, %.1f s\n",
+               atomic_load(&dm.produced), st.delivered, st.retried, st.dead_lettered,
+               st.in_flight_records, (double)(wb_now_ms() - dm.start_ms) / 1000.0);
+        if ((int)st.delivered + (int)st.dead_lettered < atomic_load(&dm.produced))
+            rc = 1;
+    }
+out:
+    wb_outbound_free(ob);
+    if (prod)
+        wb_producer_free(prod, 10000);
+    wb_embedded_stop(emb);
+    wb_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,1200 @@
+/* outbound.c - the outbound engine: consumer group, routing, deliveries, offsets.
+ *
+ * Locality: everything in this file runs on the outbound thread (inside wb_outbound_run and
+ * the librdkafka callbacks it serves), except dlq_cb(), which runs on the producer thread
+ * and only touches the locked `acks` queue. */
+#include "outbound.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "http_client.h"
+#include "kafka.h"
+#include "log.h"
+#include "offsets.h"
+#include "scheduler.h"
+#include "signing.h"
+#include "util.h"
+
+#define CONSUME_BATCH 1000 /* records taken per loop turn at most */
+#define MAX_HDR_NODES 12   /* per-attempt header lines (id, timestamp, signatures, trace) */
+#define DLQ_RETRY_MS 1000  /* a failed dead-letter write is tried again after this */
+
+/* ------------------------------------------------------------------------------------ */
+/* Types                                                                                */
+
+/* Runtime state of one outbound connector. */
+typedef struct conn_rt {
+    const wb_connector *cc;
+    wb_signer *signer;
+    wb_sched_conn *sc;
+    struct curl_slist *static_headers; /* content-type, user-agent, configured headers */
+    uint64_t delivered, dead_lettered;
+} conn_rt;
+
+struct record;
+
+/* One partition as assigned in one generation. A revoke marks it fenced: completions that
+ * arrive later are dropped and store nothing. Freed when fenced and no record refers to it. */
+typedef struct part_st {
+    struct part_st *next;
+    rd_kafka_topic_t *rkt; /* identity of the topic (borrowed from the records) */
+    char *topic;
+    int32_t partition;
+    wb_offsets win;
+    struct record *records; /* in-flight records, doubly linked */
+    int fenced;
+    int paused;
+    int dirty;         /* win.next_commit advanced since the last store */
+    int64_t stored;    /* last offset handed to rd_kafka_offsets_store */
+    size_t refs;       /* records alive */
+} part_st;
+
+/* One delivery of a record to one connector (conn == NULL: the record itself goes to the
+ * dead-letter topic, e.g. it could not be decoded). */
+typedef struct delivery {
+    wb_job job; /* scheduler link */
+    struct record *rec;
+    conn_rt *conn;
+    int attempts;
+    int in_http;    /* an HTTP attempt is running */
+    int in_dlq;     /* a dead-letter write is running */
+    int done;       /* terminal */
+    int last_status;
+    int64_t first_attempt_ms, last_attempt_ms; /* wall clock */
+    int64_t started_us;
+    int64_t dlq_due_ms; /* retry of a failed dead-letter write */
+    const char *reason; /* dead-letter reason class */
+    char error[256];
+    wb_buf hdr_text; /* per-attempt header lines, NUL separated */
+    struct curl_slist nodes[MAX_HDR_NODES];
+    struct delivery *dlq_next; /* ack queue / retry list link */
+    wb_err dlq_err;
+} delivery;
+
+typedef struct record {
+    struct record *prev, *next; /* in part_st.records */
+    struct wb_outbound *o;
+    part_st *ps;
+    rd_kafka_message_t *rkm;
+    int64_t offset;
+    int64_t ts_ms; /* record timestamp (append/create), wall clock */
+    int pending;   /* deliveries not terminal */
+    int ndeliveries;
+    wb_buf payload; /* the envelope sent to every connector */
+    char type[128];
+    char id[160];
+    char traceparent[128];
+    delivery d[]; /* ndeliveries */
+} record;
+
+struct wb_outbound {
+    const wb_config *cfg;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    int wake_pipe[2];
+    wb_producer *prod;
+    wb_http *http;
+    wb_sched *sched;
+    conn_rt *conns;
+    size_t nconns;
+    part_st *parts;      /* active (not fenced) partitions */
+    part_st *fenced;     /* fenced, waiting for in-flight completions */
+    part_st *last_ps;    /* lookup cache */
+    int stopping;
+    int fatal;
+    int window, low_water;
+    /* dead-letter acks from the producer thread */
+    pthread_mutex_t lock;
+    delivery *acks;
+    delivery *dlq_retry; /* failed dead-letter writes waiting for DLQ_RETRY_MS */
+    wb_delivery_observer observer;
+    void *observer_ctx;
+    wb_buf scratch;
+    /* stats (written by the outbound thread, read anywhere) */
+    _Atomic uint64_t consumed, delivered, retried, dead_lettered, unrouted, failed_attempts;
+    atomic_int in_flight, assigned, paused;
+};
+
+static void record_delivery_done(wb_outbound *o, delivery *d);
+static void dlq_send(wb_outbound *o, delivery *d);
+
+/* ------------------------------------------------------------------------------------ */
+/* Partitions                                                                           */
+
+static part_st *part_find(wb_outbound *o, rd_kafka_topic_t *rkt, const char *topic,
+                          int32_t partition)
+{
+    part_st *ps = o->last_ps;
+    if (ps && rkt && ps->rkt == rkt && ps->partition == partition)
+        return ps; /* fast path: consecutive records of one partition */
+    const char *name = rkt ? rd_kafka_topic_name(rkt) : topic;
+    for (ps = o->parts; ps; ps = ps->next)
+        if (ps->partition == partition && !strcmp(ps->topic, name))
+            break;
+    if (ps) {
+        if (rkt)
+            ps->rkt = rkt;
+        o->last_ps = ps;
+    }
+    return ps;
+}
+
+static void part_free(part_st *ps)
+{
+    wb_offsets_free(&ps->win);
+    free(ps->topic);
+    free(ps);
+}
+
+/* Pause or resume one partition (fetching only; in-flight work continues). */
+static void part_pause(wb_outbound *o, part_st *ps, int pause)
+{
+    if (ps->paused == pause)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(o->rk, l) : rd_kafka_resume_partitions(o->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) {
+        WB_WARN("cannot %s %s[%d]: %s", pause ? "pause" : "resume", ps->topic, ps->partition,
+                rd_kafka_err2str(err));
+        return;
+    }
+    ps->paused = pause;
+    atomic_fetch_add(&o->paused, pause ? 1 : -1);
+    WB_DEBUG("%s %s[%d] (%zu in flight)", pause ? "paused" : "resumed", ps->topic,
+             ps->partition, wb_offsets_in_flight(&ps->win));
+}
+
+/* Hand every advanced terminal prefix to librdkafka (committed by auto-commit). */
+static void store_offsets(wb_outbound *o, part_st *only)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (part_st *ps = o->parts; ps; ps = ps->next) {
+        if ((only && ps != only) || !ps->dirty || ps->fenced)
+            continue;
+        ps->dirty = 0;
+        if (ps->win.next_commit <= ps->stored)
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition)->offset =
+            ps->win.next_commit;
+        ps->stored = ps->win.next_commit;
+    }
+    if (!l)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(o->rk, l);
+    if (err)
+        WB_WARN("offsets_store: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Records                                                                              */
+
+static void record_free(wb_outbound *o, record *r)
+{
+    part_st *ps = r->ps;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        ps->records = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    for (int i = 0; i < r->ndeliveries; i++)
+        wb_buf_free(&r->d[i].hdr_text);
+    wb_buf_free(&r->payload);
+    rd_kafka_message_destroy(r->rkm);
+    free(r);
+    atomic_fetch_sub(&o->in_flight, 1);
+    if (--ps->refs == 0 && ps->fenced) {
+        part_st **pp = &o->fenced;
+        while (*pp && *pp != ps)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = ps->next;
+        part_free(ps);
+    }
+}
+
+/* A record whose deliveries are all terminal: advance the window, maybe resume, free. */
+static void record_terminal(wb_outbound *o, record *r)
+{
+    part_st *ps = r->ps;
+    if (!ps->fenced) {
+        if (wb_offsets_done(&ps->win, r->offset))
+            ps->dirty = 1;
+        if (ps->paused && !o->stopping && wb_offsets_in_flight(&ps->win) <= (size_t)o->low_water)
+            part_pause(o, ps, 0);
+    }
+    record_free(o, r);
+}
+
+static void record_delivery_done(wb_outbound *o, delivery *d)
+{
+    record *r = d->rec;
+    if (d->done)
+        return;
+    d->done = 1;
+    if (--r->pending == 0)
+        record_terminal(o, r);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Observers and logging                                                                */
+
+static void notify(wb_outbound *o, delivery *d, const char *outcome, int64_t latency_us)
+{
+    record *r = d->rec;
+    if (!o->observer && !wb_log_enabled(WB_LOG_DEBUG))
+        return;
+    wb_delivery_event ev = {
+        .connector = d->conn ? d->conn->cc->name : "-",
+        .type = r->type,
+        .webhook_id = r->id,
+        .partition = r->ps->partition,
+        .offset = r->offset,
+        .status = d->last_status,
+        .attempt = d->attempts,
+        .latency_us = latency_us,
+        .age_ms = wb_wall_ms() - r->ts_ms,
+        .outcome = outcome,
+        .error = d->error,
+    };
+    if (o->observer)
+        o->observer(o->observer_ctx, &ev);
+    else
+        WB_DEBUG("%s %s %s -> %s status=%d attempt=%d", outcome, r->type, r->id, ev.connector,
+                 ev.status, ev.attempt);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Dead-letter topic                                                                    */
+
+/* Producer thread: queue the ack for the outbound thread and wake it. */
+static void dlq_cb(void *opaque, wb_err err, const char *errmsg, int32_t partition,
+                   int64_t offset)
+{
+    delivery *d = opaque;
+    wb_outbound *o = d->rec->o;
+    d->dlq_err = err;
+    if (err)
+        snprintf(d->error, sizeof(d->error), "dead-letter write failed: %s", errmsg);
+    pthread_mutex_lock(&o->lock);
+    d->dlq_next = o->acks;
+    o->acks = d;
+    pthread_mutex_unlock(&o->lock);
+    wb_http_wakeup(o->http);
+}
+
+static void add_header(rd_kafka_headers_t *h, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_header(rd_kafka_headers_t *h, const char *name, const char *fmt, ...)
+{
+    char v[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(v, sizeof(v), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    rd_kafka_header_add(h, name, -1, v, n < (int)sizeof(v) ? n : (int)sizeof(v) - 1);
+}
+
+/* Produce the original record plus error headers to the dead-letter topic. The delivery is
+ * terminal only when the write is acked (dlq_cb -> process_acks). */
+static void dlq_send(wb_outbound *o, delivery *d)
+{
+    record *r = d->rec;
+    rd_kafka_message_t *rkm = r->rkm;
+    rd_kafka_headers_t *orig = NULL, *h;
+    if (!rd_kafka_message_headers(rkm, &orig) && orig)
+        h = rd_kafka_headers_copy(orig);
+    else
+        h = rd_kafka_headers_new(12);
+    char t1[40], t2[40];
+    wb_rfc3339_ms(d->first_attempt_ms ? d->first_attempt_ms : wb_wall_ms(), t1, sizeof(t1));
+    wb_rfc3339_ms(d->last_attempt_ms ? d->last_attempt_ms : wb_wall_ms(), t2, sizeof(t2));
+    add_header(h, "wb-error-reason", "%s: %s", d->reason ? d->reason : "error", d->error);
+    add_header(h, "wb-error-status", "%d", d->last_status);
+    add_header(h, "wb-error-attempts", "%d", d->attempts);
+    add_header(h, "wb-connector", "%s", d->conn ? d->conn->cc->name : "");
+    add_header(h, "wb-source-topic", "%s", r->ps->topic);
+    add_header(h, "wb-source-partition", "%" PRId32, r->ps->partition);
+    add_header(h, "wb-source-offset", "%" PRId64, r->offset);
+    add_header(h, "wb-first-attempt", "%s", t1);
+    add_header(h, "wb-last-attempt", "%s", t2);
+    add_header(h, "wb-webhook-id", "%s", r->id);
+    add_header(h, "wb-event-type", "%s", r->type);
+
+    wb_err err = wb_producer_send(o->prod, o->cfg->outbound.dead_letter_topic, -1, rkm->key,
+                                  rkm->key_len, rkm->payload, rkm->len, h, dlq_cb, d);
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        WB_WARN("dead-letter write of %s[%d]@%" PRId64 " not queued (%s); retrying",
+                r->ps->topic, r->ps->partition, r->offset, wb_err_str(err));
+        d->dlq_due_ms = wb_now_ms() + DLQ_RETRY_MS;
+        d->dlq_next = o->dlq_retry;
+        o->dlq_retry = d;
+        return;
+    }
+    d->in_dlq = 1;
+}
+
+/* Outbound thread: finish acked dead-letter writes, re-send failed ones later. */
+static void process_acks(wb_outbound *o, int64_t now)
+{
+    pthread_mutex_lock(&o->lock);
+    delivery *list = o->acks;
+    o->acks = NULL;
+    pthread_mutex_unlock(&o->lock);
+    while (list) {
+        delivery *d = list;
+        list = d->dlq_next;
+        d->in_dlq = 0;
+        if (d->rec->ps->fenced) {
+            record_delivery_done(o, d);
+            continue;
+        }
+        if (d->dlq_err) {
+            WB_WARN("%s; retrying in %d ms", d->error, DLQ_RETRY_MS);
+            d->dlq_due_ms = now + DLQ_RETRY_MS;
+            d->dlq_next = o->dlq_retry;
+            o->dlq_retry = d;
+            continue;
+        }
+        atomic_fetch_add(&o->dead_lettered, 1);
+        if (d->conn)
+            d->conn->dead_lettered++;
+        WB_WARN("dead-lettered %s %s (%s[%d]@%" PRId64 ") for %s: %s: %s", d->rec->type,
+                d->rec->id, d->rec->ps->topic, d->rec->ps->partition, d->rec->offset,
+                d->conn ? d->conn->cc->name : "-", d->reason, d->error);
+        notify(o, d, "dead-lettered", 0);
+        record_delivery_done(o, d);
+    }
+    /* due retries of failed writes */
+    delivery **pp = &o->dlq_retry;
+    while (*pp) {
+        delivery *d = *pp;
+        if (d->rec->ps->fenced) {
+            *pp = d->dlq_next;
+            record_delivery_done(o, d);
+        } else if (d->dlq_due_ms <= now) {
+            *pp = d->dlq_next;
+            dlq_send(o, d);
+        } else {
+            pp = &d->dlq_next;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* HTTP attempts                                                                        */
+
+static void on_http_done(void *opaque, const wb_http_result *res);
+
+/* Build the per-attempt headers (webhook-id, webhook-timestamp, signatures, traceparent)
+ * into d->nodes, chained in front of the connector's static headers. No allocation once
+ * the delivery's text buffer has grown to size. */
+static wb_err build_headers(delivery *d, int64_t now_s)
+{
+    record *r = d->rec;
+    wb_buf *b = &d->hdr_text;
+    wb_buf_reset(b);
+    wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", r->id,
+                               now_s);
+    if (!err && d->conn->signer)
+        err = wb_signer_sign(d->conn->signer, r->id, now_s, r->payload.data, r->payload.len, b);
+    if (!err && r->traceparent[0])
+        err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
+    if (err)
+        return err;
+    /* split into nodes */
+    int n = 0;
+    char *p = b->data, *end = b->data + b->len;
+    while (p < end && n < MAX_HDR_NODES) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl)
+            *nl = 0;
+        if (*p) {
+            d->nodes[n].data = p;
+            d->nodes[n].next = NULL;
+            if (n > 0)
+                d->nodes[n - 1].next = &d->nodes[n];
+            n++;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    if (n == 0)
+        return WB_ERR_INVALID;
+    d->nodes[n - 1].next = d->conn->static_headers;
+    return WB_OK;
+}
+
+static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
+{
+    record *r = d->rec;
+    conn_rt *c = d->conn;
+    if (r->ps->fenced) {
+        wb_sched_finish(o->sched, &d->job, 1, now);
+        record_delivery_done(o, d);
+        return;
+    }
+    d->attempts++;
+    d->last_attempt_ms = wb_wall_ms();
+    if (!d->first_attempt_ms)
+        d->first_attempt_ms = d->last_attempt_ms;
+    wb_err err = build_headers(d, d->last_attempt_ms / 1000);
+    if (!err) {
+        wb_http_req req = {
+            .url = c->cc->url,
+            .headers = &d->nodes[0],
+            .body = r->payload.data,
+            .body_len = r->payload.len,
+            .timeout_ms = c->cc->timeout_ms,
+            .connect_timeout_ms = c->cc->connect_timeout_ms,
+            .allow_private = c->cc->allow_private_networks || o->cfg->allow_private_networks,
+            .https_only = c->cc->https_only,
+            .client_cert = c->cc->client_cert,
+            .client_key = c->cc->client_key,
+            .ca_file = c->cc->ca_file,
+            .proxy = c->cc->proxy,
+        };
+        d->started_us = wb_now_us();
+        err = wb_http_submit(o->http, &req, on_http_done, d);
+    }
+    if (err) {
+        /* Could not even start: treat like a connection error. */
+        snprintf(d->error, sizeof(d->error), "cannot start request: %s", wb_err_str(err));
+        WB_WARN("%s -> %s: %s", r->id, c->cc->name, d->error);
+        wb_sched_retry(o->sched, &d->job, 1, now + 1000, now);
+        return;
+    }
+    d->in_http = 1;
+}
+
+/* Delay before the next attempt after `attempts` failed ones, with +-20% jitter. */
+static int64_t backoff_ms(const wb_connector *cc, int attempts)
+{
+    if (cc->nretry == 0)
+        return 1000;
+    size_t i = (size_t)(attempts - 1);
+    if (i >= cc->nretry)
+        i = cc->nretry - 1;
+    int64_t base = cc->retry_schedule_ms[i];
+    if (base <= 0)
+        return 0;
+    int64_t span = base / 5;
+    return base - span + (span > 0 ? (int64_t)(random() % (2 * span + 1)) : 0);
+}
+
+/* libcurl completion of one attempt (outbound thread, from wb_http_run). */
+static void on_http_done(void *opaque, const wb_http_result *res)
+{
+    delivery *d = opaque;
+    record *r = d->rec;
+    conn_rt *c = d->conn;
+    wb_outbound *o = r->o;
+    int64_t now = wb_now_ms();
+    int64_t latency_us = wb_now_us() - d->started_us;
+    d->in_http = 0;
+    d->last_status = res->status;
+    snprintf(d->error, sizeof(d->error), "%s", res->error);
+
+    if (r->ps->fenced) { /* partition revoked meanwhile: the new owner redelivers */
+        wb_sched_finish(o->sched, &d->job, 1, now);
+        record_delivery_done(o, d);
+        return;
+    }
+    switch (res->cls) {
+    case WB_HTTP_DONE:
+        wb_sched_finish(o->sched, &d->job, 1, now);
+        atomic_fetch_add(&o->delivered, 1);
+        c->delivered++;
+        d->error[0] = 0;
+        notify(o, d, "delivered", latency_us);
+        record_delivery_done(o, d);
+        return;
+    case WB_HTTP_RETRY: {
+        atomic_fetch_add(&o->failed_attempts, 1);
+        int exhausted = (size_t)d->attempts > c->cc->nretry;
+        if (exhausted && c->cc->on_exhausted == WB_EXHAUST_DEAD_LETTER) {
+            wb_sched_finish(o->sched, &d->job, 0, now);
+            d->reason = "exhausted";
+            WB_WARN("%s %s -> %s: attempt %d failed (%s); retries exhausted", r->type, r->id,
+                    c->cc->name, d->attempts, d->error);
+            notify(o, d, "exhausted", latency_us);
+            dlq_send(o, d);
+            return;
+        }
+        int64_t delay = backoff_ms(c->cc, d->attempts);
+        if (res->retry_after_ms >= 0) {
+            int64_t ra = res->retry_after_ms;
+            if (ra > c->cc->retry_after_cap_ms)
+                ra = c->cc->retry_after_cap_ms;
+            if (ra > delay)
+                delay = ra;
+        }
+        atomic_fetch_add(&o->retried, 1);
+        WB_WARN("%s %s -> %s: attempt %d failed (%s); retry in %" PRId64 " ms", r->type, r->id,
+                c->cc->name, d->attempts, d->error, delay);
+        notify(o, d, "retry", latency_us);
+        wb_sched_retry(o->sched, &d->job, 0, now + delay, now);
+        return;
+    }
+    case WB_HTTP_GONE:
+    case WB_HTTP_PERMANENT:
+    default:
+        atomic_fetch_add(&o->failed_attempts, 1);
+        /* The endpoint answered: not a reason to open the breaker. */
+        wb_sched_finish(o->sched, &d->job, res->status > 0, now);
+        d->reason = res->cls == WB_HTTP_GONE ? "gone" : "rejected";
+        if (res->cls == WB_HTTP_GONE)
+            WB_ERROR("%s -> %s: endpoint gone (HTTP 410): check the connector's url", r->id,
+                     c->cc->name);
+        else
+            WB_WARN("%s %s -> %s: permanent failure (%s)", r->type, r->id, c->cc->name,
+                    d->error);
+        notify(o, d, "rejected", latency_us);
+        dlq_send(o, d);
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Consuming                                                                            */
+
+static size_t lane_key(const wb_connector *cc, const record *r, char *buf, size_t size)
+{
+    const rd_kafka_message_t *rkm = r->rkm;
+    size_t tl = strlen(r->ps->topic);
+    if (cc->ordering == WB_ORDER_NONE)
+        return 0;
+    if (cc->ordering == WB_ORDER_KEY && (!rkm->key || rkm->key_len == 0))
+        return 0; /* records without a key are not ordered relative to each other */
+    if (tl + 5 > size)
+        tl = size - 5;
+    memcpy(buf, r->ps->topic, tl);
+    buf[tl] = 0;
+    memcpy(buf + tl + 1, &r->ps->partition, 4);
+    size_t n = tl + 5;
+    if (cc->ordering == WB_ORDER_KEY) {
+        size_t kl = rkm->key_len;
+        if (n + kl > size) { /* very long keys: their digest orders just as well */
+            unsigned char md[32];
+            SHA256(rkm->key, kl, md);
+            memcpy(buf + n, md, 32);
+            n += 32;
+        } else {
+            memcpy(buf + n, rkm->key, kl);
+            n += kl;
+        }
+    }
+    return n;
+}
+
+/* Park a record that cannot be processed (undecodable) on the dead-letter topic. */
+static void poison(wb_outbound *o, record *r, const char *reason, const char *detail)
+{
+    delivery *d = &r->d[0];
+    d->rec = r;
+    d->reason = reason;
+    snprintf(d->error, sizeof(d->error), "%s", detail);
+    r->pending = 1;
+    WB_WARN("poison record %s[%d]@%" PRId64 ": %s: %s", r->ps->topic, r->ps->partition,
+            r->offset, reason, detail);
+    dlq_send(o, d);
+}
+
+/* Route one record: decode, resolve type and id, build the envelope, submit deliveries. */
+static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
+{
+    part_st *ps = part_find(o, rkm->rkt, NULL, rkm->partition);
+    if (!ps || ps->fenced) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    atomic_fetch_add(&o->consumed, 1);
+    if (wb_offsets_push(&ps->win, rkm->offset) < 0) {
+        /* Replayed offset (e.g. after a seek): already tracked, skip the duplicate copy. */
+        WB_DEBUG("ignoring out-of-order %s[%d]@%" PRId64, ps->topic, ps->partition, rkm->offset);
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    if (!ps->paused && wb_offsets_in_flight(&ps->win) >= (size_t)o->window)
+        part_pause(o, ps, 1);
+
+    /* Which connectors want it? Decide before allocating. */
+    json_t *doc = NULL;
+    json_error_t jerr;
+    int bad_json = 0;
+    if (rkm->len > 0) {
+        doc = json_loadb(rkm->payload, rkm->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        bad_json = doc == NULL;
+    } else {
+        bad_json = 1;
+        snprintf(jerr.text, sizeof(jerr.text), "empty value");
+        jerr.line = 0;
+    }
+    char type[128];
+    wb_event_type(rkm, doc, o->cfg->outbound.event_type_pointer, type, sizeof(type));
+    conn_rt *match[64];
+    int nmatch = 0;
+    for (size_t i = 0; i < o->nconns && nmatch < 64; i++) {
+        const wb_connector *cc = o->conns[i].cc;
+        for (size_t k = 0; k < cc->nevents; k++) {
+            if (wb_glob_match(cc->events[k], type)) {
+                match[nmatch++] = &o->conns[i];
+                break;
+            }
+        }
+    }
+    int n = nmatch > 0 ? nmatch : 1;
+    record *r = calloc(1, sizeof(*r) + (size_t)n * sizeof(delivery));
+    if (!r) {
+        /* Cannot track it: leave it unstored; it is redelivered after a restart. */
+        WB_ERROR("out of memory for %s[%d]@%" PRId64, ps->topic, ps->partition, rkm->offset);
+        json_decref(doc);
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    r->o = o;
+    r->ps = ps;
+    r->rkm = rkm;
+    r->offset = rkm->offset;
+    r->ndeliveries = n;
+    r->next = ps->records;
+    if (ps->records)
+        ps->records->prev = r;
+    ps->records = r;
+    ps->refs++;
+    atomic_fetch_add(&o->in_flight, 1);
+    snprintf(r->type, sizeof(r->type), "%s", type);
+    wb_buf_init(&r->payload, 0);
+    for (int i = 0; i < n; i++) {
+        wb_buf_init(&r->d[i].hdr_text, 64 * 1024);
+        r->d[i].rec = r;
+    }
+    rd_kafka_timestamp_type_t tstype;
+    r->ts_ms = rd_kafka_message_timestamp(rkm, &tstype);
+    if (r->ts_ms < 0)
+        r->ts_ms = wb_wall_ms();
+    wb_webhook_id(rkm, doc, o->cfg->outbound.id_pointer, r->id, sizeof(r->id));
+    wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
+
+    if (nmatch == 0) {
+        /* No connector wants this type: terminal at once. */
+        atomic_fetch_add(&o->unrouted, 1);
+        json_decref(doc);
+        r->pending = 0;
+        record_terminal(o, r);
+        return;
+    }
+    if (bad_json) {
+        char detail[200];
+        snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr.text, jerr.line);
+        poison(o, r, "decode", detail);
+        return;
+    }
+    json_decref(doc);
+    if (wb_envelope_build(&r->payload, r->type, r->ts_ms, rkm->payload, rkm->len)) {
+        poison(o, r, "decode", "cannot build the envelope");
+        return;
+    }
+    int64_t now = wb_now_ms();
+    r->pending = n;
+    for (int i = 0; i < n; i++) {
+        delivery *d = &r->d[i];
+        d->conn = match[i];
+        char key[1024];
+        size_t kl = lane_key(d->conn->cc, r, key, sizeof(key));
+        if (wb_sched_submit(o->sched, d->conn->sc, &d->job, kl ? key : NULL, kl, now, now)) {
+            /* Out of memory in the scheduler: this delivery cannot be tracked. Park it. */
+            d->reason = "internal";
+            snprintf(d->error, sizeof(d->error), "out of memory in the scheduler");
+            dlq_send(o, d);
+        }
+    }
+}
+
+/* Take up to CONSUME_BATCH records. Returns the number taken (events and errors). */
+static int consume(wb_outbound *o)
+{
+    int n = 0;
+    if (!o->rk)
+        return 0; /* no outbound topics: inbound-only bridge */
+    while (n < CONSUME_BATCH) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(o->rk, 0);
+        if (!rkm)
+            break;
+        n++;
+        if (rkm->err) {
+            if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                WB_WARN("consumer: %s", rd_kafka_message_errstr(rkm));
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        consume_one(o, rkm);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The loop                                                                             */
+
+/* One turn without consuming: acks, dispatch, HTTP I/O (waiting up to max_wait_ms). */
+static void pump(wb_outbound *o, int max_wait_ms)
+{
+    int64_t now = wb_now_ms();
+    process_acks(o, now);
+    wb_job *j;
+    while ((j = wb_sched_next(o->sched, now)))
+        start_attempt(o, (delivery *)j, now);
+    store_offsets(o, NULL);
+
+    int64_t wait = wb_sched_wait_ms(o->sched, now);
+    if (wait < 0 || wait > max_wait_ms)
+        wait = max_wait_ms;
+    if (o->dlq_retry && wait > DLQ_RETRY_MS)
+        wait = DLQ_RETRY_MS;
+    struct curl_waitfd wfd = {.fd = o->wake_pipe[0], .events = CURL_WAIT_POLLIN};
+    wb_http_run(o->http, (int)wait, &wfd, o->wake_pipe[0] >= 0 ? 1 : 0);
+    char drain[256];
+    while (o->wake_pipe[0] >= 0 && read(o->wake_pipe[0], drain, sizeof(drain)) > 0) {
+    }
+    process_acks(o, wb_now_ms());
+}
+
+/* Deliveries of ps not yet terminal. */
+static size_t part_busy(part_st *ps)
+{
+    return wb_offsets_in_flight(&ps->win);
+}
+
+/* Fence ps: cancel its queued deliveries (running ones are dropped on completion), move it
+ * to the fenced list. */
+static void part_fence(wb_outbound *o, part_st *ps)
+{
+    int64_t now = wb_now_ms();
+    part_st **pp = &o->parts;
+    while (*pp && *pp != ps)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = ps->next;
+    if (o->last_ps == ps)
+        o->last_ps = NULL;
+    if (ps->paused)
+        atomic_fetch_sub(&o->paused, 1);
+    ps->fenced = 1;
+    ps->next = o->fenced;
+    o->fenced = ps;
+    atomic_fetch_sub(&o->assigned, 1);
+    ps->refs++; /* keep ps alive while its records are dropped below */
+    record *r = ps->records;
+    while (r) {
+        record *next = r->next;
+        int remaining = r->pending;
+        for (int i = 0; i < r->ndeliveries && remaining > 0; i++) {
+            delivery *d = &r->d[i];
+            if (d->done || d->in_http || d->in_dlq || !d->conn)
+                continue;
+            if (d->job.state == WB_JOB_IDLE) /* waiting in the dead-letter retry list */
+                continue;
+            wb_sched_cancel(o->sched, &d->job, now);
+            remaining--;
+            record_delivery_done(o, d); /* may free r (and ps once empty) */
+            if (remaining == 0)
+                break;
+        }
+        r = next;
+    }
+    if (--ps->refs == 0) {
+        pp = &o->fenced;
+        while (*pp && *pp != ps)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = ps->next;
+        part_free(ps);
+    }
+}
+
+/* Wait (bounded) until the listed partitions have nothing in flight, then store and commit
+ * their terminal prefixes synchronously. */
+static void drain_partitions(wb_outbound *o, rd_kafka_topic_partition_list_t *parts,
+                             int64_t timeout_ms)
+{
+    int64_t deadline = wb_now_ms() + timeout_ms;
+    for (;;) {
+        size_t busy = 0;
+        for (int i = 0; i < parts->cnt; i++) {
+            part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
+            if (ps)
+                busy += part_busy(ps);
+        }
+        if (busy == 0 || wb_now_ms() >= deadline) {
+            if (busy)
+                WB_WARN("rebalance: %zu records still in flight after %" PRId64
+                        " ms; they will be redelivered by the new owner",
+                        busy, timeout_ms);
+            break;
+        }
+        pump(o, 50);
+    }
+    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++) {
+        part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
+        if (ps && ps->win.next_commit > 0) {
+            rd_kafka_topic_partition_list_add(commit, ps->topic, ps->partition)->offset =
+                ps->win.next_commit;
+            ps->stored = ps->win.next_commit;
+            ps->dirty = 0;
+        }
+    }
+    if (commit->cnt > 0) {
+        rd_kafka_offsets_store(o->rk, commit);
+        rd_kafka_resp_err_t err = rd_kafka_commit(o->rk, commit, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            WB_WARN("commit on revoke: %s", rd_kafka_err2str(err));
+    }
+    rd_kafka_topic_partition_list_destroy(commit);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    wb_outbound *o = opaque;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            if (part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition))
+                continue;
+            part_st *ps = calloc(1, sizeof(*ps));
+            if (!ps || !(ps->topic = strdup(parts->elems[i].topic))) {
+                free(ps);
+                WB_ERROR("out of memory on assignment");
+                o->fatal = 1;
+                continue;
+            }
+            ps->partition = parts->elems[i].partition;
+            ps->stored = -1;
+            wb_offsets_init(&ps->win);
+            ps->next = o->parts;
+            o->parts = ps;
+            atomic_fetch_add(&o->assigned, 1);
+        }
+        WB_INFO("assigned %d partition(s) (%s)", parts->cnt, rd_kafka_rebalance_protocol(rk));
+        rd_kafka_error_t *e = NULL;
+        if (cooperative)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        if (e) {
+            WB_ERROR("incremental_assign: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        if (o->stopping) /* assigned while shutting down: fetch nothing */
+            for (part_st *ps = o->parts; ps; ps = ps->next)
+                part_pause(o, ps, 1);
+        return;
+    }
+    if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        WB_ERROR("rebalance error: %s", rd_kafka_err2str(err));
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
+    int lost = rd_kafka_assignment_lost(rk);
+    WB_INFO("%s %d partition(s)", lost ? "lost" : "revoking", parts->cnt);
+    if (!lost) {
+        int64_t t = o->cfg->outbound.drain_timeout_ms;
+        drain_partitions(o, parts, t);
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
+        if (ps)
+            part_fence(o, ps);
+    }
+    if (cooperative) {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+        if (e) {
+            WB_ERROR("incremental_unassign: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        WB_WARN("consumer: all brokers down: %s", reason);
+    else
+        WB_WARN("consumer: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
+{
+    while (!*stop && !o->fatal) {
+        int n = consume(o);
+        pump(o, n >= CONSUME_BATCH ? 0 : 100);
+    }
+    /* Shutdown: stop fetching, drain within drain_timeout, store, commit, close. */
+    o->stopping = 1;
+    if (!o->rk)
+        return 0;
+    for (part_st *ps = o->parts; ps; ps = ps->next)
+        part_pause(o, ps, 1);
+    int64_t deadline = wb_now_ms() + o->cfg->outbound.drain_timeout_ms;
+    size_t busy = 0;
+    WB_INFO("draining %d in-flight record(s) (up to %" PRId64 " ms)", atomic_load(&o->in_flight),
+            o->cfg->outbound.drain_timeout_ms);
+    for (;;) {
+        busy = 0;
+        for (part_st *ps = o->parts; ps; ps = ps->next)
+            busy += part_busy(ps);
+        if (busy == 0 || wb_now_ms() >= deadline || *stop > 1)
+            break;
+        pump(o, 50);
+    }
+    store_offsets(o, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_commit(o->rk, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        WB_WARN("final commit: %s", rd_kafka_err2str(err));
+    rd_kafka_consumer_close(o->rk);
+    if (busy)
+        WB_WARN("drain timed out with %zu record(s) in flight: they will be redelivered", busy);
+    else
+        WB_INFO("drained; offsets committed");
+    return o->fatal ? -1 : busy ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Construction                                                                         */
+
+void wb_outbound_observe(wb_outbound *o, wb_delivery_observer fn, void *ctx)
+{
+    o->observer = fn;
+    o->observer_ctx = ctx;
+}
+
+void wb_outbound_get_stats(wb_outbound *o, wb_outbound_stats *st)
+{
+    st->consumed = atomic_load(&o->consumed);
+    st->delivered = atomic_load(&o->delivered);
+    st->retried = atomic_load(&o->retried);
+    st->dead_lettered = atomic_load(&o->dead_lettered);
+    st->unrouted = atomic_load(&o->unrouted);
+    st->failed_attempts = atomic_load(&o->failed_attempts);
+    st->in_flight_records = atomic_load(&o->in_flight);
+    st->assigned_partitions = atomic_load(&o->assigned);
+    st->paused_partitions = atomic_load(&o->paused);
+}
+
+int wb_outbound_ready(wb_outbound *o)
+{
+    return atomic_load(&o->assigned) > 0;
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
+               size_t errstr_size)
+{
+    char kerr[256];
+    if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "consumer: %s: %s", k, kerr);
+        return -1;
+    }
+    return 0;
+}
+
+static int conf_has(const wb_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        if (!strcmp(cfg->kafka[i].key, key))
+            return 1;
+    return 0;
+}
+
+wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_producer *prod,
+                             char *errstr, size_t errstr_size)
+{
+    wb_outbound *o = calloc(1, sizeof(*o));
+    rd_kafka_conf_t *conf = NULL;
+    if (!o) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    o->cfg = cfg;
+    o->prod = prod;
+    o->wake_pipe[0] = o->wake_pipe[1] = -1;
+    o->window = cfg->outbound.max_in_flight_per_partition > 0
+                    ? cfg->outbound.max_in_flight_per_partition
+                    : 1000;
+    o->low_water = o->window / 2;
+    pthread_mutex_init(&o->lock, NULL);
+    wb_buf_init(&o->scratch, 0);
+
+    /* connectors */
+    size_t nout = 0;
+    int total_conc = 0;
+    for (size_t i = 0; i < cfg->nconnectors; i++)
+        if (cfg->connectors[i].direction == WB_DIR_OUTBOUND)
+            nout++;
+    o->conns = calloc(nout ? nout : 1, sizeof(*o->conns));
+    o->sched = wb_sched_new();
+    if (!o->conns || !o->sched) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    char ua[160];
+    snprintf(ua, sizeof(ua), "user-agent: %s",
+             cfg->outbound.user_agent ? cfg->outbound.user_agent : "webhook-bridge/" WB_VERSION);
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        const wb_connector *cc = &cfg->connectors[i];
+        if (cc->direction != WB_DIR_OUTBOUND)
+            continue;
+        conn_rt *c = &o->conns[o->nconns++];
+        c->cc = cc;
+        char serr[256];
+        c->signer = wb_signer_new(&cc->signing, serr, sizeof(serr));
+        if (!c->signer) {
+            snprintf(errstr, errstr_size, "%s:%d: signing: %s", cc->file ? cc->file : cc->name,
+                     cc->line, serr);
+            goto fail;
+        }
+        c->sc = wb_sched_conn_new(o->sched, cc->max_concurrency, cc->rate_per_s,
+                                  cc->circuit_failures, cc->circuit_cooldown_ms);
+        struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
+        h = h ? curl_slist_append(h, ua) : NULL;
+        for (size_t k = 0; h && k < cc->nheaders; k++) {
+            char line[1024];
+            snprintf(line, sizeof(line), "%s: %s", cc->headers[k].name, cc->headers[k].value);
+            h = curl_slist_append(h, line);
+        }
+        /* Never let libcurl send Expect: 100-continue: it costs a round trip per request. */
+        h = h ? curl_slist_append(h, "Expect:") : NULL;
+        if (!c->sc || !h) {
+            curl_slist_free_all(h);
+            snprintf(errstr, errstr_size, "out of memory");
+            goto fail;
+        }
+        c->static_headers = h;
+        total_conc += cc->max_concurrency > 0 ? cc->max_concurrency : 1;
+    }
+    o->http = wb_http_new(total_conc, errstr, errstr_size);
+    if (!o->http)
+        goto fail;
+
+    if (cfg->outbound.ntopics == 0)
+        return o; /* inbound only */
+
+    /* consumer */
+    conf = wb_kafka_conf(cfg, WB_KAFKA_CONSUMER, bootstrap, errstr, errstr_size);
+    if (!conf)
+        goto fail;
+    if (set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
+        set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
+        (!conf_has(cfg, "partition.assignment.strategy") &&
+         set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr,
+             errstr_size)) ||
+        (!conf_has(cfg, "group.id") &&
+         set(conf, "group.id", "webhook-bridge", errstr, errstr_size)) ||
+        (!conf_has(cfg, "auto.offset.reset") &&
+         set(conf, "auto.offset.reset", "earliest", errstr, errstr_size)))
+        goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_error_cb(conf, on_consumer_error);
+    rd_kafka_conf_set_opaque(conf, o);
+    char kerr[256];
+    o->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
+    if (!o->rk) {
+        snprintf(errstr, errstr_size, "consumer: %s", kerr);
+        goto fail;
+    }
+    conf = NULL;
+    rd_kafka_poll_set_consumer(o->rk);
+    if (pipe2(o->wake_pipe, O_NONBLOCK | O_CLOEXEC)) {
+        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    o->queue = rd_kafka_queue_get_consumer(o->rk);
+    rd_kafka_queue_io_event_enable(o->queue, o->wake_pipe[1], "1", 1);
+
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)cfg->outbound.ntopics);
+    for (size_t i = 0; i < cfg->outbound.ntopics; i++)
+        rd_kafka_topic_partition_list_add(topics, cfg->outbound.topics[i],
+                                          RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(o->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+        goto fail;
+    }
+    return o;
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    wb_outbound_free(o);
+    return NULL;
+}
+
+void wb_outbound_free(wb_outbound *o)
+{
+    if (!o)
+        return;
+    /* Abort transfers without callbacks, then drop every record. */
+    if (o->http)
+        wb_http_free(o->http);
+    o->http = NULL;
+    part_st *lists[2] = {o->parts, o->fenced};
+    for (int k = 0; k < 2; k++) {
+        part_st *ps = lists[k];
+        while (ps) {
+            part_st *next = ps->next;
+            record *r = ps->records;
+            while (r) {
+                record *rn = r->next;
+                for (int i = 0; i < r->ndeliveries; i++)
+                    wb_buf_free(&r->d[i].hdr_text);
+                wb_buf_free(&r->payload);
+                rd_kafka_message_destroy(r->rkm);
+                free(r);
+                r = rn;
+            }
+            part_free(ps);
+            ps = next;
+        }
+    }
+    if (o->queue)
+        rd_kafka_queue_destroy(o->queue);
+    if (o->rk)
+        rd_kafka_destroy(o->rk);
+    for (size_t i = 0; i < o->nconns; i++) {
+        wb_signer_free(o->conns[i].signer);
+        curl_slist_free_all(o->conns[i].static_headers);
+    }
+    free(o->conns);
+    wb_sched_free(o->sched);
+    if (o->wake_pipe[0] >= 0) {
+        close(o->wake_pipe[0]);
+        close(o->wake_pipe[1]);
+    }
+    wb_buf_free(&o->scratch);
+    pthread_mutex_destroy(&o->lock);
+    free(o);
+}
