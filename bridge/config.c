@@ -43,7 +43,7 @@ typedef struct ctx {
     int nomem;
     const char *file; /* display path of the file being walked */
     wb_config *cfg;
-    wb_connector *conn; /* connector being filled, or NULL for bridge.yaml */
+    wb_connector *conn;           /* connector being filled, or NULL for bridge.yaml */
     yaml_node_t *connectors_node; /* "connectors:" value in bridge.yaml */
     int connectors_line;
 } ctx;
@@ -54,12 +54,11 @@ static int node_line(const yaml_node_t *n)
 }
 
 __attribute__((format(printf, 4, 5))) static void report(ctx *c, int line, const char *key,
-                                                          const char *fmt, ...)
+                                                         const char *fmt, ...)
 {
     va_list ap;
     c->nerrs++;
-    if (wb_buf_printf(&c->errs, "%s:%d: %s: ", c->file, line, key) != WB_OK)
-        return;
+    if (wb_buf_printf(&c->errs, "%s:%d: %s: ", c->file, line, key) != WB_OK) return;
     char msg[1024];
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -79,8 +78,7 @@ static void oom(ctx *c)
 static char *dup_or_oom(ctx *c, const char *s)
 {
     char *d = strdup(s);
-    if (!d)
-        oom(c);
+    if (!d) oom(c);
     return d;
 }
 
@@ -88,8 +86,7 @@ static char *dup_or_oom(ctx *c, const char *s)
 static int edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
+    if (la > 63 || lb > 63) return 99;
     int d[64][64];
     for (size_t i = 0; i <= la; i++)
         d[i][0] = (int)i;
@@ -99,11 +96,10 @@ static int edit_distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
             int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v)
-                v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 &&
+                tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
                 tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
                 d[i - 2][j - 2] + 1 < v)
                 v = d[i - 2][j - 2] + 1;
@@ -137,7 +133,18 @@ typedef enum ftype {
 } ftype;
 
 /* Extra checks on string values. */
-enum { V_NONE = 0, V_TOPIC, V_POINTER, V_NAME, V_URL, V_CIDR, V_SCHEMA_REF, V_EVENT_TYPE, V_TOKEN };
+enum {
+    V_NONE = 0,
+    V_TOPIC,
+    V_POINTER,
+    V_NAME,
+    V_URL,
+    V_CIDR,
+    V_SCHEMA_REF,
+    V_EVENT_TYPE,
+    V_TOKEN,
+    V_LISTEN,
+};
 /* Connector keys restricted to one direction. */
 enum { F_OUT = 1, F_IN = 2 };
 
@@ -153,10 +160,13 @@ typedef struct field {
     int flags;                /* F_* */
 } field;
 
-#define END_FIELDS {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0}
+#define END_FIELDS                                                                                 \
+    {                                                                                              \
+        NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0                                                      \
+    }
 
-static const char *const scheme_names[] = {"standard-webhooks", "stripe", "github", "shopify",
-                                           "slack", "hmac", "none", NULL};
+static const char *const scheme_names[] = {
+    "standard-webhooks", "stripe", "github", "shopify", "slack", "hmac", "none", NULL};
 static const char *const ordering_names[] = {"key", "partition", "none", NULL};
 static const char *const exhausted_names[] = {"dead-letter", "block", NULL};
 static const char *const direction_names[] = {"outbound", "inbound", NULL};
@@ -179,8 +189,7 @@ static const field signing_fields[] = {
     {"prefix", T_STR, CO(signing.hmac.prefix), 0, 0, 0, NULL, NULL, 0, 0},
     {"algorithm", T_ENUM, CO(signing.hmac.sha512), 0, 0, 0, algorithm_names, NULL, 0, 0},
     {"encoding", T_ENUM, CO(signing.hmac.base64), 0, 0, 0, encoding_names, NULL, 0, 0},
-    {"timestamp_header", T_STR, CO(signing.hmac.timestamp_header), 0, 0, 0, NULL, NULL, V_TOKEN,
-     0},
+    {"timestamp_header", T_STR, CO(signing.hmac.timestamp_header), 0, 0, 0, NULL, NULL, V_TOKEN, 0},
     {"content", T_STR, CO(signing.hmac.content), 0, 0, 0, NULL, NULL, 0, 0},
     {"id_header", T_STR, CO(signing.hmac.id_header), 0, 0, 0, NULL, NULL, V_TOKEN, 0},
     END_FIELDS,
@@ -224,8 +233,7 @@ static const field connector_fields[] = {
     {"contract", T_STR, CO(contract), 0, 0, 0, NULL, NULL, V_SCHEMA_REF, F_OUT},
     {"circuit_breaker", T_MAP, 0, 0, 0, 0, NULL, breaker_fields, 0, F_OUT},
     {"allow_private_networks", T_BOOL, CO(allow_private_networks), 0, 0, 0, NULL, NULL, 0, F_OUT},
-    {"allow_cidrs", T_STRLIST, CO(allow_cidrs), CO(nallow_cidrs), 0, 0, NULL, NULL, V_CIDR,
-     F_OUT},
+    {"allow_cidrs", T_STRLIST, CO(allow_cidrs), CO(nallow_cidrs), 0, 0, NULL, NULL, V_CIDR, F_OUT},
     {"https_only", T_BOOL, CO(https_only), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"tls", T_MAP, 0, 0, 0, 0, NULL, tls_fields, 0, F_OUT},
     {"proxy", T_STR, CO(proxy), 0, 0, 0, NULL, NULL, 0, F_OUT},
@@ -249,21 +257,20 @@ static const field embedded_fields[] = {
 };
 
 static const field outbound_fields[] = {
-    {"topics", T_STRLIST, GO(outbound.topics), GO(outbound.ntopics), 0, 0, NULL, NULL, V_TOPIC,
-     0},
+    {"topics", T_STRLIST, GO(outbound.topics), GO(outbound.ntopics), 0, 0, NULL, NULL, V_TOPIC, 0},
     {"dead_letter_topic", T_STR, GO(outbound.dead_letter_topic), 0, 0, 0, NULL, NULL, V_TOPIC, 0},
-    {"max_in_flight_per_partition", T_INT, GO(outbound.max_in_flight_per_partition), 0, 1,
-     1000000, NULL, NULL, 0, 0},
+    {"max_in_flight_per_partition", T_INT, GO(outbound.max_in_flight_per_partition), 0, 1, 1000000,
+     NULL, NULL, 0, 0},
     {"drain_timeout", T_DUR, GO(outbound.drain_timeout_ms), 0, 0, 0, NULL, NULL, 0, 0},
-    {"event_type_pointer", T_STR, GO(outbound.event_type_pointer), 0, 0, 0, NULL, NULL,
-     V_POINTER, 0},
+    {"event_type_pointer", T_STR, GO(outbound.event_type_pointer), 0, 0, 0, NULL, NULL, V_POINTER,
+     0},
     {"id_pointer", T_STR, GO(outbound.id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, 0},
     {"user_agent", T_STR, GO(outbound.user_agent), 0, 0, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
 static const field inbound_fields[] = {
-    {"listen", T_STR, GO(inbound.listen), 0, 0, 0, NULL, NULL, 0, 0},
+    {"listen", T_STR, GO(inbound.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
     {"max_connections", T_INT, GO(inbound.max_connections), 0, 1, 1000000, NULL, NULL, 0, 0},
     {"request_timeout", T_DUR, GO(inbound.request_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
     {"publish_timeout", T_DUR, GO(inbound.publish_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
@@ -273,7 +280,7 @@ static const field inbound_fields[] = {
 };
 
 static const field admin_fields[] = {
-    {"listen", T_STR, GO(admin.listen), 0, 0, 0, NULL, NULL, 0, 0},
+    {"listen", T_STR, GO(admin.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
     END_FIELDS,
 };
 
@@ -319,8 +326,7 @@ static int is_null(const yaml_node_t *n)
     if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     const char *s = scalar(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 static const char *kind_name(const yaml_node_t *n)
@@ -366,11 +372,9 @@ static char *string_value(ctx *c, const yaml_node_t *n, const char *key, int sec
 static int valid_topic(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 249 || !strcmp(s, ".") || !strcmp(s, ".."))
-        return 0;
+    if (n == 0 || n > 249 || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-            return 0;
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i])) return 0;
     return 1;
 }
 
@@ -387,12 +391,32 @@ static int valid_name(const char *s)
 
 static int valid_token(const char *s)
 {
-    if (!*s)
-        return 0;
+    if (!*s) return 0;
     for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-            return 0;
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s)) return 0;
     return 1;
+}
+
+/* "host:port", "[v6]:port" or ":port"; port 1..65535. */
+static int valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    long port;
+    if (!colon || wb_parse_int(colon + 1, 1, 65535, &port) != WB_OK) return 0;
+    for (const char *p = s; p < colon; p++)
+        if ((unsigned char)*p <= ' ' || *p == '/') return 0;
+    return 1;
+}
+
+/* Headers the HTTP client or the signer owns. */
+static int reserved_header(const char *name)
+{
+    static const char *const reserved[] = {
+        "host",         "content-length", "transfer-encoding", "connection",
+        "content-type", "webhook-id",     "webhook-timestamp", "webhook-signature"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (!strcasecmp(name, reserved[i])) return 1;
+    return 0;
 }
 
 static int valid_url(const char *s)
@@ -404,11 +428,9 @@ static int valid_url(const char *s)
         h = s + 7;
     else
         return 0;
-    if (!*h || *h == '/' || *h == '?' || *h == '#')
-        return 0;
+    if (!*h || *h == '/' || *h == '?' || *h == '#') return 0;
     for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= ' ')
-            return 0;
+        if ((unsigned char)*p <= ' ') return 0;
     return 1;
 }
 
@@ -417,8 +439,7 @@ static int valid_cidr(const char *s)
     char addr[64];
     const char *slash = strchr(s, '/');
     size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    if (n == 0 || n >= sizeof(addr))
-        return 0;
+    if (n == 0 || n >= sizeof(addr)) return 0;
     memcpy(addr, s, n);
     addr[n] = 0;
     unsigned char bin[16];
@@ -458,8 +479,7 @@ static int check_value(ctx *c, int line, const char *key, int check, const char 
         break;
     case V_EVENT_TYPE:
         if (s[0] != '/' && !valid_token(s)) {
-            report(c, line, key, "expected a JSON pointer ('/type') or a header name, got '%s'",
-                   s);
+            report(c, line, key, "expected a JSON pointer ('/type') or a header name, got '%s'", s);
             return -1;
         }
         break;
@@ -491,6 +511,12 @@ static int check_value(ctx *c, int line, const char *key, int check, const char 
             return -1;
         }
         break;
+    case V_LISTEN:
+        if (!valid_listen(s)) {
+            report(c, line, key, "expected host:port (e.g. 0.0.0.0:8080), got '%s'", s);
+            return -1;
+        }
+        break;
     case V_TOKEN:
         if (!valid_token(s)) {
             report(c, line, key, "invalid header name '%s'", s);
@@ -505,8 +531,7 @@ static int check_value(ctx *c, int line, const char *key, int check, const char 
 
 static void free_strv(char **v, size_t n)
 {
-    if (!v)
-        return;
+    if (!v) return;
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
@@ -519,15 +544,13 @@ static void free_strv(char **v, size_t n)
 static void walk(ctx *c, yaml_document_t *doc, yaml_node_t *map, const field *table, void *base,
                  const char *mapkey);
 
-static void enum_error(ctx *c, int line, const char *key, const char *v,
-                       const char *const *names)
+static void enum_error(ctx *c, int line, const char *key, const char *v, const char *const *names)
 {
     char list[256] = "";
     size_t used = 0;
     for (size_t i = 0; names[i]; i++) {
         int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", names[i]);
-        if (w < 0 || (size_t)w >= sizeof(list) - used)
-            break;
+        if (w < 0 || (size_t)w >= sizeof(list) - used) break;
         used += (size_t)w;
     }
     report(c, line, key, "unknown value '%s'; expected one of: %s", v, list);
@@ -573,8 +596,7 @@ static void set_strlist(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
 {
     yaml_node_t **items;
     size_t len;
-    if (list_items(c, doc, n, key, &items, &len))
-        return;
+    if (list_items(c, doc, n, key, &items, &len)) return;
     size_t base = append ? *dstn : 0;
     char **v = calloc(base + len + 1, sizeof(*v));
     if (!v) {
@@ -598,8 +620,7 @@ static void set_strlist(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
             continue;
         }
         char *s = string_value(c, items[i], key, secret);
-        if (!s)
-            continue;
+        if (!s) continue;
         if (secret && !*s) {
             report(c, node_line(items[i]), key, "secret is empty");
             free(s);
@@ -620,8 +641,7 @@ static void set_durlist(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
 {
     yaml_node_t **items;
     size_t len;
-    if (list_items(c, doc, n, key, &items, &len))
-        return;
+    if (list_items(c, doc, n, key, &items, &len)) return;
     free(*dst);
     *dst = NULL;
     *dstn = 0;
@@ -639,8 +659,7 @@ static void set_durlist(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
             continue;
         }
         char *txt = expand(c, node_line(items[i]), key, scalar(items[i]), 0);
-        if (!txt)
-            continue;
+        if (!txt) continue;
         if (wb_parse_duration_ms(txt, &ms) != WB_OK)
             report(c, node_line(items[i]), key,
                    "invalid duration '%s' (e.g. 250ms, 30s, 5m, 2h, 1d)", txt);
@@ -679,9 +698,13 @@ static void set_headers(ctx *c, yaml_document_t *doc, yaml_node_t *n, const char
             report(c, node_line(k), key, "invalid header name");
             continue;
         }
-        char *val = string_value(c, v, scalar(k), 0);
-        if (!val)
+        if (reserved_header(scalar(k))) {
+            report(c, node_line(k), scalar(k),
+                   "header is set by the bridge and cannot be overridden");
             continue;
+        }
+        char *val = string_value(c, v, scalar(k), 0);
+        if (!val) continue;
         if (strpbrk(val, "\r\n")) {
             report(c, node_line(v), scalar(k), "header value must not contain a line break");
             free(val);
@@ -739,8 +762,7 @@ static void set_kafka(ctx *c, yaml_document_t *doc, yaml_node_t *n)
             continue;
         }
         char *val = string_value(c, v, name, kafka_secret_key(name));
-        if (!val)
-            continue;
+        if (!val) continue;
         if (!strcmp(name, "bootstrap.servers") && !strcmp(val, "embedded")) {
             cfg->embedded = 1;
             free(val);
@@ -765,16 +787,15 @@ static void set_kafka(ctx *c, yaml_document_t *doc, yaml_node_t *n)
         cfg->kafka[cfg->nkafka++].value = val;
     }
 out:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
+    if (conf) rd_kafka_conf_destroy(conf);
 }
 
 static int parse_bool(const char *s, int *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "True", "Yes", "On", "TRUE", "YES",
-                                      "ON"};
-    static const char *const no[] = {"false", "no", "off", "False", "No", "Off", "FALSE", "NO",
-                                     "OFF"};
+    static const char *const yes[] = {"true", "yes",  "on",  "True", "Yes",
+                                      "On",   "TRUE", "YES", "ON"};
+    static const char *const no[] = {"false", "no",    "off", "False", "No",
+                                     "Off",   "FALSE", "NO",  "OFF"};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
         if (!strcmp(s, yes[i])) {
             *out = 1;
@@ -910,8 +931,7 @@ static void set_field(ctx *c, yaml_document_t *doc, const field *f, yaml_node_t 
     }
     if (f->type == T_STR || f->type == T_SECRET) {
         char *val = string_value(c, v, key, f->type == T_SECRET);
-        if (!val)
-            return;
+        if (!val) return;
         if (check_value(c, line, key, f->check, val)) {
             free(val);
             return;
@@ -922,8 +942,7 @@ static void set_field(ctx *c, yaml_document_t *doc, const field *f, yaml_node_t 
     }
     /* Numbers, durations, ... may come from the environment too: "${CONCURRENCY:-64}". */
     char *s = expand(c, line, key, scalar(v), 0);
-    if (s)
-        set_scalar(c, f, p, line, s);
+    if (s) set_scalar(c, f, p, line, s);
     free(s);
 }
 
@@ -981,8 +1000,7 @@ static void walk(ctx *c, yaml_document_t *doc, yaml_node_t *map, const field *ta
             report(c, node_line(k), name, "only valid for inbound connectors");
             continue;
         }
-        if (is_null(v))
-            continue; /* "key:" with no value keeps the default */
+        if (is_null(v)) continue; /* "key:" with no value keeps the default */
         set_field(c, doc, f, v, base);
     }
 }
@@ -1012,9 +1030,8 @@ static int load_yaml(ctx *c, const char *path, yaml_document_t *doc)
         const char *problem = parser.problem ? parser.problem : "syntax error";
         c->nerrs++;
         (void)wb_buf_printf(&c->errs, "%s:%zu: yaml: %s%s%s (column %zu)\n", path,
-                            parser.problem_mark.line + 1, problem,
-                            parser.context ? " " : "", parser.context ? parser.context : "",
-                            parser.problem_mark.column + 1);
+                            parser.problem_mark.line + 1, problem, parser.context ? " " : "",
+                            parser.context ? parser.context : "", parser.problem_mark.column + 1);
         goto out;
     }
     if (!yaml_document_get_root_node(doc)) {
@@ -1077,16 +1094,13 @@ static void connector_defaults(ctx *c, wb_connector *k)
 }
 
 /* Value node of key name in mapping map, or NULL when absent or null. */
-static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *name,
-                            int *key_line)
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *name, int *key_line)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *key = yaml_document_get_node(doc, p->key);
-        if (key->type != YAML_SCALAR_NODE || strcmp(scalar(key), name))
-            continue;
-        if (key_line)
-            *key_line = node_line(key);
+        if (key->type != YAML_SCALAR_NODE || strcmp(scalar(key), name)) continue;
+        if (key_line) *key_line = node_line(key);
         yaml_node_t *v = yaml_document_get_node(doc, p->value);
         return is_null(v) ? NULL : v;
     }
@@ -1112,8 +1126,7 @@ static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, ya
                         (sv && (sv->type != YAML_SEQUENCE_NODE ||
                                 sv->data.sequence.items.top > sv->data.sequence.items.start));
     }
-    if (!map_get(doc, root, "name", NULL))
-        report(c, line, "name", "required");
+    if (!map_get(doc, root, "name", NULL)) report(c, line, "name", "required");
     if (k->direction == WB_DIR_OUTBOUND) {
         if (!map_get(doc, root, "url", NULL))
             report(c, line, "url", "required for outbound connectors");
@@ -1154,10 +1167,8 @@ static void load_connector(ctx *c, const char *path)
     connector_defaults(c, k);
     k->file = dup_or_oom(c, path);
     k->line = 1;
-    if (!k->file)
-        return;
-    if (load_yaml(c, path, &doc))
-        return;
+    if (!k->file) return;
+    if (load_yaml(c, path, &doc)) return;
     const char *saved = c->file;
     c->file = k->file;
     c->conn = k;
@@ -1187,8 +1198,8 @@ out:
 static int has_yaml_ext(const char *name)
 {
     size_t n = strlen(name);
-    return name[0] != '.' && ((n > 5 && !strcmp(name + n - 5, ".yaml")) ||
-                              (n > 4 && !strcmp(name + n - 4, ".yml")));
+    return name[0] != '.' &&
+           ((n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml")));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1223,8 +1234,7 @@ static void load_connector_path(ctx *c, int line, const char *dir, const char *r
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!has_yaml_ext(de->d_name))
-            continue;
+        if (!has_yaml_ext(de->d_name)) continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **nn = realloc(names, ncap * sizeof(*nn));
@@ -1242,13 +1252,11 @@ static void load_connector_path(ctx *c, int line, const char *dir, const char *r
         }
         n++;
     }
-    if (n)
-        qsort(names, n, sizeof(*names), cmp_str);
+    if (n) qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++)
         load_connector(c, names[i]);
 out:
-    if (d)
-        closedir(d);
+    if (d) closedir(d);
     free_strv(names, n);
     free(path);
 }
@@ -1278,8 +1286,7 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
 static void resolve_connectors(ctx *c, yaml_document_t *doc, const char *dir)
 {
     yaml_node_t *n = c->connectors_node;
-    if (!n)
-        return;
+    if (!n) return;
     if (n->type == YAML_SCALAR_NODE) {
         load_connector_path(c, c->connectors_line, dir, scalar(n));
     } else if (n->type == YAML_SEQUENCE_NODE) {
@@ -1294,8 +1301,8 @@ static void resolve_connectors(ctx *c, yaml_document_t *doc, const char *dir)
             load_connector_path(c, node_line(e), dir, scalar(e));
         }
     } else {
-        report(c, c->connectors_line, "connectors",
-               "expected a folder or a list of files, got %s", kind_name(n));
+        report(c, c->connectors_line, "connectors", "expected a folder or a list of files, got %s",
+               kind_name(n));
     }
 }
 
@@ -1310,8 +1317,8 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
         for (size_t j = 0; j < i && k->name; j++) {
             wb_connector *o = &cfg->connectors[j];
             if (o->name && !strcmp(o->name, k->name)) {
-                report(c, k->line, "name", "duplicate connector name '%s' (also in %s:%d)",
-                       k->name, o->file ? o->file : "?", o->line);
+                report(c, k->line, "name", "duplicate connector name '%s' (also in %s:%d)", k->name,
+                       o->file ? o->file : "?", o->line);
                 break;
             }
         }
@@ -1324,6 +1331,9 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
     (void)doc;
 }
 
+/* Load path and its connector files (see config.h). Returns a config the caller frees with
+ * wb_config_free(), or NULL with every error, one per line, in errstr. Any thread; uses
+ * getenv() and the current directory for relative paths. */
 wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
 {
     ctx c;
@@ -1336,8 +1346,7 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
     wb_buf_init(&c.errs, MAX_ERRORS_TEXT);
     c.file = path;
     c.cfg = cfg;
-    if (errstr && errstr_size)
-        errstr[0] = 0;
+    if (errstr && errstr_size) errstr[0] = 0;
     if (!cfg || !(cfg->path = strdup(path))) {
         oom(&c);
         goto out;
@@ -1350,32 +1359,27 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
         goto out;
     }
     config_defaults(&c, cfg, dir);
-    if (load_yaml(&c, path, &doc))
-        goto out;
+    if (load_yaml(&c, path, &doc)) goto out;
     have_doc = 1;
     walk(&c, &doc, yaml_document_get_root_node(&doc), root_fields, cfg, "config");
     /* schemas/ (default) or a relative dir: next to bridge.yaml. */
     char *sdir = join_path(dir, cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas");
-    if (!sdir)
-        oom(&c);
+    if (!sdir) oom(&c);
     free(cfg->schema_registry.dir);
     cfg->schema_registry.dir = sdir;
     resolve_connectors(&c, &doc, dir);
     cross_validate(&c, &doc);
 
 out:
-    if (have_doc)
-        yaml_document_delete(&doc);
+    if (have_doc) yaml_document_delete(&doc);
     free(dir);
     if (c.nerrs) {
         if (errstr && errstr_size) {
             size_t n = c.errs.len;
             while (n && c.errs.data[n - 1] == '\n')
                 n--;
-            if (n >= errstr_size)
-                n = errstr_size - 1;
-            if (n)
-                memcpy(errstr, c.errs.data, n);
+            if (n >= errstr_size) n = errstr_size - 1;
+            if (n) memcpy(errstr, c.errs.data, n);
             errstr[n] = 0;
         }
         wb_config_free(cfg);
@@ -1420,8 +1424,7 @@ static void connector_free(wb_connector *k)
 /* Free cfg and everything it owns (NULL is fine). */
 void wb_config_free(wb_config *cfg)
 {
-    if (!cfg)
-        return;
+    if (!cfg) return;
     free(cfg->path);
     for (size_t i = 0; i < cfg->nkafka; i++) {
         free(cfg->kafka[i].key);
@@ -1449,8 +1452,7 @@ void wb_config_free(wb_config *cfg)
 /* Connector by name; borrowed pointer valid until wb_config_free(). */
 const wb_connector *wb_config_connector(const wb_config *cfg, const char *name)
 {
-    if (!cfg || !name)
-        return NULL;
+    if (!cfg || !name) return NULL;
     for (size_t i = 0; i < cfg->nconnectors; i++)
         if (cfg->connectors[i].name && !strcmp(cfg->connectors[i].name, name))
             return &cfg->connectors[i];
@@ -1460,8 +1462,7 @@ const wb_connector *wb_config_connector(const wb_config *cfg, const char *name)
 /* Static name of a scheme ("standard-webhooks", ...); "unknown" when out of range. */
 const char *wb_scheme_name(wb_scheme s)
 {
-    if ((int)s < 0 || (int)s > WB_SCHEME_NONE)
-        return "unknown";
+    if ((int)s < 0 || (int)s > WB_SCHEME_NONE) return "unknown";
     return scheme_names[s];
 }
 
@@ -1482,15 +1483,13 @@ static void print_list(FILE *fp, char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         fprintf(fp, "%s%s", i ? ", " : "", v[i]);
-    if (!n)
-        fputs("-", fp);
+    if (!n) fputs("-", fp);
 }
 
 /* Human summary on fp; never prints secret values (only their count). */
 void wb_config_print_summary(const wb_config *cfg, FILE *fp)
 {
-    if (!cfg || !fp)
-        return;
+    if (!cfg || !fp) return;
     fprintf(fp, "config: %s\n", cfg->path);
     if (cfg->embedded)
         fprintf(fp, "kafka: embedded (%d brokers, %d partitions per topic), %zu properties\n",
@@ -1498,8 +1497,7 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp)
     else {
         const char *bs = NULL;
         for (size_t i = 0; i < cfg->nkafka; i++)
-            if (!strcmp(cfg->kafka[i].key, "bootstrap.servers"))
-                bs = cfg->kafka[i].value;
+            if (!strcmp(cfg->kafka[i].key, "bootstrap.servers")) bs = cfg->kafka[i].value;
         fprintf(fp, "kafka: bootstrap.servers %s, %zu properties\n", bs ? bs : "(unset)",
                 cfg->nkafka);
     }
@@ -1517,7 +1515,8 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp)
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         const wb_connector *k = &cfg->connectors[i];
         size_t ns = k->signing.nsecrets;
-        fprintf(fp, "  %s (%s)\n", k->name, k->direction == WB_DIR_OUTBOUND ? "outbound" : "inbound");
+        fprintf(fp, "  %s (%s)\n", k->name,
+                k->direction == WB_DIR_OUTBOUND ? "outbound" : "inbound");
         if (k->direction == WB_DIR_OUTBOUND) {
             fputs("    url: ", fp);
             print_url(fp, k->url);
@@ -1525,14 +1524,12 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp)
             print_list(fp, k->events, k->nevents);
             fprintf(fp, "\n    ordering: %s, max concurrency %d", ordering_names[k->ordering],
                     k->max_concurrency);
-            if (k->rate_per_s > 0)
-                fprintf(fp, ", rate %g/s", k->rate_per_s);
-            fprintf(fp, "\n    signing: %s, %zu secret%s\n", wb_scheme_name(k->signing.scheme),
-                    ns, ns == 1 ? "" : "s");
+            if (k->rate_per_s > 0) fprintf(fp, ", rate %g/s", k->rate_per_s);
+            fprintf(fp, "\n    signing: %s, %zu secret%s\n", wb_scheme_name(k->signing.scheme), ns,
+                    ns == 1 ? "" : "s");
         } else {
             fprintf(fp, "    topic: %s\n", k->topic);
-            if (k->rate_per_s > 0)
-                fprintf(fp, "    rate: %g/s\n", k->rate_per_s);
+            if (k->rate_per_s > 0) fprintf(fp, "    rate: %g/s\n", k->rate_per_s);
             fprintf(fp, "    verify: %s, %zu secret%s%s\n", wb_scheme_name(k->signing.scheme), ns,
                     ns == 1 ? "" : "s", k->signing.insecure ? " (insecure)" : "");
         }

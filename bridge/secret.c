@@ -29,12 +29,10 @@ static char *interpolate(const char *s, char *errstr, size_t errstr_size)
     while (*p) {
         const char *d = strstr(p, "${");
         if (!d) {
-            if (wb_buf_adds(&b, p) != WB_OK)
-                goto nomem;
+            if (wb_buf_adds(&b, p) != WB_OK) goto nomem;
             break;
         }
-        if (wb_buf_add(&b, p, (size_t)(d - p)) != WB_OK)
-            goto nomem;
+        if (wb_buf_add(&b, p, (size_t)(d - p)) != WB_OK) goto nomem;
         const char *q = d + 2, *close = strchr(q, '}');
         size_t nl = 0;
         while (is_env_name_char(q[nl], nl == 0))
@@ -49,20 +47,17 @@ static char *interpolate(const char *s, char *errstr, size_t errstr_size)
         name[nl] = 0;
         const char *val = getenv(name);
         if (q[nl] == ':') {
-            if (val && !*val)
-                val = NULL;
+            if (val && !*val) val = NULL;
             if (!val && wb_buf_add(&b, q + nl + 2, (size_t)(close - (q + nl + 2))) != WB_OK)
                 goto nomem;
         } else if (!val) {
             snprintf(errstr, errstr_size, "environment variable %s is not set", name);
             goto fail;
         }
-        if (val && wb_buf_adds(&b, val) != WB_OK)
-            goto nomem;
+        if (val && wb_buf_adds(&b, val) != WB_OK) goto nomem;
         p = close + 1;
     }
-    if (!b.data && wb_buf_add(&b, "", 0) != WB_OK)
-        goto nomem;
+    if (!b.data && wb_buf_add(&b, "", 0) != WB_OK) goto nomem;
     return wb_buf_steal(&b, NULL);
 nomem:
     snprintf(errstr, errstr_size, "out of memory");
@@ -79,8 +74,7 @@ static char *read_file(const char *path, char *errstr, size_t errstr_size)
     wb_buf b;
     wb_buf_init(&b, MAX_SECRET);
     if (!fp) {
-        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path, strerror(errno));
         goto out;
     }
     char chunk[4096];
@@ -97,8 +91,7 @@ static char *read_file(const char *path, char *errstr, size_t errstr_size)
         }
     }
     if (ferror(fp)) {
-        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path,
-                 strerror(errno));
+        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path, strerror(errno));
         goto out;
     }
     while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
@@ -109,12 +102,12 @@ static char *read_file(const char *path, char *errstr, size_t errstr_size)
     }
     out = wb_buf_steal(&b, NULL);
 out:
-    if (fp)
-        fclose(fp);
+    if (fp) fclose(fp);
     wb_buf_free(&b);
     return out;
 }
 
+/* Expand references in s (see secret.h); the caller frees the result. */
 char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errstr_size)
 {
     char *v = interpolate(s, errstr, errstr_size);

@@ -44,17 +44,17 @@ static void write_file(const char *path, const char *text)
     ASSERT(fclose(fp) == 0);
 }
 
-#define BRIDGE_OK                                                                              \
-    "kafka:\n"                                                                                 \
-    "  bootstrap.servers: embedded\n"                                                          \
-    "outbound:\n"                                                                              \
-    "  topics: [orders]\n"                                                                     \
+#define BRIDGE_OK                                                                                  \
+    "kafka:\n"                                                                                     \
+    "  bootstrap.servers: embedded\n"                                                              \
+    "outbound:\n"                                                                                  \
+    "  topics: [orders]\n"                                                                         \
     "connectors: connectors/\n"
 
-#define OUT_HEAD                                                                               \
-    "name: acme\n"                                                                             \
-    "direction: outbound\n"                                                                    \
-    "url: https://acme.example/hook\n"                                                         \
+#define OUT_HEAD                                                                                   \
+    "name: acme\n"                                                                                 \
+    "direction: outbound\n"                                                                        \
+    "url: https://acme.example/hook\n"                                                             \
     "events: [\"order.*\"]\n"
 
 #define SIGN_OK "signing: { secrets: [\"whsec_abc\"] }\n"
@@ -203,6 +203,13 @@ static const bad_case bad_cases[] = {
     /* 43 value refused by librdkafka; a secret-like one is not echoed */
     {"kafka:\n  sasl.password: \"${WB_TEST_KPASS}\"\n  acks: maybe\n", NULL,
      "bridge.yaml:3: acks: Invalid value"},
+    /* 44 listen address */
+    {"inbound: { listen: 8080 }\n", NULL,
+     "bridge.yaml:1: listen: expected host:port (e.g. 0.0.0.0:8080), got '8080'"},
+    /* 45 reserved header */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "headers:\n  Webhook-Signature: forged\n",
+     "connectors/c.yaml:7: Webhook-Signature: header is set by the bridge and cannot be "
+     "overridden"},
 };
 
 static void test_bad_cases(void)
@@ -211,13 +218,11 @@ static void test_bad_cases(void)
         const bad_case *bc = &bad_cases[i];
         reset_dir();
         write_file("bridge.yaml", bc->bridge);
-        if (bc->connector)
-            write_file("connectors/c.yaml", bc->connector);
+        if (bc->connector) write_file("connectors/c.yaml", bc->connector);
         errbuf[0] = 0;
         wb_config *cfg = wb_config_load("bridge.yaml", errbuf, sizeof(errbuf));
         if (cfg || !strstr(errbuf, bc->expect)) {
-            fprintf(stderr, "case %zu: expected \"%s\"\n  got \"%s\"\n", i + 1, bc->expect,
-                    errbuf);
+            fprintf(stderr, "case %zu: expected \"%s\"\n  got \"%s\"\n", i + 1, bc->expect, errbuf);
         }
         ASSERT(cfg == NULL);
         ASSERT_CONTAINS(errbuf, bc->expect);
@@ -319,7 +324,8 @@ static void test_full_config(void)
                "rate_limit: 120/m\n"
                "timeout: 2.5s\n"
                "connect_timeout: 250ms\n"
-               "retry: { schedule: [0s, \"${WB_TEST_DELAY}\", 1m], on_exhausted: block, retry_after_cap: 10m }\n"
+               "retry: { schedule: [0s, \"${WB_TEST_DELAY}\", 1m], on_exhausted: block, "
+               "retry_after_cap: 10m }\n"
                "headers: { X-Partner: acme, X-Env: prod }\n"
                "id_pointer: /meta/id\n"
                "contract: order.paid@1\n"
@@ -329,32 +335,30 @@ static void test_full_config(void)
                "https_only: true\n"
                "tls: { client_cert: /c.crt, client_key: /c.key, ca_file: /ca.pem }\n"
                "proxy: http://proxy:3128\n");
-    write_file("connectors/in.yaml",
-               "name: stripe\n"
-               "direction: inbound\n"
-               "topic: partner.stripe.events\n"
-               "verify:\n"
-               "  scheme: hmac\n"
-               "  secret: one\n"
-               "  secrets: [two]\n"
-               "  tolerance: 2m\n"
-               "  header: X-Signature\n"
-               "  prefix: \"sha512=\"\n"
-               "  algorithm: sha512\n"
-               "  encoding: base64\n"
-               "  timestamp_header: X-Ts\n"
-               "  content: \"{timestamp}.{body}\"\n"
-               "  id_header: X-Id\n"
-               "key: /data/object/id\n"
-               "event_type: X-Event\n"
-               "max_body: 2MiB\n"
-               "rate_limit: 500/s\n"
-               "dedupe_ttl: 1h\n"
-               "forward_headers: [X-GitHub-Event]\n"
-               "schema: order.paid@2\n");
+    write_file("connectors/in.yaml", "name: stripe\n"
+                                     "direction: inbound\n"
+                                     "topic: partner.stripe.events\n"
+                                     "verify:\n"
+                                     "  scheme: hmac\n"
+                                     "  secret: one\n"
+                                     "  secrets: [two]\n"
+                                     "  tolerance: 2m\n"
+                                     "  header: X-Signature\n"
+                                     "  prefix: \"sha512=\"\n"
+                                     "  algorithm: sha512\n"
+                                     "  encoding: base64\n"
+                                     "  timestamp_header: X-Ts\n"
+                                     "  content: \"{timestamp}.{body}\"\n"
+                                     "  id_header: X-Id\n"
+                                     "key: /data/object/id\n"
+                                     "event_type: X-Event\n"
+                                     "max_body: 2MiB\n"
+                                     "rate_limit: 500/s\n"
+                                     "dedupe_ttl: 1h\n"
+                                     "forward_headers: [X-GitHub-Event]\n"
+                                     "schema: order.paid@2\n");
     wb_config *cfg = wb_config_load("bridge.yaml", errbuf, sizeof(errbuf));
-    if (!cfg)
-        fprintf(stderr, "%s\n", errbuf);
+    if (!cfg) fprintf(stderr, "%s\n", errbuf);
     ASSERT(cfg != NULL);
     ASSERT_STR_EQ(cfg->path, "bridge.yaml");
     ASSERT_EQ(cfg->embedded, 0);
@@ -490,8 +494,7 @@ static void test_defaults_and_folder(void)
     write_file("connectors/README.md", "not yaml: [\n");
     write_file("connectors/.hidden.yaml", "garbage: [\n");
     wb_config *cfg = wb_config_load("bridge.yaml", errbuf, sizeof(errbuf));
-    if (!cfg)
-        fprintf(stderr, "%s\n", errbuf);
+    if (!cfg) fprintf(stderr, "%s\n", errbuf);
     ASSERT(cfg != NULL);
     ASSERT_EQ(cfg->embedded, 1);
     ASSERT_EQ(cfg->nkafka, 0);
@@ -560,8 +563,7 @@ static void test_relative_to_config_dir(void)
                                    "signing: { secrets: [\"${WB_TEST_UNSET:-default-secret}\"],"
                                    " scheme: github }\nretry: { schedule: [] }\n");
     wb_config *cfg = wb_config_load("etc/bridge.yaml", errbuf, sizeof(errbuf));
-    if (!cfg)
-        fprintf(stderr, "%s\n", errbuf);
+    if (!cfg) fprintf(stderr, "%s\n", errbuf);
     ASSERT(cfg != NULL);
     ASSERT_EQ(cfg->nconnectors, 1);
     ASSERT_STR_EQ(cfg->connectors[0].file, "etc/conns/x.yaml");
@@ -597,10 +599,10 @@ static void test_shipped_examples(void)
 {
     const char *src = getenv("WB_SOURCE_DIR");
     ASSERT(src != NULL);
-    static const char *const vars[] = {
-        "EXAMPLE_PARTNER_SECRET", "WAREHOUSE_SECRET",      "STRIPE_WEBHOOK_SECRET",
-        "GITHUB_WEBHOOK_SECRET",  "SHOPIFY_WEBHOOK_SECRET", "SLACK_SIGNING_SECRET",
-        "PLATFORM_WEBHOOK_SECRET", "LEGACY_CRM_SECRET"};
+    static const char *const vars[] = {"EXAMPLE_PARTNER_SECRET",  "WAREHOUSE_SECRET",
+                                       "STRIPE_WEBHOOK_SECRET",   "GITHUB_WEBHOOK_SECRET",
+                                       "SHOPIFY_WEBHOOK_SECRET",  "SLACK_SIGNING_SECRET",
+                                       "PLATFORM_WEBHOOK_SECRET", "LEGACY_CRM_SECRET"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         setenv(vars[i], "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
     reset_dir();
@@ -613,8 +615,7 @@ static void test_shipped_examples(void)
              src);
     write_file("bridge.yaml", text);
     wb_config *cfg = wb_config_load("bridge.yaml", errbuf, sizeof(errbuf));
-    if (!cfg)
-        fprintf(stderr, "%s\n", errbuf);
+    if (!cfg) fprintf(stderr, "%s\n", errbuf);
     ASSERT(cfg != NULL);
     ASSERT_EQ(cfg->nconnectors, 8);
     const wb_connector *p = wb_config_connector(cfg, "example-partner");
@@ -625,8 +626,8 @@ static void test_shipped_examples(void)
     ASSERT(w != NULL);
     ASSERT_EQ(w->ordering, WB_ORDER_PARTITION);
     ASSERT(w->rate_per_s > 0);
-    static const char *const inbound[] = {"stripe", "github", "shopify", "slack", "platform",
-                                          "legacy-crm"};
+    static const char *const inbound[] = {"stripe", "github",   "shopify",
+                                          "slack",  "platform", "legacy-crm"};
     for (size_t i = 0; i < sizeof(inbound) / sizeof(inbound[0]); i++) {
         const wb_connector *k = wb_config_connector(cfg, inbound[i]);
         ASSERT(k != NULL);
