@@ -55,8 +55,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
+    if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -67,13 +66,12 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 }
 
 /* Serialize j (stolen) and queue it. */
-static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status,
-                                  const char *ctype, json_t *j)
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                                  json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (!s)
-        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n", 14);
+    if (!s) return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n", 14);
     enum MHD_Result r = reply(conn, status, ctype, s, strlen(s));
     free(s);
     return r;
@@ -116,15 +114,16 @@ static enum MHD_Result serve_healthz(wb_admin *a, struct MHD_Connection *conn)
     for (wb_heartbeat *hb = a->beats; hb; hb = hb->next) {
         int64_t age = now - atomic_load_explicit(&hb->last_ms, memory_order_relaxed);
         if (age > hb->stall_ms) {
-            snprintf(msg, sizeof msg, "no heartbeat for %lld ms (limit %lld ms)",
-                     (long long)age, (long long)hb->stall_ms);
+            snprintf(msg, sizeof msg, "no heartbeat for %lld ms (limit %lld ms)", (long long)age,
+                     (long long)hb->stall_ms);
             json_object_set_new(stalled, hb->name, json_string(msg));
         }
     }
     pthread_mutex_unlock(&a->lock);
     if (!stalled || json_object_size(stalled) == 0) {
         json_decref(stalled);
-        return reply_json(conn, MHD_HTTP_OK, "application/json", json_pack("{s:s}", "status", "ok"));
+        return reply_json(conn, MHD_HTTP_OK, "application/json",
+                          json_pack("{s:s}", "status", "ok"));
     }
     WB_WARN("healthz: %zu loop(s) stalled", json_object_size(stalled));
     return reply_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
@@ -143,8 +142,7 @@ static enum MHD_Result serve_readyz(wb_admin *a, struct MHD_Connection *conn)
         int ok = c->fn(c->ctx, &why);
         if (!ok) {
             ready = 0;
-            json_object_set_new(checks, c->name,
-                                json_string(why.len ? why.data : "not ready"));
+            json_object_set_new(checks, c->name, json_string(why.len ? why.data : "not ready"));
         } else {
             json_object_set_new(checks, c->name, json_string("ok"));
         }
@@ -153,10 +151,9 @@ static enum MHD_Result serve_readyz(wb_admin *a, struct MHD_Connection *conn)
     wb_buf_free(&why);
     if (!checks)
         return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "out of memory\n", 14);
-    return reply_json(conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                      "application/json",
-                      json_pack("{s:s,s:o}", "status", ready ? "ready" : "not ready", "checks",
-                                checks));
+    return reply_json(
+        conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
+        json_pack("{s:s,s:o}", "status", ready ? "ready" : "not ready", "checks", checks));
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -167,12 +164,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
         return reply_problem(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                              "the admin endpoint only answers GET");
-    if (!strcmp(url, "/metrics"))
-        return serve_metrics(conn);
-    if (!strcmp(url, "/healthz"))
-        return serve_healthz(a, conn);
-    if (!strcmp(url, "/readyz"))
-        return serve_readyz(a, conn);
+    if (!strcmp(url, "/metrics")) return serve_metrics(conn);
+    if (!strcmp(url, "/healthz")) return serve_healthz(a, conn);
+    if (!strcmp(url, "/readyz")) return serve_readyz(a, conn);
     return reply_problem(conn, MHD_HTTP_NOT_FOUND, "Not Found",
                          "known paths: /metrics, /healthz, /readyz");
 }
@@ -184,16 +178,14 @@ static int split_listen(const char *listen, char *host, size_t hostsize, char *p
                         size_t portsize)
 {
     const char *colon = strrchr(listen, ':');
-    if (!colon)
-        return -1;
+    if (!colon) return -1;
     const char *h = listen;
     size_t hl = (size_t)(colon - listen);
     if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
         h++;
         hl -= 2;
     }
-    if (hl >= hostsize || strlen(colon + 1) >= portsize)
-        return -1;
+    if (hl >= hostsize || strlen(colon + 1) >= portsize) return -1;
     memcpy(host, h, hl);
     host[hl] = 0;
     snprintf(port, portsize, "%s", colon + 1);
@@ -245,8 +237,7 @@ wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
             break;
         }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     long p;
     wb_parse_int(port, 0, 65535, &p);
     a->mhd = MHD_start_daemon(flags, (uint16_t)p, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR,
@@ -264,8 +255,7 @@ wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
     out = a;
     a = NULL;
 out:
-    if (res)
-        freeaddrinfo(res);
+    if (res) freeaddrinfo(res);
     wb_admin_free(a);
     return out;
 }
@@ -316,16 +306,13 @@ wb_heartbeat *wb_admin_heartbeat(wb_admin *a, const char *loop_name, int64_t sta
 
 void wb_heartbeat_beat(wb_heartbeat *hb)
 {
-    if (hb)
-        atomic_store_explicit(&hb->last_ms, wb_now_ms(), memory_order_relaxed);
+    if (hb) atomic_store_explicit(&hb->last_ms, wb_now_ms(), memory_order_relaxed);
 }
 
 void wb_admin_free(wb_admin *a)
 {
-    if (!a)
-        return;
-    if (a->mhd)
-        MHD_stop_daemon(a->mhd); /* joins the admin thread: no handler runs after this */
+    if (!a) return;
+    if (a->mhd) MHD_stop_daemon(a->mhd); /* joins the admin thread: no handler runs after this */
     for (ready_check *c = a->checks, *n; c; c = n) {
         n = c->next;
         free(c->name);

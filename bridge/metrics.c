@@ -32,9 +32,9 @@ struct wb_gauge {
 };
 
 struct wb_histogram {
-    size_t n;                 /* finite upper bounds */
-    double *bounds;           /* n ascending bounds */
-    _Atomic uint64_t *counts; /* n+1 per-bucket (non cumulative) counts; [n] is +Inf */
+    size_t n;                  /* finite upper bounds */
+    double *bounds;            /* n ascending bounds */
+    _Atomic uint64_t *counts;  /* n+1 per-bucket (non cumulative) counts; [n] is +Inf */
     _Atomic uint64_t sum_bits; /* double */
 };
 
@@ -60,7 +60,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static family *fam_head, *fam_tail;
 
 static const double default_buckets[] = {.001, .0025, .005, .01, .025, .05, .1,
-                                         .25,  .5,    1,    2.5, 5,   10};
+                                         .25,  .5,    1,    2.5, 5,    10};
 
 static const char *type_name(mtype t)
 {
@@ -97,18 +97,15 @@ static void atomic_add_double(_Atomic uint64_t *p, double delta)
 
 static int name_char(char c, int first)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':')
-        return 1;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':') return 1;
     return !first && c >= '0' && c <= '9';
 }
 
 static int valid_name(const char *s)
 {
-    if (!s || !*s)
-        return 0;
+    if (!s || !*s) return 0;
     for (size_t i = 0; s[i]; i++)
-        if (!name_char(s[i], i == 0))
-            return 0;
+        if (!name_char(s[i], i == 0)) return 0;
     return 1;
 }
 
@@ -117,35 +114,28 @@ static int valid_name(const char *s)
 static int valid_labels(const char *s, int histogram)
 {
     const char *p = s;
-    if (!*p)
-        return 1;
+    if (!*p) return 1;
     for (;;) {
         const char *n0 = p;
-        if (!name_char(*p, 1))
-            return 0;
+        if (!name_char(*p, 1)) return 0;
         while (name_char(*p, 0))
             p++;
         size_t nlen = (size_t)(p - n0);
         if ((nlen == 2 && !strncmp(n0, "le", 2) && histogram) ||
             (nlen >= 2 && n0[0] == '_' && n0[1] == '_'))
             return 0;
-        if (*p++ != '=' || *p++ != '"')
-            return 0;
+        if (*p++ != '=' || *p++ != '"') return 0;
         while (*p != '"') {
-            if (!*p || *p == '\n')
-                return 0;
+            if (!*p || *p == '\n') return 0;
             if (*p == '\\') {
                 p++;
-                if (*p != '\\' && *p != '"' && *p != 'n')
-                    return 0;
+                if (*p != '\\' && *p != '"' && *p != 'n') return 0;
             }
             p++;
         }
         p++;
-        if (!*p)
-            return 1;
-        if (*p++ != ',')
-            return 0;
+        if (!*p) return 1;
+        if (*p++ != ',') return 0;
     }
 }
 
@@ -153,8 +143,7 @@ static int valid_labels(const char *s, int histogram)
 static family *family_get(const char *name, const char *help, mtype type)
 {
     for (family *f = fam_head; f; f = f->next) {
-        if (strcmp(f->name, name))
-            continue;
+        if (strcmp(f->name, name)) continue;
         if (f->type != type) {
             WB_ERROR("metric %s registered as %s and as %s", name, type_name(f->type),
                      type_name(type));
@@ -163,8 +152,7 @@ static family *family_get(const char *name, const char *help, mtype type)
         return f;
     }
     family *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     f->name = wb_strdup(name);
     f->help = wb_strdup(help ? help : "");
     if (!f->name || !f->help) {
@@ -185,8 +173,7 @@ static family *family_get(const char *name, const char *help, mtype type)
 static series *series_find(family *f, const char *labels)
 {
     for (series *s = f->head; s; s = s->next)
-        if (!strcmp(s->labels, labels))
-            return s;
+        if (!strcmp(s->labels, labels)) return s;
     return NULL;
 }
 
@@ -210,11 +197,10 @@ static void series_free(family *f, series *s)
 }
 
 /* Common front half of registration: validate, lock, find family and existing series. */
-static series *register_series(const char *name, const char *help, const char *labels,
-                               mtype type, const double *buckets, size_t nbuckets)
+static series *register_series(const char *name, const char *help, const char *labels, mtype type,
+                               const double *buckets, size_t nbuckets)
 {
-    if (!labels)
-        labels = "";
+    if (!labels) labels = "";
     if (!valid_name(name) || !valid_labels(labels, type == MT_HISTOGRAM)) {
         WB_ERROR("metric %s{%s}: invalid name or labels", name ? name : "(null)", labels);
         return NULL;
@@ -236,22 +222,17 @@ static series *register_series(const char *name, const char *help, const char *l
     series *s = NULL, *out = NULL;
     pthread_mutex_lock(&reg_lock);
     family *f = family_get(name, help, type);
-    if (!f)
-        goto out;
+    if (!f) goto out;
     out = series_find(f, labels);
-    if (out)
-        goto out;
+    if (out) goto out;
     s = calloc(1, sizeof *s);
-    if (!s || !(s->labels = wb_strdup(labels)))
-        goto out;
+    if (!s || !(s->labels = wb_strdup(labels))) goto out;
     if (type == MT_HISTOGRAM) {
         s->u.h.n = nbuckets;
         s->u.h.bounds = malloc((nbuckets ? nbuckets : 1) * sizeof(double));
         s->u.h.counts = calloc(nbuckets + 1, sizeof(_Atomic uint64_t));
-        if (!s->u.h.bounds || !s->u.h.counts)
-            goto out;
-        if (nbuckets)
-            memcpy(s->u.h.bounds, buckets, nbuckets * sizeof(double));
+        if (!s->u.h.bounds || !s->u.h.counts) goto out;
+        if (nbuckets) memcpy(s->u.h.bounds, buckets, nbuckets * sizeof(double));
         for (size_t i = 0; i <= nbuckets; i++)
             atomic_init(&s->u.h.counts[i], 0);
         atomic_init(&s->u.h.sum_bits, dbl_bits(0.0));
@@ -264,8 +245,7 @@ static series *register_series(const char *name, const char *help, const char *l
     out = s;
     s = NULL; /* owned by the family now */
 out:
-    if (s)
-        series_free(f, s);
+    if (s) series_free(f, s);
     pthread_mutex_unlock(&reg_lock);
     return out;
 }
@@ -301,27 +281,23 @@ wb_histogram *wb_metrics_histogram(const char *name, const char *help, const cha
 /* Hot path: one relaxed atomic add. NULL handles are ignored (failed registration). */
 void wb_counter_add(wb_counter *c, uint64_t n)
 {
-    if (c)
-        atomic_fetch_add_explicit(&c->v, n, memory_order_relaxed);
+    if (c) atomic_fetch_add_explicit(&c->v, n, memory_order_relaxed);
 }
 
 void wb_gauge_set(wb_gauge *g, double v)
 {
-    if (g)
-        atomic_store_explicit(&g->bits, dbl_bits(v), memory_order_relaxed);
+    if (g) atomic_store_explicit(&g->bits, dbl_bits(v), memory_order_relaxed);
 }
 
 void wb_gauge_add(wb_gauge *g, double delta)
 {
-    if (g)
-        atomic_add_double(&g->bits, delta);
+    if (g) atomic_add_double(&g->bits, delta);
 }
 
 /* Count the observation in its bucket (le is inclusive) and add it to the sum. */
 void wb_histogram_observe(wb_histogram *h, double seconds)
 {
-    if (!h || isnan(seconds))
-        return;
+    if (!h || isnan(seconds)) return;
     size_t i = 0;
     while (i < h->n && seconds > h->bounds[i])
         i++;
@@ -336,8 +312,7 @@ uint64_t wb_counter_value(const wb_counter *c)
 
 double wb_gauge_value(const wb_gauge *g)
 {
-    return g ? bits_dbl(atomic_load_explicit(&((wb_gauge *)g)->bits, memory_order_relaxed))
-             : 0.0;
+    return g ? bits_dbl(atomic_load_explicit(&((wb_gauge *)g)->bits, memory_order_relaxed)) : 0.0;
 }
 
 /* ------------------------------------------------------------- rendering */
@@ -356,8 +331,7 @@ static void fmt_double(char *out, size_t size, double v)
     }
     for (int prec = 6; prec <= 17; prec++) {
         snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
+        if (strtod(out, NULL) == v) return;
     }
 }
 
@@ -409,8 +383,7 @@ static wb_err render_histogram(wb_buf *out, const family *f, const series *s)
         err = wb_buf_printf(out, "%s_bucket{%s%sle=\"%s\"} %llu\n", f->name, s->labels, sep, num,
                             (unsigned long long)cum);
     }
-    if (err)
-        return err;
+    if (err) return err;
     /* _count equals the +Inf bucket so a scrape is always self-consistent. */
     fmt_double(num, sizeof num,
                bits_dbl(atomic_load_explicit(&((struct wb_histogram *)h)->sum_bits,
@@ -431,13 +404,10 @@ int wb_metrics_render(wb_buf *out)
     char num[64];
     pthread_mutex_lock(&reg_lock);
     for (const family *f = fam_head; f && !err; f = f->next) {
-        if (!f->head)
-            continue;
+        if (!f->head) continue;
         err = wb_buf_printf(out, "# HELP %s ", f->name);
-        if (!err)
-            err = add_help(out, f->help);
-        if (!err)
-            err = wb_buf_printf(out, "\n# TYPE %s %s\n", f->name, type_name(f->type));
+        if (!err) err = add_help(out, f->help);
+        if (!err) err = wb_buf_printf(out, "\n# TYPE %s %s\n", f->name, type_name(f->type));
         for (const series *s = f->head; s && !err; s = s->next) {
             const char *lb = *s->labels ? "{" : "", *rb = *s->labels ? "}" : "";
             if (f->type == MT_COUNTER) {

@@ -23,18 +23,15 @@ typedef struct prom_family {
 
 static int prom_name_char(char c, int first)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':')
-        return 1;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':') return 1;
     return !first && c >= '0' && c <= '9';
 }
 
 static prom_family *prom_fam(prom_family *f, int *n, const char *name, size_t len)
 {
     for (int i = 0; i < *n; i++)
-        if (strlen(f[i].name) == len && !strncmp(f[i].name, name, len))
-            return &f[i];
-    if (*n >= PROM_MAX_FAMILIES || len >= sizeof f[0].name)
-        return NULL;
+        if (strlen(f[i].name) == len && !strncmp(f[i].name, name, len)) return &f[i];
+    if (*n >= PROM_MAX_FAMILIES || len >= sizeof f[0].name) return NULL;
     prom_family *nf = &f[(*n)++];
     memset(nf, 0, sizeof *nf);
     memcpy(nf->name, name, len);
@@ -64,10 +61,10 @@ static int prom_check(const char *text, char *why, size_t whysize)
         snprintf(why, whysize, "text does not end with a newline");
         return -1;
     }
-#define PROM_BAD(msg)                                                                          \
-    do {                                                                                       \
-        snprintf(why, whysize, "line %d: %s: %s", lineno, msg, line);                          \
-        return -1;                                                                             \
+#define PROM_BAD(msg)                                                                              \
+    do {                                                                                           \
+        snprintf(why, whysize, "line %d: %s: %s", lineno, msg, line);                              \
+        return -1;                                                                                 \
     } while (0)
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -80,36 +77,27 @@ static int prom_check(const char *text, char *why, size_t whysize)
         memcpy(line, p, len);
         line[len] = 0;
         p = nl + 1;
-        if (!len)
-            continue;
+        if (!len) continue;
         if (line[0] == '#') {
             int is_help = !strncmp(line, "# HELP ", 7), is_type = !strncmp(line, "# TYPE ", 7);
-            if (!is_help && !is_type)
-                continue; /* plain comment */
+            if (!is_help && !is_type) continue; /* plain comment */
             const char *n0 = line + 7, *q = n0;
-            if (!prom_name_char(*q, 1))
-                PROM_BAD("bad metric name");
+            if (!prom_name_char(*q, 1)) PROM_BAD("bad metric name");
             while (prom_name_char(*q, 0))
                 q++;
-            if (*q != ' ' && !(is_help && !*q))
-                PROM_BAD("expected a space after the name");
+            if (*q != ' ' && !(is_help && !*q)) PROM_BAD("expected a space after the name");
             prom_family *f = prom_fam(fams, &nfam, n0, (size_t)(q - n0));
-            if (!f)
-                PROM_BAD("too many families");
-            if (f->had_samples)
-                PROM_BAD("HELP/TYPE after the family's samples");
+            if (!f) PROM_BAD("too many families");
+            if (f->had_samples) PROM_BAD("HELP/TYPE after the family's samples");
             if (is_help) {
-                if (f->help++)
-                    PROM_BAD("second HELP");
+                if (f->help++) PROM_BAD("second HELP");
                 for (const char *e = q; *e; e++)
                     if (*e == '\\') {
-                        if (e[1] != '\\' && e[1] != 'n')
-                            PROM_BAD("bad escape in HELP");
+                        if (e[1] != '\\' && e[1] != 'n') PROM_BAD("bad escape in HELP");
                         e++;
                     }
             } else {
-                if (f->typed++)
-                    PROM_BAD("second TYPE");
+                if (f->typed++) PROM_BAD("second TYPE");
                 q++;
                 if (strcmp(q, "counter") && strcmp(q, "gauge") && strcmp(q, "histogram") &&
                     strcmp(q, "summary") && strcmp(q, "untyped"))
@@ -120,8 +108,7 @@ static int prom_check(const char *text, char *why, size_t whysize)
         }
         /* sample */
         const char *q = line;
-        if (!prom_name_char(*q, 1))
-            PROM_BAD("bad metric name");
+        if (!prom_name_char(*q, 1)) PROM_BAD("bad metric name");
         while (prom_name_char(*q, 0))
             q++;
         size_t nlen = (size_t)(q - line);
@@ -142,34 +129,27 @@ static int prom_check(const char *text, char *why, size_t whysize)
                     }
             }
         }
-        if (!f)
-            f = prom_fam(fams, &nfam, line, nlen);
-        if (!f)
-            PROM_BAD("too many families");
+        if (!f) f = prom_fam(fams, &nfam, line, nlen);
+        if (!f) PROM_BAD("too many families");
         if (!strcmp(f->type, "histogram") && !is_bucket && !is_count &&
             (nlen < 4 || strncmp(line + nlen - 4, "_sum", 4)))
             PROM_BAD("histogram sample without _bucket/_sum/_count");
-        if (f->closed)
-            PROM_BAD("family samples not contiguous");
-        if (cur && cur != f)
-            cur->closed = 1;
+        if (f->closed) PROM_BAD("family samples not contiguous");
+        if (cur && cur != f) cur->closed = 1;
         cur = f;
         f->had_samples = 1;
         if (*q == '{') {
             q++;
             while (*q != '}') {
                 const char *l0 = q;
-                if (!prom_name_char(*q, 1))
-                    PROM_BAD("bad label name");
+                if (!prom_name_char(*q, 1)) PROM_BAD("bad label name");
                 while (prom_name_char(*q, 0))
                     q++;
                 int is_le = (q - l0 == 2 && !strncmp(l0, "le", 2));
-                if (*q++ != '=' || *q++ != '"')
-                    PROM_BAD("expected =\"");
+                if (*q++ != '=' || *q++ != '"') PROM_BAD("expected =\"");
                 const char *v0 = q;
                 while (*q != '"') {
-                    if (!*q)
-                        PROM_BAD("unterminated label value");
+                    if (!*q) PROM_BAD("unterminated label value");
                     if (*q == '\\') {
                         q++;
                         if (*q != '\\' && *q != '"' && *q != 'n')
@@ -177,8 +157,7 @@ static int prom_check(const char *text, char *why, size_t whysize)
                     }
                     q++;
                 }
-                if (is_le && q - v0 == 4 && !strncmp(v0, "+Inf", 4))
-                    has_inf = 1;
+                if (is_le && q - v0 == 4 && !strncmp(v0, "+Inf", 4)) has_inf = 1;
                 q++;
                 if (*q == ',')
                     q++;
@@ -187,35 +166,27 @@ static int prom_check(const char *text, char *why, size_t whysize)
             }
             q++;
         }
-        if (*q++ != ' ')
-            PROM_BAD("expected a space before the value");
+        if (*q++ != ' ') PROM_BAD("expected a space before the value");
         char val[64];
         const char *sp = strchr(q, ' ');
         size_t vlen = sp ? (size_t)(sp - q) : strlen(q);
-        if (!vlen || vlen >= sizeof val)
-            PROM_BAD("bad value");
+        if (!vlen || vlen >= sizeof val) PROM_BAD("bad value");
         memcpy(val, q, vlen);
         val[vlen] = 0;
         double v;
-        if (prom_value(val, &v))
-            PROM_BAD("value is not a float");
+        if (prom_value(val, &v)) PROM_BAD("value is not a float");
         if (sp) {
             char *end;
             strtoll(sp + 1, &end, 10);
-            if (end == sp + 1 || *end)
-                PROM_BAD("bad timestamp");
+            if (end == sp + 1 || *end) PROM_BAD("bad timestamp");
         }
         if (is_bucket) {
-            if (v < last_bucket)
-                PROM_BAD("buckets not cumulative");
+            if (v < last_bucket) PROM_BAD("buckets not cumulative");
             last_bucket = has_inf ? -1 : v;
-            if (has_inf)
-                inf_bucket = v;
+            if (has_inf) inf_bucket = v;
         } else if (is_count) {
-            if (inf_bucket < 0)
-                PROM_BAD("_count without a preceding le=\"+Inf\" bucket");
-            if (v != inf_bucket)
-                PROM_BAD("_count differs from the +Inf bucket");
+            if (inf_bucket < 0) PROM_BAD("_count without a preceding le=\"+Inf\" bucket");
+            if (v != inf_bucket) PROM_BAD("_count differs from the +Inf bucket");
             inf_bucket = -1;
         }
         samples++;

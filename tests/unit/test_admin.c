@@ -37,23 +37,20 @@ static void fetch(int port, const char *method, const char *path, resp *r)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        FAIL_("%s %s: %s", method, url, curl_easy_strerror(rc));
+    if (rc != CURLE_OK) FAIL_("%s %s: %s", method, url, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     char *ct = NULL;
     curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
     snprintf(r->ctype, sizeof r->ctype, "%s", ct ? ct : "");
     curl_easy_cleanup(c);
-    if (!r->body.data)
-        wb_buf_adds(&r->body, "");
+    if (!r->body.data) wb_buf_adds(&r->body, "");
 }
 
 static json_t *parse(const resp *r)
 {
     json_error_t e;
     json_t *j = json_loads(r->body.data, 0, &e);
-    if (!j)
-        FAIL_("not JSON (%s): %s", e.text, r->body.data);
+    if (!j) FAIL_("not JSON (%s): %s", e.text, r->body.data);
     return j;
 }
 
@@ -85,11 +82,10 @@ static void test_metrics_scrape(void)
     wb_metrics_reset();
     char err[256] = "";
     wb_admin *a = wb_admin_new("127.0.0.1:0", err, sizeof err);
-    if (!a)
-        FAIL_("wb_admin_new: %s", err);
+    if (!a) FAIL_("wb_admin_new: %s", err);
     ASSERT(wb_admin_port(a) > 0);
-    wb_counter *c = wb_metrics_counter("webhook_bridge_test_total", "Test counter.",
-                                       "connector=\"acme\"");
+    wb_counter *c =
+        wb_metrics_counter("webhook_bridge_test_total", "Test counter.", "connector=\"acme\"");
     wb_histogram *h = wb_metrics_histogram("webhook_bridge_test_seconds", "Test.", "", NULL, 0);
     wb_counter_add(c, 7);
     wb_histogram_observe(h, 0.2);
@@ -100,8 +96,7 @@ static void test_metrics_scrape(void)
     ASSERT_CONTAINS(r.ctype, "text/plain; version=0.0.4");
     char why[512] = "";
     int n = prom_check(r.body.data, why, sizeof why);
-    if (n < 0)
-        FAIL_("scrape does not parse: %s", why);
+    if (n < 0) FAIL_("scrape does not parse: %s", why);
     ASSERT(n >= 3 + 16);
     ASSERT_CONTAINS(r.body.data, "webhook_bridge_build_info{version=\"" WB_VERSION "\"} 1\n");
     ASSERT_CONTAINS(r.body.data, "webhook_bridge_test_total{connector=\"acme\"} 7\n");
@@ -135,8 +130,7 @@ static void test_metrics_scrape(void)
 static atomic_int consumer_ok;
 static int consumer_check(void *ctx, wb_buf *why)
 {
-    if (atomic_load(&consumer_ok))
-        return 1;
+    if (atomic_load(&consumer_ok)) return 1;
     wb_buf_adds(why, (const char *)ctx);
     return 0;
 }
@@ -166,8 +160,7 @@ static void test_readyz(void)
     json_t *j = parse(&r);
     ASSERT_STR_EQ(json_string_value(json_object_get(j, "status")), "not ready");
     json_t *checks = json_object_get(j, "checks");
-    ASSERT_STR_EQ(json_string_value(json_object_get(checks, "consumer")),
-                  "no partitions assigned");
+    ASSERT_STR_EQ(json_string_value(json_object_get(checks, "consumer")), "no partitions assigned");
     ASSERT_STR_EQ(json_string_value(json_object_get(checks, "producer")), "ok");
     json_decref(j);
     wb_buf_free(&r.body);

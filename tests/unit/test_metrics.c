@@ -11,8 +11,7 @@ static char *render(void)
     wb_buf b;
     wb_buf_init(&b, 0);
     ASSERT_EQ(wb_metrics_render(&b), WB_OK);
-    if (!b.data)
-        wb_buf_adds(&b, "");
+    if (!b.data) wb_buf_adds(&b, "");
     return wb_buf_steal(&b, NULL);
 }
 
@@ -28,8 +27,7 @@ static void check_valid(const char *text)
 {
     char why[512] = "";
     int n = prom_check(text, why, sizeof why);
-    if (n < 0)
-        FAIL_("invalid exposition: %s\n%s", why, text);
+    if (n < 0) FAIL_("invalid exposition: %s\n%s", why, text);
 }
 
 /* The checker itself must reject broken text, or the other tests prove nothing. */
@@ -37,13 +35,13 @@ static void test_checker_rejects(void)
 {
     char why[256];
     ASSERT_EQ(prom_check("a 1\n", why, sizeof why), 1);
-    ASSERT_EQ(prom_check("a 1", why, sizeof why), -1);                 /* no newline */
-    ASSERT_EQ(prom_check("1a 1\n", why, sizeof why), -1);              /* bad name */
-    ASSERT_EQ(prom_check("a{b=\"x} 1\n", why, sizeof why), -1);        /* unterminated */
-    ASSERT_EQ(prom_check("a{b=\"\\x\"} 1\n", why, sizeof why), -1);    /* bad escape */
-    ASSERT_EQ(prom_check("a one\n", why, sizeof why), -1);             /* not a float */
+    ASSERT_EQ(prom_check("a 1", why, sizeof why), -1);              /* no newline */
+    ASSERT_EQ(prom_check("1a 1\n", why, sizeof why), -1);           /* bad name */
+    ASSERT_EQ(prom_check("a{b=\"x} 1\n", why, sizeof why), -1);     /* unterminated */
+    ASSERT_EQ(prom_check("a{b=\"\\x\"} 1\n", why, sizeof why), -1); /* bad escape */
+    ASSERT_EQ(prom_check("a one\n", why, sizeof why), -1);          /* not a float */
     ASSERT_EQ(prom_check("# TYPE a counter\n# TYPE a counter\n", why, sizeof why), -1);
-    ASSERT_EQ(prom_check("a 1\nb 1\na 2\n", why, sizeof why), -1);     /* not contiguous */
+    ASSERT_EQ(prom_check("a 1\nb 1\na 2\n", why, sizeof why), -1); /* not contiguous */
     ASSERT_EQ(prom_check("# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
                          "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
                          why, sizeof why),
@@ -103,8 +101,8 @@ static void test_histogram(void)
 {
     wb_metrics_reset();
     static const double b[] = {0.1, 0.5, 1, INFINITY};
-    wb_histogram *h = wb_metrics_histogram("wb_latency_seconds", "Latency.",
-                                           "connector=\"acme\"", b, 4);
+    wb_histogram *h =
+        wb_metrics_histogram("wb_latency_seconds", "Latency.", "connector=\"acme\"", b, 4);
     ASSERT(h != NULL);
     wb_histogram_observe(h, 0.05);
     wb_histogram_observe(h, 0.1); /* le is inclusive */
