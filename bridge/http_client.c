@@ -611,27 +611,22 @@ static int drain(wb_http *h)
 
 int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned nextra)
 {
-    int running = 0, n;
+    int running = 0;
     CURLMcode mc;
 
     if (!h)
         return -1;
-    mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK)
-        goto fail;
-    n = drain(h);
-    /* wait (not at all when something completed: let the caller react first) */
-    mc = curl_multi_poll(h->multi, extra, nextra, n ? 0 : (timeout_ms < 0 ? 0 : timeout_ms),
-                         NULL);
-    if (mc != CURLM_OK)
-        goto fail;
-    mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK)
-        goto fail;
-    return n + drain(h);
-fail:
-    WB_ERROR("http: libcurl multi error: %s", curl_multi_strerror(mc));
-    return -1;
+    /* One poll + one perform per call. Newly added handles (and the callbacks' re-submits)
+     * carry an immediate libcurl timeout, so the poll returns at once when there is work;
+     * completions are always drained in the same call that found them. */
+    mc = curl_multi_poll(h->multi, extra, nextra, timeout_ms < 0 ? 0 : timeout_ms, NULL);
+    if (mc == CURLM_OK)
+        mc = curl_multi_perform(h->multi, &running);
+    if (mc != CURLM_OK) {
+        WB_ERROR("http: libcurl multi error: %s", curl_multi_strerror(mc));
+        return -1;
+    }
+    return drain(h);
 }
 
 void wb_http_wakeup(wb_http *h)

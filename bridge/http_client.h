@@ -96,9 +96,10 @@ void wb_http_free(wb_http *h);
 wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, void *opaque);
 
 /* Drive transfers: wait up to timeout_ms for socket activity, a wakeup, or one of the extra fds
- * (set .events, read .revents afterwards), then perform and fire done callbacks. Does not wait
- * when completions are already pending. Returns the number of completions (callbacks fired),
- * or -1 on a libcurl multi error. Owner thread. */
+ * (set .events, read .revents afterwards), then perform and fire done callbacks. The wait
+ * is also cut short by libcurl's own timers (a just-submitted request starts at once,
+ * timeouts fire on time). Returns the number of completions (callbacks fired), 0 on a plain
+ * timeout or wakeup, or -1 on a libcurl multi error. Owner thread. */
 int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned nextra);
 
 /* Make a wb_http_run() that is waiting return early. Thread-safe (curl_multi_wakeup). */
