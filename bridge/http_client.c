@@ -59,6 +59,7 @@ typedef struct xfer {
     size_t body_seen;         /* response body bytes discarded */
     int body_capped;          /* aborted because the response body was too large */
     char denied[128];         /* first egress denial reason, "" if none */
+    int n_allowed;            /* addresses the guard let through (new connections) */
     struct curl_slist expect; /* "Expect:" node prepended to the caller's headers */
     char errbuf[CURL_ERROR_SIZE];
 } xfer;
@@ -206,6 +207,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
         WB_DEBUG("egress denied: %s", why);
         return CURL_SOCKET_BAD;
     }
+    x->n_allowed++;
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
@@ -430,7 +432,7 @@ wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, vo
     CURLcode rc = CURLE_OK;
     int custom;
 
-    if (!h || !req || !req->url || !cb)
+    if (!h || !req || !req->url || !cb || (!req->body && req->body_len))
         return WB_ERR_INVALID;
     x = xfer_get(h);
     if (!x)
@@ -449,6 +451,7 @@ wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, vo
     x->body_seen = 0;
     x->body_capped = 0;
     x->denied[0] = '\0';
+    x->n_allowed = 0;
     x->errbuf[0] = '\0';
     x->expect.data = EXPECT_NONE;
     x->expect.next = req->headers;
@@ -557,7 +560,10 @@ static void make_result(xfer *x, CURLcode code, wb_http_result *res)
     res->retry_after_ms = -1;
     res->elapsed_us = wb_now_us() - x->start_us;
 
-    if ((code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK) && x->denied[0]) {
+    /* denied: every address was refused (a host with one internal and one public address
+     * whose public one failed is an ordinary connect failure), or the reused connection was */
+    if (x->denied[0] && ((code == CURLE_COULDNT_CONNECT && x->n_allowed == 0) ||
+                         code == CURLE_ABORTED_BY_CALLBACK)) {
         res->cls = WB_HTTP_PERMANENT;
         snprintf(res->error, sizeof(res->error), "egress denied: %s", x->denied);
         return;
@@ -573,8 +579,14 @@ static void make_result(xfer *x, CURLcode code, wb_http_result *res)
     }
     if (res->status == 429 || res->status == 503)
         res->retry_after_ms = x->retry_after_ms;
-    if (res->cls != WB_HTTP_DONE)
+    if (res->status >= 300 && res->status <= 399) {
+        char *location = NULL;
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
+        snprintf(res->error, sizeof(res->error), "HTTP %d (redirect not followed)%s%.100s",
+                 res->status, location ? " to " : "", location ? location : "");
+    } else if (res->cls != WB_HTTP_DONE) {
         snprintf(res->error, sizeof(res->error), "HTTP %d", res->status);
+    }
     else if (x->body_capped)
         snprintf(res->error, sizeof(res->error), "response body over %d bytes discarded",
                  MAX_RESPONSE_BODY);
@@ -611,27 +623,22 @@ static int drain(wb_http *h)
 
 int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned nextra)
 {
-    int running = 0, n;
+    int running = 0;
     CURLMcode mc;
 
     if (!h)
         return -1;
-    mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK)
-        goto fail;
-    n = drain(h);
-    /* wait (not at all when something completed: let the caller react first) */
-    mc = curl_multi_poll(h->multi, extra, nextra, n ? 0 : (timeout_ms < 0 ? 0 : timeout_ms),
-                         NULL);
-    if (mc != CURLM_OK)
-        goto fail;
-    mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK)
-        goto fail;
-    return n + drain(h);
-fail:
-    WB_ERROR("http: libcurl multi error: %s", curl_multi_strerror(mc));
-    return -1;
+    /* One poll + one perform per call. Newly added handles (and the callbacks' re-submits)
+     * carry an immediate libcurl timeout, so the poll returns at once when there is work;
+     * completions are always drained in the same call that found them. */
+    mc = curl_multi_poll(h->multi, extra, nextra, timeout_ms < 0 ? 0 : timeout_ms, NULL);
+    if (mc == CURLM_OK)
+        mc = curl_multi_perform(h->multi, &running);
+    if (mc != CURLM_OK) {
+        WB_ERROR("http: libcurl multi error: %s", curl_multi_strerror(mc));
+        return -1;
+    }
+    return drain(h);
 }
 
 void wb_http_wakeup(wb_http *h)

@@ -32,7 +32,8 @@ typedef struct wb_http_req {
     const char *url;              /* copied by libcurl at submit */
     struct curl_slist *headers;   /* borrowed; must stay valid until the done callback.
                                    * Set Content-Type here (libcurl would default to a form). */
-    const void *body;             /* borrowed; valid until the done callback (NULL = empty) */
+    const void *body;             /* borrowed; valid until the done callback (NULL: empty,
+                                   * body_len must then be 0) */
     size_t body_len;
     int64_t timeout_ms;           /* whole transfer incl. queueing for a connection; <= 0: 30 s */
     int64_t connect_timeout_ms;   /* TCP + TLS handshake; <= 0: 10 s */
@@ -51,7 +52,8 @@ typedef struct wb_http_req {
  *   DONE      2xx.
  *   RETRY     429 and 5xx (429/503 carry retry_after_ms when the partner sent Retry-After);
  *             3xx: redirects are never followed, a 3xx is a failure retried like a 5xx (a
- *             partner misconfiguration that can be fixed on their side); no response at all:
+ *             partner misconfiguration that can be fixed on their side; error names the
+ *             Location); no response at all:
  *             connect refused/failed, timeouts, DNS failures, TLS errors.
  *   PERMANENT other 4xx; egress denied; URL not http(s), malformed URL, http:// with
  *             https_only.
@@ -96,12 +98,14 @@ void wb_http_free(wb_http *h);
 wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, void *opaque);
 
 /* Drive transfers: wait up to timeout_ms for socket activity, a wakeup, or one of the extra fds
- * (set .events, read .revents afterwards), then perform and fire done callbacks. Does not wait
- * when completions are already pending. Returns the number of completions (callbacks fired),
- * or -1 on a libcurl multi error. Owner thread. */
+ * (set .events, read .revents afterwards), then perform and fire done callbacks. The wait
+ * is also cut short by libcurl's own timers (a just-submitted request starts at once,
+ * timeouts fire on time). Returns the number of completions (callbacks fired), 0 on a plain
+ * timeout or wakeup, or -1 on a libcurl multi error. Owner thread. */
 int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned nextra);
 
-/* Make a wb_http_run() that is waiting return early. Thread-safe (curl_multi_wakeup). */
+/* Make a wb_http_run() that is waiting return early. Thread-safe (curl_multi_wakeup), but
+ * must not race wb_http_free(): stop the waking threads first. */
 void wb_http_wakeup(wb_http *h);
 
 /* Number of submitted requests whose callback has not fired yet. Owner thread. */

@@ -199,6 +199,22 @@ static wb_http *client(int max)
     return h;
 }
 
+/* A loopback port nobody listens on (bound then closed). */
+static unsigned closed_port(void)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Tests */
 
@@ -300,6 +316,8 @@ static void test_status_classes(void)
     r = one(h, &req);
     ASSERT_EQ(r.status, 302);
     ASSERT_EQ(r.cls, WB_HTTP_RETRY);
+    ASSERT_CONTAINS(r.error, "HTTP 302 (redirect not followed) to http://127.0.0.1:");
+    ASSERT_CONTAINS(r.error, "/status/200");
     ASSERT_EQ(atomic_load(&n_requests) - before, 1);
     wb_http_free(h);
 }
@@ -359,19 +377,7 @@ static void test_timeout_and_refused(void)
     ASSERT_STR_EQ(r.error, "timeout after 300 ms");
 
     /* a port nobody listens on */
-    {
-        struct sockaddr_in sin;
-        socklen_t len = sizeof(sin);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        ASSERT(fd >= 0);
-        memset(&sin, 0, sizeof(sin));
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-        ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-        close(fd);
-        snprintf(u, sizeof(u), "http://127.0.0.1:%u/status/200", ntohs(sin.sin_port));
-    }
+    snprintf(u, sizeof(u), "http://127.0.0.1:%u/status/200", closed_port());
     req = base_req(u);
     r = one(h, &req);
     ASSERT_EQ(r.status, 0);
@@ -409,6 +415,26 @@ static void test_egress(void)
     /* the server saw nothing at all */
     ASSERT_EQ(atomic_load(&n_requests), reqs);
     ASSERT_EQ(atomic_load(&n_connections), conns);
+
+    /* "localhost" is 127.0.0.1 and ::1: allowlisting only the IPv4 one still reaches the
+     * server (::1 is refused by the guard, 127.0.0.1 is not) */
+    {
+        char *v4only[] = {"127.0.0.1"};
+        wb_egress_policy *p4 = wb_egress_policy_new(v4only, 1, err, sizeof(err));
+        ASSERT(p4 != NULL);
+        req = base_req(url(u, sizeof(u), "localhost", "/status/200"));
+        req.allow_private = 0;
+        req.policy = p4;
+        r = one(h, &req);
+        ASSERT_EQ(r.cls, WB_HTTP_DONE);
+        /* ... and when the allowed address refuses, that is a connect failure, not a denial */
+        snprintf(u, sizeof(u), "http://localhost:%u/status/200", closed_port());
+        req.url = u;
+        r = one(h, &req);
+        ASSERT_EQ(r.cls, WB_HTTP_RETRY);
+        ASSERT_STR_EQ(r.error, "connect refused");
+        wb_egress_policy_free(p4);
+    }
 
     /* an allowlisted CIDR permits it */
     pol = wb_egress_policy_new(cidrs, 1, err, sizeof(err));
@@ -592,6 +618,8 @@ static void test_submit_errors(void)
     req.url = "http://127.0.0.1:1/";
     ASSERT_EQ(wb_http_submit(h, &req, NULL, &g), WB_ERR_INVALID);
     ASSERT_EQ(wb_http_submit(h, NULL, on_done, &g), WB_ERR_INVALID);
+    req.body = NULL; /* with body_len 15 */
+    ASSERT_EQ(wb_http_submit(h, &req, on_done, &g), WB_ERR_INVALID);
     ASSERT_EQ(wb_http_in_flight(h), 0);
     ASSERT_EQ(wb_http_run(h, 0, NULL, 0), 0);
     ASSERT_EQ(g.n, 0);

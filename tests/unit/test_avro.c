@@ -1,0 +1,412 @@
+/* test_avro.c - Avro decoding, contract pinning, inbound encoding; interop with python3-avro.
+ *
+ * The independent implementation is Debian's python3-avro run by /usr/bin/python3 through
+ * tests/unit/avro_cases/interop.py: it encodes records (framed with an id) that the bridge
+ * decodes, and decodes what the bridge encodes. Set WB_SKIP_PYTHON_INTEROP=1 to skip those
+ * cases on a machine without it (they fail otherwise). */
+#include "avro.h"
+#include "registry.h"
+#include "test.h"
+#include "util.h"
+
+#include <jansson.h>
+
+static char src_dir[1024];
+static char schemas_dir[1100];
+static wb_schemas *S;
+static int skip_py;
+
+static char *run(const char *cmd)
+{
+    FILE *fp = popen(cmd, "r");
+    static char buf[65536];
+    size_t n = 0, r;
+    ASSERT(fp != NULL);
+    while ((r = fread(buf + n, 1, sizeof(buf) - 1 - n, fp)) > 0)
+        n += r;
+    buf[n] = 0;
+    int rc = pclose(fp);
+    if (rc != 0)
+        FAIL_("command failed (%d): %s", rc, cmd);
+    while (n && (buf[n - 1] == '\n'))
+        buf[--n] = 0;
+    return buf;
+}
+
+/* python3-avro encodes case `c` of event@version framed with id; returns bytes. */
+static unsigned char *py_encode(const char *event, int version, int id, size_t *len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 %s/tests/unit/avro_cases/interop.py encode %s %s %d %d basic",
+             src_dir, schemas_dir, event, version, id);
+    char *hex = run(cmd);
+    unsigned char *b = malloc(strlen(hex) / 2 + 1);
+    ASSERT(b);
+    long n = wb_hex_decode(hex, strlen(hex), b);
+    ASSERT(n > 5);
+    *len = (size_t)n;
+    return b;
+}
+
+/* python3-avro decodes framed bytes with event@version; returns its JSON (owned). */
+static json_t *py_decode(const char *event, int version, const unsigned char *b, size_t len)
+{
+    char *hex = malloc(2 * len + 1), *cmd = malloc(2 * len + 2048);
+    ASSERT(hex && cmd);
+    wb_hex_encode(b, len, hex);
+    snprintf(cmd, 2 * len + 2048,
+             "/usr/bin/python3 %s/tests/unit/avro_cases/interop.py decode %s %s %d %s", src_dir,
+             schemas_dir, event, version, hex);
+    json_t *doc = json_loads(run(cmd), 0, NULL);
+    ASSERT(doc);
+    free(hex);
+    free(cmd);
+    return doc;
+}
+
+static char *compact(json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* The bridge's JSON for a python-encoded record equals python's view, field by field and in
+ * schema order. */
+static void interop_case(const char *event, int version, int id)
+{
+    size_t len;
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    unsigned char *b = py_encode(event, version, id, &len);
+    wb_err err = wb_schemas_to_json(S, b, len, NULL, &out, reason, sizeof(reason));
+    if (err)
+        FAIL_("%s@%d: %s: %s", event, version, wb_err_str(err), reason);
+    json_t *mine = json_loads(out.data, 0, NULL);
+    ASSERT(mine);
+    json_t *theirs = py_decode(event, version, b, len);
+    ASSERT_EQ(json_integer_value(json_object_get(theirs, "id")), id);
+    char *a = compact(mine), *c = compact(json_object_get(theirs, "value"));
+    ASSERT_STR_EQ(a, c);
+    free(a);
+    free(c);
+    json_decref(mine);
+    json_decref(theirs);
+    wb_buf_free(&out);
+    free(b);
+}
+
+static void test_interop_decode(void)
+{
+    if (skip_py)
+        return;
+    interop_case("order.paid", 1, 101);
+    interop_case("order.paid", 2, 102);
+    interop_case("lead.created", 1, 601);
+    interop_case("lead.created", 2, 602);
+    interop_case("contract.signed", 1, 701);
+}
+
+static void test_pin_v2_to_v1(void)
+{
+    if (skip_py)
+        return;
+    size_t len;
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    unsigned char *b = py_encode("order.paid", 2, 102, &len);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@1", &out, reason, sizeof(reason)),
+              WB_OK);
+    /* Exactly the v1 payload: v2-only fields gone, BNPL (unknown to v1) -> v1's enum default. */
+    ASSERT_STR_EQ(out.data,
+                  "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_1002\","
+                  "\"customer_id\":\"cus_78\",\"amount\":\"-0.05\",\"currency\":\"USD\","
+                  "\"payment_method\":\"OTHER\",\"paid_at\":\"1969-12-31T23:59:59.999Z\","
+                  "\"coupon_code\":\"WELCOME\\\"10\\n\",\"lines\":[]}");
+    /* Pinned again: same answer from the cached plan. */
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@v1", &out, reason, sizeof(reason)),
+              WB_OK);
+    ASSERT_CONTAINS(out.data, "\"payment_method\":\"OTHER\"");
+    free(b);
+
+    /* v1 producer, partner pinned to v2: renamed field through its alias, defaults filled. */
+    b = py_encode("lead.created", 1, 601, &len);
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "lead.created@2", &out, reason, sizeof(reason)),
+              WB_OK);
+    ASSERT_STR_EQ(out.data,
+                  "{\"event_id\":\"00000000-0000-4000-8000-000000000002\",\"lead_id\":\"lead_8\","
+                  "\"email\":\"bo@example.com\",\"contact_name\":\"Bo Chen\",\"company\":\"Acme\","
+                  "\"source\":\"EVENT\",\"score\":-3,\"created_at\":\"2026-01-02T03:04:05.000Z\","
+                  "\"phone\":null}");
+    free(b);
+    wb_buf_free(&out);
+}
+
+static void test_unresolvable(void)
+{
+    if (skip_py)
+        return;
+    size_t len;
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_buf_adds(&out, "keep"), WB_OK);
+    /* v2 renamed full_name (alias only in v2): a v1 reader has no default for it. */
+    unsigned char *b = py_encode("lead.created", 2, 602, &len);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "lead.created@1", &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "field 'full_name'");
+    ASSERT_CONTAINS(reason, "lead.created@1");
+    ASSERT_STR_EQ(out.data, "keep");
+    /* Another event entirely. */
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@1", &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "record LeadCreated");
+    /* Unknown contract. */
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "nope@1", &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "unknown contract 'nope@1'");
+    free(b);
+    ASSERT_STR_EQ(out.data, "keep");
+    wb_buf_free(&out);
+}
+
+static void test_hostile(void)
+{
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    /* inventory.low v1: string uuid, sku, warehouse, int, int, enum, long */
+    unsigned char ok[] = {0, 0, 0, 0, 201, 2, 'e', 2, 's', 2, 'w', 6, 20, 4, 0x80, 0x01};
+    ASSERT_EQ(wb_schemas_to_json(S, ok, sizeof(ok), NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_STR_EQ(out.data, "{\"event_id\":\"e\",\"sku\":\"s\",\"warehouse_id\":\"w\","
+                            "\"quantity_on_hand\":3,\"reorder_point\":10,\"severity\":\"OUT_OF_STOCK\","
+                            "\"detected_at\":\"1970-01-01T00:00:00.064Z\"}");
+    /* Promotion int -> long with a pin to v2 (defaults filled). */
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(S, ok, sizeof(ok), "inventory.low@2", &out, reason,
+                                 sizeof(reason)),
+              WB_OK);
+    ASSERT_CONTAINS(out.data, "\"quantity_on_hand\":3,");
+    ASSERT_CONTAINS(out.data, "\"preferred_supplier_id\":null}");
+    wb_buf_reset(&out);
+
+    unsigned char trunc[sizeof(ok) - 1];
+    memcpy(trunc, ok, sizeof(trunc));
+    ASSERT_EQ(wb_schemas_to_json(S, trunc, sizeof(trunc), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "truncated");
+    ASSERT_EQ(out.len, 0);
+
+    unsigned char trail[sizeof(ok) + 1];
+    memcpy(trail, ok, sizeof(ok));
+    trail[sizeof(ok)] = 0;
+    ASSERT_EQ(wb_schemas_to_json(S, trail, sizeof(trail), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "trailing bytes");
+
+    unsigned char badenum[sizeof(ok)];
+    memcpy(badenum, ok, sizeof(ok));
+    badenum[13] = 6 * 2; /* enum index 6 of 3 */
+    ASSERT_EQ(wb_schemas_to_json(S, badenum, sizeof(badenum), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "enum index out of range");
+
+    unsigned char huge[] = {0, 0, 0, 0, 201, 0xfe, 0xff, 0xff, 0xff, 0x0f};
+    ASSERT_EQ(wb_schemas_to_json(S, huge, sizeof(huge), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "length out of range");
+
+    unsigned char badutf[] = {0, 0, 0, 0, 201, 2, 0xff, 2, 's', 2, 'w', 6, 20, 4, 0};
+    ASSERT_EQ(wb_schemas_to_json(S, badutf, sizeof(badutf), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "UTF-8");
+
+    unsigned char unknown[] = {0, 0, 0, 0x30, 0x39, 0};
+    ASSERT_EQ(wb_schemas_to_json(S, unknown, sizeof(unknown), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "unknown schema id 12345");
+
+    ASSERT_EQ(wb_schemas_is_framed("{\"a\":1}", 7), 0);
+    ASSERT_EQ(wb_schemas_is_framed(ok, 4), 0);
+    ASSERT_EQ(wb_schemas_is_framed(ok, 5), 1);
+    ASSERT_EQ(wb_schemas_to_json(S, "{}", 2, NULL, &out, reason, sizeof(reason)), WB_ERR_SCHEMA);
+    ASSERT_EQ(out.len, 0);
+    wb_buf_free(&out);
+}
+
+static const char *BODY_V2 =
+    "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_7\","
+    "\"customer_id\":\"cus_7\",\"amount\":\"-1234567890.05\",\"currency\":\"EUR\","
+    "\"payment_method\":\"GIFT_CARD\",\"paid_at\":\"2026-11-23T18:44:06.5+01:00\","
+    "\"coupon_code\":\"X\",\"lines\":[{\"sku\":\"A\",\"quantity\":2,\"unit_price\":\"0.5\"},"
+    "{\"sku\":\"B\",\"quantity\":-1,\"unit_price\":7}],\"tax_amount\":null}";
+
+static void test_inbound(void)
+{
+    char reason[512];
+    wb_buf out, js;
+    wb_buf_init(&out, 0);
+    wb_buf_init(&js, 0);
+    wb_err err = wb_schemas_from_json(S, "order.paid@2", BODY_V2, strlen(BODY_V2), &out, reason,
+                                      sizeof(reason));
+    if (err)
+        FAIL_("%s: %s", wb_err_str(err), reason);
+    ASSERT_EQ((unsigned char)out.data[0], 0);
+    ASSERT_EQ((unsigned char)out.data[4], 102);
+    ASSERT_EQ(wb_schemas_to_json(S, out.data, out.len, NULL, &js, reason, sizeof(reason)), WB_OK);
+    const char *expect =
+        "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_7\","
+        "\"customer_id\":\"cus_7\",\"amount\":\"-1234567890.05\",\"currency\":\"EUR\","
+        "\"payment_method\":\"GIFT_CARD\",\"paid_at\":\"2026-11-23T17:44:06.500Z\","
+        "\"coupon_code\":\"X\",\"lines\":[{\"sku\":\"A\",\"quantity\":2,\"unit_price\":\"0.50\"},"
+        "{\"sku\":\"B\",\"quantity\":-1,\"unit_price\":\"7.00\"}],\"sales_channel\":\"web\","
+        "\"tax_amount\":null}";
+    ASSERT_STR_EQ(js.data, expect);
+    if (!skip_py) {
+        json_t *theirs = py_decode("order.paid", 2, (unsigned char *)out.data, out.len);
+        ASSERT_EQ(json_integer_value(json_object_get(theirs, "id")), 102);
+        char *c = compact(json_object_get(theirs, "value"));
+        ASSERT_STR_EQ(c, expect);
+        free(c);
+        json_decref(theirs);
+    }
+    /* contract.signed: fixed, date, nested record, non-nullable union. */
+    const char *cs =
+        "{\"event_id\":\"e\",\"contract_id\":\"c\",\"customer_id\":\"u\",\"plan\":\"MONTHLY\","
+        "\"value\":\"1.00\",\"currency\":\"EUR\",\"signed_at\":1700000000000,"
+        "\"starts_on\":\"2026-12-01\",\"signatory\":{\"name\":\"n\",\"email\":\"e\"},"
+        "\"document_sha256\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\","
+        "\"signature\":{\"string\":\"wet ink\"}}";
+    wb_buf_reset(&out);
+    err = wb_schemas_from_json(S, "contract.signed@1", cs, strlen(cs), &out, reason,
+                               sizeof(reason));
+    if (err)
+        FAIL_("%s: %s", wb_err_str(err), reason);
+    wb_buf_reset(&js);
+    ASSERT_EQ(wb_schemas_to_json(S, out.data, out.len, NULL, &js, reason, sizeof(reason)), WB_OK);
+    ASSERT_CONTAINS(js.data, "\"starts_on\":\"2026-12-01\"");
+    ASSERT_CONTAINS(js.data, "\"signatory\":{\"name\":\"n\",\"email\":\"e\",\"title\":null}");
+    ASSERT_CONTAINS(js.data, "\"signature\":{\"string\":\"wet ink\"}}");
+    ASSERT_CONTAINS(js.data, "\"signed_at\":\"2023-11-14T22:13:20.000Z\"");
+    if (!skip_py) {
+        json_t *theirs = py_decode("contract.signed", 1, (unsigned char *)out.data, out.len);
+        char *a = compact(json_object_get(theirs, "value"));
+        ASSERT_STR_EQ(a, js.data);
+        free(a);
+        json_decref(theirs);
+    }
+    wb_buf_free(&out);
+    wb_buf_free(&js);
+}
+
+static void inbound_err(const char *body, const char *needle)
+{
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_schemas_from_json(S, "order.paid@2", body, strlen(body), &out, reason,
+                                   sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, needle);
+    ASSERT_EQ(out.len, 0);
+    wb_buf_free(&out);
+}
+
+static void test_inbound_errors(void)
+{
+    char body[2048];
+    inbound_err("[1]", "body: expected object");
+    inbound_err("{", "not JSON");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    char *p = strstr(body, "\"order_id\":\"ord_7\",");
+    memmove(p, p + 19, strlen(p + 19) + 1);
+    inbound_err(body, "field 'order_id': required");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    p = strstr(body, "\"quantity\":-1");
+    memcpy(p, "\"quantity\":\"\"", 13);
+    inbound_err(body, "field 'lines[1].quantity': expected integer, got string");
+    inbound_err("{\"bogus\":1}", "field 'bogus': not in the schema");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    p = strstr(body, "GIFT_CARD");
+    memcpy(p, "GIFT_CARX", 9);
+    inbound_err(body, "field 'payment_method': 'GIFT_CARX' is not a symbol");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    p = strstr(body, "-1234567890.05");
+    memcpy(p, "-12345678.9051", 14);
+    inbound_err(body, "field 'amount': '-12345678.9051' has more decimal places");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    p = strstr(body, "-1234567890.05");
+    memcpy(p, "12345678901.05", 14);
+    inbound_err(body, "more digits than the schema's precision");
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    p = strstr(body, "2026-11-23T18");
+    memcpy(p, "2026-13", 7);
+    inbound_err(body, "field 'paid_at': expected an RFC 3339 timestamp");
+    char reason[256];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_schemas_from_json(S, "order.paid@9", "{}", 2, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "unknown schema 'order.paid@9'");
+    wb_buf_free(&out);
+    ASSERT_EQ(wb_schemas_id_of(S, "lead.created@2"), 602);
+    ASSERT_EQ(wb_schemas_id_of(S, "lead.created@3"), -1);
+}
+
+static void test_schema_parse_errors(void)
+{
+    char err[256];
+    const char *bad = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"nope\"}]}";
+    ASSERT(!wb_avro_schema_parse(bad, strlen(bad), err, sizeof(err)));
+    ASSERT_CONTAINS(err, "invalid schema");
+    const char *recursive = "{\"type\":\"record\",\"name\":\"Node\",\"fields\":[{\"name\":\"v\","
+                            "\"type\":\"int\"},{\"name\":\"next\",\"type\":[\"null\",\"Node\"]}]}";
+    wb_avro_schema *sc = wb_avro_schema_parse(recursive, strlen(recursive), err, sizeof(err));
+    ASSERT(sc);
+    wb_avro_plan *plan = wb_avro_plan_new(sc, NULL, err, sizeof(err));
+    ASSERT(plan);
+    unsigned char data[] = {2, 2, 4, 0}; /* v=1, next={v=2, next=null} */
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_avro_plan_to_json(plan, data, sizeof(data), &out, err, sizeof(err)), WB_OK);
+    ASSERT_STR_EQ(out.data, "{\"v\":1,\"next\":{\"v\":2,\"next\":null}}");
+    /* A chain deeper than the depth limit is refused, not a stack overflow. */
+    unsigned char deep[200];
+    for (size_t i = 0; i < sizeof(deep) - 1; i += 2) {
+        deep[i] = 2;
+        deep[i + 1] = 2;
+    }
+    deep[sizeof(deep) - 1] = 0;
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_avro_plan_to_json(plan, deep, sizeof(deep), &out, err, sizeof(err)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(err, "too deeply");
+    wb_buf_free(&out);
+    wb_avro_plan_free(plan);
+    wb_avro_schema_free(sc);
+}
+
+int main(void)
+{
+    char err[512];
+    const char *sd = getenv("WB_SOURCE_DIR");
+    snprintf(src_dir, sizeof(src_dir), "%s", sd ? sd : ".");
+    snprintf(schemas_dir, sizeof(schemas_dir), "%s/schemas", src_dir);
+    skip_py = getenv("WB_SKIP_PYTHON_INTEROP") != NULL;
+    S = wb_schemas_new(schemas_dir, NULL, NULL, NULL, NULL, err, sizeof(err));
+    if (!S)
+        FAIL_("wb_schemas_new: %s", err);
+    RUN(test_interop_decode);
+    RUN(test_pin_v2_to_v1);
+    RUN(test_unresolvable);
+    RUN(test_hostile);
+    RUN(test_inbound);
+    RUN(test_inbound_errors);
+    RUN(test_schema_parse_errors);
+    wb_schemas_free(S);
+    TEST_DONE();
+}
