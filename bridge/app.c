@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "kafka.h"
 #include "log.h"
 #include "outbound.h"
@@ -189,6 +190,33 @@ static void *demo_feed(void *arg)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Readiness                                                                            */
+
+typedef struct ready_ctx {
+    const wb_config *cfg;
+    wb_outbound *ob;
+    wb_producer *prod;
+} ready_ctx;
+
+static int ready_consumer(void *arg, wb_buf *why)
+{
+    ready_ctx *r = arg;
+    if (r->cfg->outbound.ntopics == 0 || wb_outbound_ready(r->ob))
+        return 1;
+    wb_buf_adds(why, "no partitions assigned");
+    return 0;
+}
+
+static int ready_producer(void *arg, wb_buf *why)
+{
+    ready_ctx *r = arg;
+    if (wb_producer_connected(r->prod))
+        return 1;
+    wb_buf_adds(why, "kafka unreachable");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Run                                                                                  */
 
 int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
@@ -198,6 +226,8 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     wb_embedded *emb = NULL;
     wb_producer *prod = NULL;
     wb_outbound *ob = NULL;
+    wb_admin *admin = NULL;
+    ready_ctx rctx;
     pthread_t feeder;
     int feeding = 0;
     demo dm;
@@ -234,6 +264,18 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         WB_ERROR("%s", errstr);
         goto out;
     }
+    if (cfg->admin.listen) {
+        admin = wb_admin_new(cfg->admin.listen, errstr, sizeof(errstr));
+        if (!admin) {
+            WB_ERROR("admin: %s", errstr);
+            goto out;
+        }
+        rctx = (ready_ctx){.cfg = cfg, .ob = ob, .prod = prod};
+        wb_admin_add_ready_check(admin, "consumer", ready_consumer, &rctx);
+        wb_admin_add_ready_check(admin, "producer", ready_producer, &rctx);
+        wb_outbound_set_heartbeat(ob, wb_admin_heartbeat(admin, "outbound", 30000));
+        WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
+    }
     WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s)", WB_VERSION,
             cfg->outbound.ntopics, cfg->nconnectors);
 
@@ -269,6 +311,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             rc = 1;
     }
 out:
+    wb_admin_free(admin);
     wb_outbound_free(ob);
     if (prod)
         wb_producer_free(prod, 10000);

@@ -20,7 +20,9 @@
 #include "envelope.h"
 #include "http_client.h"
 #include "kafka.h"
+#include "admin.h"
 #include "log.h"
+#include "metrics.h"
 #include "offsets.h"
 #include "scheduler.h"
 #include "signing.h"
@@ -40,6 +42,10 @@ typedef struct conn_rt {
     wb_sched_conn *sc;
     struct curl_slist *static_headers; /* content-type, user-agent, configured headers */
     uint64_t delivered, dead_lettered;
+    /* metrics, registered once per connector */
+    wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_attempts;
+    wb_gauge *m_in_flight, *m_circuit;
+    wb_histogram *m_latency;
 } conn_rt;
 
 struct record;
@@ -58,6 +64,7 @@ typedef struct part_st {
     int dirty;         /* win.next_commit advanced since the last store */
     int64_t stored;    /* last offset handed to rd_kafka_offsets_store */
     size_t refs;       /* records alive */
+    wb_gauge *m_consumed, *m_stored, *m_committed, *m_oldest_age, *m_in_flight;
 } part_st;
 
 /* One delivery of a record to one connector (conn == NULL: the record itself goes to the
@@ -121,6 +128,10 @@ struct wb_outbound {
     wb_delivery_observer observer;
     void *observer_ctx;
     wb_buf scratch;
+    wb_heartbeat *heartbeat;
+    wb_counter *m_consumed, *m_unrouted, *m_poison;
+    wb_gauge *m_paused, *m_records;
+    int64_t next_gauges_ms;
     /* stats (written by the outbound thread, read anywhere) */
     _Atomic uint64_t consumed, delivered, retried, dead_lettered, unrouted, failed_attempts;
     atomic_int in_flight, assigned, paused;
@@ -193,6 +204,7 @@ static void store_offsets(wb_outbound *o, part_st *only)
         rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition)->offset =
             ps->win.next_commit;
         ps->stored = ps->win.next_commit;
+        wb_gauge_set(ps->m_stored, (double)ps->stored);
     }
     if (!l)
         return;
@@ -377,8 +389,12 @@ static void process_acks(wb_outbound *o, int64_t now)
             continue;
         }
         atomic_fetch_add(&o->dead_lettered, 1);
-        if (d->conn)
+        if (d->conn) {
             d->conn->dead_lettered++;
+            wb_counter_inc(d->conn->m_dead_lettered);
+        } else {
+            wb_counter_inc(o->m_poison);
+        }
         WB_WARN("dead-lettered %s %s (%s[%d]@%" PRId64 ") for %s: %s: %s", d->rec->type,
                 d->rec->id, d->rec->ps->topic, d->rec->ps->partition, d->rec->offset,
                 d->conn ? d->conn->cc->name : "-", d->reason, d->error);
@@ -476,6 +492,7 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
             .proxy = c->cc->proxy,
         };
         d->started_us = wb_now_us();
+        wb_counter_inc(c->m_attempts);
         err = wb_http_submit(o->http, &req, on_http_done, d);
     }
     if (err) {
@@ -526,6 +543,8 @@ static void on_http_done(void *opaque, const wb_http_result *res)
         wb_sched_finish(o->sched, &d->job, 1, now);
         atomic_fetch_add(&o->delivered, 1);
         c->delivered++;
+        wb_counter_inc(c->m_delivered);
+        wb_histogram_observe(c->m_latency, (double)(wb_wall_ms() - r->ts_ms) / 1000.0);
         d->error[0] = 0;
         notify(o, d, "delivered", latency_us);
         record_delivery_done(o, d);
@@ -551,6 +570,7 @@ static void on_http_done(void *opaque, const wb_http_result *res)
                 delay = ra;
         }
         atomic_fetch_add(&o->retried, 1);
+        wb_counter_inc(c->m_retried);
         WB_WARN("%s %s -> %s: attempt %d failed (%s); retry in %" PRId64 " ms", r->type, r->id,
                 c->cc->name, d->attempts, d->error, delay);
         notify(o, d, "retry", latency_us);
@@ -564,6 +584,7 @@ static void on_http_done(void *opaque, const wb_http_result *res)
         /* The endpoint answered: not a reason to open the breaker. */
         wb_sched_finish(o->sched, &d->job, res->status > 0, now);
         d->reason = res->cls == WB_HTTP_GONE ? "gone" : "rejected";
+        wb_counter_inc(c->m_rejected);
         if (res->cls == WB_HTTP_GONE)
             WB_ERROR("%s -> %s: endpoint gone (HTTP 410): check the connector's url", r->id,
                      c->cc->name);
@@ -630,6 +651,8 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
         return;
     }
     atomic_fetch_add(&o->consumed, 1);
+    wb_counter_inc(o->m_consumed);
+    wb_gauge_set(ps->m_consumed, (double)rkm->offset);
     if (wb_offsets_push(&ps->win, rkm->offset) < 0) {
         /* Replayed offset (e.g. after a seek): already tracked, skip the duplicate copy. */
         WB_DEBUG("ignoring out-of-order %s[%d]@%" PRId64, ps->topic, ps->partition, rkm->offset);
@@ -700,6 +723,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     if (nmatch == 0) {
         /* No connector wants this type: terminal at once. */
         atomic_fetch_add(&o->unrouted, 1);
+        wb_counter_inc(o->m_unrouted);
         json_decref(doc);
         r->pending = 0;
         record_terminal(o, r);
@@ -758,9 +782,35 @@ static int consume(wb_outbound *o)
 /* The loop                                                                             */
 
 /* One turn without consuming: acks, dispatch, HTTP I/O (waiting up to max_wait_ms). */
+/* Gauges that are cheaper to sample than to maintain: a few times a second. */
+static void refresh_gauges(wb_outbound *o, int64_t now)
+{
+    if (now < o->next_gauges_ms)
+        return;
+    o->next_gauges_ms = now + 250;
+    int64_t wall = wb_wall_ms();
+    for (size_t i = 0; i < o->nconns; i++) {
+        conn_rt *c = &o->conns[i];
+        wb_gauge_set(c->m_circuit, (double)wb_sched_conn_circuit(c->sc));
+        wb_gauge_set(c->m_in_flight, (double)wb_sched_conn_queued(c->sc));
+    }
+    for (part_st *ps = o->parts; ps; ps = ps->next) {
+        wb_gauge_set(ps->m_in_flight, (double)wb_offsets_in_flight(&ps->win));
+        /* the oldest record is the tail of the list (records are pushed at the head) */
+        record *r = ps->records;
+        while (r && r->next)
+            r = r->next;
+        wb_gauge_set(ps->m_oldest_age, r ? (double)(wall - r->ts_ms) / 1000.0 : 0.0);
+    }
+    wb_gauge_set(o->m_paused, (double)atomic_load(&o->paused));
+    wb_gauge_set(o->m_records, (double)atomic_load(&o->in_flight));
+}
+
 static void pump(wb_outbound *o, int max_wait_ms)
 {
     int64_t now = wb_now_ms();
+    wb_heartbeat_beat(o->heartbeat);
+    refresh_gauges(o, now);
     process_acks(o, now);
     wb_job *j;
     while ((j = wb_sched_next(o->sched, now)))
@@ -874,6 +924,47 @@ static void drain_partitions(wb_outbound *o, rd_kafka_topic_partition_list_t *pa
     rd_kafka_topic_partition_list_destroy(commit);
 }
 
+/* Per-partition series (bounded by the partition count; re-registering returns the same). */
+static void part_metrics(part_st *ps)
+{
+    char labels[512];
+    wb_buf esc;
+    wb_buf_init(&esc, 400);
+    wb_metrics_escape_label(&esc, ps->topic);
+    snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", esc.data ? esc.data : "",
+             ps->partition);
+    wb_buf_free(&esc);
+    ps->m_consumed = wb_metrics_gauge("webhook_bridge_partition_consumed_offset",
+                                      "Offset of the last record consumed", labels);
+    ps->m_stored = wb_metrics_gauge("webhook_bridge_partition_stored_offset",
+                                    "Next offset stored for commit (terminal prefix)", labels);
+    ps->m_committed = wb_metrics_gauge("webhook_bridge_partition_committed_offset",
+                                       "Next offset committed to the group coordinator", labels);
+    ps->m_oldest_age = wb_metrics_gauge("webhook_bridge_partition_oldest_in_flight_seconds",
+                                        "Age of the oldest record not yet terminal", labels);
+    ps->m_in_flight = wb_metrics_gauge("webhook_bridge_partition_in_flight_records",
+                                       "Records in the partition window", labels);
+}
+
+/* Commit results from librdkafka (outbound thread, inside consumer_poll/commit). */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    wb_outbound *o = opaque;
+    if (err) {
+        if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            WB_WARN("offset commit failed: %s", rd_kafka_err2str(err));
+        return;
+    }
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        if (offsets->elems[i].err || offsets->elems[i].offset < 0)
+            continue;
+        part_st *ps = part_find(o, NULL, offsets->elems[i].topic, offsets->elems[i].partition);
+        if (ps)
+            wb_gauge_set(ps->m_committed, (double)offsets->elems[i].offset);
+    }
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -892,6 +983,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
             ps->partition = parts->elems[i].partition;
             ps->stored = -1;
+            part_metrics(ps);
             wb_offsets_init(&ps->win);
             ps->next = o->parts;
             o->parts = ps;
@@ -986,6 +1078,11 @@ int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
 /* ------------------------------------------------------------------------------------ */
 /* Construction                                                                         */
 
+void wb_outbound_set_heartbeat(wb_outbound *o, struct wb_heartbeat *hb)
+{
+    o->heartbeat = hb;
+}
+
 void wb_outbound_observe(wb_outbound *o, wb_delivery_observer fn, void *ctx)
 {
     o->observer = fn;
@@ -1008,6 +1105,28 @@ void wb_outbound_get_stats(wb_outbound *o, wb_outbound_stats *st)
 int wb_outbound_ready(wb_outbound *o)
 {
     return atomic_load(&o->assigned) > 0;
+}
+
+static void conn_metrics(conn_rt *c)
+{
+    static const char *const name = "webhook_bridge_deliveries_total";
+    static const char *const help = "Outbound delivery outcomes by connector";
+    char l[300];
+#define L(outcome) (snprintf(l, sizeof(l), "connector=\"%s\",outcome=\"" outcome "\"", c->cc->name), l)
+    c->m_delivered = wb_metrics_counter(name, help, L("delivered"));
+    c->m_retried = wb_metrics_counter(name, help, L("retried"));
+    c->m_dead_lettered = wb_metrics_counter(name, help, L("dead_lettered"));
+    c->m_rejected = wb_metrics_counter(name, help, L("permanent"));
+#undef L
+    snprintf(l, sizeof(l), "connector=\"%s\"", c->cc->name);
+    c->m_attempts = wb_metrics_counter("webhook_bridge_delivery_attempts_total",
+                                       "HTTP attempts started by connector", l);
+    c->m_in_flight = wb_metrics_gauge("webhook_bridge_connector_in_flight_deliveries",
+                                      "Deliveries not yet terminal by connector", l);
+    c->m_circuit = wb_metrics_gauge("webhook_bridge_circuit_state",
+                                    "Circuit breaker: 0 closed, 1 open, 2 half-open", l);
+    c->m_latency = wb_metrics_histogram("webhook_bridge_delivery_latency_seconds",
+                                        "Record append to 2xx, by connector", l, NULL, 0);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
@@ -1047,6 +1166,16 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     o->low_water = o->window / 2;
     pthread_mutex_init(&o->lock, NULL);
     wb_buf_init(&o->scratch, 0);
+    o->m_consumed = wb_metrics_counter("webhook_bridge_records_consumed_total",
+                                       "Records consumed from the outbound topics", "");
+    o->m_unrouted = wb_metrics_counter("webhook_bridge_records_unrouted_total",
+                                       "Records no connector subscribes to", "");
+    o->m_poison = wb_metrics_counter("webhook_bridge_records_poison_total",
+                                     "Undecodable records parked on the dead-letter topic", "");
+    o->m_paused = wb_metrics_gauge("webhook_bridge_paused_partitions",
+                                   "Partitions paused because their window is full", "");
+    o->m_records = wb_metrics_gauge("webhook_bridge_in_flight_records",
+                                    "Records consumed and not yet terminal", "");
 
     /* connectors */
     size_t nout = 0;
@@ -1078,6 +1207,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         }
         c->sc = wb_sched_conn_new(o->sched, cc->max_concurrency, cc->rate_per_s,
                                   cc->circuit_failures, cc->circuit_cooldown_ms);
+        conn_metrics(c);
         struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
         h = h ? curl_slist_append(h, ua) : NULL;
         for (size_t k = 0; h && k < cc->nheaders; k++) {
@@ -1117,6 +1247,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
          set(conf, "auto.offset.reset", "earliest", errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     rd_kafka_conf_set_error_cb(conf, on_consumer_error);
     rd_kafka_conf_set_opaque(conf, o);
     char kerr[256];

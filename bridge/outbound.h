@@ -45,6 +45,10 @@ typedef struct wb_outbound_stats {
 wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_producer *prod,
                              char *errstr, size_t errstr_size);
 
+/* Liveness: beat hb (from admin.h) every loop turn. */
+struct wb_heartbeat;
+void wb_outbound_set_heartbeat(wb_outbound *o, struct wb_heartbeat *hb);
+
 /* Observe every attempt outcome (optional; called on the outbound thread). */
 void wb_outbound_observe(wb_outbound *o, wb_delivery_observer fn, void *ctx);
 
