@@ -18,7 +18,9 @@ COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j"$(nproc)" --target webhook-bridge \
  && install -D -m 0755 /build/webhook-bridge /out/usr/local/bin/webhook-bridge \
- && strip /out/usr/local/bin/webhook-bridge
+ && strip /out/usr/local/bin/webhook-bridge \
+ && mkdir -p /out/usr/share/webhook-bridge \
+ && if [ -d schemas ]; then cp -r schemas /out/usr/share/webhook-bridge/schemas; fi
 
 # -------------------------------------------------------------- runtime stage
 FROM debian:12-slim
@@ -30,10 +32,12 @@ RUN apt-get update \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # Fixed non-root uid/gid so Kubernetes runAsNonRoot / runAsUser 10001 line up.
-RUN groupadd --system --gid 10001 bridge \
- && useradd --system --uid 10001 --gid bridge --home-dir /nonexistent --no-create-home \
+RUN groupadd --gid 10001 bridge \
+ && useradd --uid 10001 --gid bridge --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin bridge \
  && mkdir -p /etc/webhook-bridge/connectors /etc/webhook-bridge/secrets
+# Binary, plus the Avro schemas of the domain events (set schema_registry.dir to
+# /usr/share/webhook-bridge/schemas to use them without a registry).
 COPY --from=build /out/ /
 USER 10001:10001
 # 8080 inbound webhooks (inbound.listen), 9090 admin: /metrics /healthz /readyz (admin.listen)

@@ -40,7 +40,7 @@ void wb_admin_add_ready_check(wb_admin *a, const char *name, wb_ready_fn fn, voi
 
 /* Register a loop for liveness. The loop calls wb_heartbeat_beat() each turn; /healthz
  * fails when now - last beat > stall_ms. The handle is owned by a (freed with it) and
- * counts as beaten at registration. Returns NULL when out of memory. */
+ * counts as beaten at registration. stall_ms must be > 0. Returns NULL when out of memory. */
 wb_heartbeat *wb_admin_heartbeat(wb_admin *a, const char *loop_name, int64_t stall_ms);
 
 /* Hot path: one relaxed atomic store of the monotonic clock. NULL is ignored. */

@@ -31,7 +31,10 @@ static void fetch(int port, const char *method, const char *path, resp *r)
     CURL *c = curl_easy_init();
     ASSERT(c != NULL);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
@@ -77,6 +80,31 @@ static void test_bad_listen(void)
     wb_admin_free(a);
 }
 
+/* IPv6 literal in brackets, when the host has IPv6 loopback. */
+static void test_ipv6_listen(void)
+{
+    char err[256] = "";
+    wb_admin *a = wb_admin_new("[::1]:0", err, sizeof err);
+    if (!a) {
+        fprintf(stderr, "skip: no IPv6 loopback here (%s)\n", err);
+        return;
+    }
+    ASSERT(wb_admin_port(a) > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://[::1]:%d/healthz", wb_admin_port(a));
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    ASSERT_EQ(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    ASSERT_EQ(status, 200);
+    curl_easy_cleanup(c);
+    wb_admin_free(a);
+}
+
 static void test_metrics_scrape(void)
 {
     wb_metrics_reset();
@@ -107,6 +135,12 @@ static void test_metrics_scrape(void)
     wb_counter_inc(c);
     fetch(wb_admin_port(a), "GET", "/metrics", &r);
     ASSERT_CONTAINS(r.body.data, "webhook_bridge_test_total{connector=\"acme\"} 8\n");
+    wb_buf_free(&r.body);
+
+    /* HEAD is answered like GET, without a body. */
+    fetch(wb_admin_port(a), "HEAD", "/metrics", &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.body.len, 0);
     wb_buf_free(&r.body);
 
     /* Unknown path and wrong method: problem+json. */
@@ -236,6 +270,7 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     RUN(test_bad_listen);
+    RUN(test_ipv6_listen);
     RUN(test_metrics_scrape);
     RUN(test_readyz);
     RUN(test_healthz);

@@ -210,6 +210,15 @@ func cmdTest(args []string) int {
 		s.ok("hpa+keda", "refused: exclusive")
 	}
 
+	// Connector names become file names: anything else is refused.
+	_, err = Render(*chart, []map[string]interface{}{yamlText(
+		"config: {connectors: {'../evil': {url: x}}}")}, "rel", "ns")
+	if err == nil || !strings.Contains(err.Error(), "not a valid connector name") {
+		s.fail("bad-connector-name", "render should refuse '../evil', got %v", err)
+	} else {
+		s.ok("bad-connector-name", "refused")
+	}
+
 	// checksum/config follows the config and only the config.
 	if def != nil && full != nil {
 		c0 := checksum(def)
@@ -382,6 +391,7 @@ func (s *suite) scenario(name string, overrides []map[string]interface{}) *Rende
 	var buf bytes.Buffer
 	r.WriteStream(&buf, "webhook-bridge")
 	os.WriteFile(filepath.Join(dir, "manifest.yaml"), buf.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "NOTES.txt"), []byte(r.Notes), 0o644)
 	before := s.failures
 	s.assertObjects(name, r)
 	if s.failures == before {
