@@ -34,7 +34,7 @@ static wb_err ensure(wb_buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return WB_OK;
-    size_t ncap = b->cap ? b->cap : 64;
+    size_t ncap = b->cap ? b->cap * 2 : 64;
     while (ncap < need)
         ncap *= 2;
     char *p = realloc(b->data, ncap);
@@ -43,6 +43,11 @@ static wb_err ensure(wb_buf *b, size_t extra)
     b->data = p;
     b->cap = ncap;
     return WB_OK;
+}
+
+wb_err wb_buf_reserve(wb_buf *b, size_t n)
+{
+    return ensure(b, n);
 }
 
 wb_err wb_buf_add(wb_buf *b, const void *p, size_t n)

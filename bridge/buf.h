@@ -19,6 +19,8 @@ typedef struct wb_buf {
 void wb_buf_init(wb_buf *b, size_t max);
 void wb_buf_free(wb_buf *b);
 void wb_buf_reset(wb_buf *b); /* len = 0, memory kept */
+/* Make room for n more bytes at once (saves the doubling steps when the size is known). */
+wb_err wb_buf_reserve(wb_buf *b, size_t n);
 wb_err wb_buf_add(wb_buf *b, const void *p, size_t n);
 wb_err wb_buf_adds(wb_buf *b, const char *s);
 wb_err wb_buf_printf(wb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -105,7 +105,9 @@ wb_err wb_envelope_build(wb_buf *out, const char *type, int64_t unix_ms, const c
 {
     char ts[96];
     wb_rfc3339_ms(unix_ms, ts, sizeof(ts));
-    wb_err err = wb_buf_add(out, "{\"type\":", 8);
+    wb_err err = wb_buf_reserve(out, data_len + strlen(type) + 64);
+    if (!err)
+        err = wb_buf_add(out, "{\"type\":", 8);
     if (!err)
         err = add_json_string(out, type);
     if (!err)
