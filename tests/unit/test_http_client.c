@@ -14,6 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "http_client.h"
 #include "test.h"
 #include "util.h"
@@ -514,6 +519,134 @@ static void test_proxy_and_reset(void)
     wb_http_free(h);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * TLS: a throwaway self-signed certificate for 127.0.0.1, made with OpenSSL at test time */
+
+static char *pem_of(int (*write)(BIO *, const void *), const void *obj)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *out = NULL;
+    long n;
+    if (bio && write(bio, obj) == 1 && (n = BIO_get_mem_data(bio, &data)) > 0 &&
+        (out = malloc((size_t)n + 1))) {
+        memcpy(out, data, (size_t)n);
+        out[n] = '\0';
+    }
+    BIO_free(bio);
+    return out;
+}
+
+static int write_key(BIO *b, const void *k)
+{
+    return PEM_write_bio_PrivateKey(b, (EVP_PKEY *)k, NULL, NULL, 0, NULL, NULL);
+}
+
+static int write_cert(BIO *b, const void *c)
+{
+    return PEM_write_bio_X509(b, (X509 *)c);
+}
+
+static void make_cert(char **key_pem, char **cert_pem)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *crt = X509_new();
+    X509_NAME *name;
+    X509V3_CTX ctx;
+    const char *exts[][2] = {{"subjectAltName", "IP:127.0.0.1,DNS:localhost"},
+                             {"basicConstraints", "critical,CA:TRUE"},
+                             {"keyUsage", "critical,digitalSignature,keyCertSign"}};
+    ASSERT(key && crt);
+    ASSERT(X509_set_version(crt, 2) == 1);
+    ASSERT(ASN1_INTEGER_set(X509_get_serialNumber(crt), 1) == 1);
+    ASSERT(X509_gmtime_adj(X509_getm_notBefore(crt), -3600));
+    ASSERT(X509_gmtime_adj(X509_getm_notAfter(crt), 86400));
+    ASSERT(X509_set_pubkey(crt, key) == 1);
+    name = X509_get_subject_name(crt);
+    ASSERT(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                      (const unsigned char *)"wb-test", -1, -1, 0) == 1);
+    ASSERT(X509_set_issuer_name(crt, name) == 1);
+    X509V3_set_ctx(&ctx, crt, crt, NULL, NULL, 0);
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        X509_EXTENSION *ext = X509V3_EXT_conf(NULL, &ctx, exts[i][0], exts[i][1]);
+        ASSERT(ext != NULL);
+        ASSERT(X509_add_ext(crt, ext, -1) == 1);
+        X509_EXTENSION_free(ext);
+    }
+    ASSERT(X509_sign(crt, key, EVP_sha256()) > 0);
+    *key_pem = pem_of(write_key, key);
+    *cert_pem = pem_of(write_cert, crt);
+    ASSERT(*key_pem && *cert_pem);
+    X509_free(crt);
+    EVP_PKEY_free(key);
+}
+
+static void test_tls(void)
+{
+    char *key_pem, *cert_pem;
+    char ca_path[] = "/tmp/wb-test-ca-XXXXXX";
+    struct MHD_Daemon *tls;
+    struct sockaddr_in sin;
+    const union MHD_DaemonInfo *info;
+    unsigned short tport;
+    char u[128];
+    wb_http *h;
+    wb_http_req req;
+    wb_http_result r;
+    int fd;
+
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        fprintf(stderr, "  libmicrohttpd without TLS: skipped\n");
+        return;
+    }
+    make_cert(&key_pem, &cert_pem);
+    fd = mkstemp(ca_path);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, cert_pem, strlen(cert_pem)), (long)strlen(cert_pem));
+    close(fd);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    tls = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                               MHD_USE_POLL | MHD_USE_TLS, /* quiet: failed handshakes */
+                           0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
+                           MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT,
+                           cert_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                           MHD_OPTION_END);
+    ASSERT(tls != NULL);
+    info = MHD_get_daemon_info(tls, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT(info != NULL);
+    tport = info->port;
+
+    h = client(4);
+    snprintf(u, sizeof(u), "https://127.0.0.1:%u/status/200", tport);
+    /* the system CAs do not know this certificate: verification is on */
+    req = base_req(u);
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 0);
+    ASSERT_EQ(r.curl_code, CURLE_PEER_FAILED_VERIFICATION);
+    ASSERT_EQ(r.cls, WB_HTTP_RETRY);
+    ASSERT_CONTAINS(r.error, "TLS: ");
+
+    /* with the partner's CA file it verifies (https_only is satisfied by https://) */
+    req.ca_file = ca_path;
+    req.https_only = 1;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.cls, WB_HTTP_DONE);
+
+    /* the CA file does not stick to the pooled handle */
+    req.ca_file = NULL;
+    r = one(h, &req);
+    ASSERT_EQ(r.curl_code, CURLE_PEER_FAILED_VERIFICATION);
+
+    wb_http_free(h);
+    MHD_stop_daemon(tls);
+    unlink(ca_path);
+    free(key_pem);
+    free(cert_pem);
+}
+
 /* Sequential requests chained from the done callback: one keep-alive connection. */
 typedef struct chain {
     wb_http *h;
@@ -676,6 +809,7 @@ int main(void)
     RUN(test_timeout_and_refused);
     RUN(test_egress);
     RUN(test_proxy_and_reset);
+    RUN(test_tls);
     RUN(test_keepalive_reuse);
     RUN(test_concurrent);
     RUN(test_free_aborts);
