@@ -39,8 +39,7 @@ typedef struct reqstate {
 static void on_conn(void *cls, struct MHD_Connection *c, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe)
 {
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&n_connections, 1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&n_connections, 1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -50,8 +49,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *hdr,
-                             const char *val, void *body, size_t body_len)
+static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *hdr, const char *val,
+                             void *body, size_t body_len)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -59,26 +58,22 @@ static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *h
         r = MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_FREE);
     else
         r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    if (hdr)
-        MHD_add_response_header(r, hdr, val);
+    if (!r) return MHD_NO;
+    if (hdr) MHD_add_response_header(r, hdr, val);
     ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size,
-                               void **con_cls)
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
 {
     reqstate *st = *con_cls;
     const char *q;
     if (!st) {
         st = calloc(1, sizeof(*st));
-        if (!st)
-            return MHD_NO;
+        if (!st) return MHD_NO;
         *con_cls = st;
         return MHD_YES;
     }
@@ -115,8 +110,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (!strcmp(url, "/big")) {
         size_t n = 2 * 1024 * 1024;
         char *body = malloc(n);
-        if (!body)
-            return MHD_NO;
+        if (!body) return MHD_NO;
         memset(body, 'x', n);
         return queue(c, 200, NULL, NULL, body, n);
     }
@@ -133,9 +127,9 @@ static void server_start(void)
     srv = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                MHD_USE_POLL | MHD_USE_ERROR_LOG,
                            0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
-                           MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL,
-                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000, MHD_OPTION_END);
+                           MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+                           on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+                           MHD_OPTION_END);
     ASSERT(srv != NULL);
     info = MHD_get_daemon_info(srv, MHD_DAEMON_INFO_BIND_PORT);
     ASSERT(info != NULL);
@@ -199,8 +193,7 @@ static wb_http *client(int max)
 {
     char err[128] = "";
     wb_http *h = wb_http_new(max, err, sizeof(err));
-    if (!h)
-        FAIL_("wb_http_new: %s", err);
+    if (!h) FAIL_("wb_http_new: %s", err);
     return h;
 }
 
@@ -562,8 +555,8 @@ static void make_cert(char **key_pem, char **cert_pem)
     ASSERT(X509_gmtime_adj(X509_getm_notAfter(crt), 86400));
     ASSERT(X509_set_pubkey(crt, key) == 1);
     name = X509_get_subject_name(crt);
-    ASSERT(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                      (const unsigned char *)"wb-test", -1, -1, 0) == 1);
+    ASSERT(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"wb-test",
+                                      -1, -1, 0) == 1);
     ASSERT(X509_set_issuer_name(crt, name) == 1);
     X509V3_set_ctx(&ctx, crt, crt, NULL, NULL, 0);
     for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
@@ -610,9 +603,8 @@ static void test_tls(void)
     tls = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                MHD_USE_POLL | MHD_USE_TLS, /* quiet: failed handshakes */
                            0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
-                           MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-                           cert_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                           MHD_OPTION_END);
+                           MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     ASSERT(tls != NULL);
     info = MHD_get_daemon_info(tls, MHD_DAEMON_INFO_BIND_PORT);
     ASSERT(info != NULL);
