@@ -257,6 +257,9 @@ static void test_retry_after_parse(void)
     ASSERT_EQ(wb_http_parse_retry_after("-5", now), -1);
     ASSERT_EQ(wb_http_parse_retry_after("1.5", now), -1);
     ASSERT_EQ(wb_http_parse_retry_after("12abc", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Monday", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Wed, 21 Oct 2015 25:61:00 GMT", now), -1);
     ASSERT(wb_http_parse_retry_after("99999999999999999999999", now) > 0); /* saturates */
 }
 
