@@ -81,10 +81,11 @@ typedef struct wb_http_result {
 typedef void (*wb_http_done_cb)(void *opaque, const wb_http_result *res);
 
 /* Create a client. max_total_connections (>= 1) caps open connections over all hosts
- * (CURLMOPT_MAX_TOTAL_CONNECTIONS; transfers beyond it queue inside libcurl) and sizes the
- * idle connection cache. Returns NULL with a message in errstr on failure.
- * Caller frees with wb_http_free(). curl_global_init() must have run (wb_http_new calls it
- * once itself, which is fine when still single-threaded). */
+ * (CURLMOPT_MAX_TOTAL_CONNECTIONS) and sizes the idle connection cache. Size it to at least
+ * the sum of the connectors' max_concurrency: transfers beyond the connection caps wait inside
+ * libcurl (their timeout runs), and that waiting costs libcurl about twice the CPU per request.
+ * Returns NULL with a message in errstr on failure; the caller frees with wb_http_free().
+ * Calls curl_global_init() (reference counted, thread-safe in this libcurl). */
 wb_http *wb_http_new(int max_total_connections, char *errstr, size_t errstr_size);
 
 /* Per-host connection cap (CURLMOPT_MAX_HOST_CONNECTIONS, 0 = none). libcurl applies one value
