@@ -12,9 +12,9 @@
 #include <string.h>
 
 typedef struct cidr {
-    int family;            /* AF_INET or AF_INET6 */
-    unsigned char addr[16];/* network address, 4 or 16 bytes used */
-    unsigned prefix;       /* prefix length in bits */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network address, 4 or 16 bytes used */
+    unsigned prefix;        /* prefix length in bits */
 } cidr;
 
 struct wb_egress_policy {
@@ -29,12 +29,10 @@ struct wb_egress_policy {
 static int prefix_match(const unsigned char *a, const unsigned char *b, unsigned prefix)
 {
     unsigned full = prefix / 8, rest = prefix % 8;
-    if (full && memcmp(a, b, full))
-        return 0;
+    if (full && memcmp(a, b, full)) return 0;
     if (rest) {
         unsigned char mask = (unsigned char)(0xffu << (8 - rest));
-        if ((a[full] & mask) != (b[full] & mask))
-            return 0;
+        if ((a[full] & mask) != (b[full] & mask)) return 0;
     }
     return 1;
 }
@@ -45,11 +43,9 @@ static int host_bits_set(const unsigned char *addr, size_t len, unsigned prefix)
     for (size_t i = 0; i < len; i++) {
         unsigned bit0 = (unsigned)i * 8;
         unsigned char mask;
-        if (bit0 + 8 <= prefix)
-            continue;
+        if (bit0 + 8 <= prefix) continue;
         mask = bit0 >= prefix ? 0xff : (unsigned char)(0xffu >> (prefix - bit0));
-        if (addr[i] & mask)
-            return 1;
+        if (addr[i] & mask) return 1;
     }
     return 0;
 }
@@ -124,8 +120,7 @@ wb_egress_policy *wb_egress_policy_new(char **cidrs, size_t n, char *errstr, siz
     for (size_t i = 0; i < n; i++) {
         const char *s = cidrs[i] ? cidrs[i] : "";
         if (parse_cidr(s, &p->cidrs[i], why, sizeof(why)) != WB_OK) {
-            snprintf(errstr, errstr_size, "egress allowlist entry %zu '%.64s': %s", i + 1, s,
-                     why);
+            snprintf(errstr, errstr_size, "egress allowlist entry %zu '%.64s': %s", i + 1, s, why);
             goto out;
         }
     }
@@ -139,8 +134,7 @@ out:
 
 void wb_egress_policy_free(wb_egress_policy *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     free(p->cidrs);
     free(p);
 }
@@ -151,20 +145,15 @@ void wb_egress_policy_free(wb_egress_policy *p)
 /* Category of a non-public IPv4 address (network byte order bytes), NULL when public. */
 static const char *v4_category(const unsigned char *a)
 {
-    if (a[0] == 0)
-        return "unspecified";
-    if (a[0] == 127)
-        return "loopback";
+    if (a[0] == 0) return "unspecified";
+    if (a[0] == 127) return "loopback";
     if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168))
         return "private";
-    if (a[0] == 100 && (a[1] & 0xc0) == 64)
-        return "shared address space (CGNAT)";
+    if (a[0] == 100 && (a[1] & 0xc0) == 64) return "shared address space (CGNAT)";
     if (a[0] == 169 && a[1] == 254)
         return (a[2] == 169 && a[3] == 254) ? "link-local (cloud metadata)" : "link-local";
-    if ((a[0] & 0xf0) == 224)
-        return "multicast";
-    if ((a[0] & 0xf0) == 240)
-        return "reserved";
+    if ((a[0] & 0xf0) == 224) return "multicast";
+    if ((a[0] & 0xf0) == 240) return "reserved";
     return NULL;
 }
 
@@ -172,39 +161,32 @@ static const unsigned char V4MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0
 static const unsigned char NAT64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
 static const unsigned char ZERO12[12] = {0};
 /* fd00:ec2::254, the AWS instance metadata service over IPv6. */
-static const unsigned char AWS_IMDS6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0,
+static const unsigned char AWS_IMDS6[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0,    0,
                                             0,    0, 0,    0,    0, 0, 0x02, 0x54};
 
 /* Category of a non-public IPv6 address (not the embedded-IPv4 forms), NULL when public. */
 static const char *v6_category(const unsigned char *a)
 {
     if (!memcmp(a, ZERO12, 12)) {
-        if (!a[12] && !a[13] && !a[14] && a[15] <= 1)
-            return a[15] ? "loopback" : "unspecified";
+        if (!a[12] && !a[13] && !a[14] && a[15] <= 1) return a[15] ? "loopback" : "unspecified";
         return "reserved (IPv4-compatible)";
     }
     if ((a[0] & 0xfe) == 0xfc)
         return !memcmp(a, AWS_IMDS6, 16) ? "private (unique local, cloud metadata)"
                                          : "private (unique local)";
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-        return "link-local";
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)
-        return "private (site-local)";
-    if (a[0] == 0xff)
-        return "multicast";
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return "link-local";
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return "private (site-local)";
+    if (a[0] == 0xff) return "multicast";
     return NULL;
 }
 
 static int allowlisted(const wb_egress_policy *p, const unsigned char *v4, const unsigned char *v6)
 {
-    if (!p)
-        return 0;
+    if (!p) return 0;
     for (size_t i = 0; i < p->n; i++) {
         const cidr *c = &p->cidrs[i];
-        if (c->family == AF_INET && v4 && prefix_match(c->addr, v4, c->prefix))
-            return 1;
-        if (c->family == AF_INET6 && v6 && prefix_match(c->addr, v6, c->prefix))
-            return 1;
+        if (c->family == AF_INET && v4 && prefix_match(c->addr, v4, c->prefix)) return 1;
+        if (c->family == AF_INET6 && v6 && prefix_match(c->addr, v6, c->prefix)) return 1;
     }
     return 0;
 }
@@ -238,11 +220,9 @@ int wb_egress_check(const wb_egress_policy *p, int allow_private, const struct s
             cat = v6_category(v6);
         }
     }
-    if (!cat || allow_private || allowlisted(p, v4, v6))
-        return 1;
+    if (!cat || allow_private || allowlisted(p, v4, v6)) return 1;
     if (why && why_size) {
-        if (!inet_ntop(sa->sa_family, v6 ? (const void *)v6 : (const void *)v4, text,
-                       sizeof(text)))
+        if (!inet_ntop(sa->sa_family, v6 ? (const void *)v6 : (const void *)v4, text, sizeof(text)))
             snprintf(text, sizeof(text), "?");
         snprintf(why, why_size, "%s is %s%s", text, cat, suffix);
     }

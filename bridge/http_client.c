@@ -36,17 +36,17 @@
 #define WB_VERSION "dev"
 #endif
 
-#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_TIMEOUT_MS         30000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define MAX_RESPONSE_BODY (1024 * 1024)
+#define MAX_RESPONSE_BODY          (1024 * 1024)
 
 typedef struct xfer {
     CURL *easy;
     struct wb_http *h;
-    struct xfer *next_free;   /* free list link (idle xfers) */
-    struct xfer *next_all;    /* every xfer, for wb_http_free */
+    struct xfer *next_free; /* free list link (idle xfers) */
+    struct xfer *next_all;  /* every xfer, for wb_http_free */
     int in_use;
-    int custom;               /* TLS/proxy options set: reset before the next use */
+    int custom; /* TLS/proxy options set: reset before the next use */
     /* per request */
     wb_http_done_cb cb;
     void *opaque;
@@ -89,12 +89,9 @@ wb_http_class wb_http_classify(int status, int curl_code)
             return WB_HTTP_RETRY;
         }
     }
-    if (status >= 200 && status <= 299)
-        return WB_HTTP_DONE;
-    if (status == 410)
-        return WB_HTTP_GONE;
-    if (status >= 400 && status <= 499 && status != 429)
-        return WB_HTTP_PERMANENT;
+    if (status >= 200 && status <= 299) return WB_HTTP_DONE;
+    if (status == 410) return WB_HTTP_GONE;
+    if (status >= 400 && status <= 499 && status != 429) return WB_HTTP_PERMANENT;
     /* 429, 5xx, 3xx (redirects are not followed), 1xx/0 (no usable response) */
     return WB_HTTP_RETRY;
 }
@@ -102,10 +99,14 @@ wb_http_class wb_http_classify(int status, int curl_code)
 const char *wb_http_class_str(wb_http_class cls)
 {
     switch (cls) {
-    case WB_HTTP_DONE: return "done";
-    case WB_HTTP_RETRY: return "retry";
-    case WB_HTTP_PERMANENT: return "permanent";
-    case WB_HTTP_GONE: return "gone";
+    case WB_HTTP_DONE:
+        return "done";
+    case WB_HTTP_RETRY:
+        return "retry";
+    case WB_HTTP_PERMANENT:
+        return "permanent";
+    case WB_HTTP_GONE:
+        return "gone";
     }
     return "?";
 }
@@ -116,16 +117,14 @@ int64_t wb_http_parse_retry_after(const char *value, int64_t now_unix_s)
     size_t len;
     const char *p;
 
-    if (!value)
-        return -1;
+    if (!value) return -1;
     while (*value == ' ' || *value == '\t')
         value++;
     len = strlen(value);
     while (len && (value[len - 1] == ' ' || value[len - 1] == '\t' || value[len - 1] == '\r' ||
                    value[len - 1] == '\n'))
         len--;
-    if (!len || len >= sizeof(tmp))
-        return -1;
+    if (!len || len >= sizeof(tmp)) return -1;
     memcpy(tmp, value, len);
     tmp[len] = '\0';
 
@@ -142,14 +141,11 @@ int64_t wb_http_parse_retry_after(const char *value, int64_t now_unix_s)
     }
     /* HTTP-date must start with a day name (IMF-fixdate, RFC 850, asctime); this also keeps
      * curl_getdate's leniency ("-5", "1.5") from accepting non-dates. */
-    if (!isalpha((unsigned char)tmp[0]))
-        return -1;
+    if (!isalpha((unsigned char)tmp[0])) return -1;
     {
         time_t t = curl_getdate(tmp, NULL);
-        if (t == (time_t)-1)
-            return -1;
-        if ((int64_t)t <= now_unix_s)
-            return 0;
+        if (t == (time_t)-1) return -1;
+        if ((int64_t)t <= now_unix_s) return 0;
         return ((int64_t)t - now_unix_s) * 1000;
     }
 }
@@ -202,8 +198,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
 
     if (purpose == CURLSOCKTYPE_IPCXN && !x->via_proxy &&
         !wb_egress_check(x->policy, x->allow_private, &address->addr, why, sizeof(why))) {
-        if (!x->denied[0])
-            snprintf(x->denied, sizeof(x->denied), "%s", why);
+        if (!x->denied[0]) snprintf(x->denied, sizeof(x->denied), "%s", why);
         WB_DEBUG("egress denied: %s", why);
         return CURL_SOCKET_BAD;
     }
@@ -225,8 +220,7 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     char ip[64], why[sizeof(x->denied)];
     char *pct;
 
-    if (x->via_proxy)
-        return CURL_PREREQFUNC_OK;
+    if (x->via_proxy) return CURL_PREREQFUNC_OK;
     snprintf(ip, sizeof(ip), "%s", conn_primary_ip ? conn_primary_ip : "");
     if ((pct = strchr(ip, '%'))) /* IPv6 zone id */
         *pct = '\0';
@@ -235,10 +229,8 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
         in4->sin_family = AF_INET;
     else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1)
         in6->sin6_family = AF_INET6;
-    if (!wb_egress_check(x->policy, x->allow_private, (struct sockaddr *)&ss, why,
-                         sizeof(why))) {
-        if (!x->denied[0])
-            snprintf(x->denied, sizeof(x->denied), "%s", why);
+    if (!wb_egress_check(x->policy, x->allow_private, (struct sockaddr *)&ss, why, sizeof(why))) {
+        if (!x->denied[0]) snprintf(x->denied, sizeof(x->denied), "%s", why);
         return CURL_PREREQFUNC_ABORT;
     }
     return CURL_PREREQFUNC_OK;
@@ -252,10 +244,9 @@ static CURLcode set_constant_options(xfer *x)
 {
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                          \
-    do {                                                                                       \
-        if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK)                                  \
-            return rc;                                                                         \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if ((rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) return rc;                           \
     } while (0)
     SET(CURLOPT_PRIVATE, x);
     SET(CURLOPT_SHARE, x->h->share);
@@ -269,7 +260,7 @@ static CURLcode set_constant_options(xfer *x)
     SET(CURLOPT_TCP_KEEPIDLE, 30L);
     SET(CURLOPT_TCP_KEEPINTVL, 15L);
     SET(CURLOPT_TCP_NODELAY, 1L);
-    SET(CURLOPT_PROXY, "");           /* ignore *_proxy environment variables */
+    SET(CURLOPT_PROXY, ""); /* ignore *_proxy environment variables */
     SET(CURLOPT_USERAGENT, "webhook-bridge/" WB_VERSION);
     SET(CURLOPT_POST, 1L);
     SET(CURLOPT_WRITEFUNCTION, on_body);
@@ -287,10 +278,8 @@ static CURLcode set_constant_options(xfer *x)
 
 static void xfer_destroy(xfer *x)
 {
-    if (!x)
-        return;
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
+    if (!x) return;
+    if (x->easy) curl_easy_cleanup(x->easy);
     free(x);
 }
 
@@ -314,8 +303,7 @@ static xfer *xfer_get(wb_http *h)
         return x;
     }
     x = calloc(1, sizeof(*x));
-    if (!x)
-        return NULL;
+    if (!x) return NULL;
     x->h = h;
     x->easy = curl_easy_init();
     if (!x->easy || set_constant_options(x) != CURLE_OK) {
@@ -366,17 +354,15 @@ wb_http *wb_http_new(int max_total_connections, char *errstr, size_t errstr_size
         goto out;
     }
     if (curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
-            CURLSHE_OK) {
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
         snprintf(errstr, errstr_size, "libcurl: cannot configure share handle");
         goto out;
     }
-    if (curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                          (long)max_total_connections) != CURLM_OK ||
+    if (curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_total_connections) !=
+            CURLM_OK ||
         curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)max_total_connections) !=
             CURLM_OK ||
-        curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) !=
-            CURLM_OK) {
+        curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK) {
         snprintf(errstr, errstr_size, "libcurl: cannot configure multi handle");
         goto out;
     }
@@ -385,21 +371,17 @@ wb_http *wb_http_new(int max_total_connections, char *errstr, size_t errstr_size
     global = 0;
 out:
     if (h) {
-        if (h->multi)
-            curl_multi_cleanup(h->multi);
-        if (h->share)
-            curl_share_cleanup(h->share);
+        if (h->multi) curl_multi_cleanup(h->multi);
+        if (h->share) curl_share_cleanup(h->share);
         free(h);
     }
-    if (global)
-        curl_global_cleanup();
+    if (global) curl_global_cleanup();
     return ret;
 }
 
 wb_err wb_http_set_max_host_connections(wb_http *h, long max)
 {
-    if (!h || max < 0)
-        return WB_ERR_INVALID;
+    if (!h || max < 0) return WB_ERR_INVALID;
     return curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, max) == CURLM_OK
                ? WB_OK
                : WB_ERR_HTTP;
@@ -409,11 +391,9 @@ void wb_http_free(wb_http *h)
 {
     xfer *x, *next;
 
-    if (!h)
-        return;
+    if (!h) return;
     for (x = h->all; x; x = x->next_all)
-        if (x->in_use)
-            curl_multi_remove_handle(h->multi, x->easy);
+        if (x->in_use) curl_multi_remove_handle(h->multi, x->easy);
     /* easies first (they reference the share), then the multi (connection cache), share */
     for (x = h->all; x; x = next) {
         next = x->next_all;
@@ -432,11 +412,9 @@ wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, vo
     CURLcode rc = CURLE_OK;
     int custom;
 
-    if (!h || !req || !req->url || !cb || (!req->body && req->body_len))
-        return WB_ERR_INVALID;
+    if (!h || !req || !req->url || !cb || (!req->body && req->body_len)) return WB_ERR_INVALID;
     x = xfer_get(h);
-    if (!x)
-        return WB_ERR_NOMEM;
+    if (!x) return WB_ERR_NOMEM;
     e = x->easy;
 
     x->cb = cb;
@@ -456,10 +434,9 @@ wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, vo
     x->expect.data = EXPECT_NONE;
     x->expect.next = req->headers;
 
-#define SET(opt, val)                                                                          \
-    do {                                                                                       \
-        if (rc == CURLE_OK)                                                                    \
-            rc = curl_easy_setopt(e, opt, val);                                                \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
     } while (0)
     SET(CURLOPT_URL, req->url);
     SET(CURLOPT_HTTPHEADER, &x->expect);
@@ -474,14 +451,10 @@ wb_err wb_http_submit(wb_http *h, const wb_http_req *req, wb_http_done_cb cb, vo
     custom = (req->client_cert || req->client_key || req->ca_file || x->via_proxy);
     if (custom) {
         x->custom = 1;
-        if (req->client_cert)
-            SET(CURLOPT_SSLCERT, req->client_cert);
-        if (req->client_key)
-            SET(CURLOPT_SSLKEY, req->client_key);
-        if (req->ca_file)
-            SET(CURLOPT_CAINFO, req->ca_file);
-        if (x->via_proxy)
-            SET(CURLOPT_PROXY, req->proxy);
+        if (req->client_cert) SET(CURLOPT_SSLCERT, req->client_cert);
+        if (req->client_key) SET(CURLOPT_SSLKEY, req->client_key);
+        if (req->ca_file) SET(CURLOPT_CAINFO, req->ca_file);
+        if (x->via_proxy) SET(CURLOPT_PROXY, req->proxy);
     }
 #undef SET
     if (rc != CURLE_OK) {
@@ -577,8 +550,7 @@ static void make_result(xfer *x, CURLcode code, wb_http_result *res)
         describe_failure(x, code, res);
         return;
     }
-    if (res->status == 429 || res->status == 503)
-        res->retry_after_ms = x->retry_after_ms;
+    if (res->status == 429 || res->status == 503) res->retry_after_ms = x->retry_after_ms;
     if (res->status >= 300 && res->status <= 399) {
         char *location = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
@@ -586,8 +558,7 @@ static void make_result(xfer *x, CURLcode code, wb_http_result *res)
                  res->status, location ? " to " : "", location ? location : "");
     } else if (res->cls != WB_HTTP_DONE) {
         snprintf(res->error, sizeof(res->error), "HTTP %d", res->status);
-    }
-    else if (x->body_capped)
+    } else if (x->body_capped)
         snprintf(res->error, sizeof(res->error), "response body over %d bytes discarded",
                  MAX_RESPONSE_BODY);
 }
@@ -604,11 +575,9 @@ static int drain(wb_http *h)
         void *opaque;
         wb_http_result res;
 
-        if (msg->msg != CURLMSG_DONE)
-            continue;
+        if (msg->msg != CURLMSG_DONE) continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        if (!x || !x->in_use)
-            continue;
+        if (!x || !x->in_use) continue;
         make_result(x, msg->data.result, &res);
         curl_multi_remove_handle(h->multi, x->easy);
         cb = x->cb;
@@ -626,14 +595,12 @@ int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned 
     int running = 0;
     CURLMcode mc;
 
-    if (!h)
-        return -1;
+    if (!h) return -1;
     /* One poll + one perform per call. Newly added handles (and the callbacks' re-submits)
      * carry an immediate libcurl timeout, so the poll returns at once when there is work;
      * completions are always drained in the same call that found them. */
     mc = curl_multi_poll(h->multi, extra, nextra, timeout_ms < 0 ? 0 : timeout_ms, NULL);
-    if (mc == CURLM_OK)
-        mc = curl_multi_perform(h->multi, &running);
+    if (mc == CURLM_OK) mc = curl_multi_perform(h->multi, &running);
     if (mc != CURLM_OK) {
         WB_ERROR("http: libcurl multi error: %s", curl_multi_strerror(mc));
         return -1;
@@ -643,8 +610,7 @@ int wb_http_run(wb_http *h, int timeout_ms, struct curl_waitfd *extra, unsigned 
 
 void wb_http_wakeup(wb_http *h)
 {
-    if (h)
-        curl_multi_wakeup(h->multi);
+    if (h) curl_multi_wakeup(h->multi);
 }
 
 int wb_http_in_flight(const wb_http *h)

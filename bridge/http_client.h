@@ -29,19 +29,19 @@
 typedef struct wb_http wb_http;
 
 typedef struct wb_http_req {
-    const char *url;              /* copied by libcurl at submit */
-    struct curl_slist *headers;   /* borrowed; must stay valid until the done callback.
-                                   * Set Content-Type here (libcurl would default to a form). */
-    const void *body;             /* borrowed; valid until the done callback (NULL: empty,
-                                   * body_len must then be 0) */
+    const char *url;            /* copied by libcurl at submit */
+    struct curl_slist *headers; /* borrowed; must stay valid until the done callback.
+                                 * Set Content-Type here (libcurl would default to a form). */
+    const void *body;           /* borrowed; valid until the done callback (NULL: empty,
+                                 * body_len must then be 0) */
     size_t body_len;
-    int64_t timeout_ms;           /* whole transfer incl. queueing for a connection; <= 0: 30 s */
-    int64_t connect_timeout_ms;   /* TCP + TLS handshake; <= 0: 10 s */
+    int64_t timeout_ms;         /* whole transfer incl. queueing for a connection; <= 0: 30 s */
+    int64_t connect_timeout_ms; /* TCP + TLS handshake; <= 0: 10 s */
     /* egress policy for this request */
-    int allow_private;            /* 1 = loopback/private/link-local allowed */
+    int allow_private;                     /* 1 = loopback/private/link-local allowed */
     const struct wb_egress_policy *policy; /* CIDR allowlist etc., may be NULL; borrowed,
                                             * valid until the done callback */
-    int https_only;               /* 1 = refuse http:// (PERMANENT, unsupported protocol) */
+    int https_only; /* 1 = refuse http:// (PERMANENT, unsupported protocol) */
     /* may be NULL; strings copied at submit. With a proxy the egress guard is NOT applied to
      * the proxy connection (operator-configured) and the proxy resolves the target itself:
      * egress filtering is then the proxy's job. */
@@ -58,11 +58,16 @@ typedef struct wb_http_req {
  *   PERMANENT other 4xx; egress denied; URL not http(s), malformed URL, http:// with
  *             https_only.
  *   GONE      410: the partner says the endpoint is gone for good (permanent too). */
-typedef enum wb_http_class { WB_HTTP_DONE, WB_HTTP_RETRY, WB_HTTP_PERMANENT, WB_HTTP_GONE } wb_http_class;
+typedef enum wb_http_class {
+    WB_HTTP_DONE,
+    WB_HTTP_RETRY,
+    WB_HTTP_PERMANENT,
+    WB_HTTP_GONE
+} wb_http_class;
 
 typedef struct wb_http_result {
-    int status;             /* HTTP status, 0 if no response */
-    int curl_code;          /* CURLcode */
+    int status;    /* HTTP status, 0 if no response */
+    int curl_code; /* CURLcode */
     wb_http_class cls;
     int64_t retry_after_ms; /* from Retry-After on 429/503 (seconds or HTTP-date), -1 if none */
     int64_t elapsed_us;     /* submit to completion (includes waiting for a connection) */
@@ -76,10 +81,11 @@ typedef struct wb_http_result {
 typedef void (*wb_http_done_cb)(void *opaque, const wb_http_result *res);
 
 /* Create a client. max_total_connections (>= 1) caps open connections over all hosts
- * (CURLMOPT_MAX_TOTAL_CONNECTIONS; transfers beyond it queue inside libcurl) and sizes the
- * idle connection cache. Returns NULL with a message in errstr on failure.
- * Caller frees with wb_http_free(). curl_global_init() must have run (wb_http_new calls it
- * once itself, which is fine when still single-threaded). */
+ * (CURLMOPT_MAX_TOTAL_CONNECTIONS) and sizes the idle connection cache. Size it to at least
+ * the sum of the connectors' max_concurrency: transfers beyond the connection caps wait inside
+ * libcurl (their timeout runs), and that waiting costs libcurl about twice the CPU per request.
+ * Returns NULL with a message in errstr on failure; the caller frees with wb_http_free().
+ * Calls curl_global_init() (reference counted, thread-safe in this libcurl). */
 wb_http *wb_http_new(int max_total_connections, char *errstr, size_t errstr_size);
 
 /* Per-host connection cap (CURLMOPT_MAX_HOST_CONNECTIONS, 0 = none). libcurl applies one value

@@ -25,8 +25,7 @@ static struct sockaddr_storage addr(const char *s)
     return ss;
 }
 
-static int check(const wb_egress_policy *p, int allow_private, const char *a, char *why,
-                 size_t n)
+static int check(const wb_egress_policy *p, int allow_private, const char *a, char *why, size_t n)
 {
     struct sockaddr_storage ss = addr(a);
     why[0] = '\0';
@@ -66,7 +65,7 @@ static const struct {
     /* IPv6 */
     {"2606:4700:4700::1111", 1, NULL},
     {"2001:db8::1", 1, NULL},
-    {"64:ff9b::808:808", 1, NULL},   /* NAT64 of 8.8.8.8 */
+    {"64:ff9b::808:808", 1, NULL}, /* NAT64 of 8.8.8.8 */
     {"::1", 0, "::1 is loopback"},
     {"::", 0, ":: is unspecified"},
     {"fc00::1", 0, "unique local"},
@@ -92,10 +91,8 @@ static void test_table(void)
     for (size_t i = 0; i < sizeof(TABLE) / sizeof(TABLE[0]); i++) {
         int got = check(NULL, 0, TABLE[i].addr, why, sizeof(why));
         if (got != TABLE[i].allowed)
-            FAIL_("%s: allowed=%d, want %d (why: %s)", TABLE[i].addr, got, TABLE[i].allowed,
-                  why);
-        if (!got)
-            ASSERT_CONTAINS(why, TABLE[i].why);
+            FAIL_("%s: allowed=%d, want %d (why: %s)", TABLE[i].addr, got, TABLE[i].allowed, why);
+        if (!got) ASSERT_CONTAINS(why, TABLE[i].why);
         /* allow_private unlocks every internal range */
         ASSERT_EQ(check(NULL, 1, TABLE[i].addr, why, sizeof(why)), 1);
     }
@@ -150,9 +147,9 @@ static void test_bad_cidrs(void)
 {
     char err[128];
     const char *bad[][2] = {
-        {"10.0.0.1/8", "host bits"}, {"10.0.0.0/33", "prefix length"},
-        {"fd00::/129", "prefix length"}, {"banana", "not an IP"},
-        {"10.0.0.0/", "bad prefix"}, {"10.0.0.0/-1", "bad prefix"},
+        {"10.0.0.1/8", "host bits"},      {"10.0.0.0/33", "prefix length"},
+        {"fd00::/129", "prefix length"},  {"banana", "not an IP"},
+        {"10.0.0.0/", "bad prefix"},      {"10.0.0.0/-1", "bad prefix"},
         {"10.0.0.0/8x", "prefix length"}, {"", "not an IP"},
         {"fd00::1/64", "host bits"},
     };
@@ -161,8 +158,7 @@ static void test_bad_cidrs(void)
         char *list[2] = {ok, (char *)bad[i][0]};
         err[0] = '\0';
         wb_egress_policy *p = wb_egress_policy_new(list, 2, err, sizeof(err));
-        if (p)
-            FAIL_("'%s' accepted", bad[i][0]);
+        if (p) FAIL_("'%s' accepted", bad[i][0]);
         ASSERT_CONTAINS(err, "entry 2");
         ASSERT_CONTAINS(err, bad[i][1]);
     }

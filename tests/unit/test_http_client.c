@@ -14,6 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "http_client.h"
 #include "test.h"
 #include "util.h"
@@ -34,8 +39,7 @@ typedef struct reqstate {
 static void on_conn(void *cls, struct MHD_Connection *c, void **socket_context,
                     enum MHD_ConnectionNotificationCode toe)
 {
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&n_connections, 1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) atomic_fetch_add(&n_connections, 1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -45,8 +49,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *hdr,
-                             const char *val, void *body, size_t body_len)
+static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *hdr, const char *val,
+                             void *body, size_t body_len)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -54,26 +58,22 @@ static enum MHD_Result queue(struct MHD_Connection *c, int status, const char *h
         r = MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_FREE);
     else
         r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    if (hdr)
-        MHD_add_response_header(r, hdr, val);
+    if (!r) return MHD_NO;
+    if (hdr) MHD_add_response_header(r, hdr, val);
     ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_data_size,
-                               void **con_cls)
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
 {
     reqstate *st = *con_cls;
     const char *q;
     if (!st) {
         st = calloc(1, sizeof(*st));
-        if (!st)
-            return MHD_NO;
+        if (!st) return MHD_NO;
         *con_cls = st;
         return MHD_YES;
     }
@@ -110,8 +110,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (!strcmp(url, "/big")) {
         size_t n = 2 * 1024 * 1024;
         char *body = malloc(n);
-        if (!body)
-            return MHD_NO;
+        if (!body) return MHD_NO;
         memset(body, 'x', n);
         return queue(c, 200, NULL, NULL, body, n);
     }
@@ -128,9 +127,9 @@ static void server_start(void)
     srv = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                MHD_USE_POLL | MHD_USE_ERROR_LOG,
                            0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
-                           MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL,
-                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000, MHD_OPTION_END);
+                           MHD_OPTION_NOTIFY_CONNECTION, on_conn, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+                           on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+                           MHD_OPTION_END);
     ASSERT(srv != NULL);
     info = MHD_get_daemon_info(srv, MHD_DAEMON_INFO_BIND_PORT);
     ASSERT(info != NULL);
@@ -194,8 +193,7 @@ static wb_http *client(int max)
 {
     char err[128] = "";
     wb_http *h = wb_http_new(max, err, sizeof(err));
-    if (!h)
-        FAIL_("wb_http_new: %s", err);
+    if (!h) FAIL_("wb_http_new: %s", err);
     return h;
 }
 
@@ -259,6 +257,9 @@ static void test_retry_after_parse(void)
     ASSERT_EQ(wb_http_parse_retry_after("-5", now), -1);
     ASSERT_EQ(wb_http_parse_retry_after("1.5", now), -1);
     ASSERT_EQ(wb_http_parse_retry_after("12abc", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Monday", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT", now), -1);
+    ASSERT_EQ(wb_http_parse_retry_after("Wed, 21 Oct 2015 25:61:00 GMT", now), -1);
     ASSERT(wb_http_parse_retry_after("99999999999999999999999", now) > 0); /* saturates */
 }
 
@@ -514,6 +515,133 @@ static void test_proxy_and_reset(void)
     wb_http_free(h);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * TLS: a throwaway self-signed certificate for 127.0.0.1, made with OpenSSL at test time */
+
+static char *pem_of(int (*write)(BIO *, const void *), const void *obj)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *out = NULL;
+    long n;
+    if (bio && write(bio, obj) == 1 && (n = BIO_get_mem_data(bio, &data)) > 0 &&
+        (out = malloc((size_t)n + 1))) {
+        memcpy(out, data, (size_t)n);
+        out[n] = '\0';
+    }
+    BIO_free(bio);
+    return out;
+}
+
+static int write_key(BIO *b, const void *k)
+{
+    return PEM_write_bio_PrivateKey(b, (EVP_PKEY *)k, NULL, NULL, 0, NULL, NULL);
+}
+
+static int write_cert(BIO *b, const void *c)
+{
+    return PEM_write_bio_X509(b, (X509 *)c);
+}
+
+static void make_cert(char **key_pem, char **cert_pem)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *crt = X509_new();
+    X509_NAME *name;
+    X509V3_CTX ctx;
+    const char *exts[][2] = {{"subjectAltName", "IP:127.0.0.1,DNS:localhost"},
+                             {"basicConstraints", "critical,CA:TRUE"},
+                             {"keyUsage", "critical,digitalSignature,keyCertSign"}};
+    ASSERT(key && crt);
+    ASSERT(X509_set_version(crt, 2) == 1);
+    ASSERT(ASN1_INTEGER_set(X509_get_serialNumber(crt), 1) == 1);
+    ASSERT(X509_gmtime_adj(X509_getm_notBefore(crt), -3600));
+    ASSERT(X509_gmtime_adj(X509_getm_notAfter(crt), 86400));
+    ASSERT(X509_set_pubkey(crt, key) == 1);
+    name = X509_get_subject_name(crt);
+    ASSERT(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"wb-test",
+                                      -1, -1, 0) == 1);
+    ASSERT(X509_set_issuer_name(crt, name) == 1);
+    X509V3_set_ctx(&ctx, crt, crt, NULL, NULL, 0);
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        X509_EXTENSION *ext = X509V3_EXT_conf(NULL, &ctx, exts[i][0], exts[i][1]);
+        ASSERT(ext != NULL);
+        ASSERT(X509_add_ext(crt, ext, -1) == 1);
+        X509_EXTENSION_free(ext);
+    }
+    ASSERT(X509_sign(crt, key, EVP_sha256()) > 0);
+    *key_pem = pem_of(write_key, key);
+    *cert_pem = pem_of(write_cert, crt);
+    ASSERT(*key_pem && *cert_pem);
+    X509_free(crt);
+    EVP_PKEY_free(key);
+}
+
+static void test_tls(void)
+{
+    char *key_pem, *cert_pem;
+    char ca_path[] = "/tmp/wb-test-ca-XXXXXX";
+    struct MHD_Daemon *tls;
+    struct sockaddr_in sin;
+    const union MHD_DaemonInfo *info;
+    unsigned short tport;
+    char u[128];
+    wb_http *h;
+    wb_http_req req;
+    wb_http_result r;
+    int fd;
+
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        fprintf(stderr, "  libmicrohttpd without TLS: skipped\n");
+        return;
+    }
+    make_cert(&key_pem, &cert_pem);
+    fd = mkstemp(ca_path);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, cert_pem, strlen(cert_pem)), (long)strlen(cert_pem));
+    close(fd);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    tls = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                               MHD_USE_POLL | MHD_USE_TLS, /* quiet: failed handshakes */
+                           0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sin,
+                           MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    ASSERT(tls != NULL);
+    info = MHD_get_daemon_info(tls, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT(info != NULL);
+    tport = info->port;
+
+    h = client(4);
+    snprintf(u, sizeof(u), "https://127.0.0.1:%u/status/200", tport);
+    /* the system CAs do not know this certificate: verification is on */
+    req = base_req(u);
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 0);
+    ASSERT_EQ(r.curl_code, CURLE_PEER_FAILED_VERIFICATION);
+    ASSERT_EQ(r.cls, WB_HTTP_RETRY);
+    ASSERT_CONTAINS(r.error, "TLS: ");
+
+    /* with the partner's CA file it verifies (https_only is satisfied by https://) */
+    req.ca_file = ca_path;
+    req.https_only = 1;
+    r = one(h, &req);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.cls, WB_HTTP_DONE);
+
+    /* the CA file does not stick to the pooled handle */
+    req.ca_file = NULL;
+    r = one(h, &req);
+    ASSERT_EQ(r.curl_code, CURLE_PEER_FAILED_VERIFICATION);
+
+    wb_http_free(h);
+    MHD_stop_daemon(tls);
+    unlink(ca_path);
+    free(key_pem);
+    free(cert_pem);
+}
+
 /* Sequential requests chained from the done callback: one keep-alive connection. */
 typedef struct chain {
     wb_http *h;
@@ -676,6 +804,7 @@ int main(void)
     RUN(test_timeout_and_refused);
     RUN(test_egress);
     RUN(test_proxy_and_reset);
+    RUN(test_tls);
     RUN(test_keepalive_reuse);
     RUN(test_concurrent);
     RUN(test_free_aborts);
