@@ -91,8 +91,10 @@ wb_http_class wb_http_classify(int status, int curl_code)
     }
     if (status >= 200 && status <= 299) return WB_HTTP_DONE;
     if (status == 410) return WB_HTTP_GONE;
-    if (status >= 400 && status <= 499 && status != 429) return WB_HTTP_PERMANENT;
-    /* 429, 5xx, 3xx (redirects are not followed), 1xx/0 (no usable response) */
+    /* 408 (the partner timed out reading us) and 425 (too early) are worth another try */
+    if (status >= 400 && status <= 499 && status != 429 && status != 408 && status != 425)
+        return WB_HTTP_PERMANENT;
+    /* 408, 425, 429, 5xx, 3xx (redirects are not followed), 1xx/0 (no usable response) */
     return WB_HTTP_RETRY;
 }
 

@@ -222,6 +222,8 @@ static void test_classify(void)
     ASSERT_EQ(wb_http_classify(204, 0), WB_HTTP_DONE);
     ASSERT_EQ(wb_http_classify(299, 0), WB_HTTP_DONE);
     ASSERT_EQ(wb_http_classify(301, 0), WB_HTTP_RETRY);
+    ASSERT_EQ(wb_http_classify(408, 0), WB_HTTP_RETRY); /* partner timed out reading us */
+    ASSERT_EQ(wb_http_classify(425, 0), WB_HTTP_RETRY);
     ASSERT_EQ(wb_http_classify(302, 0), WB_HTTP_RETRY);
     ASSERT_EQ(wb_http_classify(400, 0), WB_HTTP_PERMANENT);
     ASSERT_EQ(wb_http_classify(401, 0), WB_HTTP_PERMANENT);
