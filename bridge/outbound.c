@@ -28,7 +28,7 @@
 #include "signing.h"
 #include "util.h"
 
-#define CONSUME_BATCH 1000 /* records taken per loop turn at most */
+#define CONSUME_BATCH 256 /* records taken per loop turn at most */
 #define MAX_HDR_NODES 12   /* per-attempt header lines (id, timestamp, signatures, trace) */
 #define DLQ_RETRY_MS 1000  /* a failed dead-letter write is tried again after this */
 
@@ -121,6 +121,7 @@ struct wb_outbound {
     int stopping;
     int fatal;
     int window, low_water;
+    size_t backlog_target; /* consume only while fewer jobs than this wait to start */
     /* dead-letter acks from the producer thread */
     pthread_mutex_t lock;
     delivery *acks;
@@ -762,7 +763,14 @@ static int consume(wb_outbound *o)
     int n = 0;
     if (!o->rk)
         return 0; /* no outbound topics: inbound-only bridge */
-    while (n < CONSUME_BATCH) {
+    /* Enough work is already waiting for a free connection: taking more now would only
+     * delay the HTTP side (consuming is not free) without adding parallelism. librdkafka
+     * keeps prefetching meanwhile, and consumer_poll still runs for rebalance callbacks. */
+    size_t backlog = wb_sched_backlog(o->sched);
+    int budget = CONSUME_BATCH;
+    if (backlog >= o->backlog_target)
+        budget = 1;
+    while (n < budget) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(o->rk, 0);
         if (!rkm)
             break;
@@ -1043,7 +1051,9 @@ int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
 {
     while (!*stop && !o->fatal) {
         int n = consume(o);
-        pump(o, n >= CONSUME_BATCH ? 0 : 100);
+        pump(o, n >= CONSUME_BATCH || (n > 0 && wb_sched_backlog(o->sched) < o->backlog_target)
+                    ? 0
+                    : 100);
     }
     /* Shutdown: stop fetching, drain within drain_timeout, store, commit, close. */
     o->stopping = 1;
@@ -1225,6 +1235,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         c->static_headers = h;
         total_conc += cc->max_concurrency > 0 ? cc->max_concurrency : 1;
     }
+    o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
     o->http = wb_http_new(total_conc, errstr, errstr_size);
     if (!o->http)
         goto fail;
@@ -1244,7 +1255,11 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         (!conf_has(cfg, "group.id") &&
          set(conf, "group.id", "webhook-bridge", errstr, errstr_size)) ||
         (!conf_has(cfg, "auto.offset.reset") &&
-         set(conf, "auto.offset.reset", "earliest", errstr, errstr_size)))
+         set(conf, "auto.offset.reset", "earliest", errstr, errstr_size)) ||
+        /* Prefetch 16 MiB, not librdkafka's 64 MiB: the window already bounds the work in
+         * flight, and memory is what a sidecar-sized pod runs short of. */
+        (!conf_has(cfg, "queued.max.messages.kbytes") &&
+         set(conf, "queued.max.messages.kbytes", "16384", errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);

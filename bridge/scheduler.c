@@ -39,6 +39,7 @@ struct wb_sched {
     wb_sched_conn *conns, *conns_tail, *rr; /* rr: where the next round-robin scan starts */
     wb_job **heap;                          /* min-heap on due_ms */
     size_t nheap, capheap;
+    size_t jobs, running; /* over all connectors */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -321,6 +322,7 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
             l->tail = j;
             j->state = WB_JOB_QUEUED;
             c->jobs++;
+            s->jobs++;
             return 0;
         }
         l->head = l->tail = j;
@@ -331,6 +333,7 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
         return -1;
     }
     c->jobs++;
+    s->jobs++;
     return 0;
 }
 
@@ -391,6 +394,7 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now)
             ready_unlink(c, j);
             j->state = WB_JOB_RUNNING;
             c->running++;
+            s->running++;
             if (c->rate > 0)
                 c->tokens -= 1.0;
             if (c->circuit == WB_CIRCUIT_HALF_OPEN)
@@ -426,10 +430,12 @@ void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now)
     wb_sched_conn *c = j->conn;
     if (j->state == WB_JOB_RUNNING) {
         c->running--;
+        s->running--;
         circuit_record(c, endpoint_ok, now);
     }
     j->state = WB_JOB_IDLE;
     c->jobs--;
+    s->jobs--;
     lane_remove(s, j, now);
 }
 
@@ -438,6 +444,7 @@ void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int
     wb_sched_conn *c = j->conn;
     if (j->state == WB_JOB_RUNNING) {
         c->running--;
+        s->running--;
         circuit_record(c, endpoint_ok, now);
     }
     j->due_ms = due_ms;
@@ -459,12 +466,14 @@ void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
         break;
     case WB_JOB_RUNNING:
         c->running--;
+        s->running--;
         break;
     default:
         break;
     }
     j->state = WB_JOB_IDLE;
     c->jobs--;
+    s->jobs--;
     lane_remove(s, j, now);
 }
 
@@ -499,6 +508,11 @@ int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
     }
 #undef TAKE
     return best;
+}
+
+size_t wb_sched_backlog(const wb_sched *s)
+{
+    return s->jobs - s->running;
 }
 
 wb_circuit wb_sched_conn_circuit(const wb_sched_conn *c)

@@ -73,6 +73,9 @@ void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now);
  * half-open), 0 = now, -1 = nothing waiting. */
 int64_t wb_sched_wait_ms(wb_sched *s, int64_t now);
 
+/* Jobs submitted and not yet started or terminal, over all connectors (the backlog). */
+size_t wb_sched_backlog(const wb_sched *s);
+
 /* Introspection for metrics/tests. */
 wb_circuit wb_sched_conn_circuit(const wb_sched_conn *c);
 int wb_sched_conn_running(const wb_sched_conn *c);
