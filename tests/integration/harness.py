@@ -256,10 +256,11 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                  dead_letter_topic="dlq", max_in_flight=1000, drain_timeout="10s",
                  concurrency=64, ordering="key", schedule=("0s", "200ms", "500ms"),
                  on_exhausted="dead-letter", timeout="5s", admin=False, name="bridge",
-                 level="info"):
-    """Write <tmp>/<name>.yaml and <tmp>/partner.yaml (the connector); returns the path."""
+                 level="info", kafka_extra=None):
+    """Write <tmp>/<name>.yaml and <tmp>/<name>-partner.yaml (the connector); returns the
+    config path. kafka_extra: more librdkafka properties (e.g. auto.commit.interval.ms)."""
     group = group or "wb-it-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000000)
-    conn = os.path.join(tmp, "partner.yaml")
+    conn = os.path.join(tmp, name + "-partner.yaml")
     with open(conn, "w") as f:
         f.write("name: partner\n"
                 "direction: outbound\n"
@@ -275,8 +276,10 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                    ", ".join(schedule), on_exhausted))
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
-        f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest }\n"
-                % (_yaml_str(bootstrap), _yaml_str(group)))
+        extra = "".join(", %s: %s" % (k, _yaml_str(str(v)))
+                        for k, v in (kafka_extra or {}).items())
+        f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest%s }\n"
+                % (_yaml_str(bootstrap), _yaml_str(group), extra))
         f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
                 "max_in_flight_per_partition: %d, drain_timeout: %s, id_pointer: /id }\n"
                 % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout))
@@ -536,3 +539,46 @@ def main(test, timeout=85, needs_bridge=True):
     else:
         print("artifacts kept in %s" % run.tmp)
     sys.exit(0 if ok else 1)
+
+
+def wait_delivered(rcv, expected_ids, timeout, alive=(), what=None):
+    """Wait until every expected id got a 2xx at rcv (per its log); returns the records.
+    On timeout raises TestFailure naming how many are still missing."""
+    want = set(expected_ids)
+    state = {"recs": []}
+
+    def done():
+        if rcv.stats()["unique_2xx"] < len(want):
+            return False
+        state["recs"] = rcv.records()
+        got = delivered(state["recs"])
+        return all(i in got for i in want)
+    try:
+        wait_until(done, timeout, interval=0.2, alive=alive,
+                   what=what or "%d deliveries" % len(want))
+    except ProcessDied:
+        raise
+    except TestFailure as e:
+        recs = rcv.records()
+        got = delivered(recs)
+        missing = [i for i in expected_ids if i not in got]
+        raise TestFailure("%s; %d of %d still undelivered (first: %s)"
+                          % (e, len(missing), len(want), missing[:5]))
+    return state["recs"]
+
+
+def summarize(run, expected_ids, records, **extra):
+    """Fill run.summary with the standard counts; returns (lost, dups)."""
+    lost, dups, unverified = account(expected_ids, records)
+    run.summary.update({"expected": len(expected_ids), "delivered": len(delivered(records)),
+                        "lost": len(lost), "duplicated": dups, "unverified": unverified,
+                        "requests": len(records)})
+    run.summary.update(extra)
+    return lost, dups
+
+
+def check_ids_are_event_ids(records, prefix):
+    """webhook-id must be the event's own id field (id_pointer /id): <prefix><seq>."""
+    bad = [r for r in records if r.get("seq") is not None and r["id"] != "%s%d" % (prefix, r["seq"])]
+    check(not bad, "webhook-id is not the event id for %d requests (e.g. %r)"
+          % (len(bad), bad[:1]))

@@ -12,12 +12,14 @@
 //
 //   --status-plan   entries applied in order to the first requests (count each), then the
 //                   default status. retry_after sets a Retry-After header.
-//   --type-status   per event type overrides: {"type","status","retry_after"?,"count"?} (count:
-//                   only the first N requests of that type; omitted: always). Checked first.
+//   --type-status   per event type overrides: {"type","status","retry_after"?,"count"?,
+//                   "delay_ms"?} (count: only the first N requests of that type; omitted:
+//                   always; delay_ms: answer after that long). Checked first.
 //   --fail-first N  every webhook-id's first N attempts answer 500.
 //   unverifiable requests answer 401 (the bridge would dead-letter them: a test fails).
 //
-// Log line: {"t_us","id","type","key","seq","per_key_seq","status","verified","attempt","ts"}
+// Log line: {"t_us","id","type","key","seq","per_key_seq","status","verified","attempt","ts",
+//            "path"}
 // (key/seq/per_key_seq from data; attempt = nth request with this webhook-id; ts = the
 // webhook-timestamp header).
 //
@@ -125,7 +127,7 @@ function decide(id, type) {
     const n = (typeCounts.get(type) || 0) + 1;
     typeCounts.set(type, n);
     if (rule.count === undefined || n <= rule.count)
-      return { status: rule.status, retryAfter: rule.retry_after };
+      return { status: rule.status, retryAfter: rule.retry_after, delayMs: rule.delay_ms };
   }
   while (planIndex < opts.statusPlan.length) {
     const step = opts.statusPlan[planIndex];
@@ -213,13 +215,13 @@ function handleHook(req, res, body, tArrive) {
   if (logStream) {
     logStream.write(JSON.stringify({
       t_us: tArrive, id, type, key: data.key, seq: data.seq, per_key_seq: data.per_key_seq,
-      status, verified, attempt, ts: req.headers['webhook-timestamp'],
+      status, verified, attempt, ts: req.headers['webhook-timestamp'], path: req.url,
     }) + '\n');
   }
   const headers = {};
   if (d.retryAfter !== undefined) headers['retry-after'] = String(d.retryAfter);
   const [lo, hi] = opts.latency;
-  const delay = lo + Math.floor(Math.random() * (hi - lo + 1));
+  const delay = d.delayMs !== undefined ? d.delayMs : lo + Math.floor(Math.random() * (hi - lo + 1));
   const send = () => answer(res, status, headers, status === 204 ? undefined : '');
   if (delay > 0) setTimeout(send, delay);
   else send();
