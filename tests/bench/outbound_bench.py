@@ -1,0 +1,386 @@
+#!/usr/bin/python3
+"""outbound_bench.py - throughput, CPU, latency and memory of the outbound path.
+
+  /usr/bin/python3 tests/bench/outbound_bench.py [--events 100000] [--partitions 32]
+      [--concurrency 64] [--max-in-flight 320] [--keys 1000] [--size 500]
+      [--live-events 20000] [--live-rate 5000] [--ordering key] [--nginx-workers 1]
+      [--dry-run] [--keep]
+
+1. wb-mock (3 brokers) with `orders` (P partitions) and `dlq`; N events of ~SIZE bytes are
+   produced BEFORE the bridge starts (a backlog: measures throughput).
+2. nginx (Debian's, private config in a temp dir, not a daemon) answers 204 with keep-alive and
+   logs `$msec $http_webhook_id` per request.
+3. `webhook-bridge run` delivers the backlog; then LIVE events are produced at LIVE_RATE/s while
+   it runs (measures append -> receiver latency without the backlog's queueing).
+4. Printed: events/s (first to last delivery of the backlog), bridge CPU us/event (utime+stime
+   over the whole run / events), p50/p99 append->receiver latency of the live phase (and of the
+   backlog, which includes queueing), peak RSS (VmHWM), the receiver ceiling measured by
+   `wrk -t1 -c64 -d5s` with a similar POST, and the ratio bridge/ceiling.
+--dry-run: only nginx + wrk (no bridge), to check the receiver side.
+Binaries: WB_BRIDGE, WB_MOCK, WB_KAFKA (else ../../build-dev or build-release), NGINX, WRK.
+Figures are printed, never asserted."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def find_build():
+    for d in ("build-release", "build", "build-dev"):
+        if os.path.exists(os.path.join(SRC, d, "webhook-bridge")):
+            return os.path.join(SRC, d)
+    return os.path.join(SRC, "build-dev")
+
+
+BUILD = os.environ.get("WB_BUILD_DIR") or find_build()
+BRIDGE = os.environ.get("WB_BRIDGE") or os.path.join(BUILD, "webhook-bridge")
+MOCK = os.environ.get("WB_MOCK") or os.path.join(BUILD, "tests", "tools", "wb-mock")
+KAFKA = os.environ.get("WB_KAFKA") or os.path.join(BUILD, "tests", "tools", "wb-kafka")
+NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
+WRK = os.environ.get("WRK") or shutil.which("wrk") or "/usr/bin/wrk"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def say(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+# ---- nginx ------------------------------------------------------------------------------------
+
+NGINX_CONF = """\
+worker_processes {workers};
+daemon off;
+master_process on;
+user root;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    client_body_buffer_size 64k;
+    log_format wb '$msec $http_webhook_id';
+    access_log off;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        keepalive_requests 1000000;
+        keepalive_timeout 120s;
+        location /wrk {{ return 204; }}
+        location / {{
+            access_log {tmp}/access.log wb buffer=1m flush=500ms;
+            return 204;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, tmp, workers=1):
+        self.tmp = tmp
+        self.port = free_port()
+        self.conf = os.path.join(tmp, "nginx.conf")
+        self.log = os.path.join(tmp, "access.log")
+        with open(self.conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=self.port, workers=workers))
+        self.proc = subprocess.Popen([NGINX, "-p", tmp, "-c", self.conf, "-e",
+                                      os.path.join(tmp, "nginx-error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise SystemExit("nginx did not start: %s" % self.proc.stderr.read().decode())
+                time.sleep(0.05)
+        raise SystemExit("nginx did not listen on %d" % self.port)
+
+    def lines(self):
+        try:
+            with open(self.log) as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: flushes the buffered log
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def wrk_ceiling(port, tmp, size, seconds=5, conns=64):
+    body = json.dumps({"type": "order.paid", "timestamp": "2026-01-01T00:00:00Z",
+                       "data": {"id": "evt-1", "pad": "x" * max(0, size - 60)}})
+    script = os.path.join(tmp, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\n')
+        f.write("wrk.body = %s\n" % json.dumps(body))
+        f.write('wrk.headers["Content-Type"] = "application/json"\n')
+        f.write('wrk.headers["webhook-id"] = "msg_bench"\n')
+        f.write('wrk.headers["webhook-timestamp"] = "1767225600"\n')
+        f.write('wrk.headers["webhook-signature"] = "v1,%s"\n' % ("A" * 44))
+    out = subprocess.run([WRK, "-t1", "-c%d" % conns, "-d%ds" % seconds, "-s", script,
+                          "http://127.0.0.1:%d/wrk" % port], capture_output=True, text=True,
+                         timeout=seconds + 30).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(m.group(1)) if m else float("nan"), out
+
+
+# ---- Kafka + bridge ---------------------------------------------------------------------------
+
+
+def start_mock(partitions):
+    p = subprocess.Popen([MOCK, "--brokers", "3", "--topic", "orders:%d" % partitions,
+                          "--topic", "dlq:1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    line = p.stdout.readline().decode().strip()
+    if not line.startswith("bootstrap="):
+        raise SystemExit("wb-mock: %r" % line)
+    return p, line.split("=", 1)[1]
+
+
+def produce(bootstrap, n, size, keys, manifest, prefix, start=0, rate=None):
+    args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", "orders", "--count", str(n),
+            "--size", str(size), "--keys", str(keys), "--id-prefix", prefix, "--start",
+            str(start), "--manifest", manifest]
+    if rate:
+        args += ["--rate", "%d/s" % rate]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise SystemExit("wb-kafka produce failed: %s" % out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_config(tmp, bootstrap, port, a):
+    conn = os.path.join(tmp, "partner.yaml")
+    with open(conn, "w") as f:
+        f.write("name: partner\ndirection: outbound\nurl: http://127.0.0.1:%d/hook\n"
+                "events: [\"*\"]\nsigning: { scheme: standard-webhooks, secrets: [\"%s\"] }\n"
+                "ordering: %s\nmax_concurrency: %d\ntimeout: 10s\n"
+                "retry: { schedule: [0s, 200ms, 500ms, 1s], on_exhausted: dead-letter }\n"
+                "allow_private_networks: true\n" % (port, SECRET, a.ordering, a.concurrency))
+    cfg = os.path.join(tmp, "bridge.yaml")
+    with open(cfg, "w") as f:
+        f.write("kafka: { bootstrap.servers: \"%s\", group.id: \"wb-bench-%d\", "
+                "auto.offset.reset: earliest }\n" % (bootstrap, os.getpid()))
+        f.write("outbound: { topics: [orders], dead_letter_topic: dlq, "
+                "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id }\n"
+                % a.max_in_flight)
+        f.write("log: { level: warn, format: json }\n")
+        f.write("connectors: [ \"%s\" ]\n" % conn)
+    return cfg
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def read_manifest(path, into):
+    with open(path) as f:
+        for line in f:
+            i, t = line.rstrip("\n").split("\t")
+            into[i] = int(t)
+
+
+def read_access(path):
+    """[(msec float, webhook-id)] in log order."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2:
+                out.append((float(parts[0]), parts[1]))
+    return out
+
+
+def run_bridge(a, tmp, ng, ceiling):
+    mock, bootstrap = start_mock(a.partitions)
+    bridge = None
+    try:
+        produced_at = {}
+        man = os.path.join(tmp, "backlog.tsv")
+        s = produce(bootstrap, a.events, a.size, a.keys, man, "b-")
+        read_manifest(man, produced_at)
+        say("backlog: %d events produced (%.0f/s)" % (s["acked"], s["per_second"]))
+        cfg = write_config(tmp, bootstrap, ng.port, a)
+        err = open(os.path.join(tmp, "bridge.stderr"), "wb")
+        bridge = subprocess.Popen([BRIDGE, "run", "-c", cfg], stdout=subprocess.DEVNULL,
+                                  stderr=err)
+        t_start = time.monotonic()
+        deadline = t_start + a.timeout
+        while ng.lines() < a.events:
+            if bridge.poll() is not None:
+                err.flush()
+                with open(err.name, "rb") as f:
+                    tail = f.read().decode(errors="replace")[-1500:]
+                raise SystemExit("the bridge exited with %s:\n%s" % (bridge.returncode, tail))
+            if time.monotonic() > deadline:
+                raise SystemExit("timed out: %d of %d delivered" % (ng.lines(), a.events))
+            time.sleep(0.2)
+        cpu_backlog = cpu_s(bridge.pid)
+        say("backlog delivered in %.1fs (incl. start-up)" % (time.monotonic() - t_start))
+        if a.live_events:
+            man_live = os.path.join(tmp, "live.tsv")
+            produce(bootstrap, a.live_events, a.size, a.keys, man_live, "l-",
+                    start=a.events, rate=a.live_rate)
+            read_manifest(man_live, produced_at)
+            total = a.events + a.live_events
+            while ng.lines() < total and time.monotonic() < deadline and bridge.poll() is None:
+                time.sleep(0.2)
+        cpu_total = cpu_s(bridge.pid)
+        hwm = vm_hwm_kib(bridge.pid)
+        bridge.send_signal(signal.SIGTERM)
+        try:
+            bridge.wait(20)
+        except subprocess.TimeoutExpired:
+            bridge.kill()
+        bridge = None
+        ng.stop()
+
+        acc = read_access(ng.log)
+        first_seen = {}
+        for t, i in acc:
+            first_seen.setdefault(i, t)
+        backlog = [first_seen[i] for i in first_seen if i.startswith("b-")]
+        live_lat = [(first_seen[i] * 1e6 - produced_at[i]) / 1000.0
+                    for i in first_seen if i.startswith("l-") and i in produced_at]
+        backlog_lat = [(first_seen[i] * 1e6 - produced_at[i]) / 1000.0
+                       for i in first_seen if i.startswith("b-") and i in produced_at]
+        span = max(backlog) - min(backlog) if len(backlog) > 1 else float("nan")
+        rate = len(backlog) / span if span and span > 0 else float("nan")
+        n_all = len(first_seen)
+        return {
+            "events": a.events, "partitions": a.partitions, "concurrency": a.concurrency,
+            "max_in_flight_per_partition": a.max_in_flight,
+            "window_total": a.max_in_flight * a.partitions,
+            "delivered_unique": n_all, "requests": len(acc),
+            "events_per_s": round(rate),
+            "cpu_us_per_event": round(cpu_total * 1e6 / max(1, n_all), 1),
+            "cpu_us_per_event_backlog": round(cpu_backlog * 1e6 / max(1, len(backlog)), 1),
+            "latency_live_ms_p50": round(pct(live_lat, 50), 2),
+            "latency_live_ms_p99": round(pct(live_lat, 99), 2),
+            "live_events": len(live_lat), "live_rate": a.live_rate,
+            "latency_backlog_ms_p50": round(pct(backlog_lat, 50), 1),
+            "latency_backlog_ms_p99": round(pct(backlog_lat, 99), 1),
+            "peak_rss_mib": round(hwm / 1024.0, 1),
+            "receiver_ceiling_rps": round(ceiling),
+            "ratio_to_ceiling": round(rate / ceiling, 3) if ceiling == ceiling and ceiling
+            else None,
+        }
+    finally:
+        if bridge is not None and bridge.poll() is None:
+            bridge.kill()
+            bridge.wait()
+        mock.stdin.close()
+        try:
+            mock.wait(10)
+        except subprocess.TimeoutExpired:
+            mock.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=100000)
+    ap.add_argument("--partitions", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--max-in-flight", type=int, default=320)
+    ap.add_argument("--keys", type=int, default=1000)
+    ap.add_argument("--size", type=int, default=500)
+    ap.add_argument("--ordering", default="key", choices=("key", "partition", "none"))
+    ap.add_argument("--live-events", type=int, default=20000)
+    ap.add_argument("--live-rate", type=int, default=5000)
+    ap.add_argument("--timeout", type=int, default=600, help="seconds for the whole run")
+    ap.add_argument("--wrk-seconds", type=int, default=5)
+    ap.add_argument("--nginx-workers", type=int, default=1)
+    ap.add_argument("--dry-run", action="store_true", help="nginx + wrk only")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    a = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="wb-bench-")
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
+        os.makedirs(os.path.join(tmp, d), exist_ok=True)
+    ng = Nginx(tmp, a.nginx_workers)
+    try:
+        ceiling, wrk_out = wrk_ceiling(ng.port, tmp, a.size, a.wrk_seconds)
+        say("receiver ceiling (wrk -t1 -c64 -d%ds POST): %.0f req/s" % (a.wrk_seconds, ceiling))
+        if a.dry_run:
+            print(json.dumps({"receiver_ceiling_rps": round(ceiling), "dry_run": True}))
+            sys.stderr.write(wrk_out)
+            return 0
+        for p in (BRIDGE, MOCK, KAFKA):
+            if not os.path.exists(p):
+                raise SystemExit("missing %s (build first or set WB_BRIDGE/WB_MOCK/WB_KAFKA)" % p)
+        res = run_bridge(a, tmp, ng, ceiling)
+    finally:
+        ng.stop()
+        if not a.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            say("kept %s" % tmp)
+    print("outbound benchmark: %d events x %d B on %d partitions, concurrency %d, "
+          "window %d/partition (%d total)" % (a.events, a.size, a.partitions, a.concurrency,
+                                              a.max_in_flight, res["window_total"]))
+    print("  throughput      %8d events/s   (first to last delivery of the backlog)"
+          % res["events_per_s"])
+    print("  bridge CPU      %8.1f us/event  (utime+stime over the run / events)"
+          % res["cpu_us_per_event"])
+    print("  latency live    p50 %.1f ms  p99 %.1f ms  (%d events at %d/s, append -> receiver)"
+          % (res["latency_live_ms_p50"], res["latency_live_ms_p99"], res["live_events"],
+             a.live_rate))
+    print("  latency backlog p50 %.0f ms  p99 %.0f ms  (includes queueing behind the backlog)"
+          % (res["latency_backlog_ms_p50"], res["latency_backlog_ms_p99"]))
+    print("  peak RSS        %8.1f MiB" % res["peak_rss_mib"])
+    print("  receiver        %8d req/s ceiling (wrk -t1 -c64), bridge/ceiling = %s"
+          % (res["receiver_ceiling_rps"], res["ratio_to_ceiling"]))
+    print(json.dumps(res, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

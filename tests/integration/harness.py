@@ -1,0 +1,584 @@
+"""harness.py - start/stop the pieces of an outbound integration test (Python 3 stdlib only).
+
+Pieces: wb-mock (a mock Kafka cluster process), receiver.js (a verifying webhook receiver),
+the bridge (`webhook-bridge run -c bridge.yaml`), and wb-kafka (produce / consume / committed).
+
+Binaries come from the environment (CTest sets them), else from ../../build-dev:
+  WB_BRIDGE    path of webhook-bridge
+  WB_MOCK      path of wb-mock
+  WB_KAFKA     path of wb-kafka
+  WB_RECEIVER  path of receiver.js (default: tests/tools/receiver.js)
+  WB_NODE      node binary (default: node on PATH)
+  WB_KEEP_TMP  set to keep the temporary directory of a run
+
+Every wait is bounded; every process started here is stopped by its context manager.
+A test is a function taking a Run; `main(test, timeout)` runs it, prints the summary line and
+exits non-zero on failure.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _bin(env, default):
+    return os.environ.get(env) or default
+
+
+BUILD = os.environ.get("WB_BUILD_DIR") or os.path.join(SRC, "build-dev")
+BRIDGE = _bin("WB_BRIDGE", os.path.join(BUILD, "webhook-bridge"))
+MOCK = _bin("WB_MOCK", os.path.join(BUILD, "tests", "tools", "wb-mock"))
+KAFKA = _bin("WB_KAFKA", os.path.join(BUILD, "tests", "tools", "wb-kafka"))
+RECEIVER = _bin("WB_RECEIVER", os.path.join(SRC, "tests", "tools", "receiver.js"))
+NODE = _bin("WB_NODE", shutil.which("node") or "node")
+
+
+class TestFailure(Exception):
+    pass
+
+
+class ProcessDied(TestFailure):
+    pass
+
+
+def log(msg):
+    sys.stdout.write("[%7.2f] %s\n" % (time.monotonic() - _T0, msg))
+    sys.stdout.flush()
+
+
+_T0 = time.monotonic()
+
+
+def check(cond, msg):
+    """Raise TestFailure(msg) unless cond."""
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_until(pred, timeout, interval=0.1, what="condition", alive=()):
+    """Poll pred() until truthy (returns its value) or timeout (raises TestFailure).
+    alive: processes (Bridge/...) that must stay running meanwhile; a dead one fails at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        for p in alive:
+            p.assert_alive()
+        if time.monotonic() >= deadline:
+            raise TestFailure("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def _readline(stream, timeout, what):
+    """Read one line from a pipe with a bound (thread + join)."""
+    out = []
+    t = threading.Thread(target=lambda: out.append(stream.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not out or not out[0]:
+        raise TestFailure("no output from %s within %.0fs" % (what, timeout))
+    return out[0].decode() if isinstance(out[0], bytes) else out[0]
+
+
+def _stop(proc, sig=signal.SIGTERM, timeout=10):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(sig)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+# wb-mock
+
+
+class Mock:
+    """A wb-mock process. .bootstrap, .cmd('alldown')."""
+
+    def __init__(self, topics, brokers=3):
+        args = [MOCK, "--brokers", str(brokers)]
+        for name, parts in topics.items():
+            args += ["--topic", "%s:%d" % (name, parts)]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        line = _readline(self.proc.stdout, 10, "wb-mock").strip()
+        if not line.startswith("bootstrap="):
+            raise TestFailure("wb-mock said %r" % line)
+        self.bootstrap = line.split("=", 1)[1]
+        self._lock = threading.Lock()
+
+    def cmd(self, line):
+        with self._lock:
+            self.proc.stdin.write((line + "\n").encode())
+            self.proc.stdin.flush()
+            reply = _readline(self.proc.stdout, 10, "wb-mock command").strip()
+        if reply != "ok":
+            raise TestFailure("wb-mock %r: %s" % (line, reply))
+        return reply
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                _stop(self.proc)
+
+
+@contextlib.contextmanager
+def mock(topics, brokers=3):
+    m = Mock(topics, brokers)
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+# --------------------------------------------------------------------------------------------
+# receiver.js
+
+
+class Receiver:
+    def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
+                 fail_first=0, status=None, name="receiver"):
+        self.log_path = os.path.join(tmp, name + ".jsonl")
+        self.err_path = os.path.join(tmp, name + ".stderr")
+        args = [NODE, RECEIVER, "--port", "0", "--control-port", "0", "--secret", SECRET,
+                "--log", self.log_path]
+        if latency_ms:
+            args += ["--latency-ms", latency_ms]
+        if status_plan:
+            args += ["--status-plan", json.dumps(status_plan)]
+        if type_status:
+            args += ["--type-status", json.dumps(type_status)]
+        if fail_first:
+            args += ["--fail-first", str(fail_first)]
+        if status:
+            args += ["--status", str(status)]
+        env = dict(os.environ)
+        env["NODE_PATH"] = os.path.join(SRC, "tests", "node_modules") + (
+            os.pathsep + env["NODE_PATH"] if env.get("NODE_PATH") else "")
+        self._err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._err, env=env)
+        try:
+            self.port = int(_readline(self.proc.stdout, 10, "receiver.js").split("=")[1])
+            self.control_port = int(_readline(self.proc.stdout, 5, "receiver.js").split("=")[1])
+        except TestFailure:
+            self._err.flush()
+            raise TestFailure("receiver.js did not start: %s" % _tail(self.err_path))
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+
+    def _http(self, method, path, body=None):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=5)
+        try:
+            c.request(method, path, body=json.dumps(body) if body is not None else None,
+                      headers={"content-type": "application/json"})
+            r = c.getresponse()
+            return json.loads(r.read() or b"{}")
+        finally:
+            c.close()
+
+    def stats(self):
+        return self._http("GET", "/_stats")
+
+    def control(self, **kw):
+        return self._http("POST", "/_control", kw)
+
+    def records(self):
+        """Every request logged so far, in arrival order."""
+        out = []
+        try:
+            with open(self.log_path) as f:
+                for line in f:
+                    if line.endswith("\n"):
+                        out.append(json.loads(line))
+        except FileNotFoundError:
+            pass
+        return out
+
+    def assert_alive(self):
+        if self.proc.poll() is not None:
+            raise ProcessDied("receiver.js exited %s: %s" % (self.proc.returncode,
+                                                             _tail(self.err_path)))
+
+    def close(self):
+        _stop(self.proc)
+        self._err.close()
+
+
+@contextlib.contextmanager
+def receiver(tmp, **kw):
+    r = Receiver(tmp, **kw)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+# --------------------------------------------------------------------------------------------
+# bridge
+
+
+def _tail(path, n=15):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode(errors="replace").splitlines()
+        return "\n    " + "\n    ".join(lines[-n:]) if lines else "(no output)"
+    except FileNotFoundError:
+        return "(no output file)"
+
+
+def _yaml_str(s):
+    return json.dumps(s)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
+                 dead_letter_topic="dlq", max_in_flight=1000, drain_timeout="10s",
+                 concurrency=64, ordering="key", schedule=("0s", "200ms", "500ms"),
+                 on_exhausted="dead-letter", timeout="5s", admin=False, name="bridge",
+                 level="info", kafka_extra=None):
+    """Write <tmp>/<name>.yaml and <tmp>/<name>-partner.yaml (the connector); returns the
+    config path. kafka_extra: more librdkafka properties (e.g. auto.commit.interval.ms)."""
+    group = group or "wb-it-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000000)
+    conn = os.path.join(tmp, name + "-partner.yaml")
+    with open(conn, "w") as f:
+        f.write("name: partner\n"
+                "direction: outbound\n"
+                "url: %s\n"
+                "events: [\"*\"]\n"
+                "signing: { scheme: standard-webhooks, secrets: [\"%s\"] }\n"
+                "ordering: %s\n"
+                "max_concurrency: %d\n"
+                "timeout: %s\n"
+                "retry: { schedule: [%s], on_exhausted: %s }\n"
+                "allow_private_networks: true\n"
+                % (receiver_url, SECRET, ordering, concurrency, timeout,
+                   ", ".join(schedule), on_exhausted))
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        extra = "".join(", %s: %s" % (k, _yaml_str(str(v)))
+                        for k, v in (kafka_extra or {}).items())
+        f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest%s }\n"
+                % (_yaml_str(bootstrap), _yaml_str(group), extra))
+        f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
+                "max_in_flight_per_partition: %d, drain_timeout: %s, id_pointer: /id }\n"
+                % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout))
+        f.write("log: { level: %s, format: json }\n" % level)
+        if admin:
+            f.write("admin: { listen: \"127.0.0.1:0\" }\n")
+        f.write("connectors: [ %s ]\n" % _yaml_str(conn))
+    return path
+
+
+class Bridge:
+    """`webhook-bridge run -c config`, stdout/stderr to <tmp>/<name>.{stdout,stderr}."""
+
+    def __init__(self, tmp, config, name="bridge"):
+        self.name = name
+        self.out_path = os.path.join(tmp, name + ".stdout")
+        self.err_path = os.path.join(tmp, name + ".stderr")
+        self.config = config
+        self.proc = None
+        self.starts = 0
+        self.start()
+
+    def start(self):
+        self.starts += 1
+        mode = "ab" if self.starts > 1 else "wb"
+        self._out = open(self.out_path, mode)
+        self._err = open(self.err_path, mode)
+        self.proc = subprocess.Popen([BRIDGE, "run", "-c", self.config], stdout=self._out,
+                                     stderr=self._err)
+        log("%s started (pid %d)" % (self.name, self.proc.pid))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def assert_alive(self):
+        if not self.running():
+            raise ProcessDied("%s exited with %s before the test was done; stderr:%s"
+                              % (self.name, self.proc.returncode, _tail(self.err_path)))
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+        log("%s killed -9" % self.name)
+
+    def terminate(self, timeout):
+        """SIGTERM and wait up to timeout; returns (exit code or None, seconds taken)."""
+        t = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        return rc, time.monotonic() - t
+
+    def close(self):
+        _stop(self.proc, timeout=15)
+        for f in (self._out, self._err):
+            f.close()
+
+    def stderr_tail(self, n=15):
+        return _tail(self.err_path, n)
+
+
+@contextlib.contextmanager
+def bridge(tmp, config, name="bridge"):
+    b = Bridge(tmp, config, name)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+# --------------------------------------------------------------------------------------------
+# wb-kafka
+
+
+def _run(args, timeout, stdin=None):
+    try:
+        p = subprocess.run(args, input=stdin, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("%s timed out after %ss" % (" ".join(args[:2]), timeout))
+    if p.returncode != 0:
+        raise TestFailure("%s exited %d: %s" % (" ".join(args[:2]), p.returncode,
+                                                p.stderr.decode(errors="replace")[-800:]))
+    return p.stdout.decode()
+
+
+def produce(bootstrap, topic, count, timeout=60, **kw):
+    """Generated events (wb-kafka produce). kw: size, keys, types (list), rate, id_prefix,
+    start, partition, manifest, header (list of 'k=v'). Returns the summary dict."""
+    args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", str(count)]
+    for k, v in kw.items():
+        if v is None:
+            continue
+        opt = "--" + k.replace("_", "-")
+        if k == "types":
+            args += [opt, ",".join(v)]
+        elif k == "header":
+            for h in v:
+                args += ["--header", h]
+        elif k == "rate":
+            args += [opt, "%s/s" % v]
+        else:
+            args += [opt, str(v)]
+    return json.loads(_run(args, timeout).strip().splitlines()[-1])
+
+
+class _Producer(threading.Thread):
+    def __init__(self, args, kw):
+        super().__init__(daemon=True)
+        self.args, self.kw = args, kw
+        self.result = self.error = None
+
+    def run(self):
+        try:
+            self.result = produce(*self.args, **self.kw)
+        except Exception as e:  # noqa: BLE001 - reported by the joiner
+            self.error = e
+
+    def finish(self, timeout=60):
+        """Join; raise the producer's error; return its summary."""
+        self.join(timeout)
+        if self.is_alive():
+            raise TestFailure("producer still running after %ss" % timeout)
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def produce_async(bootstrap, topic, count, **kw):
+    """produce() on a thread; returns it (call .finish())."""
+    t = _Producer((bootstrap, topic, count), kw)
+    t.start()
+    return t
+
+
+def produce_records(bootstrap, topic, records, timeout=30):
+    """records: list of {"key","value","headers","partition"} (value may be a dict)."""
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    return json.loads(_run([KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic,
+                            "--stdin"], timeout, stdin=data).strip().splitlines()[-1])
+
+
+def consume(bootstrap, topic, timeout=10, count=None, eof=True, group=None):
+    """Every record of topic (from the beginning), as dicts."""
+    args = [KAFKA, "consume", "--bootstrap", bootstrap, "--topic", topic,
+            "--timeout", "%ss" % timeout]
+    if count:
+        args += ["--count", str(count)]
+    if eof:
+        args += ["--eof"]
+    if group:
+        args += ["--group", group]
+    out = _run(args, timeout + 15)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def committed(bootstrap, group, topic, timeout=10):
+    """{partition(int): committed offset} (negative: none)."""
+    out = _run([KAFKA, "committed", "--bootstrap", bootstrap, "--group", group, "--topic",
+                topic, "--timeout", "%ss" % timeout], timeout + 10)
+    return {int(k): v for k, v in json.loads(out).items()}
+
+
+def group_of(config_path):
+    with open(config_path) as f:
+        for line in f:
+            if "group.id" in line:
+                return json.loads(line.split("group.id:")[1].split(",")[0].strip())
+    raise TestFailure("no group.id in %s" % config_path)
+
+
+# --------------------------------------------------------------------------------------------
+# accounting
+
+
+def delivered(records):
+    """{id: number of 2xx answers} from receiver records."""
+    out = {}
+    for r in records:
+        if 200 <= r["status"] < 300:
+            out[r["id"]] = out.get(r["id"], 0) + 1
+    return out
+
+
+def account(expected_ids, records):
+    """(lost ids, duplicate count, unverified count) of a run."""
+    got = delivered(records)
+    lost = [i for i in expected_ids if i not in got]
+    dups = sum(n - 1 for n in got.values() if n > 1)
+    unverified = sum(1 for r in records if not r["verified"])
+    return lost, dups, unverified
+
+
+def ids(prefix, count, start=0):
+    return ["%s%d" % (prefix, i) for i in range(start, start + count)]
+
+
+# --------------------------------------------------------------------------------------------
+# runner
+
+
+class Run:
+    """What a test gets: tmp dir and a summary dict it fills (printed at the end)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix="wb-%s-" % name)
+        self.summary = {}
+
+
+def preflight(needs_bridge=True):
+    missing = [p for p in ((BRIDGE,) if needs_bridge else ()) + (MOCK, KAFKA, RECEIVER)
+               if not os.path.exists(p)]
+    if missing:
+        raise TestFailure("missing binaries: %s (build first, or set WB_BRIDGE/WB_MOCK/"
+                          "WB_KAFKA)" % ", ".join(missing))
+    if not needs_bridge:
+        return
+    # Fail fast and clearly when the bridge has no `run` command yet.
+    p = subprocess.run([BRIDGE, "run", "--help"], capture_output=True, timeout=10)
+    text = (p.stdout + p.stderr).decode(errors="replace")
+    if p.returncode != 0 and "unknown command" in text:
+        raise TestFailure("the bridge has no `run` command: %s" % text.strip()[:300])
+
+
+def main(test, timeout=85, needs_bridge=True):
+    """Run test(run) with a hard time bound; print the summary; exit 0/1."""
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    run = Run(name)
+
+    def on_alarm(signum, frame):
+        raise TestFailure("test exceeded its %ds bound" % timeout)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(timeout)
+    ok = False
+    try:
+        preflight(needs_bridge)
+        test(run)
+        ok = True
+    except TestFailure as e:
+        print("FAIL %s: %s" % (name, e))
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
+    finally:
+        signal.alarm(0)
+    print("summary %s: %s" % (name, json.dumps(run.summary, sort_keys=True)))
+    print("%d passed, %d failed" % (1 if ok else 0, 0 if ok else 1))
+    if ok and not os.environ.get("WB_KEEP_TMP"):
+        shutil.rmtree(run.tmp, ignore_errors=True)
+    else:
+        print("artifacts kept in %s" % run.tmp)
+    sys.exit(0 if ok else 1)
+
+
+def wait_delivered(rcv, expected_ids, timeout, alive=(), what=None):
+    """Wait until every expected id got a 2xx at rcv (per its log); returns the records.
+    On timeout raises TestFailure naming how many are still missing."""
+    want = set(expected_ids)
+    state = {"recs": []}
+
+    def done():
+        if rcv.stats()["unique_2xx"] < len(want):
+            return False
+        state["recs"] = rcv.records()
+        got = delivered(state["recs"])
+        return all(i in got for i in want)
+    try:
+        wait_until(done, timeout, interval=0.2, alive=alive,
+                   what=what or "%d deliveries" % len(want))
+    except ProcessDied:
+        raise
+    except TestFailure as e:
+        recs = rcv.records()
+        got = delivered(recs)
+        missing = [i for i in expected_ids if i not in got]
+        raise TestFailure("%s; %d of %d still undelivered (first: %s)"
+                          % (e, len(missing), len(want), missing[:5]))
+    return state["recs"]
+
+
+def summarize(run, expected_ids, records, **extra):
+    """Fill run.summary with the standard counts; returns (lost, dups)."""
+    lost, dups, unverified = account(expected_ids, records)
+    run.summary.update({"expected": len(expected_ids), "delivered": len(delivered(records)),
+                        "lost": len(lost), "duplicated": dups, "unverified": unverified,
+                        "requests": len(records)})
+    run.summary.update(extra)
+    return lost, dups
+
+
+def check_ids_are_event_ids(records, prefix):
+    """webhook-id must be the event's own id field (id_pointer /id): <prefix><seq>."""
+    bad = [r for r in records if r.get("seq") is not None and r["id"] != "%s%d" % (prefix, r["seq"])]
+    check(not bad, "webhook-id is not the event id for %d requests (e.g. %r)"
+          % (len(bad), bad[:1]))
