@@ -245,8 +245,8 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
     c->cfg.tolerance_ms = 5 * 60 * 1000;
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, NULL)) != -1) {
+    int ch, li = -1;
+    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, &li)) != -1) {
         int bad = 0;
         switch (ch) {
         case 'h':
@@ -293,6 +293,10 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             }
             break;
         case 'H':
+            if (!is_verify) {
+                bad = 1;
+                break;
+            }
             if (add_header(c, optarg)) {
                 fprintf(stderr, "webhook-bridge %s: bad header '%s' (want 'Name: value')\n", cmd,
                         optarg);
@@ -329,12 +333,18 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             bad = 1;
             break;
         }
-        if (bad) {
-            fprintf(stderr, "webhook-bridge %s: unknown or misplaced option '%s'\n", cmd,
-                    argv[optind - 1]);
+        if (bad && ch == '?') {
+            fprintf(stderr, "webhook-bridge %s: unknown option '%s'\n", cmd, argv[optind - 1]);
             usage(stderr);
             return 2;
         }
+        if (bad) {
+            fprintf(stderr, "webhook-bridge %s: option --%s is not valid here\n", cmd,
+                    li >= 0 ? longopts[li].name : "?");
+            usage(stderr);
+            return 2;
+        }
+        li = -1; /* only long options set it */
     }
     if (optind < argc) {
         fprintf(stderr, "webhook-bridge %s: unexpected argument '%s'\n", cmd, argv[optind]);
