@@ -18,9 +18,9 @@
 #include "signing.h"
 #include "util.h"
 
-#define MAX_SECRETS 32
-#define MAX_HEADERS 64
-#define MAX_BODY (64u * 1024 * 1024)
+#define MAX_SECRETS     32
+#define MAX_HEADERS     64
+#define MAX_BODY        (64u * 1024 * 1024)
 #define MAX_SECRET_FILE (64 * 1024)
 
 typedef struct cli {
@@ -39,16 +39,33 @@ static const struct {
     const char *name;
     wb_scheme scheme;
 } schemes[] = {
-    {"standard-webhooks", WB_SCHEME_STANDARD}, {"standard", WB_SCHEME_STANDARD},
-    {"stripe", WB_SCHEME_STRIPE},              {"github", WB_SCHEME_GITHUB},
-    {"shopify", WB_SCHEME_SHOPIFY},            {"slack", WB_SCHEME_SLACK},
-    {"hmac", WB_SCHEME_HMAC},                  {"none", WB_SCHEME_NONE},
+    {"standard-webhooks", WB_SCHEME_STANDARD},
+    {"standard", WB_SCHEME_STANDARD},
+    {"stripe", WB_SCHEME_STRIPE},
+    {"github", WB_SCHEME_GITHUB},
+    {"shopify", WB_SCHEME_SHOPIFY},
+    {"slack", WB_SCHEME_SLACK},
+    {"hmac", WB_SCHEME_HMAC},
+    {"none", WB_SCHEME_NONE},
 };
 
 enum {
-    OPT_SECRET = 256, OPT_SECRET_FILE, OPT_SCHEME, OPT_ID, OPT_TIMESTAMP, OPT_TOLERANCE,
-    OPT_NOW, OPT_INSECURE, OPT_H_HEADER, OPT_H_PREFIX, OPT_H_SHA512, OPT_H_BASE64,
-    OPT_H_TSHEADER, OPT_H_CONTENT, OPT_H_IDHEADER, OPT_HELP,
+    OPT_SECRET = 256,
+    OPT_SECRET_FILE,
+    OPT_SCHEME,
+    OPT_ID,
+    OPT_TIMESTAMP,
+    OPT_TOLERANCE,
+    OPT_NOW,
+    OPT_INSECURE,
+    OPT_H_HEADER,
+    OPT_H_PREFIX,
+    OPT_H_SHA512,
+    OPT_H_BASE64,
+    OPT_H_TSHEADER,
+    OPT_H_CONTENT,
+    OPT_H_IDHEADER,
+    OPT_HELP,
 };
 
 static const char common_usage[] =
@@ -99,13 +116,11 @@ static int add_secret(cli *c, char *s, int owned, const char *cmd)
 {
     if (c->cfg.nsecrets >= MAX_SECRETS) {
         fprintf(stderr, "webhook-bridge %s: too many secrets (max %d)\n", cmd, MAX_SECRETS);
-        if (owned)
-            free(s);
+        if (owned) free(s);
         return -1;
     }
     c->secrets[c->cfg.nsecrets++] = s;
-    if (owned)
-        c->owned[c->nowned++] = s;
+    if (owned) c->owned[c->nowned++] = s;
     return 0;
 }
 
@@ -119,8 +134,7 @@ static int secret_file(cli *c, const char *path, const char *cmd)
     }
     int rc = -1;
     char *data = malloc(MAX_SECRET_FILE + 1);
-    if (!data)
-        goto out;
+    if (!data) goto out;
     size_t n = fread(data, 1, MAX_SECRET_FILE + 1, fp);
     if (n > MAX_SECRET_FILE || ferror(fp)) {
         fprintf(stderr, "webhook-bridge %s: cannot read secret file %s\n", cmd, path);
@@ -140,8 +154,7 @@ static int secret_file(cli *c, const char *path, const char *cmd)
             e--;
         if (e > s) {
             char *sec = strndup(s, (size_t)(e - s));
-            if (!sec || add_secret(c, sec, 1, cmd))
-                goto out;
+            if (!sec || add_secret(c, sec, 1, cmd)) goto out;
         }
         p = le + 1;
     }
@@ -162,8 +175,7 @@ out:
 static int add_header(cli *c, char *arg)
 {
     char *colon = strchr(arg, ':');
-    if (!colon || colon == arg || c->nhdrs >= MAX_HEADERS)
-        return -1;
+    if (!colon || colon == arg || c->nhdrs >= MAX_HEADERS) return -1;
     *colon = 0;
     char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
@@ -178,8 +190,7 @@ static const char *get_header(void *ctx, const char *name)
 {
     const cli *c = ctx;
     for (size_t i = 0; i < c->nhdrs; i++)
-        if (!strcasecmp(c->hdrs[i].name, name))
-            return c->hdrs[i].value;
+        if (!strcasecmp(c->hdrs[i].name, name)) return c->hdrs[i].value;
     return NULL;
 }
 
@@ -188,8 +199,7 @@ static int read_body(wb_buf *b)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
-        if (wb_buf_add(b, chunk, n))
-            return -1;
+        if (wb_buf_add(b, chunk, n)) return -1;
     return ferror(stdin) ? -1 : 0;
 }
 
@@ -200,8 +210,7 @@ static int parse_time(const char *s, int64_t *out)
         return 0;
     }
     long v;
-    if (wb_parse_int(s, 0, 999999999999L, &v))
-        return -1;
+    if (wb_parse_int(s, 0, 999999999999L, &v)) return -1;
     *out = v;
     return 0;
 }
@@ -236,8 +245,8 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
     c->cfg.tolerance_ms = 5 * 60 * 1000;
     optind = 1;
     opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, NULL)) != -1) {
+    int ch, li = -1;
+    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, &li)) != -1) {
         int bad = 0;
         switch (ch) {
         case 'h':
@@ -247,14 +256,12 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             bad = add_secret(c, optarg, 0, cmd) ? 1 : 0;
             break;
         case OPT_SECRET_FILE:
-            if (secret_file(c, optarg, cmd))
-                return 2;
+            if (secret_file(c, optarg, cmd)) return 2;
             break;
         case OPT_SCHEME: {
             size_t i;
             for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-                if (!strcmp(optarg, schemes[i].name))
-                    break;
+                if (!strcmp(optarg, schemes[i].name)) break;
             if (i == sizeof(schemes) / sizeof(schemes[0])) {
                 fprintf(stderr, "webhook-bridge %s: unknown scheme '%s'\n", cmd, optarg);
                 return 2;
@@ -262,10 +269,22 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             c->cfg.scheme = schemes[i].scheme;
             break;
         }
-        case OPT_ID: c->id = optarg; bad = is_verify; break;
-        case OPT_TIMESTAMP: c->ts = optarg; bad = is_verify; break;
-        case OPT_NOW: c->now = optarg; bad = !is_verify; break;
-        case OPT_INSECURE: c->cfg.insecure = 1; bad = !is_verify; break;
+        case OPT_ID:
+            c->id = optarg;
+            bad = is_verify;
+            break;
+        case OPT_TIMESTAMP:
+            c->ts = optarg;
+            bad = is_verify;
+            break;
+        case OPT_NOW:
+            c->now = optarg;
+            bad = !is_verify;
+            break;
+        case OPT_INSECURE:
+            c->cfg.insecure = 1;
+            bad = !is_verify;
+            break;
         case OPT_TOLERANCE:
             if (!is_verify || wb_parse_duration_ms(optarg, &c->cfg.tolerance_ms) ||
                 c->cfg.tolerance_ms <= 0) {
@@ -274,19 +293,37 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             }
             break;
         case 'H':
+            if (!is_verify) {
+                bad = 1;
+                break;
+            }
             if (add_header(c, optarg)) {
-                fprintf(stderr, "webhook-bridge %s: bad header '%s' (want 'Name: value')\n",
-                        cmd, optarg);
+                fprintf(stderr, "webhook-bridge %s: bad header '%s' (want 'Name: value')\n", cmd,
+                        optarg);
                 return 2;
             }
             break;
-        case OPT_H_HEADER: c->cfg.hmac.header = optarg; break;
-        case OPT_H_PREFIX: c->cfg.hmac.prefix = optarg; break;
-        case OPT_H_SHA512: c->cfg.hmac.sha512 = 1; break;
-        case OPT_H_BASE64: c->cfg.hmac.base64 = 1; break;
-        case OPT_H_TSHEADER: c->cfg.hmac.timestamp_header = optarg; break;
-        case OPT_H_CONTENT: c->cfg.hmac.content = optarg; break;
-        case OPT_H_IDHEADER: c->cfg.hmac.id_header = optarg; break;
+        case OPT_H_HEADER:
+            c->cfg.hmac.header = optarg;
+            break;
+        case OPT_H_PREFIX:
+            c->cfg.hmac.prefix = optarg;
+            break;
+        case OPT_H_SHA512:
+            c->cfg.hmac.sha512 = 1;
+            break;
+        case OPT_H_BASE64:
+            c->cfg.hmac.base64 = 1;
+            break;
+        case OPT_H_TSHEADER:
+            c->cfg.hmac.timestamp_header = optarg;
+            break;
+        case OPT_H_CONTENT:
+            c->cfg.hmac.content = optarg;
+            break;
+        case OPT_H_IDHEADER:
+            c->cfg.hmac.id_header = optarg;
+            break;
         case ':':
             fprintf(stderr, "webhook-bridge %s: option '%s' needs a value\n", cmd,
                     argv[optind - 1]);
@@ -296,12 +333,18 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
             bad = 1;
             break;
         }
-        if (bad) {
-            fprintf(stderr, "webhook-bridge %s: unknown or misplaced option '%s'\n", cmd,
-                    argv[optind - 1]);
+        if (bad && ch == '?') {
+            fprintf(stderr, "webhook-bridge %s: unknown option '%s'\n", cmd, argv[optind - 1]);
             usage(stderr);
             return 2;
         }
+        if (bad) {
+            fprintf(stderr, "webhook-bridge %s: option --%s is not valid here\n", cmd,
+                    li >= 0 ? longopts[li].name : "?");
+            usage(stderr);
+            return 2;
+        }
+        li = -1; /* only long options set it */
     }
     if (optind < argc) {
         fprintf(stderr, "webhook-bridge %s: unexpected argument '%s'\n", cmd, argv[optind]);
@@ -310,12 +353,13 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
     }
     if (c->cfg.nsecrets == 0 && c->cfg.scheme != WB_SCHEME_NONE) {
         char *env = getenv("WB_SIGN_SECRET");
-        if (env && *env)
-            add_secret(c, env, 0, cmd);
+        if (env && *env) add_secret(c, env, 0, cmd);
     }
     if (c->cfg.nsecrets == 0 && c->cfg.scheme != WB_SCHEME_NONE) {
-        fprintf(stderr, "webhook-bridge %s: no secret (use --secret, --secret-file or "
-                        "WB_SIGN_SECRET)\n", cmd);
+        fprintf(stderr,
+                "webhook-bridge %s: no secret (use --secret, --secret-file or "
+                "WB_SIGN_SECRET)\n",
+                cmd);
         return 2;
     }
     return -1;
@@ -332,8 +376,7 @@ int wb_cmd_sign(int argc, char **argv)
     char errstr[256];
     int64_t ts;
     int rc = parse(&c, argc, argv, 0);
-    if (rc >= 0)
-        goto out;
+    if (rc >= 0) goto out;
     rc = 2;
     if (parse_time(c.ts ? c.ts : "now", &ts)) {
         fprintf(stderr, "webhook-bridge sign: bad --timestamp '%s'\n", c.ts);
@@ -359,8 +402,7 @@ int wb_cmd_sign(int argc, char **argv)
     wb_err err = WB_OK;
     if (c.cfg.scheme == WB_SCHEME_STANDARD)
         err = wb_buf_printf(&out, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", c.id, ts);
-    if (!err)
-        err = wb_signer_sign(s, c.id, ts, body.data, body.len, &out);
+    if (!err) err = wb_signer_sign(s, c.id, ts, body.data, body.len, &out);
     if (err) {
         fprintf(stderr, "webhook-bridge sign: %s\n", wb_err_str(err));
         goto out;
@@ -385,8 +427,7 @@ int wb_cmd_verify(int argc, char **argv)
     char errstr[256];
     int64_t now;
     int rc = parse(&c, argc, argv, 1);
-    if (rc >= 0)
-        goto out;
+    if (rc >= 0) goto out;
     rc = 2;
     if (parse_time(c.now ? c.now : "now", &now)) {
         fprintf(stderr, "webhook-bridge verify: bad --now '%s'\n", c.now);

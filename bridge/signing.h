@@ -64,9 +64,9 @@ wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx,
 
 /* ---- signature-header parsers (exported for the fuzz targets and tests) ---- */
 
-#define WB_SIG_MAX_HEADER 8192 /* longer signature headers are rejected */
-#define WB_SIG_MAX_ENTRIES 32  /* more signatures in one header are rejected */
-#define WB_SIG_MAX_MAC 64      /* largest decoded signature kept (Ed25519, SHA-512) */
+#define WB_SIG_MAX_HEADER  8192 /* longer signature headers are rejected */
+#define WB_SIG_MAX_ENTRIES 32   /* more signatures in one header are rejected */
+#define WB_SIG_MAX_MAC     64   /* largest decoded signature kept (Ed25519, SHA-512) */
 
 typedef enum wb_sig_kind { WB_SIG_HMAC = 0, WB_SIG_ED25519 } wb_sig_kind;
 

@@ -22,13 +22,11 @@ static int run_file(const char *path)
     }
     int rc = -1;
     unsigned char *buf = NULL;
-    if (fseek(fp, 0, SEEK_END) || ftell(fp) < 0)
-        goto out;
+    if (fseek(fp, 0, SEEK_END) || ftell(fp) < 0) goto out;
     size_t n = (size_t)ftell(fp);
     rewind(fp);
     buf = malloc(n ? n : 1); /* exact size, so ASan sees overreads */
-    if (!buf || fread(buf, 1, n, fp) != n)
-        goto out;
+    if (!buf || fread(buf, 1, n, fp) != n) goto out;
     LLVMFuzzerTestOneInput(buf, n);
     rc = 0;
 out:
@@ -47,22 +45,18 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!S_ISDIR(st.st_mode)) {
-            if (run_file(argv[i]))
-                return 1;
+            if (run_file(argv[i])) return 1;
             count++;
             continue;
         }
         DIR *d = opendir(argv[i]);
-        if (!d)
-            return 1;
+        if (!d) return 1;
         struct dirent *de;
         while ((de = readdir(d))) {
             char path[4096];
-            if (de->d_name[0] == '.')
-                continue;
+            if (de->d_name[0] == '.') continue;
             snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
-            if (stat(path, &st) || !S_ISREG(st.st_mode))
-                continue;
+            if (stat(path, &st) || !S_ISREG(st.st_mode)) continue;
             if (run_file(path)) {
                 closedir(d);
                 return 1;

@@ -10,10 +10,8 @@
 static char *fuzz_cstr(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
-    if (!s)
-        abort();
-    if (size)
-        memcpy(s, data, size);
+    if (!s) abort();
+    if (size) memcpy(s, data, size);
     s[size] = 0;
     return s;
 }

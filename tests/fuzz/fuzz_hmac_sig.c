@@ -9,8 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     int base64 = data[0] & 1;
     size_t maclen = (data[0] & 2) ? 64 : 32;
     char *s = fuzz_cstr(data + 1, size - 1);
@@ -25,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wb_sig_list l;
     char why[160];
     if (wb_prefixed_sig_parse(value, prefix, base64, maclen, &l, why, sizeof(why)) == WB_OK) {
-        if (l.n != 1 || l.e[0].len != maclen)
-            abort();
+        if (l.n != 1 || l.e[0].len != maclen) abort();
     } else if (!why[0]) {
         abort();
     }

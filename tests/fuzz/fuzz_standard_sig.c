@@ -11,11 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wb_sig_list l;
     char why[160];
     if (wb_standard_sig_parse(s, &l, why, sizeof(why)) == WB_OK) {
-        if (l.n == 0 || l.n > WB_SIG_MAX_ENTRIES)
-            abort();
+        if (l.n == 0 || l.n > WB_SIG_MAX_ENTRIES) abort();
         for (size_t i = 0; i < l.n; i++)
-            if (l.e[i].len == 0 || l.e[i].len > WB_SIG_MAX_MAC)
-                abort();
+            if (l.e[i].len == 0 || l.e[i].len > WB_SIG_MAX_MAC) abort();
     } else if (!why[0]) {
         abort(); /* every failure explains itself */
     }

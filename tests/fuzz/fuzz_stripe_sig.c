@@ -11,11 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wb_sig_list l;
     char why[160];
     if (wb_stripe_sig_parse(s, &l, why, sizeof(why)) == WB_OK) {
-        if (l.n > WB_SIG_MAX_ENTRIES || l.ts < 0 || l.ts > 999999999999LL)
-            abort();
+        if (l.n > WB_SIG_MAX_ENTRIES || l.ts < 0 || l.ts > 999999999999LL) abort();
         for (size_t i = 0; i < l.n; i++)
-            if (l.e[i].len != 32)
-                abort();
+            if (l.e[i].len != 32) abort();
     } else if (!why[0]) {
         abort();
     }

@@ -14,8 +14,8 @@
 #include "signing.h"
 
 #define NSCHEMES 6
-#define MAXH 16
-#define TS 1700000000
+#define MAXH     16
+#define TS       1700000000
 
 typedef struct hdrs {
     const char *n[MAXH + 8], *v[MAXH + 8];
@@ -26,8 +26,7 @@ static const char *hget(void *ctx, const char *name)
 {
     hdrs *h = ctx;
     for (int i = 0; i < h->count; i++)
-        if (!strcasecmp(h->n[i], name))
-            return h->v[i];
+        if (!strcasecmp(h->n[i], name)) return h->v[i];
     return NULL;
 }
 
@@ -71,11 +70,9 @@ static void add_lines(hdrs *h, char *buf)
     char *p = buf;
     while (p && *p && h->count < MAXH + 8) {
         char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = 0;
+        if (nl) *nl = 0;
         char *c = strstr(p, ": ");
-        if (!c)
-            abort();
+        if (!c) abort();
         *c = 0;
         h->n[h->count] = p;
         h->v[h->count++] = c + 2;
@@ -85,10 +82,8 @@ static void add_lines(hdrs *h, char *buf)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!signers[0])
-        setup();
-    if (size < 2)
-        return 0;
+    if (!signers[0]) setup();
+    if (size < 2) return 0;
     int scheme = data[0] % NSCHEMES;
     int64_t now = TS + (int64_t)data[1] * 4 - 512;
     char *s = fuzz_cstr(data + 2, size - 2);
@@ -99,8 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *p = s, *body = s + slen;
     while (p < s + slen && h.count < MAXH) {
         char *nl = memchr(p, '\n', (size_t)(s + slen - p));
-        if (!nl)
-            break;
+        if (!nl) break;
         *nl = 0;
         if (nl == p) { /* empty line: body follows */
             body = nl + 1;
@@ -117,16 +111,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t blen = (size_t)(s + slen - body);
     wb_verify_result r;
     wb_err err = wb_verifier_verify(verifiers[scheme], hget, &h, body, blen, now, &r);
-    if (err && !r.reason[0])
-        abort();
-    if (memchr(r.delivery_id, 0, sizeof(r.delivery_id)) == NULL)
-        abort();
+    if (err && !r.reason[0]) abort();
+    if (memchr(r.delivery_id, 0, sizeof(r.delivery_id)) == NULL) abort();
 
     /* 2. round trip over the same body */
     wb_buf out;
     wb_buf_init(&out, 0);
-    if (wb_signer_sign(signers[scheme], "msg_fuzz", TS, body, blen, &out) != WB_OK)
-        abort();
+    if (wb_signer_sign(signers[scheme], "msg_fuzz", TS, body, blen, &out) != WB_OK) abort();
     hdrs h2 = {0};
     h2.n[0] = "webhook-id";
     h2.v[0] = "msg_fuzz";
@@ -142,10 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     char *changed = malloc(blen + 1);
-    if (!changed)
-        abort();
-    if (blen)
-        memcpy(changed, body, blen);
+    if (!changed) abort();
+    if (blen) memcpy(changed, body, blen);
     changed[blen] = 'x';
     if (wb_verifier_verify(verifiers[scheme], hget, &h2, changed, blen + 1, near, &r) == WB_OK)
         abort();

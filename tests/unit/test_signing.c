@@ -4,6 +4,7 @@
  * HMACs with python3's hmac module, the Ed25519 key with `openssl genpkey -algorithm ed25519`
  * and its signature with `openssl pkeyutl -sign -rawin`; the Standard Webhooks, GitHub and
  * Slack vectors are the ones published in their documentation. */
+#include <pthread.h>
 #include <string.h>
 
 #include "signing.h"
@@ -21,8 +22,7 @@ static const char *hget(void *ctx, const char *name)
 {
     hdrs *h = ctx;
     for (int i = 0; i < h->count; i++)
-        if (!strcasecmp(h->n[i], name))
-            return h->v[i];
+        if (!strcasecmp(h->n[i], name)) return h->v[i];
     return NULL;
 }
 
@@ -77,8 +77,7 @@ static wb_err verify(const wb_signing *c, hdrs *h, const char *body, int64_t now
 {
     char err[256];
     wb_verifier *v = wb_verifier_new(c, err, sizeof(err));
-    if (!v)
-        FAIL_("wb_verifier_new: %s", err);
+    if (!v) FAIL_("wb_verifier_new: %s", err);
     wb_err e = wb_verifier_verify(v, hget, h, body, strlen(body), now, res);
     wb_verifier_free(v);
     return e;
@@ -90,8 +89,7 @@ static char *sign(const wb_signing *c, const char *id, int64_t ts, const char *b
     static char out[4096];
     char err[256];
     wb_signer *s = wb_signer_new(c, err, sizeof(err));
-    if (!s)
-        FAIL_("wb_signer_new: %s", err);
+    if (!s) FAIL_("wb_signer_new: %s", err);
     wb_buf b;
     wb_buf_init(&b, 0);
     ASSERT_EQ(wb_signer_sign(s, id, ts, body, strlen(body), &b), WB_OK);
@@ -102,11 +100,12 @@ static char *sign(const wb_signing *c, const char *id, int64_t ts, const char *b
 }
 
 #define STD_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-#define STD_BODY "{\"test\": 2432232314}"
-#define STD_SIG "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-#define ED_SK "whsk_1EDZWR7iPB++xFI9hT8ek7/OGIunWOUL82F0uIu4k3M="
-#define ED_PK "whpk_D70S+sEKFSdWyFvTyyVplXds5nhsfro18bdd1+LifWg="
-#define ED_SIG "v1a,cBtkAkON0m3jYx6o8ATfT7zrq9QPhrNasdzLSHPJia/KN48MKexWzI2DQom2jLzQKr2WUAJBeKuSEGrvg8PgAA=="
+#define STD_BODY   "{\"test\": 2432232314}"
+#define STD_SIG    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+#define ED_SK      "whsk_1EDZWR7iPB++xFI9hT8ek7/OGIunWOUL82F0uIu4k3M="
+#define ED_PK      "whpk_D70S+sEKFSdWyFvTyyVplXds5nhsfro18bdd1+LifWg="
+#define ED_SIG                                                                                     \
+    "v1a,cBtkAkON0m3jYx6o8ATfT7zrq9QPhrNasdzLSHPJia/KN48MKexWzI2DQom2jLzQKr2WUAJBeKuSEGrvg8PgAA=="
 
 /* ---- standard webhooks ---- */
 
@@ -123,7 +122,8 @@ static void test_standard_known_answer(void)
     wb_buf b;
     wb_buf_init(&b, 0);
     ASSERT_EQ(wb_signer_signature(s, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, STD_BODY,
-                                  strlen(STD_BODY), &b), WB_OK);
+                                  strlen(STD_BODY), &b),
+              WB_OK);
     ASSERT_STR_EQ(b.data, STD_SIG);
     wb_buf_free(&b);
     wb_signer_free(s);
@@ -236,7 +236,8 @@ static void test_standard_rotation(void)
     wb_signing c2 = cfg_of(WB_SCHEME_STANDARD, two, 2);
     char *lines = sign(&c2, "msg_2", 1700000000, "{\"b\":2}");
     /* both secrets sign; the first is python3's hmac over "msg_2.1700000000.{"b":2}" */
-    ASSERT_CONTAINS(lines, "webhook-signature: v1,wfsooLJIf/EBGvPd4s5aGKOR4o6HAEuGzXKaMJF+2LY= v1,");
+    ASSERT_CONTAINS(lines,
+                    "webhook-signature: v1,wfsooLJIf/EBGvPd4s5aGKOR4o6HAEuGzXKaMJF+2LY= v1,");
     /* a verifier that only knows the new secret accepts the two-signature header */
     char *newonly[] = {"whsec_dGhpcyBpcyB0aGUgbmV3IHNlY3JldA=="};
     wb_signing cn = cfg_of(WB_SCHEME_STANDARD, newonly, 1);
@@ -304,8 +305,9 @@ static void test_standard_ed25519(void)
 
 /* ---- stripe ---- */
 
-#define STRIPE_BODY "{\"id\":\"evt_1NG8Du2eZvKYlo2CUI79vXWy\",\"object\":\"event\",\"type\":\"charge.succeeded\"}"
-#define STRIPE_V1 "ea0a8c6df020a098fd57a17f7b76d3bb047829a08e9b0b1bfe25c016a3f34c61"
+#define STRIPE_BODY                                                                                \
+    "{\"id\":\"evt_1NG8Du2eZvKYlo2CUI79vXWy\",\"object\":\"event\",\"type\":\"charge.succeeded\"}"
+#define STRIPE_V1  "ea0a8c6df020a098fd57a17f7b76d3bb047829a08e9b0b1bfe25c016a3f34c61"
 #define STRIPE_V1B "9d71a7706f12fb9ff9614b1535e903eb6ff028e64bb1c33b90b75a6907da85db"
 
 static void test_stripe(void)
@@ -341,8 +343,9 @@ static void test_stripe(void)
     ASSERT_EQ(verify(&c, &h, STRIPE_BODY, 1699999000, &r), WB_ERR_STALE);
     ASSERT_CONTAINS(r.reason, "timestamp in the future");
     /* malformed / missing */
-    const char *bad[] = {"", "v1=" STRIPE_V1, "t=abc,v1=" STRIPE_V1, "t=1,t=2,v1=" STRIPE_V1,
-                         "nonsense", "t=1700000000"};
+    const char *bad[] = {
+        "",         "v1=" STRIPE_V1, "t=abc,v1=" STRIPE_V1, "t=1,t=2,v1=" STRIPE_V1,
+        "nonsense", "t=1700000000"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         hset(&h, "stripe-signature", bad[i]);
         ASSERT_EQ(verify(&c, &h, STRIPE_BODY, 1700000000, &r), WB_ERR_SIGNATURE);
@@ -373,7 +376,8 @@ static void test_github(void)
     char *rot[] = {"new secret", "It's a Secret to Everybody"};
     wb_signing cr = cfg_of(WB_SCHEME_GITHUB, rot, 2);
     ASSERT_EQ(verify(&cr, &h, "Hello, World!", 1, &r), WB_OK);
-    hset(&h, "X-Hub-Signature-256", "sha1=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+    hset(&h, "X-Hub-Signature-256",
+         "sha1=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
     ASSERT_EQ(verify(&c, &h, "Hello, World!", 1, &r), WB_ERR_SIGNATURE);
     ASSERT_CONTAINS(r.reason, "malformed X-Hub-Signature-256 header");
     hset(&h, "X-Hub-Signature-256", "sha256=757107");
@@ -410,11 +414,11 @@ static void test_shopify(void)
 
 /* ---- slack ---- */
 
-#define SLACK_BODY                                                                             \
-    "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="    \
-    "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-" \
-    "collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%"         \
-    "2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121."           \
+#define SLACK_BODY                                                                                 \
+    "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="         \
+    "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"     \
+    "collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%"             \
+    "2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121."               \
     "803a0bc887a14d10d2c447fce8b6703c"
 #define SLACK_SIG "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
@@ -548,6 +552,57 @@ static void test_parsers(void)
     ASSERT_EQ(t, 42);
 }
 
+/* ---- one signer/verifier shared by several threads (the contract in signing.h) ---- */
+
+typedef struct shared {
+    wb_signer *s;
+    wb_verifier *v;
+    int failures;
+} shared;
+
+static void *worker(void *arg)
+{
+    shared *sh = arg;
+    char body[64];
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(body, sizeof(body), "{\"n\":%d}", i);
+        wb_buf b;
+        wb_buf_init(&b, 0);
+        hdrs h = {0};
+        hset(&h, "webhook-id", "msg_t");
+        hset(&h, "webhook-timestamp", "1700000000");
+        wb_verify_result r;
+        if (wb_signer_sign(sh->s, "msg_t", 1700000000, body, (size_t)n, &b) != WB_OK)
+            __atomic_add_fetch(&sh->failures, 1, __ATOMIC_RELAXED);
+        else {
+            hparse(&h, b.data);
+            if (wb_verifier_verify(sh->v, hget, &h, body, (size_t)n, 1700000000, &r) != WB_OK ||
+                wb_verifier_verify(sh->v, hget, &h, body, (size_t)n - 1, 1700000000, &r) !=
+                    WB_ERR_SIGNATURE)
+                __atomic_add_fetch(&sh->failures, 1, __ATOMIC_RELAXED);
+        }
+        wb_buf_free(&b);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    char *sec[] = {STD_SECRET, ED_SK};
+    wb_signing c = cfg_of(WB_SCHEME_STANDARD, sec, 2);
+    char err[256];
+    shared sh = {wb_signer_new(&c, err, sizeof(err)), wb_verifier_new(&c, err, sizeof(err)), 0};
+    ASSERT(sh.s && sh.v);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, worker, &sh), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    ASSERT_EQ(sh.failures, 0);
+    wb_signer_free(sh.s);
+    wb_verifier_free(sh.v);
+}
+
 int main(void)
 {
     RUN(test_standard_known_answer);
@@ -562,5 +617,6 @@ int main(void)
     RUN(test_hmac);
     RUN(test_none_and_config);
     RUN(test_parsers);
+    RUN(test_threads);
     TEST_DONE();
 }
