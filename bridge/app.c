@@ -312,9 +312,11 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     }
 out:
     wb_admin_free(admin);
-    wb_outbound_free(ob);
+    /* The producer goes before the outbound engine: its last delivery reports (dead-letter
+     * acks) still reach the engine's queue, which must exist until then. */
     if (prod)
         wb_producer_free(prod, 10000);
+    wb_outbound_free(ob);
     wb_embedded_stop(emb);
     wb_config_free(cfg);
     return rc;

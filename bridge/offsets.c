@@ -54,7 +54,7 @@ int64_t wb_offsets_push(wb_offsets *w, int64_t offset)
             return -1;
     }
     if (w->count == w->cap && grow(w))
-        return -1;
+        return -2;
     size_t idx = (w->head + w->count) & (w->cap - 1);
     w->off[idx] = offset;
     w->done[idx] = 0;

@@ -27,7 +27,7 @@ void wb_offsets_init(wb_offsets *w);
 void wb_offsets_free(wb_offsets *w);
 
 /* Append a record at offset (must be greater than every offset pushed before). Returns
- * offset, or -1 when out of memory / out of order. */
+ * offset, -1 when out of order (already tracked), -2 when out of memory. */
 int64_t wb_offsets_push(wb_offsets *w, int64_t offset);
 
 /* Mark the record at offset terminal (O(log n)). Returns 1 when the committable position

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "egress.h"
 #include "envelope.h"
 #include "http_client.h"
 #include "kafka.h"
@@ -41,6 +42,7 @@ typedef struct conn_rt {
     wb_signer *signer;
     wb_sched_conn *sc;
     struct curl_slist *static_headers; /* content-type, user-agent, configured headers */
+    wb_egress_policy *policy;          /* allow_cidrs, or NULL */
     uint64_t delivered, dead_lettered;
     /* metrics, registered once per connector */
     wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_attempts;
@@ -58,8 +60,10 @@ typedef struct part_st {
     char *topic;
     int32_t partition;
     wb_offsets win;
-    struct record *records; /* in-flight records, doubly linked */
+    struct record *records; /* in-flight records, doubly linked, newest first */
+    struct record *oldest;  /* tail of records */
     int fenced;
+    int revoking; /* being revoked: nothing new starts, only running work is awaited */
     int paused;
     int dirty;         /* win.next_commit advanced since the last store */
     int64_t stored;    /* last offset handed to rd_kafka_offsets_store */
@@ -83,7 +87,9 @@ typedef struct delivery {
     int64_t dlq_due_ms; /* retry of a failed dead-letter write */
     const char *reason; /* dead-letter reason class */
     char error[256];
-    wb_buf hdr_text; /* per-attempt header lines, NUL separated */
+    char dlq_error[160]; /* last dead-letter write failure (kept apart from the cause) */
+    char *own_id;        /* webhook-id from the connector's own id_pointer, or NULL */
+    wb_buf hdr_text;     /* per-attempt header lines, NUL separated */
     struct curl_slist nodes[MAX_HDR_NODES];
     struct delivery *dlq_next; /* ack queue / retry list link */
     wb_err dlq_err;
@@ -122,6 +128,7 @@ struct wb_outbound {
     int fatal;
     int window, low_water;
     size_t backlog_target; /* consume only while fewer jobs than this wait to start */
+    conn_rt **match;       /* scratch: connectors matching the record being routed */
     /* dead-letter acks from the producer thread */
     pthread_mutex_t lock;
     delivery *acks;
@@ -178,6 +185,8 @@ static void part_pause(wb_outbound *o, part_st *ps, int pause)
     rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition);
     rd_kafka_resp_err_t err =
         pause ? rd_kafka_pause_partitions(o->rk, l) : rd_kafka_resume_partitions(o->rk, l);
+    if (!err)
+        err = l->elems[0].err;
     rd_kafka_topic_partition_list_destroy(l);
     if (err) {
         WB_WARN("cannot %s %s[%d]: %s", pause ? "pause" : "resume", ps->topic, ps->partition,
@@ -227,8 +236,12 @@ static void record_free(wb_outbound *o, record *r)
         ps->records = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    for (int i = 0; i < r->ndeliveries; i++)
+    else
+        ps->oldest = r->prev;
+    for (int i = 0; i < r->ndeliveries; i++) {
         wb_buf_free(&r->d[i].hdr_text);
+        free(r->d[i].own_id);
+    }
     wb_buf_free(&r->payload);
     rd_kafka_message_destroy(r->rkm);
     free(r);
@@ -305,7 +318,7 @@ static void dlq_cb(void *opaque, wb_err err, const char *errmsg, int32_t partiti
     wb_outbound *o = d->rec->o;
     d->dlq_err = err;
     if (err)
-        snprintf(d->error, sizeof(d->error), "dead-letter write failed: %s", errmsg);
+        snprintf(d->dlq_error, sizeof(d->dlq_error), "dead-letter write failed: %s", errmsg);
     pthread_mutex_lock(&o->lock);
     d->dlq_next = o->acks;
     o->acks = d;
@@ -350,7 +363,7 @@ static void dlq_send(wb_outbound *o, delivery *d)
     add_header(h, "wb-source-offset", "%" PRId64, r->offset);
     add_header(h, "wb-first-attempt", "%s", t1);
     add_header(h, "wb-last-attempt", "%s", t2);
-    add_header(h, "wb-webhook-id", "%s", r->id);
+    add_header(h, "wb-webhook-id", "%s", d->own_id ? d->own_id : r->id);
     add_header(h, "wb-event-type", "%s", r->type);
 
     wb_err err = wb_producer_send(o->prod, o->cfg->outbound.dead_letter_topic, -1, rkm->key,
@@ -383,7 +396,7 @@ static void process_acks(wb_outbound *o, int64_t now)
             continue;
         }
         if (d->dlq_err) {
-            WB_WARN("%s; retrying in %d ms", d->error, DLQ_RETRY_MS);
+            WB_WARN("%s; retrying in %d ms", d->dlq_error, DLQ_RETRY_MS);
             d->dlq_due_ms = now + DLQ_RETRY_MS;
             d->dlq_next = o->dlq_retry;
             o->dlq_retry = d;
@@ -431,10 +444,10 @@ static wb_err build_headers(delivery *d, int64_t now_s)
     record *r = d->rec;
     wb_buf *b = &d->hdr_text;
     wb_buf_reset(b);
-    wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", r->id,
-                               now_s);
+    const char *id = d->own_id ? d->own_id : r->id;
+    wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", id, now_s);
     if (!err && d->conn->signer)
-        err = wb_signer_sign(d->conn->signer, r->id, now_s, r->payload.data, r->payload.len, b);
+        err = wb_signer_sign(d->conn->signer, id, now_s, r->payload.data, r->payload.len, b);
     if (!err && r->traceparent[0])
         err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
     if (err)
@@ -463,13 +476,21 @@ static wb_err build_headers(delivery *d, int64_t now_s)
     return WB_OK;
 }
 
+static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res,
+                          int64_t latency_us);
+
 static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
 {
     record *r = d->rec;
     conn_rt *c = d->conn;
     if (r->ps->fenced) {
-        wb_sched_finish(o->sched, &d->job, 1, now);
+        wb_sched_finish(o->sched, &d->job, -1, now);
         record_delivery_done(o, d);
+        return;
+    }
+    if (r->ps->revoking) {
+        /* The partition is leaving: start nothing new; the fence cancels this job. */
+        wb_sched_defer(o->sched, &d->job, now + 1000, now);
         return;
     }
     d->attempts++;
@@ -486,6 +507,7 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
             .timeout_ms = c->cc->timeout_ms,
             .connect_timeout_ms = c->cc->connect_timeout_ms,
             .allow_private = c->cc->allow_private_networks || o->cfg->allow_private_networks,
+            .policy = c->policy,
             .https_only = c->cc->https_only,
             .client_cert = c->cc->client_cert,
             .client_key = c->cc->client_key,
@@ -497,10 +519,15 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
         err = wb_http_submit(o->http, &req, on_http_done, d);
     }
     if (err) {
-        /* Could not even start: treat like a connection error. */
-        snprintf(d->error, sizeof(d->error), "cannot start request: %s", wb_err_str(err));
-        WB_WARN("%s -> %s: %s", r->id, c->cc->name, d->error);
-        wb_sched_retry(o->sched, &d->job, 1, now + 1000, now);
+        /* Could not even start. A request we cannot build never will be: permanent.
+         * Anything else (memory) counts as a failed attempt like a connection error. */
+        wb_http_result res;
+        memset(&res, 0, sizeof(res));
+        res.retry_after_ms = -1;
+        res.cls = err == WB_ERR_INVALID || err == WB_ERR_TOO_LARGE ? WB_HTTP_PERMANENT
+                                                                   : WB_HTTP_RETRY;
+        snprintf(res.error, sizeof(res.error), "cannot start request: %s", wb_err_str(err));
+        handle_result(o, d, &res, 0);
         return;
     }
     d->in_http = 1;
@@ -525,17 +552,22 @@ static int64_t backoff_ms(const wb_connector *cc, int attempts)
 static void on_http_done(void *opaque, const wb_http_result *res)
 {
     delivery *d = opaque;
+    d->in_http = 0;
+    handle_result(d->rec->o, d, res, wb_now_us() - d->started_us);
+}
+
+/* Decide what an attempt's outcome means: done, retry later, or dead-letter. */
+static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res,
+                          int64_t latency_us)
+{
     record *r = d->rec;
     conn_rt *c = d->conn;
-    wb_outbound *o = r->o;
     int64_t now = wb_now_ms();
-    int64_t latency_us = wb_now_us() - d->started_us;
-    d->in_http = 0;
     d->last_status = res->status;
     snprintf(d->error, sizeof(d->error), "%s", res->error);
 
     if (r->ps->fenced) { /* partition revoked meanwhile: the new owner redelivers */
-        wb_sched_finish(o->sched, &d->job, 1, now);
+        wb_sched_finish(o->sched, &d->job, -1, now);
         record_delivery_done(o, d);
         return;
     }
@@ -582,8 +614,9 @@ static void on_http_done(void *opaque, const wb_http_result *res)
     case WB_HTTP_PERMANENT:
     default:
         atomic_fetch_add(&o->failed_attempts, 1);
-        /* The endpoint answered: not a reason to open the breaker. */
-        wb_sched_finish(o->sched, &d->job, res->status > 0, now);
+        /* An answer is no reason to open the breaker; no answer (egress denied, a request
+         * that cannot be built) says nothing about the endpoint either way. */
+        wb_sched_finish(o->sched, &d->job, res->status > 0 ? 1 : -1, now);
         d->reason = res->cls == WB_HTTP_GONE ? "gone" : "rejected";
         wb_counter_inc(c->m_rejected);
         if (res->cls == WB_HTTP_GONE)
@@ -643,7 +676,10 @@ static void poison(wb_outbound *o, record *r, const char *reason, const char *de
     dlq_send(o, d);
 }
 
-/* Route one record: decode, resolve type and id, build the envelope, submit deliveries. */
+/* Route one record: decode, resolve type and id, build the envelope, submit deliveries.
+ * Every record ends in exactly one of: deliveries submitted, dead-letter (undecodable),
+ * terminal at once (no connector subscribes), or a fatal stop (out of memory; nothing is
+ * stored past it, so it is redelivered after the restart). */
 static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
 {
     part_st *ps = part_find(o, rkm->rkt, NULL, rkm->partition);
@@ -654,49 +690,56 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     atomic_fetch_add(&o->consumed, 1);
     wb_counter_inc(o->m_consumed);
     wb_gauge_set(ps->m_consumed, (double)rkm->offset);
-    if (wb_offsets_push(&ps->win, rkm->offset) < 0) {
-        /* Replayed offset (e.g. after a seek): already tracked, skip the duplicate copy. */
-        WB_DEBUG("ignoring out-of-order %s[%d]@%" PRId64, ps->topic, ps->partition, rkm->offset);
-        rd_kafka_message_destroy(rkm);
-        return;
-    }
-    if (!ps->paused && wb_offsets_in_flight(&ps->win) >= (size_t)o->window)
-        part_pause(o, ps, 1);
 
-    /* Which connectors want it? Decide before allocating. */
+    /* Decode. A value that is not JSON is poison whatever its type: it goes to the
+     * dead-letter topic, never skipped. */
     json_t *doc = NULL;
     json_error_t jerr;
-    int bad_json = 0;
-    if (rkm->len > 0) {
+    memset(&jerr, 0, sizeof(jerr));
+    if (rkm->len > 0)
         doc = json_loadb(rkm->payload, rkm->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-        bad_json = doc == NULL;
-    } else {
-        bad_json = 1;
+    else
         snprintf(jerr.text, sizeof(jerr.text), "empty value");
-        jerr.line = 0;
-    }
+    int bad = doc == NULL;
+
     char type[128];
     wb_event_type(rkm, doc, o->cfg->outbound.event_type_pointer, type, sizeof(type));
-    conn_rt *match[64];
+    conn_rt **match = o->match;
     int nmatch = 0;
-    for (size_t i = 0; i < o->nconns && nmatch < 64; i++) {
-        const wb_connector *cc = o->conns[i].cc;
-        for (size_t k = 0; k < cc->nevents; k++) {
-            if (wb_glob_match(cc->events[k], type)) {
-                match[nmatch++] = &o->conns[i];
-                break;
+    if (!bad) {
+        for (size_t i = 0; i < o->nconns; i++) {
+            const wb_connector *cc = o->conns[i].cc;
+            for (size_t k = 0; k < cc->nevents; k++) {
+                if (wb_glob_match(cc->events[k], type)) {
+                    match[nmatch++] = &o->conns[i];
+                    break;
+                }
             }
         }
     }
     int n = nmatch > 0 ? nmatch : 1;
     record *r = calloc(1, sizeof(*r) + (size_t)n * sizeof(delivery));
-    if (!r) {
-        /* Cannot track it: leave it unstored; it is redelivered after a restart. */
-        WB_ERROR("out of memory for %s[%d]@%" PRId64, ps->topic, ps->partition, rkm->offset);
+    int64_t pushed = r ? wb_offsets_push(&ps->win, rkm->offset) : -2;
+    if (pushed < 0) {
+        free(r);
         json_decref(doc);
+        if (pushed == -1) {
+            /* Already tracked (a replay after a seek): the first copy decides. */
+            WB_DEBUG("ignoring out-of-order %s[%d]@%" PRId64, ps->topic, ps->partition,
+                     rkm->offset);
+            rd_kafka_message_destroy(rkm);
+            return;
+        }
+        /* Out of memory: stop rather than skip. Nothing past this offset is stored. */
+        WB_ERROR("out of memory tracking %s[%d]@%" PRId64 ": stopping", ps->topic,
+                 ps->partition, rkm->offset);
         rd_kafka_message_destroy(rkm);
+        o->fatal = 1;
         return;
     }
+    if (!ps->paused && wb_offsets_in_flight(&ps->win) >= (size_t)o->window)
+        part_pause(o, ps, 1);
+
     r->o = o;
     r->ps = ps;
     r->rkm = rkm;
@@ -705,6 +748,8 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     r->next = ps->records;
     if (ps->records)
         ps->records->prev = r;
+    else
+        ps->oldest = r;
     ps->records = r;
     ps->refs++;
     atomic_fetch_add(&o->in_flight, 1);
@@ -721,6 +766,12 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     wb_webhook_id(rkm, doc, o->cfg->outbound.id_pointer, r->id, sizeof(r->id));
     wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
 
+    if (bad) {
+        char detail[200];
+        snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr.text, jerr.line);
+        poison(o, r, "decode", detail);
+        return;
+    }
     if (nmatch == 0) {
         /* No connector wants this type: terminal at once. */
         atomic_fetch_add(&o->unrouted, 1);
@@ -730,19 +781,23 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
         record_terminal(o, r);
         return;
     }
-    if (bad_json) {
-        char detail[200];
-        snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr.text, jerr.line);
-        poison(o, r, "decode", detail);
-        return;
+    /* A connector with its own id_pointer gets its own webhook-id for this record. */
+    for (int i = 0; i < n; i++) {
+        const char *ptr = match[i]->cc->id_pointer;
+        if (ptr && (!o->cfg->outbound.id_pointer || strcmp(ptr, o->cfg->outbound.id_pointer))) {
+            char id[160];
+            wb_webhook_id(rkm, doc, ptr, id, sizeof(id));
+            r->d[i].own_id = strdup(id);
+        }
     }
     json_decref(doc);
+    r->pending = n;
     if (wb_envelope_build(&r->payload, r->type, r->ts_ms, rkm->payload, rkm->len)) {
+        r->pending = 1;
         poison(o, r, "decode", "cannot build the envelope");
         return;
     }
     int64_t now = wb_now_ms();
-    r->pending = n;
     for (int i = 0; i < n; i++) {
         delivery *d = &r->d[i];
         d->conn = match[i];
@@ -805,9 +860,7 @@ static void refresh_gauges(wb_outbound *o, int64_t now)
     for (part_st *ps = o->parts; ps; ps = ps->next) {
         wb_gauge_set(ps->m_in_flight, (double)wb_offsets_in_flight(&ps->win));
         /* the oldest record is the tail of the list (records are pushed at the head) */
-        record *r = ps->records;
-        while (r && r->next)
-            r = r->next;
+        record *r = ps->oldest;
         wb_gauge_set(ps->m_oldest_age, r ? (double)(wall - r->ts_ms) / 1000.0 : 0.0);
     }
     wb_gauge_set(o->m_paused, (double)atomic_load(&o->paused));
@@ -838,10 +891,21 @@ static void pump(wb_outbound *o, int max_wait_ms)
     process_acks(o, wb_now_ms());
 }
 
-/* Deliveries of ps not yet terminal. */
+/* Records of ps not yet terminal (shutdown drain: everything is waited for). */
 static size_t part_busy(part_st *ps)
 {
     return wb_offsets_in_flight(&ps->win);
+}
+
+/* Deliveries of ps with an HTTP attempt or a dead-letter write running (revoke drain: work
+ * waiting for a retry timer is not waited for; the new owner redelivers it). */
+static size_t part_running(part_st *ps)
+{
+    size_t n = 0;
+    for (record *r = ps->records; r; r = r->next)
+        for (int i = 0; i < r->ndeliveries; i++)
+            n += r->d[i].in_http || r->d[i].in_dlq;
+    return n;
 }
 
 /* Fence ps: cancel its queued deliveries (running ones are dropped on completion), move it
@@ -897,17 +961,22 @@ static void drain_partitions(wb_outbound *o, rd_kafka_topic_partition_list_t *pa
                              int64_t timeout_ms)
 {
     int64_t deadline = wb_now_ms() + timeout_ms;
+    for (int i = 0; i < parts->cnt; i++) {
+        part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
+        if (ps)
+            ps->revoking = 1;
+    }
     for (;;) {
         size_t busy = 0;
         for (int i = 0; i < parts->cnt; i++) {
             part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
             if (ps)
-                busy += part_busy(ps);
+                busy += part_running(ps);
         }
         if (busy == 0 || wb_now_ms() >= deadline) {
             if (busy)
-                WB_WARN("rebalance: %zu records still in flight after %" PRId64
-                        " ms; they will be redelivered by the new owner",
+                WB_WARN("rebalance: %zu deliveries still running after %" PRId64
+                        " ms; their records will be redelivered by the new owner",
                         busy, timeout_ms);
             break;
         }
@@ -1007,20 +1076,36 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             WB_ERROR("incremental_assign: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
-        if (o->stopping) /* assigned while shutting down: fetch nothing */
+        if (o->stopping) { /* assigned while shutting down: fetch nothing */
             for (part_st *ps = o->parts; ps; ps = ps->next)
                 part_pause(o, ps, 1);
+        } else {
+            /* A pause set by us before an earlier revoke stays on librdkafka's partition
+             * object across unassign/assign: clear it for what we now own. */
+            rd_kafka_resume_partitions(rk, parts);
+        }
         return;
     }
     if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Unknown state: fence everything (store nothing more), then unassign. */
         WB_ERROR("rebalance error: %s", rd_kafka_err2str(err));
-        rd_kafka_assign(rk, NULL);
+        while (o->parts)
+            part_fence(o, o->parts);
+        if (cooperative && rd_kafka_assignment(rk, &parts) == 0) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+            rd_kafka_topic_partition_list_destroy(parts);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
         return;
     }
     int lost = rd_kafka_assignment_lost(rk);
     WB_INFO("%s %d partition(s)", lost ? "lost" : "revoking", parts->cnt);
     if (!lost) {
-        int64_t t = o->cfg->outbound.drain_timeout_ms;
+        /* During shutdown the drain already happened; consumer_close must not wait twice. */
+        int64_t t = o->stopping ? 0 : o->cfg->outbound.drain_timeout_ms;
         drain_partitions(o, parts, t);
     }
     for (int i = 0; i < parts->cnt; i++) {
@@ -1069,7 +1154,7 @@ int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
         busy = 0;
         for (part_st *ps = o->parts; ps; ps = ps->next)
             busy += part_busy(ps);
-        if (busy == 0 || wb_now_ms() >= deadline || *stop > 1)
+        if (busy == 0 || wb_now_ms() >= deadline)
             break;
         pump(o, 50);
     }
@@ -1194,8 +1279,9 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         if (cfg->connectors[i].direction == WB_DIR_OUTBOUND)
             nout++;
     o->conns = calloc(nout ? nout : 1, sizeof(*o->conns));
+    o->match = calloc(nout ? nout : 1, sizeof(*o->match));
     o->sched = wb_sched_new();
-    if (!o->conns || !o->sched) {
+    if (!o->conns || !o->match || !o->sched) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -1218,6 +1304,14 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         c->sc = wb_sched_conn_new(o->sched, cc->max_concurrency, cc->rate_per_s,
                                   cc->circuit_failures, cc->circuit_cooldown_ms);
         conn_metrics(c);
+        if (cc->nallow_cidrs > 0) {
+            c->policy = wb_egress_policy_new(cc->allow_cidrs, cc->nallow_cidrs, serr, sizeof(serr));
+            if (!c->policy) {
+                snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s",
+                         cc->file ? cc->file : cc->name, cc->line, serr);
+                goto fail;
+            }
+        }
         struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
         h = h ? curl_slist_append(h, ua) : NULL;
         for (size_t k = 0; h && k < cc->nheaders; k++) {
@@ -1303,6 +1397,14 @@ void wb_outbound_free(wb_outbound *o)
 {
     if (!o)
         return;
+    /* The consumer goes first: with NO_CONSUMER_CLOSE no rebalance callback can run into
+     * the state torn down below (wb_outbound_run already closed it on the normal path). */
+    if (o->queue)
+        rd_kafka_queue_destroy(o->queue);
+    o->queue = NULL;
+    if (o->rk)
+        rd_kafka_destroy_flags(o->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    o->rk = NULL;
     /* Abort transfers without callbacks, then drop every record. */
     if (o->http)
         wb_http_free(o->http);
@@ -1315,8 +1417,10 @@ void wb_outbound_free(wb_outbound *o)
             record *r = ps->records;
             while (r) {
                 record *rn = r->next;
-                for (int i = 0; i < r->ndeliveries; i++)
+                for (int i = 0; i < r->ndeliveries; i++) {
                     wb_buf_free(&r->d[i].hdr_text);
+                    free(r->d[i].own_id);
+                }
                 wb_buf_free(&r->payload);
                 rd_kafka_message_destroy(r->rkm);
                 free(r);
@@ -1326,15 +1430,13 @@ void wb_outbound_free(wb_outbound *o)
             ps = next;
         }
     }
-    if (o->queue)
-        rd_kafka_queue_destroy(o->queue);
-    if (o->rk)
-        rd_kafka_destroy(o->rk);
     for (size_t i = 0; i < o->nconns; i++) {
         wb_signer_free(o->conns[i].signer);
+        wb_egress_policy_free(o->conns[i].policy);
         curl_slist_free_all(o->conns[i].static_headers);
     }
     free(o->conns);
+    free(o->match);
     wb_sched_free(o->sched);
     if (o->wake_pipe[0] >= 0) {
         close(o->wake_pipe[0]);

@@ -61,7 +61,7 @@ static void *run(void *arg)
         int64_t now = wb_now_ms();
         if (now >= next_probe) {
             const struct rd_kafka_metadata *md = NULL;
-            rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, 2000);
+            rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, 1000);
             int ok = !err && md && md->broker_cnt > 0;
             if (md)
                 rd_kafka_metadata_destroy(md);
@@ -170,7 +170,7 @@ void wb_producer_free(wb_producer *p, int timeout_ms)
     pthread_join(p->thread, NULL);
     /* rd_kafka_destroy purges what is left; their reports fire from here via a final poll. */
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_poll(p->rk, 0);
+    rd_kafka_flush(p->rk, 1000); /* serves the purged records' reports (with an error) */
     rd_kafka_destroy(p->rk);
     free(p);
 }

@@ -235,8 +235,8 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
         l->head = j->lane_next;
         if (!l->head)
             l->tail = NULL;
-        else
-            arm(s, l->head, now);
+        else if (arm(s, l->head, now))
+            ready_push(c, l->head); /* no memory for a timer: start it early instead */
     } else {
         wb_job *p = l->head;
         while (p && p->lane_next != j)
@@ -409,6 +409,11 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now)
 
 static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t now)
 {
+    if (endpoint_ok < 0) {
+        /* no evidence: a half-open probe that proved nothing lets the next one go */
+        c->probe_running = 0;
+        return;
+    }
     if (c->cb_threshold <= 0)
         return;
     if (endpoint_ok) {
@@ -454,6 +459,11 @@ void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int
     }
 }
 
+void wb_sched_defer(wb_sched *s, wb_job *j, int64_t due_ms, int64_t now)
+{
+    wb_sched_retry(s, j, -1, due_ms, now);
+}
+
 void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
 {
     wb_sched_conn *c = j->conn;
@@ -467,6 +477,7 @@ void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
     case WB_JOB_RUNNING:
         c->running--;
         s->running--;
+        c->probe_running = 0;
         break;
     default:
         break;

@@ -59,12 +59,17 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
  * token, and in half-open state is the single probe), or NULL. Round-robin over connectors. */
 wb_job *wb_sched_next(wb_sched *s, int64_t now);
 
-/* The running job's attempt ended. success feeds the circuit breaker (failure = an endpoint
- * failure: 5xx, 429, timeout, connection error). Then:
+/* The running job's attempt ended. endpoint_ok feeds the circuit breaker: 1 the endpoint
+ * answered, 0 an endpoint failure (5xx, 429, timeout, connection error), -1 no evidence
+ * either way (the breaker is left as it is). Then:
  *   wb_sched_finish: the job is terminal; its lane advances.
  *   wb_sched_retry:  the job stays lane head and becomes READY again at due_ms. */
 void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now);
 void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t now);
+
+/* Put a RUNNING job back without an attempt having been made (no breaker effect): it
+ * becomes READY again at due_ms, keeping its lane position. */
+void wb_sched_defer(wb_sched *s, wb_job *j, int64_t due_ms, int64_t now);
 
 /* Remove a job that is not RUNNING (fenced after a revoke). Its lane advances. */
 void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now);
