@@ -62,4 +62,43 @@ void wb_verifier_free(wb_verifier *v);
 wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx,
                           const void *body, size_t len, int64_t now_s, wb_verify_result *res);
 
+/* ---- signature-header parsers (exported for the fuzz targets and tests) ---- */
+
+#define WB_SIG_MAX_HEADER 8192 /* longer signature headers are rejected */
+#define WB_SIG_MAX_ENTRIES 32  /* more signatures in one header are rejected */
+#define WB_SIG_MAX_MAC 64      /* largest decoded signature kept (Ed25519, SHA-512) */
+
+typedef enum wb_sig_kind { WB_SIG_HMAC = 0, WB_SIG_ED25519 } wb_sig_kind;
+
+typedef struct wb_sig_entry {
+    wb_sig_kind kind;
+    size_t len; /* decoded bytes in mac */
+    unsigned char mac[WB_SIG_MAX_MAC];
+} wb_sig_entry;
+
+typedef struct wb_sig_list {
+    int64_t ts; /* Stripe "t=" value, else 0 */
+    size_t n;
+    wb_sig_entry e[WB_SIG_MAX_ENTRIES];
+} wb_sig_list;
+
+/* Parse a Standard Webhooks webhook-signature value ("v1,<b64> v1a,<b64> ..."). Unknown
+ * versions and entries that do not decode are skipped (as the official SDKs do); fails with
+ * WB_ERR_SIGNATURE and a reason when the value is too long, holds more than
+ * WB_SIG_MAX_ENTRIES entries or no usable entry. Pure function; any thread. */
+wb_err wb_standard_sig_parse(const char *value, wb_sig_list *out, char *reason, size_t rsize);
+
+/* Parse a Stripe-Signature value "t=<unix s>,v1=<hex>[,v1=<hex>]..." (unknown keys such as
+ * v0 ignored). Needs exactly one valid t and at least one v1. Pure; any thread. */
+wb_err wb_stripe_sig_parse(const char *value, wb_sig_list *out, char *reason, size_t rsize);
+
+/* Parse a single "<prefix><digest>" value (GitHub "sha256=<hex>", Slack "v0=<hex>", Shopify
+ * "<base64>", generic hmac). The prefix matches case-insensitively; the digest must decode
+ * (hex or base64) to exactly maclen bytes. One entry on success. Pure; any thread. */
+wb_err wb_prefixed_sig_parse(const char *value, const char *prefix, int base64, size_t maclen,
+                             wb_sig_list *out, char *reason, size_t rsize);
+
+/* Parse a unix timestamp in seconds: 1..12 ASCII digits, nothing else. */
+wb_err wb_sig_timestamp_parse(const char *s, int64_t *out);
+
 #endif
