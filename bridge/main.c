@@ -2,10 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_sign.h"
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: webhook-bridge <command> [options]\n"
                 "commands:\n"
+                "  sign                 print the signature headers for a body (stdin)\n"
+                "  verify               check a request's signature (body on stdin)\n"
                 "  version              print the version\n");
 }
 
@@ -19,6 +23,10 @@ int main(int argc, char **argv)
         printf("webhook-bridge %s\n", WB_VERSION);
         return 0;
     }
+    if (!strcmp(argv[1], "sign"))
+        return wb_cmd_sign(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "verify"))
+        return wb_cmd_verify(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;
