@@ -373,14 +373,33 @@ static const char *hdr_get(void *ctx, const char *name)
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
+/* Random bits for ids that only need to be unique (ce_id fallback, new trace ids): a
+ * per-thread xorshift128+ seeded from getrandom, so the hot path makes no syscall. */
+static void rand_bytes(unsigned char *out, size_t n)
+{
+    static _Thread_local uint64_t st[2];
+    if (!st[0] && !st[1]) {
+        if (getrandom(st, sizeof(st), 0) != (ssize_t)sizeof(st)) {
+            st[0] = (uint64_t)wb_now_us() * 0x9E3779B97F4A7C15ULL;
+            st[1] = (uint64_t)(uintptr_t)&st ^ 0xD1B54A32D192ED03ULL;
+        }
+        st[0] |= 1;
+    }
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x = st[0], y = st[1];
+        st[0] = y;
+        x ^= x << 23;
+        st[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+        uint64_t r = st[1] + y;
+        for (size_t j = 0; j < 8 && i + j < n; j++)
+            out[i + j] = (unsigned char)(r >> (8 * j));
+    }
+}
+
 static void uuid4(char out[37])
 {
     unsigned char b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        uint64_t x = (uint64_t)wb_now_us() * 0x9E3779B97F4A7C15ULL;
-        for (int i = 0; i < 16; i++)
-            b[i] = (unsigned char)(x >> ((i % 8) * 8)) ^ (unsigned char)i;
-    }
+    rand_bytes(b, sizeof(b));
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     char hex[33];
@@ -411,8 +430,7 @@ static int traceparent_ok(const char *s)
 static void new_traceparent(char out[56])
 {
     unsigned char b[24];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-        memset(b, 0x5a, sizeof(b));
+    rand_bytes(b, sizeof(b));
     b[0] |= 1;
     b[16] |= 1;
     char hex[49];
@@ -917,7 +935,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     if (parse_listen(cfg->inbound.listen, &ss, errstr, errstr_size))
         goto fail;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     int threads = cfg->inbound.threads > 0 ? cfg->inbound.threads : 2;

@@ -5,6 +5,10 @@
 #
 # usage: tests/bench/inbound_bench.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
 #   BUILD_DIR defaults to build-rel (cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release).
+# Kafka: by default a mock cluster in a separate process (so the server's CPU figure is the
+# bridge's own: HTTP + verify + dedupe + produce); WB_BENCH_EMBEDDED=1 runs it in the server
+# process instead (`bootstrap.servers: embedded`). WB_BENCH_PARTITIONS (default 8),
+# WB_BENCH_BROKERS (default 1).
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-rel}
@@ -17,8 +21,10 @@ bench=$build/tests/integration/inbound/inbound_bench
 dir=$(mktemp -d)
 srv_pid=""
 ngx_pid=""
+mock_pid=""
 cleanup() {
   [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null || true
+  [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null || true
   [ -n "$ngx_pid" ] && kill "$ngx_pid" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -35,11 +41,24 @@ key: /data/id
 event_type: /type
 max_body: 64KiB
 YAML
+parts=${WB_BENCH_PARTITIONS:-8}
+brokers=${WB_BENCH_BROKERS:-1}
+mkfifo "$dir/ctl" "$dir/mockctl"
+if [ "${WB_BENCH_EMBEDDED:-0}" = 1 ]; then
+  bootstrap=embedded
+  where="embedded Kafka in the same process"
+else
+  "$server" --mock "$brokers" "$parts" bench.inbound < "$dir/mockctl" > "$dir/mockready" 2>/dev/null &
+  mock_pid=$!
+  exec 4> "$dir/mockctl"
+  for _ in $(seq 100); do grep -q READY "$dir/mockready" 2>/dev/null && break; sleep 0.1; done
+  bootstrap=$(awk '/READY/ {print $3}' "$dir/mockready")
+  where="mock Kafka cluster in another process (pid $mock_pid)"
+fi
 cat > "$dir/bridge.yaml" <<YAML
 kafka:
-  bootstrap.servers: embedded
-  linger.ms: "5"
-embedded: { brokers: 1, partitions: 32 }
+  bootstrap.servers: "$bootstrap"
+embedded: { brokers: $brokers, partitions: $parts }
 inbound:
   listen: 127.0.0.1:0
   threads: 2
@@ -49,7 +68,6 @@ connectors: connectors
 YAML
 
 # The server runs with stdin on a fifo we hold open; closing it stops the server.
-mkfifo "$dir/ctl"
 "$server" "$dir/bridge.yaml" < "$dir/ctl" > "$dir/ready" 2>"$dir/server.log" &
 srv_pid=$!
 exec 3> "$dir/ctl"
@@ -57,11 +75,16 @@ for _ in $(seq 100); do grep -q READY "$dir/ready" 2>/dev/null && break; sleep 0
 port=$(awk '/READY/ {print $2}' "$dir/ready")
 [ -n "$port" ] || { cat "$dir/server.log"; exit 1; }
 
-echo "== webhook-bridge inbound (verify + dedupe + produce acks=all + answer), embedded Kafka in the same process"
+echo "== webhook-bridge inbound (verify + dedupe + produce acks=all + answer after ack); $where, $parts partitions"
 "$bench" -p "$port" -c "$conns" -d "$secs" -s "$secret" -u /webhooks/bench -P "$srv_pid" -n inbound | tee "$dir/inbound.out"
 exec 3>&-
 wait "$srv_pid" 2>/dev/null || true
 srv_pid=""
+if [ -n "$mock_pid" ]; then
+  exec 4>&-
+  wait "$mock_pid" 2>/dev/null || true
+  mock_pid=""
+fi
 
 if command -v nginx >/dev/null 2>&1; then
   nport=$((20000 + $$ % 20000))

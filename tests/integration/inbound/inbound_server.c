@@ -1,10 +1,13 @@
 /* inbound_server.c - test helper: run the inbound listener from a bridge.yaml.
  *
  * usage: inbound_server bridge.yaml
+ *        inbound_server --mock BROKERS PARTITIONS TOPIC   (a mock cluster alone, for benches:
+ *                                                         prints "READY 0 <bootstrap>")
  * Loads the config (config.c), starts the embedded mock cluster when configured, the producer
  * and the listener, prints one line "READY <port> <bootstrap.servers>" on stdout, and runs
  * until stdin is closed (the test driver holds the pipe), then shuts down gracefully. */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +21,25 @@
 int main(int argc, char **argv)
 {
     char err[4096] = "";
+    if (argc == 5 && !strcmp(argv[1], "--mock")) {
+        wb_config mc;
+        memset(&mc, 0, sizeof(mc));
+        mc.embedded_brokers = (int)strtol(argv[2], NULL, 10);
+        mc.embedded_partitions = (int)strtol(argv[3], NULL, 10);
+        wb_log_setup(WB_LOG_WARN, WB_LOG_TEXT);
+        wb_embedded *e = wb_embedded_start(&mc, err, sizeof(err));
+        if (!e || wb_embedded_topic(e, argv[4], mc.embedded_partitions)) {
+            fprintf(stderr, "mock: %s\n", err);
+            return 1;
+        }
+        printf("READY 0 %s\n", wb_embedded_bootstraps(e));
+        fflush(stdout);
+        char b[256];
+        while (read(0, b, sizeof(b)) > 0)
+            ;
+        wb_embedded_stop(e);
+        return 0;
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: %s bridge.yaml\n", argv[0]);
         return 2;
