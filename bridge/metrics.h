@@ -43,6 +43,10 @@ double wb_gauge_value(const wb_gauge *g);
 /* Append the whole registry in the Prometheus text format 0.0.4 to out. */
 int wb_metrics_render(wb_buf *out);
 
+/* Append value to out with the label-value escapes (\\ \" \n), for building the labels
+ * argument from user-supplied text such as a connector name. Added by the ops branch. */
+wb_err wb_metrics_escape_label(wb_buf *out, const char *value);
+
 /* Forget every metric (tests only; no handle may be used afterwards). */
 void wb_metrics_reset(void);
 
