@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "dedupe.h"
 #include "log.h"
+#include "metrics.h"
 #include "problem.h"
 #include "signing.h"
 #include "util.h"
@@ -63,13 +64,27 @@ struct ticket {
     request *req;       /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
     int64_t deadline_ms;
     wb_dedupe *dd;      /* reservation to commit/abort, or NULL */
+    wb_histogram *lat;  /* publish latency, observed on the report */
+    int64_t t0_us;
     size_t idlen;
     char id[];
 };
 
+/* Statuses the listener answers; one requests_total series per connector and status. */
+static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 429, 503};
+#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
+
+typedef struct inmetrics {
+    wb_counter *requests[NSTATUS];
+    wb_counter *verify_signature, *verify_stale, *verify_malformed;
+    wb_counter *duplicates, *in_flight_conflicts;
+    wb_histogram *publish_seconds;
+} inmetrics;
+
 typedef struct inconn {
     const wb_connector *k;
     wb_verifier *v;
+    inmetrics m;
     pthread_mutex_t rl_lock; /* guards the token bucket */
     double tokens;
     int64_t rl_last_us;
@@ -86,6 +101,7 @@ struct request {
     int overflow; /* body went past max_body */
     int expired;  /* request_timeout passed while reading the body */
     enum phase phase;
+    int status;   /* HTTP status queued (metrics), 0 = none yet */
     int waiting;  /* suspended for a delivery report (set on the MHD thread) */
     /* publish outcome, written under shared->lock by whoever detaches the ticket */
     wb_err perr;
@@ -104,6 +120,7 @@ struct wb_listener {
     shared *sh;
     pthread_t timer;
     int timer_started;
+    inmetrics unknown; /* requests to no connector (404): connector="-" */
     atomic_int active; /* requests between first call and completion */
     atomic_int nconn;  /* open connections */
     int max_conn;
@@ -234,9 +251,11 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, const char *
     return rc;
 }
 
-static enum MHD_Result problem(struct MHD_Connection *c, const char *url, int status,
-                               const char *slug, const char *detail, int retry_after)
+static enum MHD_Result problem(request *r, const char *url, int status, const char *slug,
+                               const char *detail, int retry_after)
 {
+    struct MHD_Connection *c = r->conn;
+    r->status = status;
     wb_buf b;
     wb_buf_init(&b, 4096);
     if (wb_problem_json(&b, status, slug, detail, url)) {
@@ -250,9 +269,10 @@ static enum MHD_Result problem(struct MHD_Connection *c, const char *url, int st
     return rc;
 }
 
-static enum MHD_Result json_ok(struct MHD_Connection *c, const char *body)
+static enum MHD_Result json_ok(request *r, const char *body)
 {
-    return answer(c, 200, "application/json", body, strlen(body), 0, NULL);
+    r->status = 200;
+    return answer(r->conn, 200, "application/json", body, strlen(body), 0, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -310,6 +330,8 @@ static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partiti
 {
     ticket *t = opaque;
     shared *sh = t->sh;
+    if (t->lat)
+        wb_histogram_observe(t->lat, (double)(wb_now_us() - t->t0_us) / 1e6);
     /* Commit first, so a retry racing with our 200 already finds the id SEEN. A late success
      * (after a timeout) commits too; a late failure leaves the id alone (a retry may hold it). */
     if (!err && t->dd)
@@ -485,16 +507,19 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     memset(&vr, 0, sizeof(vr));
     wb_err err = wb_verifier_verify(ic->v, hdr_get, c, body, len, (int64_t)time(NULL), &vr);
     if (err == WB_ERR_SIGNATURE) {
-        rc = problem(c, url, 401, "signature", vr.reason[0] ? vr.reason : "bad signature", 0);
+        wb_counter_inc(ic->m.verify_signature);
+        rc = problem(r, url, 401, "signature", vr.reason[0] ? vr.reason : "bad signature", 0);
         goto out;
     }
     if (err == WB_ERR_STALE) {
-        rc = problem(c, url, 401, "stale-timestamp",
+        wb_counter_inc(ic->m.verify_stale);
+        rc = problem(r, url, 401, "stale-timestamp",
                      vr.reason[0] ? vr.reason : "timestamp outside the tolerance", 0);
         goto out;
     }
     if (err) {
-        rc = problem(c, url, 400, "malformed", vr.reason[0] ? vr.reason : wb_err_str(err), 0);
+        wb_counter_inc(ic->m.verify_malformed);
+        rc = problem(r, url, 400, "malformed", vr.reason[0] ? vr.reason : wb_err_str(err), 0);
         goto out;
     }
 
@@ -506,7 +531,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
             char detail[256];
             snprintf(detail, sizeof(detail), "body is not valid JSON: %.120s (line %d, column %d)",
                      je.text, je.line, je.column);
-            rc = problem(c, url, 400, "malformed", detail, 0);
+            rc = problem(r, url, 400, "malformed", detail, 0);
             goto out;
         }
     }
@@ -517,11 +542,13 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     if (dd) {
         wb_dedupe_state st = wb_dedupe_begin(dd, vr.delivery_id, idlen);
         if (st == WB_DEDUPE_SEEN) {
-            rc = json_ok(c, "{\"duplicate\":true}");
+            wb_counter_inc(ic->m.duplicates);
+            rc = json_ok(r, "{\"duplicate\":true}");
             goto out;
         }
         if (st == WB_DEDUPE_IN_FLIGHT) {
-            rc = problem(c, url, 409, "in-flight",
+            wb_counter_inc(ic->m.in_flight_conflicts);
+            rc = problem(r, url, 409, "in-flight",
                          "a request with this delivery id is being published; retry later", 1);
             goto out;
         }
@@ -575,6 +602,8 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     t->idlen = idlen;
     memcpy(t->id, vr.delivery_id, idlen);
     t->deadline_ms = wb_now_ms() + l->cfg->inbound.publish_timeout_ms;
+    t->lat = ic->m.publish_seconds;
+    t->t0_us = wb_now_us();
     r->phase = P_WAIT;
     r->waiting = 1;
     MHD_suspend_connection(c); /* before the ticket is reachable: nobody resumes early */
@@ -631,7 +660,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
 nomem:
     if (dd)
         wb_dedupe_abort(dd, vr.delivery_id, idlen);
-    rc = problem(c, url, 503, "unavailable", "out of memory", RETRY_AFTER_UNAVAILABLE);
+    rc = problem(r, url, 503, "unavailable", "out of memory", RETRY_AFTER_UNAVAILABLE);
 out:
     if (hdrs)
         rd_kafka_headers_destroy(hdrs);
@@ -657,12 +686,12 @@ static enum MHD_Result finish(wb_listener *l, request *r, const char *url)
     if (perr) {
         char detail[200];
         snprintf(detail, sizeof(detail), "Kafka did not acknowledge the event: %s", errmsg);
-        return problem(r->conn, url, 503, "unavailable", detail, RETRY_AFTER_UNAVAILABLE);
+        return problem(r, url, 503, "unavailable", detail, RETRY_AFTER_UNAVAILABLE);
     }
     char body[512];
     snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld}",
              l->in[r->connector].k->topic, (int)partition, (long long)offset);
-    return json_ok(r->conn, body);
+    return json_ok(r, body);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -713,14 +742,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                           hdr_get(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
         if (rt.status) {
             r->phase = P_DONE;
-            return problem(c, url, rt.status, rt.slug, rt.detail, 0);
+            return problem(r, url, rt.status, rt.slug, rt.detail, 0);
         }
         r->connector = rt.connector;
         r->form = rt.form;
         int retry = rate_take(&l->in[rt.connector]);
         if (retry) {
             r->phase = P_DONE;
-            return problem(c, url, 429, "rate-limited", "over the connector's rate_limit", retry);
+            return problem(r, url, 429, "rate-limited", "over the connector's rate_limit", retry);
         }
         const wb_connector *k = l->in[rt.connector].k;
         wb_buf_init(&r->body, k->max_body ? k->max_body : 1024 * 1024);
@@ -749,8 +778,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
              * connection rather than read an unbounded body. */
             r->phase = P_DONE;
             enum MHD_Result q =
-                r->overflow ? problem(c, url, 413, "too-large", "body exceeds max_body", 0)
-                            : problem(c, url, 408, "timeout", "request_timeout exceeded", 0);
+                r->overflow ? problem(r, url, 413, "too-large", "body exceeds max_body", 0)
+                            : problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
             return q;
         }
         return MHD_YES;
@@ -759,7 +788,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* body complete */
     if (wb_now_ms() - r->start_ms > l->cfg->inbound.request_timeout_ms) {
         r->phase = P_DONE;
-        return problem(c, url, 408, "timeout", "request_timeout exceeded", 0);
+        return problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
     }
     return process(l, r, url);
 }
@@ -771,6 +800,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request *r = *con_cls;
     if (!r)
         return;
+    if (r->status) {
+        inmetrics *m = r->connector >= 0 ? &l->in[r->connector].m : &l->unknown;
+        for (size_t i = 0; i < NSTATUS; i++)
+            if (counted_status[i] == r->status && m->requests[i])
+                wb_counter_inc(m->requests[i]);
+    }
     wb_buf_free(&r->body);
     free(r);
     *con_cls = NULL;
@@ -851,6 +886,37 @@ bad:
     return -1;
 }
 
+/* Register the metric series of one connector ("-" for requests that match none). */
+static void metrics_register(inmetrics *m, const char *name)
+{
+    char lb[512];
+    for (size_t i = 0; i < NSTATUS; i++) {
+        snprintf(lb, sizeof(lb), "connector=\"%s\",status=\"%d\"", name, counted_status[i]);
+        m->requests[i] = wb_metrics_counter("webhook_bridge_inbound_requests_total",
+                                            "Inbound webhook requests by answer status", lb);
+    }
+    if (!strcmp(name, "-"))
+        return;
+    static const char vhelp[] = "Inbound requests failing verification, by reason class";
+    snprintf(lb, sizeof(lb), "connector=\"%s\",reason=\"signature\"", name);
+    m->verify_signature =
+        wb_metrics_counter("webhook_bridge_inbound_verify_failures_total", vhelp, lb);
+    snprintf(lb, sizeof(lb), "connector=\"%s\",reason=\"stale\"", name);
+    m->verify_stale = wb_metrics_counter("webhook_bridge_inbound_verify_failures_total", vhelp, lb);
+    snprintf(lb, sizeof(lb), "connector=\"%s\",reason=\"malformed\"", name);
+    m->verify_malformed =
+        wb_metrics_counter("webhook_bridge_inbound_verify_failures_total", vhelp, lb);
+    snprintf(lb, sizeof(lb), "connector=\"%s\"", name);
+    m->duplicates = wb_metrics_counter("webhook_bridge_inbound_duplicates_total",
+                                       "Duplicate deliveries answered without publishing", lb);
+    m->in_flight_conflicts =
+        wb_metrics_counter("webhook_bridge_inbound_in_flight_conflicts_total",
+                           "Deliveries answered 409 while the same id was being published", lb);
+    m->publish_seconds = wb_metrics_histogram("webhook_bridge_inbound_publish_seconds",
+                                              "Time from produce to the broker's delivery report",
+                                              lb, NULL, 0);
+}
+
 static void free_inconns(wb_listener *l)
 {
     if (!l->in)
@@ -917,6 +983,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
         l->in[i].k = k;
+        metrics_register(&l->in[i].m, k->name);
         pthread_mutex_init(&l->in[i].rl_lock, NULL);
         l->in[i].tokens = k->rate_per_s < 1 ? 1 : k->rate_per_s;
         l->in[i].rl_last_us = wb_now_us();
@@ -930,6 +997,8 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
     }
+
+    metrics_register(&l->unknown, "-");
 
     struct sockaddr_storage ss;
     if (parse_listen(cfg->inbound.listen, &ss, errstr, errstr_size))

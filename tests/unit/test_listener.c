@@ -16,6 +16,7 @@
 #include "kafka.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "producer.h"
 #include "signing.h"
 #include "test.h"
@@ -383,6 +384,18 @@ static void test_publish_and_duplicate(void)
     ASSERT_STR_EQ(hget(b->hdrs, "ce_type", buf, sizeof(buf)), "invoice.created");
     recs_free(recs, n);
     stop();
+    /* metrics: 3 answers 200 (one a duplicate), one duplicate, two publishes timed */
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                                  "connector=\"std\",status=\"200\"")),
+              3);
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_duplicates_total", "",
+                                                  "connector=\"std\"")),
+              1);
+    wb_buf prom;
+    wb_buf_init(&prom, 1 << 20);
+    wb_metrics_render(&prom);
+    ASSERT_CONTAINS(prom.data, "webhook_bridge_inbound_publish_seconds_count{connector=\"std\"} 2");
+    wb_buf_free(&prom);
 }
 
 static void test_errors(void)
@@ -481,6 +494,17 @@ static void test_errors(void)
     }
     ASSERT(ok >= 2 && ok <= 3);
     ASSERT(limited >= 2);
+
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                                  "connector=\"-\",status=\"404\"")),
+              1);
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total",
+                                                  "", "connector=\"std\",reason=\"stale\"")),
+              2);
+    ASSERT(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total", "",
+                                               "connector=\"std\",reason=\"signature\"")) >= 2);
+    ASSERT(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                               "connector=\"limited\",status=\"429\"")) >= 2);
 
     /* nothing of the above reached the topic */
     rec recs[4];
