@@ -550,6 +550,72 @@ static void test_broker_down(void)
     stop();
 }
 
+typedef struct bg_post {
+    const char *id;
+    resp r;
+} bg_post;
+
+static void *bg_post_run(void *arg)
+{
+    bg_post *b = arg;
+    post_std(b->id, time(NULL), "{\"type\":\"t\"}", &b->r);
+    return NULL;
+}
+
+/* wb_listener_free while a request waits for the broker: the client gets 503, and the
+ * delivery report arriving after the listener is gone (from wb_producer_free) touches no
+ * freed memory (ASan build). Also: Expect: 100-continue on a good request. */
+static void test_shutdown_while_waiting(void)
+{
+    start(10000, 64, 20000);
+    resp r;
+    rd_kafka_mock_cluster_t *mc = wb_embedded_cluster(emb);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(mc, b);
+    bg_post b = {.id = "stuck_1"};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, bg_post_run, &b), 0);
+    int64_t end = wb_now_ms() + 5000;
+    while (wb_listener_active(lis) < 1 && wb_now_ms() < end)
+        usleep(10000);
+    usleep(200000);
+    ASSERT_EQ(wb_listener_active(lis), 1);
+    int64_t t0 = wb_now_ms();
+    wb_listener_free(lis, 300);
+    lis = NULL;
+    ASSERT(wb_now_ms() - t0 < 3000);
+    pthread_join(t, NULL);
+    ASSERT_EQ(b.r.status, 503);
+    ASSERT_CONTAINS(b.r.body.data, "shutting down");
+    resp_free(&b.r);
+    /* the listener is gone: nothing answers any more */
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, -1);
+    resp_free(&r);
+    for (int i = 1; i <= 3; i++)
+        rd_kafka_mock_broker_set_up(mc, i);
+    wb_producer_free(prod, 3000); /* the late report runs here, after the listener is freed */
+    prod = NULL;
+    wb_embedded_stop(emb);
+    emb = NULL;
+    wb_signer_free(signer);
+    signer = NULL;
+}
+
+static void test_expect_continue(void)
+{
+    start(5000, 64, 5000);
+    resp r;
+    const char *h[] = {"Content-Type: application/json", "Expect: 100-continue", NULL};
+    post("/webhooks/limited", h, "{\"x\":1}", 7, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.headers.data, "HTTP/1.1 100 Continue");
+    ASSERT_CONTAINS(r.body.data, "\"topic\":\"partner.limited.events\"");
+    resp_free(&r);
+    stop();
+}
+
 /* Raw socket helpers. */
 static int dial(void)
 {
@@ -678,6 +744,8 @@ int main(void)
     RUN(test_broker_down);
     RUN(test_slow_client);
     RUN(test_connection_limit);
+    RUN(test_expect_continue);
+    RUN(test_shutdown_while_waiting);
     curl_global_cleanup();
     TEST_DONE();
 }
