@@ -61,7 +61,7 @@ kafka:
 embedded: { brokers: $brokers, partitions: $parts }
 inbound:
   listen: 127.0.0.1:0
-  threads: 2
+  threads: ${WB_BENCH_THREADS:-2}
   max_connections: 4096
 log: { level: warn }
 connectors: connectors

@@ -448,6 +448,17 @@ static void test_errors(void)
     resp_free(&r);
     free(huge);
 
+    /* headers beyond max_header (8 KiB here): refused by MHD (431), server still healthy */
+    char *bigh = malloc(20000);
+    memcpy(bigh, "X-Big: ", 7);
+    memset(bigh + 7, 'h', 19000);
+    bigh[19007] = '\0';
+    const char *bighdr[] = {"Content-Type: application/json", bigh, NULL};
+    post("/webhooks/limited", bighdr, "{}", 2, NULL, &r);
+    ASSERT(r.status == 431 || r.status == 413 || r.status == -1);
+    resp_free(&r);
+    free(bigh);
+
     /* 401: bad signature, and the detail names the check, never a value */
     const char *badsig[] = {"Content-Type: application/json", "webhook-id: m1",
                             NULL, "webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
