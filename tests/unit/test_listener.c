@@ -1,0 +1,762 @@
+/* test_listener.c - the inbound listener in-process: embedded mock cluster + producer +
+ * listener on an ephemeral port, real HTTP over loopback (libcurl and raw sockets), records
+ * consumed back with a librdkafka consumer. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "producer.h"
+#include "signing.h"
+#include "test.h"
+#include "util.h"
+
+#define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+#define TOPIC "partner.std.events"
+
+static wb_config cfg;
+static wb_connector conns[5];
+static char *std_secrets[] = {SECRET};
+static char *gh_secrets[] = {"It's a Secret to Everybody"};
+static char *fwd[] = {"X-Custom", "User-Agent"};
+static wb_embedded *emb;
+static wb_producer *prod;
+static wb_listener *lis;
+static int port;
+static wb_signer *signer;
+
+/* ------------------------------------------------------------------------------------------
+ * Fixture
+ * ---------------------------------------------------------------------------------------- */
+
+static void setup_cfg(int64_t publish_timeout_ms, int max_conn, int64_t request_timeout_ms)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    memset(conns, 0, sizeof(conns));
+    cfg.embedded = 1;
+    cfg.embedded_brokers = 3;
+    cfg.embedded_partitions = 2;
+    cfg.inbound.listen = "127.0.0.1:0";
+    cfg.inbound.max_connections = max_conn;
+    cfg.inbound.request_timeout_ms = request_timeout_ms;
+    cfg.inbound.publish_timeout_ms = publish_timeout_ms;
+    cfg.inbound.max_header = 8192;
+    cfg.inbound.threads = 2;
+
+    wb_connector *k = &conns[0];
+    k->name = "std";
+    k->direction = WB_DIR_INBOUND;
+    k->signing.scheme = WB_SCHEME_STANDARD;
+    k->signing.secrets = std_secrets;
+    k->signing.nsecrets = 1;
+    k->signing.tolerance_ms = 300000;
+    k->topic = TOPIC;
+    k->key_pointer = "/data/id";
+    k->event_type = "/type";
+    k->max_body = 4096;
+    k->dedupe_ttl_ms = 3600000;
+    k->forward_headers = fwd;
+    k->nforward_headers = 2;
+
+    k = &conns[1];
+    k->name = "gh";
+    k->direction = WB_DIR_INBOUND;
+    k->signing.scheme = WB_SCHEME_GITHUB;
+    k->signing.secrets = gh_secrets;
+    k->signing.nsecrets = 1;
+    k->topic = "partner.gh.events";
+    k->event_type = "X-GitHub-Event";
+    k->max_body = 4096;
+
+    k = &conns[2];
+    k->name = "limited";
+    k->direction = WB_DIR_INBOUND;
+    k->signing.scheme = WB_SCHEME_NONE;
+    k->signing.insecure = 1;
+    k->topic = "partner.limited.events";
+    k->max_body = 4096;
+    k->rate_per_s = 2;
+
+    k = &conns[3];
+    k->name = "outbound-one";
+    k->direction = WB_DIR_OUTBOUND;
+    k->url = "http://127.0.0.1:1/";
+
+    cfg.connectors = conns;
+    cfg.nconnectors = 4;
+}
+
+static void start(int64_t publish_timeout_ms, int max_conn, int64_t request_timeout_ms)
+{
+    char err[512] = "";
+    setup_cfg(publish_timeout_ms, max_conn, request_timeout_ms);
+    emb = wb_embedded_start(&cfg, err, sizeof(err));
+    if (!emb)
+        FAIL_("embedded: %s", err);
+    prod = wb_producer_new(&cfg, wb_embedded_bootstraps(emb), err, sizeof(err));
+    if (!prod)
+        FAIL_("producer: %s", err);
+    lis = wb_listener_new(&cfg, prod, err, sizeof(err));
+    if (!lis)
+        FAIL_("listener: %s", err);
+    port = wb_listener_port(lis);
+    ASSERT(port > 0);
+    signer = wb_signer_new(&conns[0].signing, err, sizeof(err));
+    if (!signer)
+        FAIL_("signer: %s", err);
+}
+
+static void stop(void)
+{
+    wb_listener_free(lis, 2000);
+    wb_producer_free(prod, 2000);
+    wb_embedded_stop(emb);
+    wb_signer_free(signer);
+    lis = NULL;
+    prod = NULL;
+    emb = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * HTTP client
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct resp {
+    long status;
+    wb_buf body;
+    wb_buf headers;
+} resp;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    wb_buf_add(ud, p, sz * n);
+    return sz * n;
+}
+
+static void post(const char *path, const char *const *hdrs, const char *body, size_t len,
+                 const char *method, resp *out)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    wb_buf_init(&out->body, 1 << 20);
+    wb_buf_init(&out->headers, 1 << 20);
+    CURL *c = curl_easy_init();
+    struct curl_slist *sl = NULL;
+    for (size_t i = 0; hdrs && hdrs[i]; i++)
+        sl = curl_slist_append(sl, hdrs[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+    if (method)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &out->headers);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    CURLcode rc = curl_easy_perform(c);
+    out->status = -1;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    else
+        fprintf(stderr, "curl: %s\n", curl_easy_strerror(rc));
+    curl_slist_free_all(sl);
+    curl_easy_cleanup(c);
+}
+
+static void resp_free(resp *r)
+{
+    wb_buf_free(&r->body);
+    wb_buf_free(&r->headers);
+}
+
+/* A standard-webhooks request signed with SECRET. */
+static void post_std(const char *id, int64_t ts, const char *body, resp *out)
+{
+    wb_buf sig;
+    wb_buf_init(&sig, 4096);
+    ASSERT_EQ(wb_signer_signature(signer, id, ts, body, strlen(body), &sig), WB_OK);
+    char h_id[300], h_ts[64], h_sig[600];
+    snprintf(h_id, sizeof(h_id), "webhook-id: %s", id);
+    snprintf(h_ts, sizeof(h_ts), "webhook-timestamp: %lld", (long long)ts);
+    snprintf(h_sig, sizeof(h_sig), "webhook-signature: %s", sig.data);
+    const char *h[] = {"Content-Type: application/json", h_id, h_ts, h_sig,
+                       "X-Custom: custom-value", "X-Not-Forwarded: no",
+                       "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                       NULL};
+    post("/webhooks/std", h, body, strlen(body), NULL, out);
+    wb_buf_free(&sig);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Consumer: every record of a topic from the beginning
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct rec {
+    char *val;
+    size_t vlen;
+    char *key;
+    rd_kafka_headers_t *hdrs;
+} rec;
+
+static int consume_all(const char *topic, rec *out, int max, int wait_ms)
+{
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", wb_embedded_bootstraps(emb), err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", "test-listener", err, sizeof(err));
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    ASSERT(rk);
+    rd_kafka_topic_partition_list_t *tp = rd_kafka_topic_partition_list_new(2);
+    for (int p = 0; p < 2; p++)
+        rd_kafka_topic_partition_list_add(tp, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    ASSERT_EQ(rd_kafka_assign(rk, tp), 0);
+    rd_kafka_topic_partition_list_destroy(tp);
+    int n = 0;
+    int64_t end = wb_now_ms() + wait_ms;
+    while (wb_now_ms() < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m)
+            continue;
+        if (!m->err && n < max) {
+            out[n].val = malloc(m->len + 1);
+            memcpy(out[n].val, m->payload, m->len);
+            out[n].val[m->len] = '\0';
+            out[n].vlen = m->len;
+            out[n].key = NULL;
+            if (m->key) {
+                out[n].key = malloc(m->key_len + 1);
+                memcpy(out[n].key, m->key, m->key_len);
+                out[n].key[m->key_len] = '\0';
+            }
+            rd_kafka_headers_t *h = NULL;
+            out[n].hdrs = NULL;
+            if (!rd_kafka_message_headers(m, &h))
+                out[n].hdrs = rd_kafka_headers_copy(h);
+            n++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return n;
+}
+
+static void recs_free(rec *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(r[i].val);
+        free(r[i].key);
+        if (r[i].hdrs)
+            rd_kafka_headers_destroy(r[i].hdrs);
+    }
+}
+
+static const char *hget(rd_kafka_headers_t *h, const char *name, char *buf, size_t n)
+{
+    const void *v;
+    size_t len;
+    if (!h || rd_kafka_header_get_last(h, name, &v, &len))
+        return NULL;
+    snprintf(buf, n, "%.*s", (int)len, (const char *)v);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Tests
+ * ---------------------------------------------------------------------------------------- */
+
+static void test_route(void)
+{
+    setup_cfg(1000, 16, 5000);
+    wb_route rt;
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "10", &rt);
+    ASSERT_EQ(rt.status, 0);
+    ASSERT_EQ(rt.connector, 0);
+    ASSERT_EQ(rt.length, 10);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "Application/JSON; charset=utf-8", NULL,
+                      &rt);
+    ASSERT_EQ(rt.status, 0);
+    ASSERT_EQ(rt.length, -1);
+    wb_listener_route(&cfg, "POST", "/webhooks/nope", "application/json", NULL, &rt);
+    ASSERT_EQ(rt.status, 404);
+    wb_listener_route(&cfg, "POST", "/webhooks/outbound-one", "application/json", NULL, &rt);
+    ASSERT_EQ(rt.status, 404);
+    wb_listener_route(&cfg, "POST", "/webhooks/", "application/json", NULL, &rt);
+    ASSERT_EQ(rt.status, 404);
+    wb_listener_route(&cfg, "POST", "/webhooks/std/x", "application/json", NULL, &rt);
+    ASSERT_EQ(rt.status, 404);
+    wb_listener_route(&cfg, "POST", "/other", "application/json", NULL, &rt);
+    ASSERT_EQ(rt.status, 404);
+    wb_listener_route(&cfg, "GET", "/webhooks/std", NULL, NULL, &rt);
+    ASSERT_EQ(rt.status, 405);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "text/plain", NULL, &rt);
+    ASSERT_EQ(rt.status, 415);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/jsonx", NULL, &rt);
+    ASSERT_EQ(rt.status, 415);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/x-www-form-urlencoded", NULL,
+                      &rt);
+    ASSERT_EQ(rt.status, 415);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", NULL, NULL, &rt);
+    ASSERT_EQ(rt.status, 415);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "4097", &rt);
+    ASSERT_EQ(rt.status, 413);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "4096", &rt);
+    ASSERT_EQ(rt.status, 0);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json",
+                      "99999999999999999999999999999", &rt);
+    ASSERT_EQ(rt.status, 413);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "12a", &rt);
+    ASSERT_EQ(rt.status, 400);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "-1", &rt);
+    ASSERT_EQ(rt.status, 400);
+    conns[1].signing.scheme = WB_SCHEME_SLACK;
+    wb_listener_route(&cfg, "POST", "/webhooks/gh", "application/x-www-form-urlencoded", NULL,
+                      &rt);
+    ASSERT_EQ(rt.status, 0);
+    ASSERT_EQ(rt.form, 1);
+}
+
+static void test_publish_and_duplicate(void)
+{
+    start(5000, 64, 5000);
+    const char *body = "{\"type\":\"invoice.paid\",\"data\":{\"id\":\"inv_42\",\"amount\":12},"
+                       "\"note\":\"bytes \\u00e9 kept  as sent\"}";
+    int64_t now = time(NULL);
+    resp r;
+    post_std("msg_1", now, body, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body.data, "\"topic\":\"" TOPIC "\"");
+    ASSERT_CONTAINS(r.body.data, "\"partition\":");
+    ASSERT_CONTAINS(r.body.data, "\"offset\":0");
+    resp_free(&r);
+
+    /* duplicate: 200 duplicate:true, not published again */
+    post_std("msg_1", now, body, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body.data, "\"duplicate\":true");
+    resp_free(&r);
+
+    /* another id with a numeric key */
+    const char *body2 = "{\"type\":\"invoice.created\",\"data\":{\"id\":7}}";
+    post_std("msg_2", now, body2, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+
+    rec recs[8];
+    int n = consume_all(TOPIC, recs, 8, 3000);
+    ASSERT_EQ(n, 2);
+    rec *a = strcmp(recs[0].val, body) ? &recs[1] : &recs[0];
+    rec *b = a == &recs[0] ? &recs[1] : &recs[0];
+    ASSERT_EQ(a->vlen, strlen(body));
+    ASSERT(!memcmp(a->val, body, a->vlen)); /* byte-identical */
+    ASSERT_STR_EQ(a->key, "inv_42");
+    char buf[256];
+    ASSERT_STR_EQ(hget(a->hdrs, "ce_specversion", buf, sizeof(buf)), "1.0");
+    ASSERT_STR_EQ(hget(a->hdrs, "ce_id", buf, sizeof(buf)), "msg_1");
+    ASSERT_STR_EQ(hget(a->hdrs, "ce_source", buf, sizeof(buf)), "webhook-bridge/std");
+    ASSERT_STR_EQ(hget(a->hdrs, "ce_type", buf, sizeof(buf)), "invoice.paid");
+    ASSERT(hget(a->hdrs, "ce_time", buf, sizeof(buf)));
+    ASSERT_EQ(strlen(buf), 24); /* 2026-11-23T18:00:00.000Z */
+    ASSERT_EQ(buf[23], 'Z');
+    ASSERT_STR_EQ(hget(a->hdrs, "content-type", buf, sizeof(buf)), "application/json");
+    ASSERT_STR_EQ(hget(a->hdrs, "traceparent", buf, sizeof(buf)),
+                  "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ASSERT_STR_EQ(hget(a->hdrs, "X-Custom", buf, sizeof(buf)), "custom-value");
+    ASSERT(!hget(a->hdrs, "X-Not-Forwarded", buf, sizeof(buf)));
+    ASSERT(!hget(a->hdrs, "webhook-signature", buf, sizeof(buf)));
+    ASSERT_STR_EQ(b->key, "7");
+    ASSERT_STR_EQ(hget(b->hdrs, "ce_type", buf, sizeof(buf)), "invoice.created");
+    recs_free(recs, n);
+    stop();
+    /* metrics: 3 answers 200 (one a duplicate), one duplicate, two publishes timed */
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                                  "connector=\"std\",status=\"200\"")),
+              3);
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_duplicates_total", "",
+                                                  "connector=\"std\"")),
+              1);
+    wb_buf prom;
+    wb_buf_init(&prom, 1 << 20);
+    wb_metrics_render(&prom);
+    ASSERT_CONTAINS(prom.data, "webhook_bridge_inbound_publish_seconds_count{connector=\"std\"} 2");
+    wb_buf_free(&prom);
+}
+
+static void test_errors(void)
+{
+    start(5000, 64, 5000);
+    int64_t now = time(NULL);
+    resp r;
+    const char *json[] = {"Content-Type: application/json", NULL};
+
+    post("/webhooks/nope", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 404);
+    ASSERT_CONTAINS(r.headers.data, "application/problem+json");
+    ASSERT_CONTAINS(r.body.data, "\"status\":404");
+    ASSERT_CONTAINS(r.body.data, "\"type\":\"urn:webhook-bridge:problem:not-found\"");
+    ASSERT_CONTAINS(r.body.data, "\"instance\":\"/webhooks/nope\"");
+    ASSERT_CONTAINS(r.body.data, "\"title\":\"Not Found\"");
+    resp_free(&r);
+
+    post("/webhooks/std", NULL, NULL, 0, "GET", &r);
+    ASSERT_EQ(r.status, 405);
+    ASSERT_CONTAINS(r.headers.data, "Allow: POST");
+    resp_free(&r);
+
+    const char *text[] = {"Content-Type: text/plain", NULL};
+    post("/webhooks/std", text, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 415);
+    resp_free(&r);
+
+    /* 413 from Content-Length: curl waits for 100 Continue, which never comes */
+    size_t big = 8u << 20;
+    char *huge = malloc(big);
+    memset(huge, 'x', big);
+    int64_t t0 = wb_now_ms();
+    post("/webhooks/std", json, huge, big, NULL, &r);
+    ASSERT_EQ(r.status, 413);
+    ASSERT_CONTAINS(r.body.data, "max_body");
+    ASSERT(wb_now_ms() - t0 < 3000);
+    resp_free(&r);
+    /* and without Expect (the client pushes the body anyway) */
+    const char *noexpect[] = {"Content-Type: application/json", "Expect:", NULL};
+    post("/webhooks/std", noexpect, huge, big, NULL, &r);
+    ASSERT_EQ(r.status, 413);
+    resp_free(&r);
+    /* chunked, no Content-Length: cut when the streamed body passes max_body */
+    const char *chunked[] = {"Content-Type: application/json", "Transfer-Encoding: chunked",
+                             "Expect:", NULL};
+    post("/webhooks/std", chunked, huge, 64 * 1024, NULL, &r);
+    /* MHD 0.9.75 cannot queue an answer mid-body: the connection is dropped at max_body */
+    ASSERT(r.status == 413 || r.status == -1);
+    resp_free(&r);
+    free(huge);
+
+    /* headers beyond max_header (8 KiB here): refused by MHD (431), server still healthy */
+    char *bigh = malloc(20000);
+    memcpy(bigh, "X-Big: ", 7);
+    memset(bigh + 7, 'h', 19000);
+    bigh[19007] = '\0';
+    const char *bighdr[] = {"Content-Type: application/json", bigh, NULL};
+    post("/webhooks/limited", bighdr, "{}", 2, NULL, &r);
+    ASSERT(r.status == 431 || r.status == 413 || r.status == -1);
+    resp_free(&r);
+    free(bigh);
+
+    /* 401: bad signature, and the detail names the check, never a value */
+    const char *badsig[] = {"Content-Type: application/json", "webhook-id: m1",
+                            NULL, "webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                            NULL};
+    char ts[64];
+    snprintf(ts, sizeof(ts), "webhook-timestamp: %lld", (long long)now);
+    badsig[2] = ts;
+    post("/webhooks/std", badsig, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 401);
+    ASSERT_CONTAINS(r.body.data, "\"status\":401");
+    ASSERT_CONTAINS(r.body.data, "signature");
+    resp_free(&r);
+    /* missing headers */
+    post("/webhooks/std", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 401);
+    ASSERT_CONTAINS(r.body.data, "webhook-");
+    resp_free(&r);
+    /* stale and future timestamps */
+    post_std("m_old", now - 3600, "{}", &r);
+    ASSERT_EQ(r.status, 401);
+    ASSERT_CONTAINS(r.body.data, "stale-timestamp");
+    resp_free(&r);
+    post_std("m_future", now + 3600, "{}", &r);
+    ASSERT_EQ(r.status, 401);
+    resp_free(&r);
+
+    /* 400: signed but not JSON */
+    post_std("m_bad", now, "{not json", &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body.data, "not valid JSON");
+    resp_free(&r);
+
+    /* 429 over the rate (2/s, burst 2) */
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 5; i++) {
+        post("/webhooks/limited", json, "{\"i\":1}", 7, NULL, &r);
+        if (r.status == 200)
+            ok++;
+        if (r.status == 429) {
+            limited++;
+            ASSERT_CONTAINS(r.headers.data, "Retry-After: ");
+        }
+        resp_free(&r);
+    }
+    ASSERT(ok >= 2 && ok <= 3);
+    ASSERT(limited >= 2);
+
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                                  "connector=\"-\",status=\"404\"")),
+              1);
+    ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total",
+                                                  "", "connector=\"std\",reason=\"stale\"")),
+              2);
+    ASSERT(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total", "",
+                                               "connector=\"std\",reason=\"signature\"")) >= 2);
+    ASSERT(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
+                                               "connector=\"limited\",status=\"429\"")) >= 2);
+
+    /* nothing of the above reached the topic */
+    rec recs[4];
+    int n = consume_all(TOPIC, recs, 4, 1500);
+    ASSERT_EQ(n, 0);
+    stop();
+}
+
+static void test_broker_down(void)
+{
+    start(1500, 64, 5000);
+    int64_t now = time(NULL);
+    resp r;
+    post_std("warm", now, "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    rd_kafka_mock_cluster_t *mc = wb_embedded_cluster(emb);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(mc, b);
+    int64_t t0 = wb_now_ms();
+    post_std("down_1", now, "{\"type\":\"t\",\"n\":1}", &r);
+    ASSERT_EQ(r.status, 503);
+    ASSERT_CONTAINS(r.headers.data, "Retry-After: ");
+    ASSERT_CONTAINS(r.body.data, "Kafka");
+    ASSERT(wb_now_ms() - t0 >= 1400);
+    resp_free(&r);
+    /* a retry while the first is unacked and timed out is accepted for publishing again */
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_up(mc, b);
+    int64_t end = wb_now_ms() + 15000;
+    long st = 0;
+    while (wb_now_ms() < end) {
+        post_std("down_1", now, "{\"type\":\"t\",\"n\":1}", &r);
+        st = r.status;
+        resp_free(&r);
+        if (st == 200)
+            break;
+    }
+    ASSERT_EQ(st, 200);
+    post_std("after", now, "{\"type\":\"t\",\"n\":2}", &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
+typedef struct bg_post {
+    const char *id;
+    resp r;
+} bg_post;
+
+static void *bg_post_run(void *arg)
+{
+    bg_post *b = arg;
+    post_std(b->id, time(NULL), "{\"type\":\"t\"}", &b->r);
+    return NULL;
+}
+
+/* wb_listener_free while a request waits for the broker: the client gets 503, and the
+ * delivery report arriving after the listener is gone (from wb_producer_free) touches no
+ * freed memory (ASan build). Also: Expect: 100-continue on a good request. */
+static void test_shutdown_while_waiting(void)
+{
+    start(10000, 64, 20000);
+    resp r;
+    rd_kafka_mock_cluster_t *mc = wb_embedded_cluster(emb);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(mc, b);
+    bg_post b = {.id = "stuck_1"};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, bg_post_run, &b), 0);
+    int64_t end = wb_now_ms() + 5000;
+    while (wb_listener_active(lis) < 1 && wb_now_ms() < end)
+        usleep(10000);
+    usleep(200000);
+    ASSERT_EQ(wb_listener_active(lis), 1);
+    int64_t t0 = wb_now_ms();
+    wb_listener_free(lis, 300);
+    lis = NULL;
+    ASSERT(wb_now_ms() - t0 < 3000);
+    pthread_join(t, NULL);
+    ASSERT_EQ(b.r.status, 503);
+    ASSERT_CONTAINS(b.r.body.data, "shutting down");
+    resp_free(&b.r);
+    /* the listener is gone: nothing answers any more */
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, -1);
+    resp_free(&r);
+    for (int i = 1; i <= 3; i++)
+        rd_kafka_mock_broker_set_up(mc, i);
+    wb_producer_free(prod, 3000); /* the late report runs here, after the listener is freed */
+    prod = NULL;
+    wb_embedded_stop(emb);
+    emb = NULL;
+    wb_signer_free(signer);
+    signer = NULL;
+}
+
+static void test_expect_continue(void)
+{
+    start(5000, 64, 5000);
+    resp r;
+    const char *h[] = {"Content-Type: application/json", "Expect: 100-continue", NULL};
+    post("/webhooks/limited", h, "{\"x\":1}", 7, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.headers.data, "HTTP/1.1 100 Continue");
+    ASSERT_CONTAINS(r.body.data, "\"topic\":\"partner.limited.events\"");
+    resp_free(&r);
+    stop();
+}
+
+/* Raw socket helpers. */
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 if the peer closed (or reset) within ms, reading and discarding any bytes. */
+static int closed_within(int fd, int ms, wb_buf *got)
+{
+    int64_t end = wb_now_ms() + ms;
+    while (wb_now_ms() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) > 0) {
+            char b[4096];
+            ssize_t n = recv(fd, b, sizeof(b), 0);
+            if (n <= 0)
+                return 1;
+            if (got)
+                wb_buf_add(got, b, (size_t)n);
+        }
+    }
+    return 0;
+}
+
+static void test_slow_client(void)
+{
+    start(5000, 64, 1000);
+    /* headers byte by byte, slower than the 1 s timeout: cut off */
+    int fd = dial();
+    ASSERT(fd >= 0);
+    const char *req = "POST /webhooks/std HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    int cut = 0;
+    int64_t t0 = wb_now_ms();
+    for (size_t i = 0; req[i] && !cut; i++) {
+        if (send(fd, req + i, 1, MSG_NOSIGNAL) < 0) {
+            cut = 1;
+            break;
+        }
+        cut = closed_within(fd, 1500, NULL);
+    }
+    ASSERT(cut);
+    ASSERT(wb_now_ms() - t0 < 6000);
+    close(fd);
+
+    /* body trickled in small pieces past request_timeout: 408 (or cut) */
+    fd = dial();
+    const char *hdr = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "application/json\r\nContent-Length: 100\r\n\r\n";
+    ASSERT(send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) > 0);
+    wb_buf got;
+    wb_buf_init(&got, 65536);
+    cut = 0;
+    for (int i = 0; i < 30 && !cut; i++) {
+        if (send(fd, "   ", 3, MSG_NOSIGNAL) < 0)
+            cut = 1;
+        else
+            cut = closed_within(fd, 300, &got);
+    }
+    ASSERT(cut);
+    if (got.len)
+        ASSERT_CONTAINS(got.data, " 408 ");
+    wb_buf_free(&got);
+    close(fd);
+
+    /* still healthy */
+    resp r;
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
+static void test_connection_limit(void)
+{
+    start(5000, 8, 5000);
+    int fds[20];
+    int refused = 0;
+    for (int i = 0; i < 20; i++) {
+        fds[i] = dial();
+        usleep(20000);
+    }
+    for (int i = 0; i < 20; i++)
+        if (fds[i] < 0 || closed_within(fds[i], 100, NULL))
+            refused++;
+    ASSERT(refused >= 10);
+    for (int i = 0; i < 20; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    usleep(200000);
+    resp r;
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
+static void test_bad_secret_fails_start(void)
+{
+    char err[512] = "";
+    setup_cfg(1000, 8, 1000);
+    static char *bad[] = {"whsec_!!!not-base64"};
+    conns[0].signing.secrets = bad;
+    wb_listener *l = wb_listener_new(&cfg, NULL, err, sizeof(err));
+    ASSERT(!l);
+    ASSERT_CONTAINS(err, "std");
+    ASSERT(!strstr(err, "!!!not-base64"));
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    wb_log_setup(WB_LOG_ERROR, WB_LOG_TEXT);
+    RUN(test_route);
+    RUN(test_bad_secret_fails_start);
+    RUN(test_publish_and_duplicate);
+    RUN(test_errors);
+    RUN(test_broker_down);
+    RUN(test_slow_client);
+    RUN(test_connection_limit);
+    RUN(test_expect_continue);
+    RUN(test_shutdown_while_waiting);
+    curl_global_cleanup();
+    TEST_DONE();
+}
