@@ -454,8 +454,10 @@ static int build_concrete(wb_avro_plan *plan, pnode *n, const wb_avro_type *w,
     int ok = (w->kind == WB_AVRO_RECORD || w->kind == WB_AVRO_ENUM || w->kind == WB_AVRO_FIXED)
                  ? (w->kind == r->kind && wb_avro_names_match(w, r))
                  : wb_avro_promotable(w->kind, r->kind);
-    if (ok && w->logical == WB_AVRO_LT_DECIMAL && r->logical == WB_AVRO_LT_DECIMAL &&
-        w->scale != r->scale)
+    /* A decimal reads only a decimal of the same scale (as compat.c checks). */
+    if (ok && (w->logical == WB_AVRO_LT_DECIMAL) != (r->logical == WB_AVRO_LT_DECIMAL))
+        ok = 0;
+    if (ok && w->logical == WB_AVRO_LT_DECIMAL && w->scale != r->scale)
         ok = 0;
     if (!ok) {
         wb_avro_type_describe(w, wd, sizeof(wd));

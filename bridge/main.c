@@ -2,11 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_schemas.h"
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: webhook-bridge <command> [options]\n"
                 "commands:\n"
-                "  version              print the version\n");
+                "  version              print the version\n"
+                "  schemas check [DIR]  check schema versions are compatible\n");
 }
 
 int main(int argc, char **argv)
@@ -19,6 +22,8 @@ int main(int argc, char **argv)
         printf("webhook-bridge %s\n", WB_VERSION);
         return 0;
     }
+    if (!strcmp(argv[1], "schemas"))
+        return wb_cmd_schemas(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;
