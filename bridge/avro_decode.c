@@ -22,7 +22,8 @@ typedef struct pnode pnode;
 
 typedef struct pout {
     int widx;      /* writer field read for this reader field, or -1: default */
-    char *key;     /* "\"name\":" */
+    char *key;     /* "\"name\":" (with a leading ',' after the first field) */
+    size_t keylen;
     char *defjson; /* rendered default when widx < 0 */
 } pout;
 
@@ -36,7 +37,7 @@ struct pnode {
     pnode **wf;                  /* record: per writer field, node or NULL (skipped) */
     pout *outs;                  /* record: reader fields in reader order */
     size_t nouts;
-    int in_order;                /* record: reader fields are exactly the writer's, in order */
+    int in_order;                /* record: reader fields are the writer's first fields, in order */
     pnode *item;                 /* array / map */
     pnode **wb;                  /* writer union: per writer branch */
     char *err;                   /* OP_ERROR */
@@ -171,39 +172,93 @@ static int decimal_format(const unsigned char *b, size_t n, int scale, char *out
     return 0;
 }
 
-/* ms (or us when micros) since the epoch -> "2026-11-23T17:44:06.123Z". -1 if out of range. */
+/* Decimal digits of v into the end of buf; returns the start. */
+static char *fmt_i64(int64_t v, char *end)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+static wb_err put_i64(wb_buf *out, int64_t v)
+{
+    char tmp[24];
+    char *p = fmt_i64(v, tmp + sizeof(tmp));
+    return wb_buf_add(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* Quoted RFC 3339 UTC text of v: ms (or us when micros) since the epoch, or days when
+ * date_only: "2026-11-23T17:44:06.123Z" / "2026-12-01". Civil-from-days after H. Hinnant's
+ * public-domain algorithm. -1 when outside years 0001-9999. */
 static int rfc3339(int64_t v, int micros, int date_only, char *out, size_t out_size)
 {
-    int64_t unit = micros ? 1000000 : 1000;
-    int64_t secs, frac;
+    int64_t unit = micros ? 1000000 : 1000, days, sod = 0, frac = 0;
+    if (out_size < 32)
+        return -1;
     if (date_only) {
-        if (v < -719162 || v > 2932896) /* 0001-01-01 .. 9999-12-31 */
-            return -1;
-        secs = v * 86400;
-        frac = 0;
+        days = v;
     } else {
-        secs = v / unit;
+        int64_t secs = v / unit;
         frac = v % unit;
         if (frac < 0) {
             frac += unit;
             secs--;
         }
+        days = secs / 86400;
+        sod = secs % 86400;
+        if (sod < 0) {
+            sod += 86400;
+            days--;
+        }
     }
-    if (secs < -62135596800LL || secs > 253402300799LL)
+    if (days < -719162 || days > 2932896) /* 0001-01-01 .. 9999-12-31 */
         return -1;
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return -1;
-    if (date_only)
-        snprintf(out, out_size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    else if (micros)
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-    else
-        snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-    return 0;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int y = (int)(yoe + era * 400 + (m <= 2));
+    char *p = out;
+    *p++ = '"';
+    put2(p, y / 100);
+    put2(p + 2, y % 100);
+    p[4] = '-';
+    put2(p + 5, m);
+    p[7] = '-';
+    put2(p + 8, d);
+    p += 10;
+    if (!date_only) {
+        *p++ = 'T';
+        put2(p, (int)(sod / 3600));
+        p[2] = ':';
+        put2(p + 3, (int)(sod / 60 % 60));
+        p[5] = ':';
+        put2(p + 6, (int)(sod % 60));
+        p[8] = '.';
+        p += 9;
+        for (int64_t div = unit / 10; div; div /= 10)
+            *p++ = (char)('0' + frac / div % 10);
+        *p++ = 'Z';
+    }
+    *p++ = '"';
+    *p = 0;
+    return (int)(p - out);
 }
 
 /* Emit an integer read from the writer as the reader type wants it. */
@@ -214,14 +269,15 @@ static wb_err emit_integer(wb_buf *out, const wb_avro_type *r, int64_t v, int *r
         return wb_buf_printf(out, "%.17g", (double)v);
     if (r->logical == WB_AVRO_LT_TS_MILLIS || r->logical == WB_AVRO_LT_TS_MICROS ||
         r->logical == WB_AVRO_LT_DATE) {
-        if (rfc3339(v, r->logical == WB_AVRO_LT_TS_MICROS, r->logical == WB_AVRO_LT_DATE, tmp,
-                    sizeof(tmp))) {
+        int n = rfc3339(v, r->logical == WB_AVRO_LT_TS_MICROS, r->logical == WB_AVRO_LT_DATE, tmp,
+                        sizeof(tmp));
+        if (n < 0) {
             *range = 1;
             return WB_ERR_SCHEMA;
         }
-        return wb_buf_printf(out, "\"%s\"", tmp);
+        return wb_buf_add(out, tmp, (size_t)n);
     }
-    return wb_buf_printf(out, "%" PRId64, v);
+    return put_i64(out, v);
 }
 
 static wb_err emit_double(wb_buf *out, double d, int is_float)
@@ -239,11 +295,14 @@ static wb_err emit_blob(wb_buf *out, const wb_avro_type *r, const unsigned char 
         return json_str(out, p, n, bad);
     if (r->logical == WB_AVRO_LT_DECIMAL) {
         char tmp[256];
-        if (decimal_format(p, n, r->scale, tmp, sizeof(tmp))) {
+        tmp[0] = '"';
+        if (decimal_format(p, n, r->scale, tmp + 1, sizeof(tmp) - 2)) {
             *bad = 2;
             return WB_ERR_SCHEMA;
         }
-        return wb_buf_printf(out, "\"%s\"", tmp);
+        size_t l = strlen(tmp);
+        tmp[l] = '"';
+        return wb_buf_add(out, tmp, l + 1);
     }
     return json_base64(out, p, n);
 }
@@ -501,7 +560,7 @@ static int build_concrete(wb_avro_plan *plan, pnode *n, const wb_avro_type *w,
             return -1;
         for (size_t j = 0; j < w->nfields; j++)
             rmap[j] = wb_avro_field_lookup(r, w->fields[j].name);
-        n->in_order = r->nfields == w->nfields;
+        n->in_order = r->nfields <= w->nfields;
         for (size_t i = 0; i < r->nfields; i++) {
             pout *o = &n->outs[i];
             n->nouts++;
@@ -513,6 +572,7 @@ static int build_concrete(wb_avro_plan *plan, pnode *n, const wb_avro_type *w,
                 n->in_order = 0;
             if (!(o->key = dup_printf_key(i ? "," : "", r->fields[i].name, ":")))
                 return -1;
+            o->keylen = strlen(o->key);
             if (o->widx >= 0)
                 continue;
             if (!r->fields[i].def)
@@ -800,7 +860,13 @@ static wb_err emit_concrete(cursor *c, const pnode *n)
         if (n->symmap[v] < 0)
             return fail(c, "enum symbol '%s' is unknown to the reader and it has no default",
                         w->symbols[v]);
-        return wb_buf_printf(out, "\"%s\"", r->symbols[n->symmap[v]]);
+        {
+            /* Avro names need no JSON escaping. */
+            const char *sym = r->symbols[n->symmap[v]];
+            if ((err = wb_buf_add(out, "\"", 1)) || (err = wb_buf_adds(out, sym)))
+                return err;
+            return wb_buf_add(out, "\"", 1);
+        }
     case OP_FIXED:
         if ((err = take(c, w->size, &p)))
             return err;
@@ -840,7 +906,11 @@ static wb_err emit_concrete(cursor *c, const pnode *n)
             return err;
         if (n->in_order) {
             for (size_t i = 0; i < n->nouts; i++)
-                if ((err = wb_buf_adds(out, n->outs[i].key)) || (err = emit(c, n->wf[i])))
+                if ((err = wb_buf_add(out, n->outs[i].key, n->outs[i].keylen)) ||
+                    (err = emit(c, n->wf[i])))
+                    return err;
+            for (size_t j = n->nouts; j < w->nfields; j++) /* fields the reader drops */
+                if ((err = skip(c, w->fields[j].type)))
                     return err;
             return wb_buf_add(out, "}", 1);
         }
@@ -854,7 +924,7 @@ static wb_err emit_concrete(cursor *c, const pnode *n)
         const unsigned char *end = c->p;
         for (size_t i = 0; i < n->nouts; i++) {
             const pout *o = &n->outs[i];
-            if ((err = wb_buf_adds(out, o->key)))
+            if ((err = wb_buf_add(out, o->key, o->keylen)))
                 return err;
             if (o->widx < 0) {
                 err = wb_buf_adds(out, o->defjson);
