@@ -390,6 +390,65 @@ static void test_schema_parse_errors(void)
     wb_avro_schema_free(sc);
 }
 
+static void roundtrip(const wb_avro_schema *sc, const wb_avro_plan *plan, const char *in,
+                      const char *want)
+{
+    char err[256];
+    wb_buf bin, out;
+    wb_buf_init(&bin, 0);
+    wb_buf_init(&out, 0);
+    json_t *doc = json_loads(in, 0, NULL);
+    ASSERT(doc);
+    if (wb_avro_from_json(sc, doc, &bin, err, sizeof(err)))
+        FAIL_("%s: %s", in, err);
+    wb_err e = wb_avro_plan_to_json(plan, bin.data, bin.len, &out, err, sizeof(err));
+    if (want) {
+        if (e)
+            FAIL_("%s: %s", in, err);
+        ASSERT_STR_EQ(out.data, want);
+    } else {
+        ASSERT_EQ(e, WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(err, "out of range");
+    }
+    json_decref(doc);
+    wb_buf_free(&bin);
+    wb_buf_free(&out);
+}
+
+static void test_logical_edges(void)
+{
+    const char *schema =
+        "{\"type\":\"record\",\"name\":\"T\",\"fields\":["
+        "{\"name\":\"ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+        "{\"name\":\"us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+        "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+        "{\"name\":\"f\",\"type\":\"float\"},"
+        "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"Money\",\"size\":4,"
+        "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}},"
+        "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"double\"}}]}";
+    char err[256];
+    wb_avro_schema *sc = wb_avro_schema_parse(schema, strlen(schema), err, sizeof(err));
+    if (!sc)
+        FAIL_("%s", err);
+    wb_avro_plan *plan = wb_avro_plan_new(sc, NULL, err, sizeof(err));
+    ASSERT(plan);
+    roundtrip(sc, plan,
+              "{\"ms\":-1,\"us\":1700000000123456,\"d\":-1,\"f\":1.5,\"fx\":\"-1.5\","
+              "\"m\":{\"a\":2.25,\"\\u00e9\\n\":-0.5}}",
+              "{\"ms\":\"1969-12-31T23:59:59.999Z\",\"us\":\"2023-11-14T22:13:20.123456Z\","
+              "\"d\":\"1969-12-31\",\"f\":1.5,\"fx\":\"-1.500\",\"m\":{\"a\":2.25,\"\u00e9\\n\":-0.5}}");
+    roundtrip(sc, plan,
+              "{\"ms\":\"9999-12-31T23:59:59.999Z\",\"us\":0,\"d\":\"0001-01-01\",\"f\":0,"
+              "\"fx\":\"999999.999\",\"m\":{}}",
+              "{\"ms\":\"9999-12-31T23:59:59.999Z\",\"us\":\"1970-01-01T00:00:00.000000Z\","
+              "\"d\":\"0001-01-01\",\"f\":0,\"fx\":\"999999.999\",\"m\":{}}");
+    roundtrip(sc, plan,
+              "{\"ms\":253402300800000,\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              NULL);
+    wb_avro_plan_free(plan);
+    wb_avro_schema_free(sc);
+}
+
 int main(void)
 {
     char err[512];
@@ -407,6 +466,7 @@ int main(void)
     RUN(test_inbound);
     RUN(test_inbound_errors);
     RUN(test_schema_parse_errors);
+    RUN(test_logical_edges);
     wb_schemas_free(S);
     TEST_DONE();
 }
