@@ -18,8 +18,8 @@ int wb_cmd_schemas(int argc, char **argv)
 {
     const char *dir = "schemas";
     int mode = WB_COMPAT_BACKWARD, have_dir = 0;
-    if (argc < 2 || (strcmp(argv[1], "check") && strcmp(argv[1], "--help") &&
-                     strcmp(argv[1], "-h"))) {
+    if (argc < 2 ||
+        (strcmp(argv[1], "check") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
         usage(stderr);
         return 2;
     }

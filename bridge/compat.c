@@ -17,15 +17,13 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *mode_names[] = {"BACKWARD",           "FORWARD",
-                                   "FULL",               "BACKWARD_TRANSITIVE",
-                                   "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"};
+static const char *mode_names[] = {
+    "BACKWARD", "FORWARD", "FULL", "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"};
 
 int wb_compat_mode_parse(const char *s)
 {
     for (size_t i = 0; s && i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
-        if (!strcasecmp(s, mode_names[i]))
-            return (int)i;
+        if (!strcasecmp(s, mode_names[i])) return (int)i;
     return -1;
 }
 
@@ -58,8 +56,8 @@ static void violation(cctx *c, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     c->count++;
-    if (wb_buf_printf(c->msgs, "%s: %s%s%s%s\n", c->prefix, c->path[0] ? "field '" : "",
-                      c->path, c->path[0] ? "': " : "", msg))
+    if (wb_buf_printf(c->msgs, "%s: %s%s%s%s\n", c->prefix, c->path[0] ? "field '" : "", c->path,
+                      c->path[0] ? "': " : "", msg))
         c->oom = 1;
 }
 
@@ -88,8 +86,7 @@ static void check_record(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
         const wb_avro_field *rf = &r->fields[i];
         int wi = -1;
         for (size_t j = 0; j < w->nfields && wi < 0; j++)
-            if (wb_avro_field_lookup(r, w->fields[j].name) == (int)i)
-                wi = (int)j;
+            if (wb_avro_field_lookup(r, w->fields[j].name) == (int)i) wi = (int)j;
         push_path(c, &saved, rf->name);
         if (wi >= 0) {
             check(c, rf->type, w->fields[wi].type);
@@ -138,8 +135,7 @@ static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
                         violation(c, "union branch '%s' removed (%s data may hold it)", bd,
                                   c->old_label);
                     else
-                        violation(c, "union branch '%s' added, unreadable by %s", bd,
-                                  c->old_label);
+                        violation(c, "union branch '%s' added, unreadable by %s", bd, c->old_label);
                 }
             } else {
                 check(c, r, b);
@@ -163,8 +159,9 @@ static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
         if (!wb_avro_names_match(w, r)) {
             const wb_avro_type *o = c->reader_is_new ? w : r, *n = c->reader_is_new ? r : w;
             violation(c, "%s name changed from %s to %s without an alias",
-                      r->kind == WB_AVRO_RECORD ? "record" : r->kind == WB_AVRO_ENUM ? "enum"
-                                                                                     : "fixed",
+                      r->kind == WB_AVRO_RECORD ? "record"
+                      : r->kind == WB_AVRO_ENUM ? "enum"
+                                                : "fixed",
                       o->short_name, n->short_name);
             goto out;
         }
@@ -182,14 +179,15 @@ static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
         goto out;
     }
     switch (w->kind) {
-    case WB_AVRO_RECORD: check_record(c, r, w); break;
+    case WB_AVRO_RECORD:
+        check_record(c, r, w);
+        break;
     case WB_AVRO_ENUM:
         for (size_t i = 0; i < w->nsymbols; i++) {
             size_t j;
             for (j = 0; j < r->nsymbols && strcmp(w->symbols[i], r->symbols[j]); j++)
                 ;
-            if (j < r->nsymbols || r->enum_default >= 0)
-                continue;
+            if (j < r->nsymbols || r->enum_default >= 0) continue;
             if (c->reader_is_new)
                 violation(c, "enum symbol '%s' removed and enum %s in %s has no default",
                           w->symbols[i], r->short_name, c->new_label);
@@ -209,19 +207,18 @@ static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
         check(c, r->items, w->items);
         c->path[saved] = 0;
         break;
-    default: break;
+    default:
+        break;
     }
 out:
     c->depth--;
 }
 
 int wb_compat_check(const wb_avro_type *reader, const wb_avro_type *writer, int reader_is_new,
-                    const char *prefix, const char *old_label, const char *new_label,
-                    wb_buf *msgs)
+                    const char *prefix, const char *old_label, const char *new_label, wb_buf *msgs)
 {
     cctx *c = calloc(1, sizeof(*c));
-    if (!c)
-        return -1;
+    if (!c) return -1;
     c->reader_is_new = reader_is_new;
     c->prefix = prefix;
     c->old_label = old_label;
@@ -257,8 +254,7 @@ static char *slurp(const char *path, size_t *len)
     wb_buf b;
     char chunk[4096];
     size_t n;
-    if (!fp)
-        return NULL;
+    if (!fp) return NULL;
     wb_buf_init(&b, 1 << 20);
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         if (wb_buf_add(&b, chunk, n)) {
@@ -267,8 +263,7 @@ static char *slurp(const char *path, size_t *len)
             return NULL;
         }
     fclose(fp);
-    if (!b.data && wb_buf_add(&b, "", 0))
-        return NULL;
+    if (!b.data && wb_buf_add(&b, "", 0)) return NULL;
     return wb_buf_steal(&b, len);
 }
 
@@ -283,21 +278,17 @@ static int load_versions(const char *dir, const char *event, version **out, size
     size_t cap = 0;
     *out = NULL;
     *n = 0;
-    if (!d)
-        return -1;
+    if (!d) return -1;
     while ((de = readdir(d))) {
         const char *nm = de->d_name;
         size_t l = strlen(nm);
         long num;
-        if (nm[0] != 'v' || l < 7 || strcmp(nm + l - 5, ".avsc"))
-            continue;
+        if (nm[0] != 'v' || l < 7 || strcmp(nm + l - 5, ".avsc")) continue;
         char digits[32];
-        if (l - 6 >= sizeof(digits))
-            continue;
+        if (l - 6 >= sizeof(digits)) continue;
         memcpy(digits, nm + 1, l - 6);
         digits[l - 6] = 0;
-        if (wb_parse_int(digits, 1, 100000, &num))
-            continue;
+        if (wb_parse_int(digits, 1, 100000, &num)) continue;
         char file[4400], perr[512];
         size_t len;
         snprintf(file, sizeof(file), "%s/%s", path, nm);
@@ -323,8 +314,7 @@ static int load_versions(const char *dir, const char *event, version **out, size
         (*out)[(*n)++].sc = sc;
     }
     closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof(version), cmp_version);
+    if (*n) qsort(*out, *n, sizeof(version), cmp_version);
     return 0;
 }
 
@@ -340,15 +330,13 @@ static int check_pair(const char *event, const version *newer, const version *ol
     if (base != 1) {
         snprintf(prefix, sizeof(prefix), "%s %s -> %s (%s)", event, nl, ol,
                  base == 0 ? wb_compat_mode_name(mode) : "FULL: backward");
-        if ((n = wb_compat_check(nt, ot, 1, prefix, ol, nl, report)) < 0)
-            return -1;
+        if ((n = wb_compat_check(nt, ot, 1, prefix, ol, nl, report)) < 0) return -1;
         v += n;
     }
     if (base != 0) {
         snprintf(prefix, sizeof(prefix), "%s %s -> %s (%s)", event, ol, nl,
                  base == 1 ? wb_compat_mode_name(mode) : "FULL: forward");
-        if ((n = wb_compat_check(ot, nt, 0, prefix, ol, nl, report)) < 0)
-            return -1;
+        if ((n = wb_compat_check(ot, nt, 0, prefix, ol, nl, report)) < 0) return -1;
         v += n;
     }
     return v;
@@ -370,25 +358,20 @@ int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, ch
     while ((de = readdir(d))) {
         char p[4096];
         DIR *sub;
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        if (!(sub = opendir(p)))
-            continue;
+        if (!(sub = opendir(p))) continue;
         closedir(sub);
         if (nev == cap) {
             cap = cap ? cap * 2 : 16;
             char **ne = realloc(events, cap * sizeof(*ne));
-            if (!ne)
-                goto nomem;
+            if (!ne) goto nomem;
             events = ne;
         }
-        if (!(events[nev] = wb_strdup(de->d_name)))
-            goto nomem;
+        if (!(events[nev] = wb_strdup(de->d_name))) goto nomem;
         nev++;
     }
-    if (nev)
-        qsort(events, nev, sizeof(char *), cmp_str);
+    if (nev) qsort(events, nev, sizeof(char *), cmp_str);
 
     char mpath[4096];
     snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
@@ -407,8 +390,7 @@ int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, ch
     for (size_t e = 0; e < nev; e++) {
         version *vs = NULL;
         size_t nv = 0;
-        if (load_versions(dir, events[e], &vs, &nv, report, &violations))
-            goto nomem;
+        if (load_versions(dir, events[e], &vs, &nv, report, &violations)) goto nomem;
         nversions += nv;
         for (size_t i = 1; i < nv; i++) {
             for (size_t j = transitive ? 0 : i - 1; j < i; j++) {
@@ -450,21 +432,22 @@ int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, ch
                 {
                     json_object_foreach(vers2, ver2, id2)
                     {
-                        if (!(ev2 == ev && ver2 == ver) && json_equal(id, id2))
-                            dup = 1;
+                        if (!(ev2 == ev && ver2 == ver) && json_equal(id, id2)) dup = 1;
                     }
                 }
                 if (dup) {
                     violations++;
-                    wb_buf_printf(report, "manifest.json: id %" JSON_INTEGER_FORMAT
-                                  " of %s v%s is used twice\n", json_integer_value(id), ev, ver);
+                    wb_buf_printf(report,
+                                  "manifest.json: id %" JSON_INTEGER_FORMAT
+                                  " of %s v%s is used twice\n",
+                                  json_integer_value(id), ev, ver);
                 }
             }
         }
     }
-    wb_buf_printf(report, "schemas check (%s): %zu events, %zu versions, %zu pairs checked, %d violation%s\n",
-                  wb_compat_mode_name(mode), nev, nversions, npairs, violations,
-                  violations == 1 ? "" : "s");
+    wb_buf_printf(
+        report, "schemas check (%s): %zu events, %zu versions, %zu pairs checked, %d violation%s\n",
+        wb_compat_mode_name(mode), nev, nversions, npairs, violations, violations == 1 ? "" : "s");
     ret = violations;
     goto out;
 nomem:

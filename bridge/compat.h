@@ -32,8 +32,7 @@ const char *wb_compat_mode_name(wb_compat_mode mode);
  * as a change from old to new); old_label / new_label ("v2") name them. Returns the number of
  * violations (0: compatible), -1 when msgs could not grow. */
 int wb_compat_check(const wb_avro_type *reader, const wb_avro_type *writer, int reader_is_new,
-                    const char *prefix, const char *old_label, const char *new_label,
-                    wb_buf *msgs);
+                    const char *prefix, const char *old_label, const char *new_label, wb_buf *msgs);
 
 /* Check every dir/<event>/v<N>.avsc against the earlier versions of that event in `mode`, and
  * dir/manifest.json (when present) for an id per version, ids unique. Violation lines and a

@@ -38,15 +38,18 @@ static wb_schemas *load(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *contracts[] = {NULL,          "order.paid@1",    "order.paid@2",
-                                      "lead.created@1", "lead.created@2", "inventory.low@2",
-                                      "contract.signed@1", "booking.created@1"};
+    static const char *contracts[] = {NULL,
+                                      "order.paid@1",
+                                      "order.paid@2",
+                                      "lead.created@1",
+                                      "lead.created@2",
+                                      "inventory.low@2",
+                                      "contract.signed@1",
+                                      "booking.created@1"};
     char reason[512];
     wb_buf out;
-    if (!schemas)
-        schemas = load();
-    if (size < 1)
-        return 0;
+    if (!schemas) schemas = load();
+    if (size < 1) return 0;
     wb_buf_init(&out, 1 << 20);
     if (data[0] >= 0xf0) {
         static const char *refs[] = {"order.paid@2", "contract.signed@1", "booking.created@1",
@@ -57,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* What we encode must decode. */
             wb_buf back;
             wb_buf_init(&back, 1 << 20);
-            err = wb_schemas_to_json(schemas, out.data, out.len, NULL, &back, reason,
-                                     sizeof(reason));
+            err =
+                wb_schemas_to_json(schemas, out.data, out.len, NULL, &back, reason, sizeof(reason));
             if (err && err != WB_ERR_TOO_LARGE) {
                 fprintf(stderr, "round trip failed: %s\n", reason);
                 abort();
@@ -68,12 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         const char *contract = contracts[data[0] % (sizeof(contracts) / sizeof(contracts[0]))];
         size_t before = out.len;
-        wb_err err = wb_schemas_to_json(schemas, data + 1, size - 1, contract, &out, reason,
-                                        sizeof(reason));
-        if (err && out.len != before)
-            abort(); /* out must be unchanged on error */
-        if (!err && !out.data)
-            abort();
+        wb_err err =
+            wb_schemas_to_json(schemas, data + 1, size - 1, contract, &out, reason, sizeof(reason));
+        if (err && out.len != before) abort(); /* out must be unchanged on error */
+        if (!err && !out.data) abort();
     }
     wb_buf_free(&out);
     return 0;

@@ -63,8 +63,7 @@ static void test_fixtures(void)
         if (n != e->violations)
             FAIL_("%s %s: %d violations, want %d:\n%s", e->name, wb_compat_mode_name(e->mode), n,
                   e->violations, report.data);
-        if (e->message)
-            ASSERT_CONTAINS(report.data, e->message);
+        if (e->message) ASSERT_CONTAINS(report.data, e->message);
         ASSERT_CONTAINS(report.data, e->violations ? "violation" : " 0 violations\n");
         wb_buf_free(&report);
     }
@@ -80,8 +79,7 @@ static wb_avro_schema *load(const char *name, int v)
     size_t n = fread(text, 1, sizeof(text), fp);
     fclose(fp);
     wb_avro_schema *sc = wb_avro_schema_parse(text, n, err, sizeof(err));
-    if (!sc)
-        FAIL_("%s: %s", path, err);
+    if (!sc) FAIL_("%s: %s", path, err);
     return sc;
 }
 
@@ -107,8 +105,7 @@ static void test_plans_agree(void)
         wb_avro_plan *p = wb_avro_plan_new(v1, v2, err, sizeof(err));
         if (!!p != cases[i].ok)
             FAIL_("%s: plan %s (%s)", cases[i].name, p ? "built" : "failed", err);
-        if (cases[i].why)
-            ASSERT_CONTAINS(err, cases[i].why);
+        if (cases[i].why) ASSERT_CONTAINS(err, cases[i].why);
         wb_avro_plan_free(p);
         wb_avro_schema_free(v1);
         wb_avro_schema_free(v2);
@@ -120,15 +117,15 @@ static void test_pairwise_api(void)
     wb_avro_schema *v1 = load("enum_symbol_removed", 1), *v2 = load("enum_symbol_removed", 2);
     wb_buf msgs;
     wb_buf_init(&msgs, 0);
-    ASSERT_EQ(wb_compat_check(wb_avro_schema_root(v2), wb_avro_schema_root(v1), 1, "x", "v1",
-                              "v2", &msgs),
+    ASSERT_EQ(wb_compat_check(wb_avro_schema_root(v2), wb_avro_schema_root(v1), 1, "x", "v1", "v2",
+                              &msgs),
               1);
     ASSERT_STR_EQ(msgs.data,
                   "x: field 'status': enum symbol 'SHIPPED' removed and enum Status in v2 has no "
                   "default\n");
     wb_buf_reset(&msgs);
-    ASSERT_EQ(wb_compat_check(wb_avro_schema_root(v1), wb_avro_schema_root(v2), 0, "x", "v1",
-                              "v2", &msgs),
+    ASSERT_EQ(wb_compat_check(wb_avro_schema_root(v1), wb_avro_schema_root(v2), 0, "x", "v1", "v2",
+                              &msgs),
               0);
     wb_buf_free(&msgs);
     wb_avro_schema_free(v1);
@@ -145,13 +142,11 @@ static void test_modes_and_real_schemas(void)
     wb_buf_init(&report, 0);
     snprintf(dir, sizeof(dir), "%s/schemas", src_dir);
     int n = wb_compat_check_dir(dir, WB_COMPAT_BACKWARD_TRANSITIVE, &report, err, sizeof(err));
-    if (n != 0)
-        FAIL_("schemas/: %d violations:\n%s", n, report.data);
+    if (n != 0) FAIL_("schemas/: %d violations:\n%s", n, report.data);
     ASSERT_CONTAINS(report.data, "7 events");
     wb_buf_free(&report);
-    ASSERT_EQ(wb_compat_check_dir("/nonexistent-dir", WB_COMPAT_BACKWARD, &report, err,
-                                  sizeof(err)),
-              -1);
+    ASSERT_EQ(
+        wb_compat_check_dir("/nonexistent-dir", WB_COMPAT_BACKWARD, &report, err, sizeof(err)), -1);
     ASSERT_CONTAINS(err, "/nonexistent-dir");
 }
 

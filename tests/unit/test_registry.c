@@ -97,8 +97,7 @@ static void lead_record(wb_schemas *local, wb_buf *out)
     char reason[256];
     wb_err err = wb_schemas_from_json(local, "lead.created@1", body, strlen(body), out, reason,
                                       sizeof(reason));
-    if (err)
-        FAIL_("%s", reason);
+    if (err) FAIL_("%s", reason);
     out->data[1] = 0;
     out->data[2] = 0;
     out->data[3] = 0x04;
@@ -114,15 +113,13 @@ static void test_cache_and_basic_auth(void)
     char dir[1100];
     snprintf(dir, sizeof(dir), "%s/schemas", src_dir);
     wb_schemas *s = wb_schemas_new(dir, url, "user", "pa:ss", NULL, err, sizeof(err));
-    if (!s)
-        FAIL_("%s", err);
+    if (!s) FAIL_("%s", err);
     wb_buf rec, out;
     wb_buf_init(&rec, 0);
     wb_buf_init(&out, 0);
     lead_record(s, &rec);
 
-    ASSERT_EQ(wb_schemas_to_json(s, rec.data, rec.len, NULL, &out, reason, sizeof(reason)),
-              WB_OK);
+    ASSERT_EQ(wb_schemas_to_json(s, rec.data, rec.len, NULL, &out, reason, sizeof(reason)), WB_OK);
     ASSERT_STR_EQ(out.data, "{\"event_id\":\"e\",\"lead_id\":\"l1\",\"email\":\"a@b.c\","
                             "\"full_name\":\"Ana\",\"company\":null,\"source\":\"PARTNER\","
                             "\"score\":0,\"created_at\":\"1970-01-01T00:00:00.000Z\"}");
@@ -144,7 +141,8 @@ static void test_cache_and_basic_auth(void)
     for (int i = 0; i < 2; i++) {
         ASSERT_EQ(wb_schemas_to_json(s, id7, sizeof(id7), NULL, &out, reason, sizeof(reason)),
                   WB_ERR_SCHEMA);
-        ASSERT_CONTAINS(reason, "schema id 7 not found in the registry (40403: Schema 7 not found)");
+        ASSERT_CONTAINS(reason,
+                        "schema id 7 not found in the registry (40403: Schema 7 not found)");
     }
     pthread_mutex_lock(&mu);
     ASSERT_EQ(hits_7, 1);
