@@ -61,9 +61,11 @@ static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *ur
         return reply(conn, 404, "{\"error_code\":40403,\"message\":\"Schema 7 not found\"}");
     }
     if (!strcmp(url, "/schemas/ids/8")) {
+        /* Fails twice, then recovers: a transient error must not stick. */
         pthread_mutex_lock(&mu);
-        hits_8++;
+        int n = ++hits_8;
         pthread_mutex_unlock(&mu);
+        if (n > 2) return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
         return reply(conn, 500, "{\"error_code\":50001,\"message\":\"Error in the backend\"}");
     }
     if (!strcmp(url, "/schemas/ids/9"))
@@ -158,6 +160,12 @@ static void test_cache_and_basic_auth(void)
     pthread_mutex_lock(&mu);
     ASSERT_EQ(hits_8, 2);
     pthread_mutex_unlock(&mu);
+    /* The registry is back: the retried record decodes (id 8 is the schema "string"). */
+    unsigned char id8ok[] = {0, 0, 0, 0, 8, 4, 'h', 'i'};
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(s, id8ok, sizeof(id8ok), NULL, &out, reason, sizeof(reason)),
+              WB_OK);
+    ASSERT_STR_EQ(out.data, "\"hi\"");
 
     unsigned char id9[] = {0, 0, 0, 0, 9, 0};
     ASSERT_EQ(wb_schemas_to_json(s, id9, sizeof(id9), NULL, &out, reason, sizeof(reason)),
