@@ -689,6 +689,7 @@ static wb_err fail(cursor *c, const char *fmt, ...)
 static wb_err read_long(cursor *c, int64_t *v)
 {
     uint64_t u = 0;
+    *v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
         if (c->p >= c->end) return fail(c, "truncated Avro data");
         unsigned char b = *c->p++;
@@ -711,7 +712,7 @@ static wb_err read_int(cursor *c, int64_t *v)
 
 static wb_err read_blob(cursor *c, const unsigned char **p, size_t *n)
 {
-    int64_t len;
+    int64_t len = 0;
     wb_err err = read_long(c, &len);
     if (err) return err;
     if (len < 0 || (uint64_t)len > (uint64_t)(c->end - c->p)) return fail(c, "length out of range");
@@ -747,8 +748,8 @@ static wb_err block_count(cursor *c, int64_t *count)
 
 static wb_err skip(cursor *c, const wb_avro_type *w)
 {
-    int64_t v;
-    const unsigned char *p;
+    int64_t v = 0;
+    const unsigned char *p = NULL;
     size_t n;
     wb_err err = WB_OK;
     if (++c->depth > WB_AVRO_MAX_DEPTH) return fail(c, "data nested too deeply");
@@ -816,8 +817,8 @@ static wb_err emit_concrete(cursor *c, const pnode *n)
 {
     const wb_avro_type *w = n->w, *r = n->r;
     wb_buf *out = c->out;
-    int64_t v;
-    const unsigned char *p;
+    int64_t v = 0;
+    const unsigned char *p = NULL;
     size_t len;
     wb_err err;
     int bad = 0;
