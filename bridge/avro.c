@@ -186,6 +186,9 @@ static int parse_record(parse_ctx *pc, wb_avro_type *t, json_t *j, const char *n
         json_t *fj = json_array_get(fields, i);
         const char *fname = json_string_value(json_object_get(fj, "name"));
         if (!fname) return perr(pc, "record %s: field without a name", t->name);
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(t->fields[k].name, fname))
+                return perr(pc, "record %s: duplicate field '%s'", t->name, fname);
         wb_avro_field *f = &t->fields[i];
         t->nfields++;
         f->name = wb_strdup(fname);
@@ -230,10 +233,14 @@ static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, con
         if (!t->symbols) rc = perr(pc, "out of memory");
         for (size_t i = 0; !rc && i < n; i++) {
             t->symbols[i] = wb_strdup(json_string_value(json_array_get(syms, i)));
-            if (!t->symbols[i])
+            if (!t->symbols[i]) {
                 rc = perr(pc, "enum %s: bad symbol", t->name);
-            else
-                t->nsymbols++;
+                break;
+            }
+            t->nsymbols++;
+            for (size_t k = 0; k < i; k++)
+                if (!strcmp(t->symbols[k], t->symbols[i]))
+                    rc = perr(pc, "enum %s: duplicate symbol '%s'", t->name, t->symbols[i]);
         }
         const char *def = json_string_value(json_object_get(j, "default"));
         for (size_t i = 0; !rc && def && i < t->nsymbols; i++)
@@ -277,6 +284,19 @@ static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
         for (size_t i = 0; i < n; i++) {
             wb_avro_type *b = parse_type(pc, json_array_get(j, i), ns);
             if (!b) {
+                t = NULL;
+                goto out;
+            }
+            /* Spec: no union directly in a union, one branch per unnamed kind / per name. */
+            for (size_t k = 0; k < t->nbranches; k++)
+                if (t->branches[k]->kind == b->kind &&
+                    (!b->name || !strcmp(t->branches[k]->name, b->name))) {
+                    perr(pc, "union has two branches of type %s", wb_avro_branch_name(b));
+                    t = NULL;
+                    goto out;
+                }
+            if (b->kind == WB_AVRO_UNION) {
+                perr(pc, "union directly inside a union");
                 t = NULL;
                 goto out;
             }
@@ -478,6 +498,12 @@ static int shallow_match(const wb_avro_type *w, const wb_avro_type *r)
 
 int wb_avro_union_pick(const wb_avro_type *ru, const wb_avro_type *w)
 {
+    /* Exact kind and name first, then names through aliases, then promotions. */
+    for (size_t i = 0; i < ru->nbranches; i++) {
+        const wb_avro_type *b = ru->branches[i];
+        if (b->kind == w->kind && (!w->name || (b->name && !strcmp(b->short_name, w->short_name))))
+            return (int)i;
+    }
     for (size_t i = 0; i < ru->nbranches; i++)
         if (shallow_match(w, ru->branches[i])) return (int)i;
     for (size_t i = 0; i < ru->nbranches; i++)

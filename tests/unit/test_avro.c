@@ -355,6 +355,26 @@ static void test_schema_parse_errors(void)
         "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"nope\"}]}";
     ASSERT(!wb_avro_schema_parse(bad, strlen(bad), err, sizeof(err)));
     ASSERT_CONTAINS(err, "invalid schema");
+    /* Regressions from fuzzing: avro-c accepts these, the Avro spec does not. */
+    static const struct {
+        const char *schema, *why;
+    } bad_cases[] = {
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
+         "{\"name\":\"a\",\"type\":\"long\"}]}",
+         "duplicate field 'a'"},
+        {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\",\"A\"]}",
+         "duplicate symbol 'A'"},
+        {"[\"null\",\"string\",\"string\"]", "two branches of type string"},
+        {"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":50,\"scale\":2}",
+         "precision"},
+    };
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        err[0] = 0;
+        wb_avro_schema *b = wb_avro_schema_parse(bad_cases[i].schema, strlen(bad_cases[i].schema),
+                                                 err, sizeof(err));
+        if (b) FAIL_("accepted: %s", bad_cases[i].schema);
+        ASSERT_CONTAINS(err, bad_cases[i].why);
+    }
     const char *recursive = "{\"type\":\"record\",\"name\":\"Node\",\"fields\":[{\"name\":\"v\","
                             "\"type\":\"int\"},{\"name\":\"next\",\"type\":[\"null\",\"Node\"]}]}";
     wb_avro_schema *sc = wb_avro_schema_parse(recursive, strlen(recursive), err, sizeof(err));
