@@ -346,11 +346,6 @@ wb_avro_schema *wb_avro_schema_parse(const char *json, size_t len, char *errstr,
         errstr_size = sizeof(tmp);
     }
     errstr[0] = 0;
-    /* avro-c is the authority on what a valid schema is. */
-    if (avro_schema_from_json_length(json, len, &as)) {
-        snprintf(errstr, errstr_size, "invalid schema: %s", avro_strerror());
-        goto out;
-    }
     json_error_t jerr;
     doc = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
     if (!doc) {
@@ -362,9 +357,21 @@ wb_avro_schema *wb_avro_schema_parse(const char *json, size_t len, char *errstr,
         snprintf(errstr, errstr_size, "out of memory");
         goto out;
     }
+    /* Our model first: it refuses what avro-c 1.11 lets through (duplicate fields, which also
+     * make avro-c leak), then avro-c has the last word on validity. */
     parse_ctx pc = {sc, errstr, errstr_size, 0};
     sc->root = parse_type(&pc, doc, NULL);
-    if (!sc->root) goto out;
+    if (!sc->root) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", errstr);
+        snprintf(errstr, errstr_size, "invalid schema: %s", msg);
+        goto out;
+    }
+    if (avro_schema_from_json_length(json, len, &as)) {
+        as = NULL;
+        snprintf(errstr, errstr_size, "invalid schema: %s", avro_strerror());
+        goto out;
+    }
     ret = sc;
     sc = NULL;
 out:
