@@ -42,10 +42,10 @@ typedef enum wb_avro_kind {
 
 typedef enum wb_avro_logical {
     WB_AVRO_LT_NONE = 0,
-    WB_AVRO_LT_DECIMAL,     /* bytes / fixed: precision, scale */
-    WB_AVRO_LT_TS_MILLIS,   /* long */
-    WB_AVRO_LT_TS_MICROS,   /* long */
-    WB_AVRO_LT_DATE,        /* int */
+    WB_AVRO_LT_DECIMAL,   /* bytes / fixed: precision, scale */
+    WB_AVRO_LT_TS_MILLIS, /* long */
+    WB_AVRO_LT_TS_MICROS, /* long */
+    WB_AVRO_LT_DATE,      /* int */
 } wb_avro_logical;
 
 typedef struct wb_avro_type wb_avro_type;
@@ -61,20 +61,20 @@ typedef struct wb_avro_field {
 struct wb_avro_type {
     wb_avro_kind kind;
     wb_avro_logical logical;
-    int precision, scale;        /* decimal */
-    char *name;                  /* full name of a named type (record, enum, fixed) */
-    const char *short_name;      /* points into name: part after the last '.' */
-    char **aliases;              /* named types: aliases (as written) */
+    int precision, scale;   /* decimal */
+    char *name;             /* full name of a named type (record, enum, fixed) */
+    const char *short_name; /* points into name: part after the last '.' */
+    char **aliases;         /* named types: aliases (as written) */
     size_t naliases;
-    wb_avro_field *fields;       /* record */
+    wb_avro_field *fields; /* record */
     size_t nfields;
-    char **symbols;              /* enum */
+    char **symbols; /* enum */
     size_t nsymbols;
-    int enum_default;            /* enum: index of the default symbol or -1 */
-    wb_avro_type **branches;     /* union */
+    int enum_default;        /* enum: index of the default symbol or -1 */
+    wb_avro_type **branches; /* union */
     size_t nbranches;
-    wb_avro_type *items;         /* array items / map values */
-    size_t size;                 /* fixed */
+    wb_avro_type *items; /* array items / map values */
+    size_t size;         /* fixed */
 };
 
 typedef struct wb_avro_schema wb_avro_schema;

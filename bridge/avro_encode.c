@@ -41,14 +41,21 @@ static wb_err efail(enc *e, const char *fmt, ...)
 static const char *json_kind(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
     }
 }
 
@@ -76,8 +83,7 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
 {
     int Y, M, D, h = 0, m = 0, sec = 0, used = 0;
     int64_t frac = 0, unit = micros ? 1000000 : 1000;
-    if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &used) != 3 || used != 10)
-        return -1;
+    if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &used) != 3 || used != 10) return -1;
     s += used;
     if (!date_only) {
         if ((*s != 'T' && *s != 't' && *s != ' ') ||
@@ -87,8 +93,7 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
         if (*s == '.') {
             int64_t scale = unit;
             s++;
-            if (!isdigit((unsigned char)*s))
-                return -1;
+            if (!isdigit((unsigned char)*s)) return -1;
             while (isdigit((unsigned char)*s)) {
                 if (scale > 1) {
                     scale /= 10;
@@ -104,16 +109,14 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
             s++;
         } else if (*s == '+' || *s == '-') {
             int oh, om;
-            if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5)
-                return -1;
+            if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5) return -1;
             off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
             s += 6;
         } else {
             return -1;
         }
     }
-    if (*s || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return -1;
+    if (*s || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return -1;
     struct tm tm = {0};
     tm.tm_year = Y - 1900;
     tm.tm_mon = M - 1;
@@ -131,37 +134,29 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
 }
 
 /* "-12.5" with scale 2 -> unscaled 128-bit integer -1250. */
-static int parse_decimal(const char *s, int precision, int scale, __int128 *out,
-                         const char **why)
+static int parse_decimal(const char *s, int precision, int scale, __int128 *out, const char **why)
 {
     int neg = 0, digits = 0, fdigits = 0, seen_dot = 0;
     __int128 v = 0;
-    if (*s == '-' || *s == '+')
-        neg = *s++ == '-';
-    if (!*s)
-        return *why = "is not a decimal number", -1;
+    if (*s == '-' || *s == '+') neg = *s++ == '-';
+    if (!*s) return *why = "is not a decimal number", -1;
     for (; *s; s++) {
         if (*s == '.' && !seen_dot) {
             seen_dot = 1;
             continue;
         }
-        if (!isdigit((unsigned char)*s))
-            return *why = "is not a decimal number", -1;
+        if (!isdigit((unsigned char)*s)) return *why = "is not a decimal number", -1;
         if (seen_dot && ++fdigits > scale)
             return *why = "has more decimal places than the schema's scale", -1;
-        if (digits || *s != '0')
-            digits++;
-        if (digits > 38)
-            return *why = "has too many digits", -1;
+        if (digits || *s != '0') digits++;
+        if (digits > 38) return *why = "has too many digits", -1;
         v = v * 10 + (*s - '0');
     }
     for (; fdigits < scale; fdigits++) {
         v *= 10;
-        if (v)
-            digits++;
+        if (v) digits++;
     }
-    if (digits > precision)
-        return *why = "has more digits than the schema's precision", -1;
+    if (digits > precision) return *why = "has more digits than the schema's precision", -1;
     *out = neg ? -v : v;
     return 0;
 }
@@ -179,15 +174,12 @@ static wb_err put_decimal(enc *e, const wb_avro_type *t, __int128 v)
                           (b[start] == 0xff && (b[start + 1] & 0x80))))
         start++;
     size_t n = 16 - start;
-    if (t->kind == WB_AVRO_BYTES)
-        return put_blob(e->out, b + start, n);
-    if (n > t->size)
-        return efail(e, "decimal does not fit fixed[%zu]", t->size);
+    if (t->kind == WB_AVRO_BYTES) return put_blob(e->out, b + start, n);
+    if (n > t->size) return efail(e, "decimal does not fit fixed[%zu]", t->size);
     unsigned char pad = (b[start] & 0x80) ? 0xff : 0x00;
     for (size_t i = n; i < t->size; i++) {
         wb_err err = wb_buf_add(e->out, &pad, 1);
-        if (err)
-            return err;
+        if (err) return err;
     }
     return wb_buf_add(e->out, b + start, n);
 }
@@ -198,8 +190,7 @@ static unsigned char *blob_of(json_t *j, int is_default, size_t *n)
     const char *s = json_string_value(j);
     size_t len = json_string_length(j), k = 0;
     unsigned char *b = malloc(len + 4);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     if (!is_default) {
         long r = wb_base64_decode(s, len, b);
         if (r < 0) {
@@ -261,8 +252,7 @@ static wb_err encode_record(enc *e, const wb_avro_type *t, json_t *j, int depth)
             err = encode(e, f->type, f->def, 1, depth + 1);
         else
             err = efail(e, "required (no default)");
-        if (err)
-            return err;
+        if (err) return err;
     }
     e->path[plen] = 0;
     return WB_OK;
@@ -275,8 +265,7 @@ static wb_err encode_union(enc *e, const wb_avro_type *t, json_t *j, int is_defa
         return (err = put_long(e->out, 0)) ? err : encode(e, t->branches[0], j, 1, depth + 1);
     if (json_is_null(j)) {
         for (size_t i = 0; i < t->nbranches; i++)
-            if (t->branches[i]->kind == WB_AVRO_NULL)
-                return put_long(e->out, (int64_t)i);
+            if (t->branches[i]->kind == WB_AVRO_NULL) return put_long(e->out, (int64_t)i);
         return efail(e, "null is not allowed");
     }
     if (is_nullable(t)) {
@@ -303,14 +292,12 @@ static wb_err encode_union(enc *e, const wb_avro_type *t, json_t *j, int is_defa
 static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth)
 {
     wb_err err = WB_OK;
-    if (depth > WB_AVRO_MAX_DEPTH)
-        return efail(e, "nested too deeply");
+    if (depth > WB_AVRO_MAX_DEPTH) return efail(e, "nested too deeply");
     switch (t->kind) {
     case WB_AVRO_NULL:
         return json_is_null(j) ? WB_OK : efail(e, "expected null, got %s", json_kind(j));
     case WB_AVRO_BOOLEAN:
-        if (!json_is_boolean(j))
-            return efail(e, "expected boolean, got %s", json_kind(j));
+        if (!json_is_boolean(j)) return efail(e, "expected boolean, got %s", json_kind(j));
         return wb_buf_add(e->out, json_is_true(j) ? "\1" : "\0", 1);
     case WB_AVRO_INT:
     case WB_AVRO_LONG: {
@@ -323,8 +310,8 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
                     lt == WB_AVRO_LT_DATE)) {
             if (parse_rfc3339(json_string_value(j), lt == WB_AVRO_LT_TS_MICROS,
                               lt == WB_AVRO_LT_DATE, &v))
-                return efail(e, "expected an RFC 3339 %s", lt == WB_AVRO_LT_DATE ? "date"
-                                                                                 : "timestamp");
+                return efail(e, "expected an RFC 3339 %s",
+                             lt == WB_AVRO_LT_DATE ? "date" : "timestamp");
         } else {
             return efail(e, "expected %s, got %s", lt ? "timestamp / integer" : "integer",
                          json_kind(j));
@@ -335,8 +322,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
     }
     case WB_AVRO_FLOAT:
     case WB_AVRO_DOUBLE: {
-        if (!json_is_number(j))
-            return efail(e, "expected number, got %s", json_kind(j));
+        if (!json_is_number(j)) return efail(e, "expected number, got %s", json_kind(j));
         unsigned char b[8];
         double d = json_number_value(j);
         if (t->kind == WB_AVRO_FLOAT) {
@@ -354,8 +340,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
         return wb_buf_add(e->out, b, 8);
     }
     case WB_AVRO_STRING:
-        if (!json_is_string(j))
-            return efail(e, "expected string, got %s", json_kind(j));
+        if (!json_is_string(j)) return efail(e, "expected string, got %s", json_kind(j));
         return put_blob(e->out, json_string_value(j), json_string_length(j));
     case WB_AVRO_BYTES:
     case WB_AVRO_FIXED: {
@@ -368,8 +353,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
                 snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
                 s = tmp;
             }
-            if (!s)
-                return efail(e, "expected a decimal string, got %s", json_kind(j));
+            if (!s) return efail(e, "expected a decimal string, got %s", json_kind(j));
             if (parse_decimal(s, t->precision, t->scale, &v, &why))
                 return efail(e, "'%.40s' %s (decimal(%d,%d))", s, why, t->precision, t->scale);
             return put_decimal(e, t, v);
@@ -379,8 +363,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
                          json_kind(j));
         size_t n;
         unsigned char *b = blob_of(j, is_default, &n);
-        if (!b)
-            return efail(e, "%s", is_default ? "bad bytes default" : "invalid base64");
+        if (!b) return efail(e, "%s", is_default ? "bad bytes default" : "invalid base64");
         if (t->kind == WB_AVRO_FIXED && n != t->size)
             err = efail(e, "expected %zu bytes, got %zu", t->size, n);
         else
@@ -393,16 +376,13 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
         if (!s)
             return efail(e, "expected a symbol of enum %s, got %s", t->short_name, json_kind(j));
         for (size_t i = 0; i < t->nsymbols; i++)
-            if (!strcmp(t->symbols[i], s))
-                return put_long(e->out, (int64_t)i);
+            if (!strcmp(t->symbols[i], s)) return put_long(e->out, (int64_t)i);
         return efail(e, "'%.60s' is not a symbol of enum %s", s, t->short_name);
     }
     case WB_AVRO_ARRAY: {
         size_t plen = strlen(e->path);
-        if (!json_is_array(j))
-            return efail(e, "expected array, got %s", json_kind(j));
-        if (json_array_size(j) && (err = put_long(e->out, (int64_t)json_array_size(j))))
-            return err;
+        if (!json_is_array(j)) return efail(e, "expected array, got %s", json_kind(j));
+        if (json_array_size(j) && (err = put_long(e->out, (int64_t)json_array_size(j)))) return err;
         for (size_t i = 0; i < json_array_size(j); i++) {
             snprintf(e->path + plen, sizeof(e->path) - plen, "[%zu]", i);
             if ((err = encode(e, t->items, json_array_get(j, i), is_default, depth + 1)))
@@ -415,8 +395,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
         size_t plen = strlen(e->path);
         const char *key;
         json_t *v;
-        if (!json_is_object(j))
-            return efail(e, "expected object (map), got %s", json_kind(j));
+        if (!json_is_object(j)) return efail(e, "expected object (map), got %s", json_kind(j));
         if (json_object_size(j) && (err = put_long(e->out, (int64_t)json_object_size(j))))
             return err;
         json_object_foreach(j, key, v)
@@ -429,8 +408,10 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
         e->path[plen] = 0;
         return put_long(e->out, 0);
     }
-    case WB_AVRO_RECORD: return encode_record(e, t, j, depth);
-    case WB_AVRO_UNION: return encode_union(e, t, j, is_default, depth);
+    case WB_AVRO_RECORD:
+        return encode_record(e, t, j, depth);
+    case WB_AVRO_UNION:
+        return encode_union(e, t, j, is_default, depth);
     }
     return efail(e, "unsupported type");
 }
@@ -440,15 +421,13 @@ wb_err wb_avro_from_json(const wb_avro_schema *sc, json_t *doc, wb_buf *out, cha
 {
     enc e = {out, "", reason, reason_size};
     size_t mark = out->len;
-    if (reason && reason_size)
-        reason[0] = 0;
+    if (reason && reason_size) reason[0] = 0;
     wb_err err = encode(&e, wb_avro_schema_root(sc), doc, 0, 0);
     if (err) {
         if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
             snprintf(reason, reason_size, "encoding: %s", wb_err_str(err));
         out->len = mark;
-        if (out->data)
-            out->data[mark] = 0;
+        if (out->data) out->data[mark] = 0;
     }
     return err;
 }

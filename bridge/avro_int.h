@@ -3,6 +3,6 @@
 #define WB_AVRO_INT_H
 
 #define WB_AVRO_MAX_FIELDS 256 /* fields per record */
-#define WB_AVRO_MAX_DEPTH 32   /* nesting of schemas and of decoded values */
+#define WB_AVRO_MAX_DEPTH  32  /* nesting of schemas and of decoded values */
 
 #endif

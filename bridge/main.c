@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd_schemas.h"
 #include "cmd_sign.h"
 #include "config.h"
 #include "log.h"
@@ -159,6 +160,8 @@ int main(int argc, char **argv)
         return wb_cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify"))
         return wb_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "schemas"))
+        return wb_cmd_schemas(argc - 1, argv + 1);
     fprintf(stderr, "webhook-bridge: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -34,10 +34,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 
 void wb_registry_free(wb_registry *reg)
 {
-    if (!reg)
-        return;
-    if (reg->curl)
-        curl_easy_cleanup(reg->curl);
+    if (!reg) return;
+    if (reg->curl) curl_easy_cleanup(reg->curl);
     curl_slist_free_all(reg->headers);
     free(reg->url);
     if (reg->bearer_header) {
@@ -65,8 +63,7 @@ wb_registry *wb_registry_new(const wb_registry_opts *o, char *errstr, size_t err
     struct curl_slist *h =
         curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json, "
                                 "application/vnd.schemaregistry+json, application/json");
-    if (!h)
-        goto nomem;
+    if (!h) goto nomem;
     reg->headers = h;
     if (o->bearer && *o->bearer) {
         wb_buf b;
@@ -93,8 +90,7 @@ wb_registry *wb_registry_new(const wb_registry_opts *o, char *errstr, size_t err
     curl_easy_setopt(c, CURLOPT_USERAGENT, "webhook-bridge/" WB_VERSION);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure_skip_verify ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure_skip_verify ? 0L : 2L);
-    if (o->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
     if (!reg->bearer_header && o->username) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(c, CURLOPT_USERNAME, o->username);
@@ -144,11 +140,14 @@ wb_err wb_registry_fetch(wb_registry *reg, int32_t id, char **schema_json, char 
         const char *msg = json_string_value(json_object_get(doc, "message"));
         if (status == 404 || code == 40403) {
             err = WB_ERR_SCHEMA;
-            snprintf(reason, reason_size, "schema id %" PRId32 " not found in the registry (%" JSON_INTEGER_FORMAT ": %.200s)",
+            snprintf(reason, reason_size,
+                     "schema id %" PRId32 " not found in the registry (%" JSON_INTEGER_FORMAT
+                     ": %.200s)",
                      id, code ? code : (json_int_t)404, msg ? msg : "not found");
         } else {
-            snprintf(reason, reason_size, "schema registry answered HTTP %ld for id %" PRId32 "%s%.200s",
-                     status, id, msg ? ": " : "", msg ? msg : "");
+            snprintf(reason, reason_size,
+                     "schema registry answered HTTP %ld for id %" PRId32 "%s%.200s", status, id,
+                     msg ? ": " : "", msg ? msg : "");
         }
         goto out;
     }
@@ -187,7 +186,7 @@ typedef struct writer_entry {
 
 typedef struct plan_entry {
     int32_t id;
-    char *contract; /* "" when none */
+    char *contract;     /* "" when none */
     wb_avro_plan *plan; /* NULL: unresolvable (err) */
     char *err;
 } plan_entry;
@@ -203,8 +202,7 @@ struct wb_schemas {
 
 void wb_schemas_free(wb_schemas *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (size_t i = 0; i < s->np; i++) {
         wb_avro_plan_free(s->p[i].plan);
         free(s->p[i].contract);
@@ -226,8 +224,7 @@ static writer_entry *add_writer(wb_schemas *s)
     if (s->nw == s->capw) {
         size_t ncap = s->capw ? s->capw * 2 : 16;
         writer_entry *n = realloc(s->w, ncap * sizeof(*n));
-        if (!n)
-            return NULL;
+        if (!n) return NULL;
         s->w = n;
         s->capw = ncap;
     }
@@ -291,22 +288,22 @@ static int load_dir(wb_schemas *s, const char *dir, char *errstr, size_t errstr_
             json_int_t id = json_integer_value(idj);
             if (wb_parse_int(ver, 1, 100000, &v) || !json_is_integer(idj) || id < 0 ||
                 id > INT32_MAX) {
-                snprintf(errstr, errstr_size, "%s: %s version '%s': bad version or id", path,
-                         event, ver);
+                snprintf(errstr, errstr_size, "%s: %s version '%s': bad version or id", path, event,
+                         ver);
                 goto out;
             }
             for (size_t i = 0; i < s->nw; i++)
                 if (s->w[i].id == (int32_t)id) {
-                    snprintf(errstr, errstr_size, "%s: id %" JSON_INTEGER_FORMAT
-                             " used twice (%s and %s@%s)", path, id, s->w[i].ref, event, ver);
+                    snprintf(errstr, errstr_size,
+                             "%s: id %" JSON_INTEGER_FORMAT " used twice (%s and %s@%s)", path, id,
+                             s->w[i].ref, event, ver);
                     goto out;
                 }
             char file[4096], perr[512];
             size_t len;
             snprintf(file, sizeof(file), "%s/%s/v%ld.avsc", dir, event, v);
             char *text = read_file(file, &len, errstr, errstr_size);
-            if (!text)
-                goto out;
+            if (!text) goto out;
             wb_avro_schema *sc = wb_avro_schema_parse(text, len, perr, sizeof(perr));
             free(text);
             if (!sc) {
@@ -346,10 +343,8 @@ wb_schemas *wb_schemas_new_opts(const char *dir, const wb_registry_opts *opts, c
         snprintf(errstr, errstr_size, "schemas: need a local folder or a registry URL");
         goto out;
     }
-    if (dir && load_dir(s, dir, errstr, errstr_size))
-        goto out;
-    if (opts && opts->url && !(s->reg = wb_registry_new(opts, errstr, errstr_size)))
-        goto out;
+    if (dir && load_dir(s, dir, errstr, errstr_size)) goto out;
+    if (opts && opts->url && !(s->reg = wb_registry_new(opts, errstr, errstr_size))) goto out;
     ret = s;
     s = NULL;
 out:
@@ -378,8 +373,7 @@ int wb_schemas_is_framed(const void *val, size_t len)
 static const writer_entry *find_ref(const wb_schemas *s, const char *ref)
 {
     const char *at = strrchr(ref, '@');
-    if (!at)
-        return NULL;
+    if (!at) return NULL;
     size_t elen = (size_t)(at - ref);
     const char *ver = at[1] == 'v' ? at + 2 : at + 1;
     for (size_t i = 0; i < s->nw; i++) {
@@ -412,8 +406,7 @@ static wb_err get_writer(wb_schemas *s, int32_t id, const writer_entry **out, ch
     }
     char *text = NULL, perr[512];
     wb_err err = wb_registry_fetch(s->reg, id, &text, reason, reason_size);
-    if (err && err != WB_ERR_SCHEMA)
-        return err; /* transient: nothing cached */
+    if (err && err != WB_ERR_SCHEMA) return err; /* transient: nothing cached */
     writer_entry *e = add_writer(s);
     if (!e) {
         free(text);
@@ -423,12 +416,10 @@ static wb_err get_writer(wb_schemas *s, int32_t id, const writer_entry **out, ch
     e->id = id;
     if (!err) {
         e->sc = wb_avro_schema_parse(text, strlen(text), perr, sizeof(perr));
-        if (!e->sc)
-            snprintf(reason, reason_size, "schema id %" PRId32 ": %s", id, perr);
+        if (!e->sc) snprintf(reason, reason_size, "schema id %" PRId32 ": %s", id, perr);
     }
     free(text);
-    if (!e->sc)
-        e->err = wb_strdup(reason); /* permanent: remembered (NULL on OOM is fine) */
+    if (!e->sc) e->err = wb_strdup(reason); /* permanent: remembered (NULL on OOM is fine) */
     *out = e;
     return WB_OK;
 }
@@ -450,20 +441,17 @@ static wb_err get_plan(wb_schemas *s, int32_t id, const char *contract, const pl
         }
     const writer_entry *w;
     wb_err err = get_writer(s, id, &w, reason, reason_size);
-    if (err)
-        return err;
+    if (err) return err;
     if (s->np == s->capp) {
         size_t ncap = s->capp ? s->capp * 2 : 16;
         plan_entry *n = realloc(s->p, ncap * sizeof(*n));
-        if (!n)
-            goto nomem;
+        if (!n) goto nomem;
         s->p = n;
         s->capp = ncap;
     }
     plan_entry *pe = &s->p[s->np];
     memset(pe, 0, sizeof(*pe));
-    if (!(pe->contract = wb_strdup(key)))
-        goto nomem;
+    if (!(pe->contract = wb_strdup(key))) goto nomem;
     pe->id = id;
     s->np++;
     char why[512] = "";
@@ -486,8 +474,7 @@ static wb_err get_plan(wb_schemas *s, int32_t id, const char *contract, const pl
     } else {
         pe->plan = wb_avro_plan_new(w->sc, NULL, why, sizeof(why));
     }
-    if (!pe->plan && !(pe->err = wb_strdup(why[0] ? why : "out of memory")))
-        goto nomem;
+    if (!pe->plan && !(pe->err = wb_strdup(why[0] ? why : "out of memory"))) goto nomem;
     s->last_plan = s->np - 1;
     *out = pe;
     return WB_OK;
@@ -514,8 +501,7 @@ wb_err wb_schemas_to_json(wb_schemas *s, const void *val, size_t len, const char
     int32_t id = (int32_t)((uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 |
                            (uint32_t)b[4]);
     wb_err err = get_plan(s, id, contract, &pe, reason, reason_size);
-    if (err)
-        return err;
+    if (err) return err;
     if (!pe->plan) {
         snprintf(reason, reason_size, "%s", pe->err);
         return WB_ERR_SCHEMA;
@@ -523,8 +509,8 @@ wb_err wb_schemas_to_json(wb_schemas *s, const void *val, size_t len, const char
     char why[400];
     err = wb_avro_plan_to_json(pe->plan, b + 5, len - 5, out, why, sizeof(why));
     if (err)
-        snprintf(reason, reason_size, "schema id %" PRId32 "%s%s: %s", id,
-                 contract ? " as " : "", contract ? contract : "", why);
+        snprintf(reason, reason_size, "schema id %" PRId32 "%s%s: %s", id, contract ? " as " : "",
+                 contract ? contract : "", why);
     return err;
 }
 
@@ -552,12 +538,10 @@ wb_err wb_schemas_from_json(wb_schemas *s, const char *schema_ref, const char *j
     unsigned char hdr[5] = {0, (unsigned char)(e->id >> 24), (unsigned char)(e->id >> 16),
                             (unsigned char)(e->id >> 8), (unsigned char)e->id};
     wb_err err = wb_buf_add(out, hdr, 5);
-    if (!err)
-        err = wb_avro_from_json(e->sc, doc, out, reason, reason_size);
+    if (!err) err = wb_avro_from_json(e->sc, doc, out, reason, reason_size);
     if (err) {
         out->len = mark;
-        if (out->data)
-            out->data[mark] = 0;
+        if (out->data) out->data[mark] = 0;
     }
     json_decref(doc);
     return err;

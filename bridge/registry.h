@@ -24,10 +24,10 @@ typedef struct wb_registry_opts {
     const char *url;      /* "https://registry:8081" (required) */
     const char *username; /* basic auth (with password) or NULL */
     const char *password;
-    const char *bearer;   /* bearer token or NULL (wins over basic) */
-    const char *ca_file;  /* extra CA bundle or NULL */
-    long connect_timeout_ms; /* 0: 5000 */
-    long timeout_ms;         /* 0: 10000 */
+    const char *bearer;       /* bearer token or NULL (wins over basic) */
+    const char *ca_file;      /* extra CA bundle or NULL */
+    long connect_timeout_ms;  /* 0: 5000 */
+    long timeout_ms;          /* 0: 10000 */
     int insecure_skip_verify; /* 1 disables TLS peer/host checks (tests only) */
 } wb_registry_opts;
 

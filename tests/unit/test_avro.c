@@ -26,8 +26,7 @@ static char *run(const char *cmd)
         n += r;
     buf[n] = 0;
     int rc = pclose(fp);
-    if (rc != 0)
-        FAIL_("command failed (%d): %s", rc, cmd);
+    if (rc != 0) FAIL_("command failed (%d): %s", rc, cmd);
     while (n && (buf[n - 1] == '\n'))
         buf[--n] = 0;
     return buf;
@@ -80,8 +79,7 @@ static void interop_case(const char *event, int version, int id)
     wb_buf_init(&out, 0);
     unsigned char *b = py_encode(event, version, id, &len);
     wb_err err = wb_schemas_to_json(S, b, len, NULL, &out, reason, sizeof(reason));
-    if (err)
-        FAIL_("%s@%d: %s: %s", event, version, wb_err_str(err), reason);
+    if (err) FAIL_("%s@%d: %s: %s", event, version, wb_err_str(err), reason);
     json_t *mine = json_loads(out.data, 0, NULL);
     ASSERT(mine);
     json_t *theirs = py_decode(event, version, b, len);
@@ -98,8 +96,7 @@ static void interop_case(const char *event, int version, int id)
 
 static void test_interop_decode(void)
 {
-    if (skip_py)
-        return;
+    if (skip_py) return;
     interop_case("order.paid", 1, 101);
     interop_case("order.paid", 2, 102);
     interop_case("lead.created", 1, 601);
@@ -109,33 +106,30 @@ static void test_interop_decode(void)
 
 static void test_pin_v2_to_v1(void)
 {
-    if (skip_py)
-        return;
+    if (skip_py) return;
     size_t len;
     char reason[512];
     wb_buf out;
     wb_buf_init(&out, 0);
     unsigned char *b = py_encode("order.paid", 2, 102, &len);
-    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@1", &out, reason, sizeof(reason)),
-              WB_OK);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@1", &out, reason, sizeof(reason)), WB_OK);
     /* Exactly the v1 payload: v2-only fields gone, BNPL (unknown to v1) -> v1's enum default. */
-    ASSERT_STR_EQ(out.data,
-                  "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_1002\","
-                  "\"customer_id\":\"cus_78\",\"amount\":\"-0.05\",\"currency\":\"USD\","
-                  "\"payment_method\":\"OTHER\",\"paid_at\":\"1969-12-31T23:59:59.999Z\","
-                  "\"coupon_code\":\"WELCOME\\\"10\\n\",\"lines\":[]}");
+    ASSERT_STR_EQ(
+        out.data,
+        "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_1002\","
+        "\"customer_id\":\"cus_78\",\"amount\":\"-0.05\",\"currency\":\"USD\","
+        "\"payment_method\":\"OTHER\",\"paid_at\":\"1969-12-31T23:59:59.999Z\","
+        "\"coupon_code\":\"WELCOME\\\"10\\n\",\"lines\":[]}");
     /* Pinned again: same answer from the cached plan. */
     wb_buf_reset(&out);
-    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@v1", &out, reason, sizeof(reason)),
-              WB_OK);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "order.paid@v1", &out, reason, sizeof(reason)), WB_OK);
     ASSERT_CONTAINS(out.data, "\"payment_method\":\"OTHER\"");
     free(b);
 
     /* v1 producer, partner pinned to v2: renamed field through its alias, defaults filled. */
     b = py_encode("lead.created", 1, 601, &len);
     wb_buf_reset(&out);
-    ASSERT_EQ(wb_schemas_to_json(S, b, len, "lead.created@2", &out, reason, sizeof(reason)),
-              WB_OK);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "lead.created@2", &out, reason, sizeof(reason)), WB_OK);
     ASSERT_STR_EQ(out.data,
                   "{\"event_id\":\"00000000-0000-4000-8000-000000000002\",\"lead_id\":\"lead_8\","
                   "\"email\":\"bo@example.com\",\"contact_name\":\"Bo Chen\",\"company\":\"Acme\","
@@ -147,8 +141,7 @@ static void test_pin_v2_to_v1(void)
 
 static void test_unresolvable(void)
 {
-    if (skip_py)
-        return;
+    if (skip_py) return;
     size_t len;
     char reason[512];
     wb_buf out;
@@ -166,8 +159,7 @@ static void test_unresolvable(void)
               WB_ERR_SCHEMA);
     ASSERT_CONTAINS(reason, "record LeadCreated");
     /* Unknown contract. */
-    ASSERT_EQ(wb_schemas_to_json(S, b, len, "nope@1", &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
+    ASSERT_EQ(wb_schemas_to_json(S, b, len, "nope@1", &out, reason, sizeof(reason)), WB_ERR_SCHEMA);
     ASSERT_CONTAINS(reason, "unknown contract 'nope@1'");
     free(b);
     ASSERT_STR_EQ(out.data, "keep");
@@ -182,14 +174,15 @@ static void test_hostile(void)
     /* inventory.low v1: string uuid, sku, warehouse, int, int, enum, long */
     unsigned char ok[] = {0, 0, 0, 0, 201, 2, 'e', 2, 's', 2, 'w', 6, 20, 4, 0x80, 0x01};
     ASSERT_EQ(wb_schemas_to_json(S, ok, sizeof(ok), NULL, &out, reason, sizeof(reason)), WB_OK);
-    ASSERT_STR_EQ(out.data, "{\"event_id\":\"e\",\"sku\":\"s\",\"warehouse_id\":\"w\","
-                            "\"quantity_on_hand\":3,\"reorder_point\":10,\"severity\":\"OUT_OF_STOCK\","
-                            "\"detected_at\":\"1970-01-01T00:00:00.064Z\"}");
+    ASSERT_STR_EQ(out.data,
+                  "{\"event_id\":\"e\",\"sku\":\"s\",\"warehouse_id\":\"w\","
+                  "\"quantity_on_hand\":3,\"reorder_point\":10,\"severity\":\"OUT_OF_STOCK\","
+                  "\"detected_at\":\"1970-01-01T00:00:00.064Z\"}");
     /* Promotion int -> long with a pin to v2 (defaults filled). */
     wb_buf_reset(&out);
-    ASSERT_EQ(wb_schemas_to_json(S, ok, sizeof(ok), "inventory.low@2", &out, reason,
-                                 sizeof(reason)),
-              WB_OK);
+    ASSERT_EQ(
+        wb_schemas_to_json(S, ok, sizeof(ok), "inventory.low@2", &out, reason, sizeof(reason)),
+        WB_OK);
     ASSERT_CONTAINS(out.data, "\"quantity_on_hand\":3,");
     ASSERT_CONTAINS(out.data, "\"preferred_supplier_id\":null}");
     wb_buf_reset(&out);
@@ -253,8 +246,7 @@ static void test_inbound(void)
     wb_buf_init(&js, 0);
     wb_err err = wb_schemas_from_json(S, "order.paid@2", BODY_V2, strlen(BODY_V2), &out, reason,
                                       sizeof(reason));
-    if (err)
-        FAIL_("%s: %s", wb_err_str(err), reason);
+    if (err) FAIL_("%s: %s", wb_err_str(err), reason);
     ASSERT_EQ((unsigned char)out.data[0], 0);
     ASSERT_EQ((unsigned char)out.data[4], 102);
     ASSERT_EQ(wb_schemas_to_json(S, out.data, out.len, NULL, &js, reason, sizeof(reason)), WB_OK);
@@ -282,10 +274,9 @@ static void test_inbound(void)
         "\"document_sha256\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\","
         "\"signature\":{\"string\":\"wet ink\"}}";
     wb_buf_reset(&out);
-    err = wb_schemas_from_json(S, "contract.signed@1", cs, strlen(cs), &out, reason,
-                               sizeof(reason));
-    if (err)
-        FAIL_("%s: %s", wb_err_str(err), reason);
+    err =
+        wb_schemas_from_json(S, "contract.signed@1", cs, strlen(cs), &out, reason, sizeof(reason));
+    if (err) FAIL_("%s: %s", wb_err_str(err), reason);
     wb_buf_reset(&js);
     ASSERT_EQ(wb_schemas_to_json(S, out.data, out.len, NULL, &js, reason, sizeof(reason)), WB_OK);
     ASSERT_CONTAINS(js.data, "\"starts_on\":\"2026-12-01\"");
@@ -308,9 +299,9 @@ static void inbound_err(const char *body, const char *needle)
     char reason[512];
     wb_buf out;
     wb_buf_init(&out, 0);
-    ASSERT_EQ(wb_schemas_from_json(S, "order.paid@2", body, strlen(body), &out, reason,
-                                   sizeof(reason)),
-              WB_ERR_SCHEMA);
+    ASSERT_EQ(
+        wb_schemas_from_json(S, "order.paid@2", body, strlen(body), &out, reason, sizeof(reason)),
+        WB_ERR_SCHEMA);
     ASSERT_CONTAINS(reason, needle);
     ASSERT_EQ(out.len, 0);
     wb_buf_free(&out);
@@ -360,9 +351,30 @@ static void test_inbound_errors(void)
 static void test_schema_parse_errors(void)
 {
     char err[256];
-    const char *bad = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"nope\"}]}";
+    const char *bad =
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"nope\"}]}";
     ASSERT(!wb_avro_schema_parse(bad, strlen(bad), err, sizeof(err)));
     ASSERT_CONTAINS(err, "invalid schema");
+    /* Regressions from fuzzing: avro-c accepts these, the Avro spec does not. */
+    static const struct {
+        const char *schema, *why;
+    } bad_cases[] = {
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
+         "{\"name\":\"a\",\"type\":\"long\"}]}",
+         "duplicate field 'a'"},
+        {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\",\"A\"]}",
+         "duplicate symbol 'A'"},
+        {"[\"null\",\"string\",\"string\"]", "two branches of type string"},
+        {"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":50,\"scale\":2}",
+         "precision"},
+    };
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        err[0] = 0;
+        wb_avro_schema *b = wb_avro_schema_parse(bad_cases[i].schema, strlen(bad_cases[i].schema),
+                                                 err, sizeof(err));
+        if (b) FAIL_("accepted: %s", bad_cases[i].schema);
+        ASSERT_CONTAINS(err, bad_cases[i].why);
+    }
     const char *recursive = "{\"type\":\"record\",\"name\":\"Node\",\"fields\":[{\"name\":\"v\","
                             "\"type\":\"int\"},{\"name\":\"next\",\"type\":[\"null\",\"Node\"]}]}";
     wb_avro_schema *sc = wb_avro_schema_parse(recursive, strlen(recursive), err, sizeof(err));
@@ -390,6 +402,62 @@ static void test_schema_parse_errors(void)
     wb_avro_schema_free(sc);
 }
 
+static void roundtrip(const wb_avro_schema *sc, const wb_avro_plan *plan, const char *in,
+                      const char *want)
+{
+    char err[256];
+    wb_buf bin, out;
+    wb_buf_init(&bin, 0);
+    wb_buf_init(&out, 0);
+    json_t *doc = json_loads(in, 0, NULL);
+    ASSERT(doc);
+    if (wb_avro_from_json(sc, doc, &bin, err, sizeof(err))) FAIL_("%s: %s", in, err);
+    wb_err e = wb_avro_plan_to_json(plan, bin.data, bin.len, &out, err, sizeof(err));
+    if (want) {
+        if (e) FAIL_("%s: %s", in, err);
+        ASSERT_STR_EQ(out.data, want);
+    } else {
+        ASSERT_EQ(e, WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(err, "out of range");
+    }
+    json_decref(doc);
+    wb_buf_free(&bin);
+    wb_buf_free(&out);
+}
+
+static void test_logical_edges(void)
+{
+    const char *schema =
+        "{\"type\":\"record\",\"name\":\"T\",\"fields\":["
+        "{\"name\":\"ms\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+        "{\"name\":\"us\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+        "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+        "{\"name\":\"f\",\"type\":\"float\"},"
+        "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"Money\",\"size\":4,"
+        "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":3}},"
+        "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"double\"}}]}";
+    char err[256];
+    wb_avro_schema *sc = wb_avro_schema_parse(schema, strlen(schema), err, sizeof(err));
+    if (!sc) FAIL_("%s", err);
+    wb_avro_plan *plan = wb_avro_plan_new(sc, NULL, err, sizeof(err));
+    ASSERT(plan);
+    roundtrip(
+        sc, plan,
+        "{\"ms\":-1,\"us\":1700000000123456,\"d\":-1,\"f\":1.5,\"fx\":\"-1.5\","
+        "\"m\":{\"a\":2.25,\"\\u00e9\\n\":-0.5}}",
+        "{\"ms\":\"1969-12-31T23:59:59.999Z\",\"us\":\"2023-11-14T22:13:20.123456Z\","
+        "\"d\":\"1969-12-31\",\"f\":1.5,\"fx\":\"-1.500\",\"m\":{\"a\":2.25,\"\u00e9\\n\":-0.5}}");
+    roundtrip(sc, plan,
+              "{\"ms\":\"9999-12-31T23:59:59.999Z\",\"us\":0,\"d\":\"0001-01-01\",\"f\":0,"
+              "\"fx\":\"999999.999\",\"m\":{}}",
+              "{\"ms\":\"9999-12-31T23:59:59.999Z\",\"us\":\"1970-01-01T00:00:00.000000Z\","
+              "\"d\":\"0001-01-01\",\"f\":0,\"fx\":\"999999.999\",\"m\":{}}");
+    roundtrip(sc, plan, "{\"ms\":253402300800000,\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              NULL);
+    wb_avro_plan_free(plan);
+    wb_avro_schema_free(sc);
+}
+
 int main(void)
 {
     char err[512];
@@ -398,8 +466,7 @@ int main(void)
     snprintf(schemas_dir, sizeof(schemas_dir), "%s/schemas", src_dir);
     skip_py = getenv("WB_SKIP_PYTHON_INTEROP") != NULL;
     S = wb_schemas_new(schemas_dir, NULL, NULL, NULL, NULL, err, sizeof(err));
-    if (!S)
-        FAIL_("wb_schemas_new: %s", err);
+    if (!S) FAIL_("wb_schemas_new: %s", err);
     RUN(test_interop_decode);
     RUN(test_pin_v2_to_v1);
     RUN(test_unresolvable);
@@ -407,6 +474,7 @@ int main(void)
     RUN(test_inbound);
     RUN(test_inbound_errors);
     RUN(test_schema_parse_errors);
+    RUN(test_logical_edges);
     wb_schemas_free(S);
     TEST_DONE();
 }

@@ -1,0 +1,246 @@
+/* test_registry.c - Schema Registry client and caches against a local libmicrohttpd server
+ * that answers like Confluent's REST API (GET /schemas/ids/{id}). */
+#include "registry.h"
+#include "test.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#if MHD_VERSION < 0x00097002
+typedef int mhd_result;
+#else
+typedef enum MHD_Result mhd_result;
+#endif
+
+static char src_dir[1024];
+static char lead_v1[8192]; /* schema text served for id 1234 */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int hits_1234, hits_7, hits_8;
+static char last_auth[256];
+static char last_accept[256];
+
+static mhd_result reply(struct MHD_Connection *conn, unsigned status, const char *body)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/vnd.schemaregistry.v1+json");
+    mhd_result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                          const char *method, const char *version, const char *upload_data,
+                          size_t *upload_data_size, void **con_cls)
+{
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    pthread_mutex_lock(&mu);
+    snprintf(last_auth, sizeof(last_auth), "%s", auth ? auth : "");
+    snprintf(last_accept, sizeof(last_accept), "%s", accept ? accept : "");
+    pthread_mutex_unlock(&mu);
+    if (strcmp(method, "GET"))
+        return reply(conn, 405, "{\"error_code\":405,\"message\":\"method\"}");
+    if (!strcmp(url, "/schemas/ids/1234")) {
+        pthread_mutex_lock(&mu);
+        hits_1234++;
+        pthread_mutex_unlock(&mu);
+        json_t *doc = json_pack("{s:s}", "schema", lead_v1);
+        char *body = json_dumps(doc, JSON_COMPACT);
+        mhd_result r = reply(conn, 200, body);
+        free(body);
+        json_decref(doc);
+        return r;
+    }
+    if (!strcmp(url, "/schemas/ids/7")) {
+        pthread_mutex_lock(&mu);
+        hits_7++;
+        pthread_mutex_unlock(&mu);
+        return reply(conn, 404, "{\"error_code\":40403,\"message\":\"Schema 7 not found\"}");
+    }
+    if (!strcmp(url, "/schemas/ids/8")) {
+        /* Fails twice, then recovers: a transient error must not stick. */
+        pthread_mutex_lock(&mu);
+        int n = ++hits_8;
+        pthread_mutex_unlock(&mu);
+        if (n > 2) return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
+        return reply(conn, 500, "{\"error_code\":50001,\"message\":\"Error in the backend\"}");
+    }
+    if (!strcmp(url, "/schemas/ids/9"))
+        return reply(conn, 200, "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = 1;\"}");
+    if (!strcmp(url, "/schemas/ids/10"))
+        return reply(conn, 200, "{\"schema\":\"{\\\"type\\\":\\\"nope\\\"}\"}");
+    if (!strcmp(url, "/schemas/ids/11")) {
+        usleep(1500 * 1000);
+        return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
+    }
+    return reply(conn, 404, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}");
+}
+
+static struct MHD_Daemon *start(int *port)
+{
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         handler, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    ASSERT(d);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT(info && info->port);
+    *port = info->port;
+    return d;
+}
+
+/* A lead.created v1 record framed with registry id 1234. */
+static void lead_record(wb_schemas *local, wb_buf *out)
+{
+    const char *body = "{\"event_id\":\"e\",\"lead_id\":\"l1\",\"email\":\"a@b.c\","
+                       "\"full_name\":\"Ana\",\"source\":\"PARTNER\",\"created_at\":0}";
+    char reason[256];
+    wb_err err = wb_schemas_from_json(local, "lead.created@1", body, strlen(body), out, reason,
+                                      sizeof(reason));
+    if (err) FAIL_("%s", reason);
+    out->data[1] = 0;
+    out->data[2] = 0;
+    out->data[3] = 0x04;
+    out->data[4] = (char)0xd2; /* 1234 */
+}
+
+static void test_cache_and_basic_auth(void)
+{
+    int port;
+    char url[64], err[256], reason[512];
+    struct MHD_Daemon *d = start(&port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+    char dir[1100];
+    snprintf(dir, sizeof(dir), "%s/schemas", src_dir);
+    wb_schemas *s = wb_schemas_new(dir, url, "user", "pa:ss", NULL, err, sizeof(err));
+    if (!s) FAIL_("%s", err);
+    wb_buf rec, out;
+    wb_buf_init(&rec, 0);
+    wb_buf_init(&out, 0);
+    lead_record(s, &rec);
+
+    ASSERT_EQ(wb_schemas_to_json(s, rec.data, rec.len, NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_STR_EQ(out.data, "{\"event_id\":\"e\",\"lead_id\":\"l1\",\"email\":\"a@b.c\","
+                            "\"full_name\":\"Ana\",\"company\":null,\"source\":\"PARTNER\","
+                            "\"score\":0,\"created_at\":\"1970-01-01T00:00:00.000Z\"}");
+    for (int i = 0; i < 3; i++) {
+        wb_buf_reset(&out);
+        ASSERT_EQ(wb_schemas_to_json(s, rec.data, rec.len, i ? "lead.created@2" : NULL, &out,
+                                     reason, sizeof(reason)),
+                  WB_OK);
+    }
+    ASSERT_CONTAINS(out.data, "\"contact_name\":\"Ana\"");
+    pthread_mutex_lock(&mu);
+    ASSERT_EQ(hits_1234, 1); /* cached forever: exactly one request for the id */
+    ASSERT_STR_EQ(last_auth, "Basic dXNlcjpwYTpzcw=="); /* user:pa:ss */
+    ASSERT_CONTAINS(last_accept, "application/vnd.schemaregistry.v1+json");
+    pthread_mutex_unlock(&mu);
+
+    /* 40403: permanent, clear reason, remembered (no second request). */
+    unsigned char id7[] = {0, 0, 0, 0, 7, 0};
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(wb_schemas_to_json(s, id7, sizeof(id7), NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(reason,
+                        "schema id 7 not found in the registry (40403: Schema 7 not found)");
+    }
+    pthread_mutex_lock(&mu);
+    ASSERT_EQ(hits_7, 1);
+    pthread_mutex_unlock(&mu);
+
+    /* 5xx: transient, not cached (the caller retries). */
+    unsigned char id8[] = {0, 0, 0, 0, 8, 0};
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(wb_schemas_to_json(s, id8, sizeof(id8), NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_IO);
+        ASSERT_CONTAINS(reason, "HTTP 500 for id 8: Error in the backend");
+    }
+    pthread_mutex_lock(&mu);
+    ASSERT_EQ(hits_8, 2);
+    pthread_mutex_unlock(&mu);
+    /* The registry is back: the retried record decodes (id 8 is the schema "string"). */
+    unsigned char id8ok[] = {0, 0, 0, 0, 8, 4, 'h', 'i'};
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(s, id8ok, sizeof(id8ok), NULL, &out, reason, sizeof(reason)),
+              WB_OK);
+    ASSERT_STR_EQ(out.data, "\"hi\"");
+
+    unsigned char id9[] = {0, 0, 0, 0, 9, 0};
+    ASSERT_EQ(wb_schemas_to_json(s, id9, sizeof(id9), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "PROTOBUF schema, not Avro");
+    unsigned char id10[] = {0, 0, 0, 0, 10, 0};
+    ASSERT_EQ(wb_schemas_to_json(s, id10, sizeof(id10), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "schema id 10: invalid schema");
+    /* Plain 404 without a Confluent body. */
+    unsigned char id99[] = {0, 0, 0, 0, 99, 0};
+    ASSERT_EQ(wb_schemas_to_json(s, id99, sizeof(id99), NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, "schema id 99 not found");
+
+    wb_schemas_free(s);
+    MHD_stop_daemon(d);
+
+    /* Server down: transient WB_ERR_IO, never a permanent verdict. */
+    s = wb_schemas_new(NULL, url, NULL, NULL, NULL, err, sizeof(err));
+    ASSERT(s);
+    ASSERT_EQ(wb_schemas_to_json(s, rec.data, rec.len, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_IO);
+    ASSERT_CONTAINS(reason, "schema registry unreachable for id 1234");
+    wb_schemas_free(s);
+    wb_buf_free(&rec);
+    wb_buf_free(&out);
+}
+
+static void test_bearer_and_timeout(void)
+{
+    int port;
+    char url[64], err[256], reason[512];
+    struct MHD_Daemon *d = start(&port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    wb_registry_opts o = {0};
+    o.url = url;
+    o.bearer = "tok-123";
+    o.username = "ignored";
+    o.timeout_ms = 300;
+    wb_registry *reg = wb_registry_new(&o, err, sizeof(err));
+    ASSERT(reg);
+    char *text = NULL;
+    ASSERT_EQ(wb_registry_fetch(reg, 1234, &text, reason, sizeof(reason)), WB_OK);
+    ASSERT_STR_EQ(text, lead_v1);
+    free(text);
+    pthread_mutex_lock(&mu);
+    ASSERT_STR_EQ(last_auth, "Bearer tok-123");
+    pthread_mutex_unlock(&mu);
+    ASSERT_EQ(wb_registry_fetch(reg, 11, &text, reason, sizeof(reason)), WB_ERR_TIMEOUT);
+    ASSERT(text == NULL);
+    ASSERT_CONTAINS(reason, "unreachable for id 11");
+    ASSERT_EQ(wb_registry_requests(reg), 2);
+    wb_registry_free(reg);
+    MHD_stop_daemon(d);
+
+    o.url = "ftp://nope";
+    ASSERT(!wb_registry_new(&o, err, sizeof(err)));
+    ASSERT_CONTAINS(err, "http(s) URL");
+    ASSERT(!wb_schemas_new(NULL, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    ASSERT_CONTAINS(err, "need a local folder or a registry URL");
+}
+
+int main(void)
+{
+    const char *sd = getenv("WB_SOURCE_DIR");
+    snprintf(src_dir, sizeof(src_dir), "%s", sd ? sd : ".");
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/schemas/lead.created/v1.avsc", src_dir);
+    FILE *fp = fopen(path, "rb");
+    ASSERT(fp);
+    size_t n = fread(lead_v1, 1, sizeof(lead_v1) - 1, fp);
+    lead_v1[n] = 0;
+    fclose(fp);
+    RUN(test_cache_and_basic_auth);
+    RUN(test_bearer_and_timeout);
+    TEST_DONE();
+}
