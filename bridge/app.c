@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "envelope.h"
 #include "kafka.h"
+#include "listener.h"
 #include "log.h"
 #include "outbound.h"
 #include "producer.h"
@@ -85,6 +87,8 @@ typedef struct demo {
     wb_outbound *ob;
     atomic_int produced, acked;
     atomic_int observed_ok, observed_dlq;
+    atomic_int round_trips; /* verified by the listener and read back from Kafka */
+    const char *inbound_topic;
     int64_t start_ms;
 } demo;
 
@@ -154,6 +158,47 @@ static void demo_observe(void *ctx, const wb_delivery_event *ev)
     fflush(stdout);
 }
 
+/* Watcher thread: read what the inbound listener published, to show the round trip. */
+static void *demo_watch(void *arg)
+{
+    demo *d = arg;
+    char errstr[512];
+    rd_kafka_conf_t *conf = wb_kafka_conf(d->cfg, WB_KAFKA_CONSUMER, d->bootstrap, errstr,
+                                          sizeof(errstr));
+    if (!conf)
+        return NULL;
+    rd_kafka_conf_set(conf, "group.id", "webhook-bridge-demo-watch", errstr, sizeof(errstr));
+    rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof(errstr));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, d->inbound_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    while (!stop) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
+        if (!rkm)
+            continue;
+        if (!rkm->err) {
+            char id[160] = "", type[128] = "";
+            wb_record_header(rkm, "ce_id", id, sizeof(id));
+            wb_record_header(rkm, "ce_type", type, sizeof(type));
+            atomic_fetch_add(&d->round_trips, 1);
+            printf("  <= verified & published  %-16s %-14s back to %s[%d]@%" PRId64 "\n", type,
+                   id, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+            fflush(stdout);
+        }
+        rd_kafka_message_destroy(rkm);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return NULL;
+}
+
 /* Feeder thread: produce the sample events at the requested rate, then wait until every
  * one has been delivered (or dead-lettered) and ask the bridge to stop. */
 static void *demo_feed(void *arg)
@@ -180,8 +225,9 @@ static void *demo_feed(void *arg)
     while (!stop && wb_now_ms() < deadline) {
         wb_outbound_stats st;
         wb_outbound_get_stats(d->ob, &st);
-        if ((int)(st.delivered + st.dead_lettered) >= atomic_load(&d->produced) &&
-            st.in_flight_records == 0)
+        int want = atomic_load(&d->produced);
+        if ((int)(st.delivered + st.dead_lettered) >= want && st.in_flight_records == 0 &&
+            (!d->inbound_topic || atomic_load(&d->round_trips) >= (int)st.delivered))
             break;
         usleep(100000);
     }
@@ -196,6 +242,7 @@ typedef struct ready_ctx {
     const wb_config *cfg;
     wb_outbound *ob;
     wb_producer *prod;
+    wb_listener *listener;
 } ready_ctx;
 
 static int ready_consumer(void *arg, wb_buf *why)
@@ -216,6 +263,15 @@ static int ready_producer(void *arg, wb_buf *why)
     return 0;
 }
 
+static int ready_listener(void *arg, wb_buf *why)
+{
+    ready_ctx *r = arg;
+    if (!r->cfg->inbound.listen || r->listener)
+        return 1;
+    wb_buf_adds(why, "listener not bound");
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Run                                                                                  */
 
@@ -227,9 +283,10 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     wb_producer *prod = NULL;
     wb_outbound *ob = NULL;
     wb_admin *admin = NULL;
+    wb_listener *listener = NULL;
     ready_ctx rctx;
-    pthread_t feeder;
-    int feeding = 0;
+    pthread_t feeder, watcher;
+    int feeding = 0, watching = 0;
     demo dm;
     memset(&dm, 0, sizeof(dm));
 
@@ -259,6 +316,14 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         WB_ERROR("%s", errstr);
         goto out;
     }
+    if (cfg->inbound.listen) {
+        listener = wb_listener_new(cfg, prod, errstr, sizeof(errstr));
+        if (!listener) {
+            WB_ERROR("inbound: %s", errstr);
+            goto out;
+        }
+        WB_INFO("inbound listener on port %d", wb_listener_port(listener));
+    }
     ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
     if (!ob) {
         WB_ERROR("%s", errstr);
@@ -270,9 +335,10 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             WB_ERROR("admin: %s", errstr);
             goto out;
         }
-        rctx = (ready_ctx){.cfg = cfg, .ob = ob, .prod = prod};
+        rctx = (ready_ctx){.cfg = cfg, .ob = ob, .prod = prod, .listener = listener};
         wb_admin_add_ready_check(admin, "consumer", ready_consumer, &rctx);
         wb_admin_add_ready_check(admin, "producer", ready_producer, &rctx);
+        wb_admin_add_ready_check(admin, "listener", ready_listener, &rctx);
         wb_outbound_set_heartbeat(ob, wb_admin_heartbeat(admin, "outbound", 30000));
         WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
     }
@@ -291,27 +357,36 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         dm.ob = ob;
         dm.start_ms = wb_now_ms();
         wb_outbound_observe(ob, demo_observe, &dm);
+        for (size_t i = 0; listener && i < cfg->nconnectors; i++)
+            if (cfg->connectors[i].direction == WB_DIR_INBOUND)
+                dm.inbound_topic = cfg->connectors[i].topic;
         printf("webhook-bridge demo: embedded Kafka at %s; %d sample events at %.0f/s\n",
                bootstrap, demo_opts->events, demo_opts->rate);
         if (pthread_create(&feeder, NULL, demo_feed, &dm) == 0)
             feeding = 1;
+        if (dm.inbound_topic && pthread_create(&watcher, NULL, demo_watch, &dm) == 0)
+            watching = 1;
     }
 
     int r = wb_outbound_run(ob, &stop);
     rc = r < 0 ? 1 : 0;
+    if (watching)
+        pthread_join(watcher, NULL);
     if (feeding) {
         pthread_join(feeder, NULL);
         wb_outbound_stats st;
         wb_outbound_get_stats(ob, &st);
         printf("\nsummary: produced %d, delivered %" PRIu64 ", retried %" PRIu64
-               ", dead-lettered %" PRIu64 ", in flight %d, %.1f s\n",
+               ", dead-lettered %" PRIu64 ", in flight %d, verified & published back %d, %.1f s\n",
                atomic_load(&dm.produced), st.delivered, st.retried, st.dead_lettered,
-               st.in_flight_records, (double)(wb_now_ms() - dm.start_ms) / 1000.0);
+               st.in_flight_records, atomic_load(&dm.round_trips),
+               (double)(wb_now_ms() - dm.start_ms) / 1000.0);
         if ((int)st.delivered + (int)st.dead_lettered < atomic_load(&dm.produced))
             rc = 1;
     }
 out:
     wb_admin_free(admin);
+    wb_listener_free(listener, 5000);
     /* The producer goes before the outbound engine: its last delivery reports (dead-letter
      * acks) still reach the engine's queue, which must exist until then. */
     if (prod)
