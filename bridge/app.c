@@ -24,6 +24,12 @@
 #include "util.h"
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+    reload_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -44,6 +50,8 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -273,6 +281,50 @@ static int ready_listener(void *arg, wb_buf *why)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Reload (SIGHUP)                                                                      */
+
+typedef struct reloader {
+    const char *path;
+    wb_outbound *ob;
+    wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
+    size_t nold;
+    wb_config **current;
+} reloader;
+
+/* Outbound thread, once per loop turn: apply a requested reload, or keep what runs. */
+static void maybe_reload(void *arg)
+{
+    reloader *r = arg;
+    if (!reload_requested)
+        return;
+    reload_requested = 0;
+    char errstr[8192];
+    wb_config *ncfg = wb_config_load(r->path, errstr, sizeof(errstr));
+    if (!ncfg) {
+        WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
+        return;
+    }
+    wb_config **old = realloc(r->old, (r->nold + 1) * sizeof(*old));
+    if (!old) {
+        WB_ERROR("reload rejected: out of memory");
+        wb_config_free(ncfg);
+        return;
+    }
+    r->old = old;
+    if (wb_outbound_reload(r->ob, ncfg, errstr, sizeof(errstr))) {
+        WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
+        wb_config_free(ncfg);
+        return;
+    }
+    wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+    r->old[r->nold++] = *r->current;
+    *r->current = ncfg;
+    WB_WARN("reloaded %s: new deliveries use the new connectors and secrets; inbound "
+            "connectors and listener settings change on restart",
+            r->path);
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Run                                                                                  */
 
 int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
@@ -284,6 +336,8 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     wb_outbound *ob = NULL;
     wb_admin *admin = NULL;
     wb_listener *listener = NULL;
+    reloader rl;
+    memset(&rl, 0, sizeof(rl));
     ready_ctx rctx;
     pthread_t feeder, watcher;
     int feeding = 0, watching = 0;
@@ -329,6 +383,8 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         WB_ERROR("%s", errstr);
         goto out;
     }
+    rl = (reloader){.path = config_path, .ob = ob, .current = &cfg};
+    wb_outbound_on_turn(ob, maybe_reload, &rl);
     if (cfg->admin.listen) {
         admin = wb_admin_new(cfg->admin.listen, errstr, sizeof(errstr));
         if (!admin) {
@@ -393,6 +449,9 @@ out:
         wb_producer_free(prod, 10000);
     wb_outbound_free(ob);
     wb_embedded_stop(emb);
+    for (size_t i = 0; i < rl.nold; i++)
+        wb_config_free(rl.old[i]);
+    free(rl.old);
     wb_config_free(cfg);
     return rc;
 }

@@ -119,8 +119,12 @@ struct wb_outbound {
     wb_producer *prod;
     wb_http *http;
     wb_sched *sched;
-    conn_rt *conns;
+    conn_rt **conns; /* current connectors (routing) */
     size_t nconns;
+    conn_rt **retired; /* replaced by a reload; in-flight deliveries may still use them */
+    size_t nretired;
+    void (*on_turn)(void *ctx);
+    void *on_turn_ctx;
     part_st *parts;      /* active (not fenced) partitions */
     part_st *fenced;     /* fenced, waiting for in-flight completions */
     part_st *last_ps;    /* lookup cache */
@@ -708,10 +712,10 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     int nmatch = 0;
     if (!bad) {
         for (size_t i = 0; i < o->nconns; i++) {
-            const wb_connector *cc = o->conns[i].cc;
+            const wb_connector *cc = o->conns[i]->cc;
             for (size_t k = 0; k < cc->nevents; k++) {
                 if (wb_glob_match(cc->events[k], type)) {
-                    match[nmatch++] = &o->conns[i];
+                    match[nmatch++] = o->conns[i];
                     break;
                 }
             }
@@ -853,7 +857,7 @@ static void refresh_gauges(wb_outbound *o, int64_t now)
     o->next_gauges_ms = now + 250;
     int64_t wall = wb_wall_ms();
     for (size_t i = 0; i < o->nconns; i++) {
-        conn_rt *c = &o->conns[i];
+        conn_rt *c = o->conns[i];
         wb_gauge_set(c->m_circuit, (double)wb_sched_conn_circuit(c->sc));
         wb_gauge_set(c->m_in_flight, (double)wb_sched_conn_queued(c->sc));
     }
@@ -872,6 +876,8 @@ static void pump(wb_outbound *o, int max_wait_ms)
     int64_t now = wb_now_ms();
     wb_heartbeat_beat(o->heartbeat);
     refresh_gauges(o, now);
+    if (o->on_turn)
+        o->on_turn(o->on_turn_ctx);
     process_acks(o, now);
     wb_job *j;
     while ((j = wb_sched_next(o->sched, now)))
@@ -1224,6 +1230,149 @@ static void conn_metrics(conn_rt *c)
                                         "Record append to 2xx, by connector", l, NULL, 0);
 }
 
+static void conn_free(conn_rt *c)
+{
+    if (!c)
+        return;
+    wb_signer_free(c->signer);
+    wb_egress_policy_free(c->policy);
+    curl_slist_free_all(c->static_headers);
+    free(c);
+}
+
+/* Runtime state for one outbound connector, except its scheduler slot and metrics. */
+static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *errstr,
+                           size_t errstr_size)
+{
+    conn_rt *c = calloc(1, sizeof(*c));
+    char serr[256];
+    if (!c)
+        goto oom;
+    c->cc = cc;
+    c->signer = wb_signer_new(&cc->signing, serr, sizeof(serr));
+    if (!c->signer) {
+        snprintf(errstr, errstr_size, "%s:%d: signing: %s", cc->file ? cc->file : cc->name,
+                 cc->line, serr);
+        goto fail;
+    }
+    if (cc->nallow_cidrs > 0) {
+        c->policy = wb_egress_policy_new(cc->allow_cidrs, cc->nallow_cidrs, serr, sizeof(serr));
+        if (!c->policy) {
+            snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s",
+                     cc->file ? cc->file : cc->name, cc->line, serr);
+            goto fail;
+        }
+    }
+    char ua[160];
+    snprintf(ua, sizeof(ua), "user-agent: %s",
+             cfg->outbound.user_agent ? cfg->outbound.user_agent : "webhook-bridge/" WB_VERSION);
+    struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
+    h = h ? curl_slist_append(h, ua) : NULL;
+    for (size_t k = 0; h && k < cc->nheaders; k++) {
+        char line[1024];
+        snprintf(line, sizeof(line), "%s: %s", cc->headers[k].name, cc->headers[k].value);
+        h = curl_slist_append(h, line);
+    }
+    /* Never let libcurl send Expect: 100-continue: it costs a round trip per request. */
+    h = h ? curl_slist_append(h, "Expect:") : NULL;
+    if (!h)
+        goto oom;
+    c->static_headers = h;
+    return c;
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+fail:
+    conn_free(c);
+    return NULL;
+}
+
+/* Build every outbound connector of cfg into *out (array of *n). All or nothing. */
+static int build_conns(const wb_config *cfg, conn_rt ***out, size_t *n, char *errstr,
+                       size_t errstr_size)
+{
+    conn_rt **v = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*v));
+    size_t k = 0;
+    if (!v) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        if (cfg->connectors[i].direction != WB_DIR_OUTBOUND)
+            continue;
+        v[k] = conn_build(cfg, &cfg->connectors[i], errstr, errstr_size);
+        if (!v[k]) {
+            while (k > 0)
+                conn_free(v[--k]);
+            free(v);
+            return -1;
+        }
+        k++;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr,
+                          size_t errstr_size)
+{
+    conn_rt **v;
+    size_t n;
+    if (build_conns(cfg, &v, &n, errstr, errstr_size))
+        return WB_ERR_CONFIG;
+    conn_rt **match = calloc(n ? n : 1, sizeof(*match));
+    conn_rt **retired = realloc(o->retired, (o->nretired + o->nconns) * sizeof(*retired) + 1);
+    if (!match || !retired) {
+        free(match);
+        if (retired)
+            o->retired = retired;
+        for (size_t i = 0; i < n; i++)
+            conn_free(v[i]);
+        free(v);
+        snprintf(errstr, errstr_size, "out of memory");
+        return WB_ERR_NOMEM;
+    }
+    o->retired = retired;
+    /* A connector keeping its name keeps its scheduler slot: its lanes, its queue and its
+     * breaker state carry over, so ordering holds across the reload. */
+    for (size_t i = 0; i < n; i++) {
+        conn_rt *c = v[i];
+        for (size_t k = 0; k < o->nconns; k++) {
+            if (o->conns[k] && !strcmp(o->conns[k]->cc->name, c->cc->name)) {
+                c->sc = o->conns[k]->sc;
+                break;
+            }
+        }
+        if (c->sc)
+            wb_sched_conn_update(c->sc, c->cc->max_concurrency, c->cc->rate_per_s,
+                                 c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+        else
+            c->sc = wb_sched_conn_new(o->sched, c->cc->max_concurrency, c->cc->rate_per_s,
+                                      c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+        conn_metrics(c);
+    }
+    /* Old runtime states stay alive: deliveries in flight finish with the settings they
+     * started with (their headers and egress policy may still be in use by libcurl). */
+    for (size_t k = 0; k < o->nconns; k++)
+        o->retired[o->nretired++] = o->conns[k];
+    free(o->conns);
+    free(o->match);
+    o->conns = v;
+    o->nconns = n;
+    o->match = match;
+    if (cfg->outbound.ntopics != o->cfg->outbound.ntopics)
+        WB_WARN("reload: outbound.topics changed; the subscription changes only on restart");
+    o->cfg = cfg;
+    WB_INFO("reload: %zu outbound connector(s) active", n);
+    return WB_OK;
+}
+
+void wb_outbound_on_turn(wb_outbound *o, void (*fn)(void *ctx), void *ctx)
+{
+    o->on_turn = fn;
+    o->on_turn_ctx = ctx;
+}
+
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr,
                size_t errstr_size)
 {
@@ -1273,61 +1422,28 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
                                     "Records consumed and not yet terminal", "");
 
     /* connectors */
-    size_t nout = 0;
     int total_conc = 0;
-    for (size_t i = 0; i < cfg->nconnectors; i++)
-        if (cfg->connectors[i].direction == WB_DIR_OUTBOUND)
-            nout++;
-    o->conns = calloc(nout ? nout : 1, sizeof(*o->conns));
-    o->match = calloc(nout ? nout : 1, sizeof(*o->match));
     o->sched = wb_sched_new();
-    if (!o->conns || !o->match || !o->sched) {
+    if (!o->sched || build_conns(cfg, &o->conns, &o->nconns, errstr, errstr_size)) {
+        if (!o->sched)
+            snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    o->match = calloc(o->nconns ? o->nconns : 1, sizeof(*o->match));
+    if (!o->match) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    char ua[160];
-    snprintf(ua, sizeof(ua), "user-agent: %s",
-             cfg->outbound.user_agent ? cfg->outbound.user_agent : "webhook-bridge/" WB_VERSION);
-    for (size_t i = 0; i < cfg->nconnectors; i++) {
-        const wb_connector *cc = &cfg->connectors[i];
-        if (cc->direction != WB_DIR_OUTBOUND)
-            continue;
-        conn_rt *c = &o->conns[o->nconns++];
-        c->cc = cc;
-        char serr[256];
-        c->signer = wb_signer_new(&cc->signing, serr, sizeof(serr));
-        if (!c->signer) {
-            snprintf(errstr, errstr_size, "%s:%d: signing: %s", cc->file ? cc->file : cc->name,
-                     cc->line, serr);
-            goto fail;
-        }
-        c->sc = wb_sched_conn_new(o->sched, cc->max_concurrency, cc->rate_per_s,
-                                  cc->circuit_failures, cc->circuit_cooldown_ms);
-        conn_metrics(c);
-        if (cc->nallow_cidrs > 0) {
-            c->policy = wb_egress_policy_new(cc->allow_cidrs, cc->nallow_cidrs, serr, sizeof(serr));
-            if (!c->policy) {
-                snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s",
-                         cc->file ? cc->file : cc->name, cc->line, serr);
-                goto fail;
-            }
-        }
-        struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
-        h = h ? curl_slist_append(h, ua) : NULL;
-        for (size_t k = 0; h && k < cc->nheaders; k++) {
-            char line[1024];
-            snprintf(line, sizeof(line), "%s: %s", cc->headers[k].name, cc->headers[k].value);
-            h = curl_slist_append(h, line);
-        }
-        /* Never let libcurl send Expect: 100-continue: it costs a round trip per request. */
-        h = h ? curl_slist_append(h, "Expect:") : NULL;
-        if (!c->sc || !h) {
-            curl_slist_free_all(h);
+    for (size_t i = 0; i < o->nconns; i++) {
+        conn_rt *c = o->conns[i];
+        c->sc = wb_sched_conn_new(o->sched, c->cc->max_concurrency, c->cc->rate_per_s,
+                                  c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+        if (!c->sc) {
             snprintf(errstr, errstr_size, "out of memory");
             goto fail;
         }
-        c->static_headers = h;
-        total_conc += cc->max_concurrency > 0 ? cc->max_concurrency : 1;
+        conn_metrics(c);
+        total_conc += c->cc->max_concurrency > 0 ? c->cc->max_concurrency : 1;
     }
     o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
     o->http = wb_http_new(total_conc, errstr, errstr_size);
@@ -1430,12 +1546,12 @@ void wb_outbound_free(wb_outbound *o)
             ps = next;
         }
     }
-    for (size_t i = 0; i < o->nconns; i++) {
-        wb_signer_free(o->conns[i].signer);
-        wb_egress_policy_free(o->conns[i].policy);
-        curl_slist_free_all(o->conns[i].static_headers);
-    }
+    for (size_t i = 0; i < o->nconns; i++)
+        conn_free(o->conns[i]);
+    for (size_t i = 0; i < o->nretired; i++)
+        conn_free(o->retired[i]);
     free(o->conns);
+    free(o->retired);
     free(o->match);
     wb_sched_free(o->sched);
     if (o->wake_pipe[0] >= 0) {

@@ -304,6 +304,21 @@ wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_p
     return c;
 }
 
+void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per_s,
+                          int circuit_failures, int64_t circuit_cooldown_ms)
+{
+    c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
+    if (c->rate != rate_per_s) {
+        c->rate = rate_per_s;
+        c->burst = rate_per_s >= 1 ? rate_per_s : 1;
+        if (c->tokens > c->burst)
+            c->tokens = c->burst;
+        c->refill_ms = -1;
+    }
+    c->cb_threshold = circuit_failures;
+    c->cb_cooldown_ms = circuit_cooldown_ms;
+}
+
 int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
                     size_t lane_key_len, int64_t due_ms, int64_t now)
 {

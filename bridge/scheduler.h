@@ -50,6 +50,10 @@ void wb_sched_free(wb_sched *s);
 wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_per_s,
                                  int circuit_failures, int64_t circuit_cooldown_ms);
 
+/* Change a connector's limits (config reload); jobs already queued keep their places. */
+void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per_s,
+                          int circuit_failures, int64_t circuit_cooldown_ms);
+
 /* Submit a job, due at due_ms (monotonic). lane_key NULL = unordered. Returns 0, or -1 when
  * out of memory (the job is then not queued). */
 int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
