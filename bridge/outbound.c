@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "registry.h"
 #include "scheduler.h"
 #include "signing.h"
 #include "util.h"
@@ -64,6 +65,7 @@ typedef struct part_st {
     struct record *oldest;  /* tail of records */
     int fenced;
     int revoking; /* being revoked: nothing new starts, only running work is awaited */
+    int64_t decode_wait_until; /* schema registry unreachable: paused until (monotonic ms) */
     int paused;
     int dirty;         /* win.next_commit advanced since the last store */
     int64_t stored;    /* last offset handed to rd_kafka_offsets_store */
@@ -89,6 +91,7 @@ typedef struct delivery {
     char error[256];
     char dlq_error[160]; /* last dead-letter write failure (kept apart from the cause) */
     char *own_id;        /* webhook-id from the connector's own id_pointer, or NULL */
+    wb_buf own_payload;  /* envelope of a connector pinned to a contract (else empty) */
     wb_buf hdr_text;     /* per-attempt header lines, NUL separated */
     struct curl_slist nodes[MAX_HDR_NODES];
     struct delivery *dlq_next; /* ack queue / retry list link */
@@ -133,6 +136,9 @@ struct wb_outbound {
     int window, low_water;
     size_t backlog_target; /* consume only while fewer jobs than this wait to start */
     conn_rt **match;       /* scratch: connectors matching the record being routed */
+    wb_schemas *schemas;   /* Avro: writer schemas (registry / local dir), or NULL */
+    wb_buf avro_json;      /* scratch: a framed value decoded to JSON */
+    int decode_waits;      /* partitions paused for the registry */
     /* dead-letter acks from the producer thread */
     pthread_mutex_t lock;
     delivery *acks;
@@ -244,6 +250,7 @@ static void record_free(wb_outbound *o, record *r)
         ps->oldest = r->prev;
     for (int i = 0; i < r->ndeliveries; i++) {
         wb_buf_free(&r->d[i].hdr_text);
+        wb_buf_free(&r->d[i].own_payload);
         free(r->d[i].own_id);
     }
     wb_buf_free(&r->payload);
@@ -267,7 +274,8 @@ static void record_terminal(wb_outbound *o, record *r)
     if (!ps->fenced) {
         if (wb_offsets_done(&ps->win, r->offset))
             ps->dirty = 1;
-        if (ps->paused && !o->stopping && wb_offsets_in_flight(&ps->win) <= (size_t)o->low_water)
+        if (ps->paused && !o->stopping && !ps->decode_wait_until &&
+            wb_offsets_in_flight(&ps->win) <= (size_t)o->low_water)
             part_pause(o, ps, 0);
     }
     record_free(o, r);
@@ -449,9 +457,10 @@ static wb_err build_headers(delivery *d, int64_t now_s)
     wb_buf *b = &d->hdr_text;
     wb_buf_reset(b);
     const char *id = d->own_id ? d->own_id : r->id;
+    const wb_buf *body = d->own_payload.len ? &d->own_payload : &r->payload;
     wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", id, now_s);
     if (!err && d->conn->signer)
-        err = wb_signer_sign(d->conn->signer, id, now_s, r->payload.data, r->payload.len, b);
+        err = wb_signer_sign(d->conn->signer, id, now_s, body->data, body->len, b);
     if (!err && r->traceparent[0])
         err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
     if (err)
@@ -506,8 +515,8 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
         wb_http_req req = {
             .url = c->cc->url,
             .headers = &d->nodes[0],
-            .body = r->payload.data,
-            .body_len = r->payload.len,
+            .body = d->own_payload.len ? d->own_payload.data : r->payload.data,
+            .body_len = d->own_payload.len ? d->own_payload.len : r->payload.len,
             .timeout_ms = c->cc->timeout_ms,
             .connect_timeout_ms = c->cc->connect_timeout_ms,
             .allow_private = c->cc->allow_private_networks || o->cfg->allow_private_networks,
@@ -680,6 +689,63 @@ static void poison(wb_outbound *o, record *r, const char *reason, const char *de
     dlq_send(o, d);
 }
 
+/* Paused because the schema registry is unreachable: seek back to the record so that it
+ * and everything after it is fetched again, and retry after a while. Nothing is skipped. */
+static void decode_wait(wb_outbound *o, part_st *ps, int64_t offset, const char *why)
+{
+    WB_WARN("%s[%d]@%" PRId64 ": %s; pausing the partition and retrying in 2 s", ps->topic,
+            ps->partition, offset, why);
+    part_pause(o, ps, 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(o->rk, l, 0);
+    if (e) {
+        WB_ERROR("seek %s[%d]@%" PRId64 ": %s", ps->topic, ps->partition, offset,
+                 rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    ps->decode_wait_until = wb_now_ms() + 2000;
+    o->decode_waits++;
+}
+
+/* Resume partitions whose registry back-off has passed. */
+static void decode_resume(wb_outbound *o, int64_t now)
+{
+    if (!o->decode_waits)
+        return;
+    for (part_st *ps = o->parts; ps; ps = ps->next) {
+        if (!ps->decode_wait_until || now < ps->decode_wait_until)
+            continue;
+        ps->decode_wait_until = 0;
+        o->decode_waits--;
+        if (!o->stopping && wb_offsets_in_flight(&ps->win) < (size_t)o->window)
+            part_pause(o, ps, 0);
+    }
+}
+
+/* Build a delivery's own envelope from the record resolved to its connector's pinned
+ * contract. Returns 0, or -1 after handing the delivery to the dead-letter topic. */
+static int pin_contract(wb_outbound *o, record *r, delivery *d)
+{
+    char reason[256] = "";
+    wb_buf json;
+    wb_buf_init(&json, 0);
+    wb_err e = wb_schemas_to_json(o->schemas, r->rkm->payload, r->rkm->len, d->conn->cc->contract,
+                                  &json, reason, sizeof(reason));
+    if (!e)
+        e = wb_envelope_build(&d->own_payload, r->type, r->ts_ms, json.data, json.len);
+    wb_buf_free(&json);
+    if (!e)
+        return 0;
+    d->reason = "schema";
+    snprintf(d->error, sizeof(d->error), "contract %s: %s", d->conn->cc->contract,
+             reason[0] ? reason : wb_err_str(e));
+    WB_WARN("%s %s -> %s: %s", r->type, r->id, d->conn->cc->name, d->error);
+    dlq_send(o, d);
+    return -1;
+}
+
 /* Route one record: decode, resolve type and id, build the envelope, submit deliveries.
  * Every record ends in exactly one of: deliveries submitted, dead-letter (undecodable),
  * terminal at once (no connector subscribes), or a fatal stop (out of memory; nothing is
@@ -691,18 +757,51 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
         rd_kafka_message_destroy(rkm);
         return;
     }
+    if (ps->decode_wait_until) {
+        /* Waiting for the schema registry: refetched from the seek position on resume. */
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+
+    /* Decode. Confluent-framed Avro becomes JSON first (writer schema by id). A value that
+     * is neither is poison whatever its type: dead-letter topic, never skipped. */
+    const char *val = rkm->payload;
+    size_t vlen = rkm->len;
+    int framed = vlen > 0 && wb_schemas_is_framed(val, vlen);
+    char schema_reason[256] = "";
+    int schema_bad = 0;
+    if (framed) {
+        wb_buf_reset(&o->avro_json);
+        wb_err e = WB_ERR_SCHEMA;
+        if (!o->schemas)
+            snprintf(schema_reason, sizeof(schema_reason),
+                     "Avro record but neither schema_registry.url nor a schemas folder is "
+                     "configured");
+        else
+            e = wb_schemas_to_json(o->schemas, val, vlen, NULL, &o->avro_json, schema_reason,
+                                   sizeof(schema_reason));
+        if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT) {
+            decode_wait(o, ps, rkm->offset, schema_reason);
+            rd_kafka_message_destroy(rkm);
+            return;
+        }
+        if (e) {
+            schema_bad = 1;
+        } else {
+            val = o->avro_json.data;
+            vlen = o->avro_json.len;
+        }
+    }
     atomic_fetch_add(&o->consumed, 1);
     wb_counter_inc(o->m_consumed);
     wb_gauge_set(ps->m_consumed, (double)rkm->offset);
 
-    /* Decode. A value that is not JSON is poison whatever its type: it goes to the
-     * dead-letter topic, never skipped. */
     json_t *doc = NULL;
     json_error_t jerr;
     memset(&jerr, 0, sizeof(jerr));
-    if (rkm->len > 0)
-        doc = json_loadb(rkm->payload, rkm->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    else
+    if (!schema_bad && vlen > 0)
+        doc = json_loadb(val, vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    else if (!schema_bad)
         snprintf(jerr.text, sizeof(jerr.text), "empty value");
     int bad = doc == NULL;
 
@@ -761,6 +860,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     wb_buf_init(&r->payload, 0);
     for (int i = 0; i < n; i++) {
         wb_buf_init(&r->d[i].hdr_text, 64 * 1024);
+        wb_buf_init(&r->d[i].own_payload, 0);
         r->d[i].rec = r;
     }
     rd_kafka_timestamp_type_t tstype;
@@ -770,6 +870,10 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     wb_webhook_id(rkm, doc, o->cfg->outbound.id_pointer, r->id, sizeof(r->id));
     wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
 
+    if (schema_bad) {
+        poison(o, r, "schema", schema_reason);
+        return;
+    }
     if (bad) {
         char detail[200];
         snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr.text, jerr.line);
@@ -796,7 +900,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     }
     json_decref(doc);
     r->pending = n;
-    if (wb_envelope_build(&r->payload, r->type, r->ts_ms, rkm->payload, rkm->len)) {
+    if (wb_envelope_build(&r->payload, r->type, r->ts_ms, val, vlen)) {
         r->pending = 1;
         poison(o, r, "decode", "cannot build the envelope");
         return;
@@ -805,6 +909,8 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     for (int i = 0; i < n; i++) {
         delivery *d = &r->d[i];
         d->conn = match[i];
+        if (framed && d->conn->cc->contract && pin_contract(o, r, d))
+            continue; /* cannot be resolved to the partner's contract: dead-lettered */
         char key[1024];
         size_t kl = lane_key(d->conn->cc, r, key, sizeof(key));
         if (wb_sched_submit(o->sched, d->conn->sc, &d->job, kl ? key : NULL, kl, now, now)) {
@@ -878,6 +984,7 @@ static void pump(wb_outbound *o, int max_wait_ms)
     refresh_gauges(o, now);
     if (o->on_turn)
         o->on_turn(o->on_turn_ctx);
+    decode_resume(o, now);
     process_acks(o, now);
     wb_job *j;
     while ((j = wb_sched_next(o->sched, now)))
@@ -928,6 +1035,10 @@ static void part_fence(wb_outbound *o, part_st *ps)
         o->last_ps = NULL;
     if (ps->paused)
         atomic_fetch_sub(&o->paused, 1);
+    if (ps->decode_wait_until) {
+        ps->decode_wait_until = 0;
+        o->decode_waits--;
+    }
     ps->fenced = 1;
     ps->next = o->fenced;
     o->fenced = ps;
@@ -1445,6 +1556,28 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         conn_metrics(c);
         total_conc += c->cc->max_concurrency > 0 ? c->cc->max_concurrency : 1;
     }
+    /* Avro: a registry, or a local schemas folder with a manifest. */
+    wb_buf_init(&o->avro_json, 0);
+    int need_schemas = cfg->schema_registry.url != NULL;
+    for (size_t i = 0; i < o->nconns; i++)
+        need_schemas |= o->conns[i]->cc->contract != NULL;
+    char manifest[4096];
+    snprintf(manifest, sizeof(manifest), "%s/manifest.json",
+             cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas");
+    int have_dir = cfg->schema_registry.dir && access(manifest, R_OK) == 0;
+    if (need_schemas || have_dir) {
+        wb_registry_opts ro = {.url = cfg->schema_registry.url,
+                               .username = cfg->schema_registry.username,
+                               .password = cfg->schema_registry.password,
+                               .bearer = cfg->schema_registry.bearer_token};
+        char serr[512];
+        o->schemas = wb_schemas_new_opts(have_dir ? cfg->schema_registry.dir : NULL, &ro, serr,
+                                         sizeof(serr));
+        if (!o->schemas) {
+            snprintf(errstr, errstr_size, "schemas: %s", serr);
+            goto fail;
+        }
+    }
     o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
     o->http = wb_http_new(total_conc, errstr, errstr_size);
     if (!o->http)
@@ -1535,6 +1668,7 @@ void wb_outbound_free(wb_outbound *o)
                 record *rn = r->next;
                 for (int i = 0; i < r->ndeliveries; i++) {
                     wb_buf_free(&r->d[i].hdr_text);
+                    wb_buf_free(&r->d[i].own_payload);
                     free(r->d[i].own_id);
                 }
                 wb_buf_free(&r->payload);
@@ -1554,6 +1688,9 @@ void wb_outbound_free(wb_outbound *o)
     free(o->retired);
     free(o->match);
     wb_sched_free(o->sched);
+    if (o->schemas)
+        wb_schemas_free(o->schemas);
+    wb_buf_free(&o->avro_json);
     if (o->wake_pipe[0] >= 0) {
         close(o->wake_pipe[0]);
         close(o->wake_pipe[1]);
