@@ -648,7 +648,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         }
         l->sh->refs--; /* never the last: the listener holds one */
         pthread_mutex_unlock(&l->sh->lock);
-        if (dd)
+        if (dd && mine) /* else expire() already released it (and a retry may hold it now) */
             wb_dedupe_abort(dd, vr.delivery_id, idlen);
         free(t);
         rd_kafka_headers_destroy(hdrs);
