@@ -633,6 +633,12 @@ static void test_shutdown_while_waiting(void)
         usleep(10000);
     usleep(200000);
     ASSERT_EQ(wb_listener_active(lis), 1);
+    /* the same delivery id while the first is unacked: 409 + Retry-After, not published */
+    post_std("stuck_1", time(NULL), "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 409);
+    ASSERT_CONTAINS(r.headers.data, "Retry-After: 1");
+    ASSERT_CONTAINS(r.body.data, "in-flight");
+    resp_free(&r);
     int64_t t0 = wb_now_ms();
     wb_listener_free(lis, 300);
     lis = NULL;
