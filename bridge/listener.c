@@ -124,6 +124,8 @@ struct wb_listener {
     atomic_int active; /* requests between first call and completion */
     atomic_int nconn;  /* open connections */
     int max_conn;
+    int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
+    int64_t request_timeout_ms;
 };
 
 /* ------------------------------------------------------------------------------------------
@@ -601,7 +603,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     t->dd = dd;
     t->idlen = idlen;
     memcpy(t->id, vr.delivery_id, idlen);
-    t->deadline_ms = wb_now_ms() + l->cfg->inbound.publish_timeout_ms;
+    t->deadline_ms = wb_now_ms() + l->publish_timeout_ms;
     t->lat = ic->m.publish_seconds;
     t->t0_us = wb_now_us();
     r->phase = P_WAIT;
@@ -646,7 +648,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         }
         l->sh->refs--; /* never the last: the listener holds one */
         pthread_mutex_unlock(&l->sh->lock);
-        if (dd)
+        if (dd && mine) /* else expire() already released it (and a retry may hold it now) */
             wb_dedupe_abort(dd, vr.delivery_id, idlen);
         free(t);
         rd_kafka_headers_destroy(hdrs);
@@ -765,7 +767,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
     if (*upload_data_size) {
         if (!r->overflow && !r->expired) {
-            if (wb_now_ms() - r->start_ms > l->cfg->inbound.request_timeout_ms)
+            if (wb_now_ms() - r->start_ms > l->request_timeout_ms)
                 r->expired = 1;
             else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
                 r->overflow = 1;
@@ -786,7 +788,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
 
     /* body complete */
-    if (wb_now_ms() - r->start_ms > l->cfg->inbound.request_timeout_ms) {
+    if (wb_now_ms() - r->start_ms > l->request_timeout_ms) {
         r->phase = P_DONE;
         return problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
     }
@@ -1008,7 +1010,11 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     int threads = cfg->inbound.threads > 0 ? cfg->inbound.threads : 2;
-    int64_t to_s = (cfg->inbound.request_timeout_ms + 999) / 1000;
+    l->publish_timeout_ms =
+        cfg->inbound.publish_timeout_ms > 0 ? cfg->inbound.publish_timeout_ms : 10000;
+    l->request_timeout_ms =
+        cfg->inbound.request_timeout_ms > 0 ? cfg->inbound.request_timeout_ms : 30000;
+    int64_t to_s = (l->request_timeout_ms + 999) / 1000;
     if (to_s < 1)
         to_s = 1;
     size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;

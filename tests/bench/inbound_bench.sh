@@ -13,7 +13,7 @@ set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-rel}
 secs=${2:-10}
-conns=${3:-64}
+conns=${3:-128}
 server=$build/tests/integration/inbound/inbound_server
 bench=$build/tests/integration/inbound/inbound_bench
 [ -x "$server" ] && [ -x "$bench" ] || { echo "build $build first"; exit 1; }

@@ -35,6 +35,8 @@ static wb_producer *prod;
 static wb_listener *lis;
 static int port;
 static wb_signer *signer;
+static wb_kv *extra_kafka; /* kafka.* keys for the next start() */
+static size_t nextra_kafka;
 
 /* ------------------------------------------------------------------------------------------
  * Fixture
@@ -45,6 +47,8 @@ static void setup_cfg(int64_t publish_timeout_ms, int max_conn, int64_t request_
     memset(&cfg, 0, sizeof(cfg));
     memset(conns, 0, sizeof(conns));
     cfg.embedded = 1;
+    cfg.kafka = extra_kafka;
+    cfg.nkafka = nextra_kafka;
     cfg.embedded_brokers = 3;
     cfg.embedded_partitions = 2;
     cfg.inbound.listen = "127.0.0.1:0";
@@ -561,6 +565,44 @@ static void test_broker_down(void)
     stop();
 }
 
+/* The producer's local queue is full: 503 at once, the id stays free for the retry. */
+static void test_queue_full(void)
+{
+    static wb_kv kv[] = {{"queue.buffering.max.messages", "1"}};
+    extra_kafka = kv;
+    nextra_kafka = 1;
+    start(1500, 64, 5000);
+    extra_kafka = NULL;
+    nextra_kafka = 0;
+    rd_kafka_mock_cluster_t *mc = wb_embedded_cluster(emb);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(mc, b);
+    int64_t now = time(NULL);
+    resp r;
+    post_std("q_1", now, "{\"type\":\"t\"}", &r); /* fills the queue, times out */
+    ASSERT_EQ(r.status, 503);
+    resp_free(&r);
+    int64_t t0 = wb_now_ms();
+    post_std("q_2", now, "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 503);
+    ASSERT_CONTAINS(r.body.data, "queue full");
+    ASSERT(wb_now_ms() - t0 < 1000); /* no wait for the publish timeout */
+    resp_free(&r);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_up(mc, b);
+    int64_t end = wb_now_ms() + 15000;
+    long st = 0;
+    while (wb_now_ms() < end && st != 200) {
+        post_std("q_2", now, "{\"type\":\"t\"}", &r);
+        st = r.status;
+        resp_free(&r);
+        if (st != 200)
+            usleep(200000);
+    }
+    ASSERT_EQ(st, 200);
+    stop();
+}
+
 typedef struct bg_post {
     const char *id;
     resp r;
@@ -591,6 +633,12 @@ static void test_shutdown_while_waiting(void)
         usleep(10000);
     usleep(200000);
     ASSERT_EQ(wb_listener_active(lis), 1);
+    /* the same delivery id while the first is unacked: 409 + Retry-After, not published */
+    post_std("stuck_1", time(NULL), "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 409);
+    ASSERT_CONTAINS(r.headers.data, "Retry-After: 1");
+    ASSERT_CONTAINS(r.body.data, "in-flight");
+    resp_free(&r);
     int64_t t0 = wb_now_ms();
     wb_listener_free(lis, 300);
     lis = NULL;
@@ -756,6 +804,7 @@ int main(void)
     RUN(test_slow_client);
     RUN(test_connection_limit);
     RUN(test_expect_continue);
+    RUN(test_queue_full);
     RUN(test_shutdown_while_waiting);
     curl_global_cleanup();
     TEST_DONE();
