@@ -85,12 +85,19 @@ wb_producer *wb_producer_new(const wb_config *cfg, const char *bootstrap, char *
         goto fail;
     char kerr[256];
     /* Safety first: the bridge acknowledges partners and stores offsets on these acks, so
-     * idempotence and acks=all are forced over any kafka.* key. */
+     * idempotence and acks=all are forced over any kafka.* key; batching and timeouts are
+     * only defaults. */
     static const char *const safe[][2] = {
         {"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "2"},
         {"message.timeout.ms", "30000"}, {"socket.keepalive.enable", "true"},
     };
     for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++) {
+        /* The first two are forced; the others are defaults an operator may override. */
+        int user_set = 0;
+        for (size_t k = 0; i >= 2 && k < cfg->nkafka; k++)
+            user_set |= !strcmp(cfg->kafka[k].key, safe[i][0]);
+        if (user_set)
+            continue;
         if (rd_kafka_conf_set(conf, safe[i][0], safe[i][1], kerr, sizeof(kerr)) !=
             RD_KAFKA_CONF_OK) {
             snprintf(errstr, errstr_size, "producer: %s: %s", safe[i][0], kerr);
