@@ -14,6 +14,7 @@
  *   reference and every ticket one, so a delivery report arriving after wb_listener_free
  *   still finds its lock and its dedupe cache. */
 #include "listener.h"
+#include "registry.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -71,7 +72,7 @@ struct ticket {
 };
 
 /* Statuses the listener answers; one requests_total series per connector and status. */
-static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 429, 503};
+static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 422, 429, 503};
 #define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
 
 typedef struct inmetrics {
@@ -98,6 +99,7 @@ struct request {
     int form;
     int64_t start_ms;
     wb_buf body;
+    wb_buf avro;  /* the body encoded with the connector's schema, when it has one */
     int overflow; /* body went past max_body */
     int expired;  /* request_timeout passed while reading the body */
     enum phase phase;
@@ -125,6 +127,8 @@ struct wb_listener {
     atomic_int nconn;  /* open connections */
     int max_conn;
     int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
+    wb_schemas *schemas;        /* inbound Avro encoding (connectors with `schema:`), or NULL */
+    pthread_mutex_t schemas_lock; /* wb_schemas is single-threaded; MHD serves from a pool */
     int64_t request_timeout_ms;
 };
 
@@ -538,6 +542,25 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         }
     }
 
+    /* 2b. schema: validate and encode to Confluent-framed Avro (422 names the field) */
+    if (k->schema && doc) {
+        char reason[256] = "";
+        wb_buf_reset(&r->avro);
+        pthread_mutex_lock(&l->schemas_lock);
+        err = wb_schemas_from_json(l->schemas, k->schema, body, len, &r->avro, reason,
+                                   sizeof(reason));
+        pthread_mutex_unlock(&l->schemas_lock);
+        if (err) {
+            char detail[320];
+            snprintf(detail, sizeof(detail), "body does not fit schema %s: %s", k->schema,
+                     reason[0] ? reason : wb_err_str(err));
+            rc = problem(r, url, 422, "schema", detail, 0);
+            goto out;
+        }
+        body = r->avro.data;
+        len = r->avro.len;
+    }
+
     /* 3. dedupe */
     wb_dedupe *dd = vr.delivery_id[0] ? l->sh->dd[r->connector] : NULL;
     size_t idlen = strlen(vr.delivery_id);
@@ -588,7 +611,8 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     add_hdr(hdrs, "ce_source", source);
     add_hdr(hdrs, "ce_type", type ? type : "unknown");
     add_hdr(hdrs, "ce_time", cetime);
-    add_hdr(hdrs, "content-type", hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
+    add_hdr(hdrs, "content-type", k->schema ? "application/vnd.apache.avro+binary"
+                                            : hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
     add_hdr(hdrs, "traceparent", tp);
     for (size_t i = 0; i < k->nforward_headers; i++)
         add_hdr(hdrs, k->forward_headers[i], hdr_get(c, k->forward_headers[i]));
@@ -755,6 +779,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         const wb_connector *k = l->in[rt.connector].k;
         wb_buf_init(&r->body, k->max_body ? k->max_body : 1024 * 1024);
+        wb_buf_init(&r->avro, 0);
         return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
     }
 
@@ -809,6 +834,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 wb_counter_inc(m->requests[i]);
     }
     wb_buf_free(&r->body);
+    wb_buf_free(&r->avro);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&l->active, 1);
@@ -947,6 +973,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     l->cfg = cfg;
     l->prod = prod;
     l->sh = sh;
+    pthread_mutex_init(&l->schemas_lock, NULL);
     sh->refs = 1;
     pthread_mutex_init(&sh->lock, NULL);
     pthread_condattr_t ca;
@@ -985,6 +1012,21 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
         l->in[i].k = k;
+        if (k->schema && !l->schemas) {
+            char serr[512] = "";
+            l->schemas = wb_schemas_new(cfg->schema_registry.dir ? cfg->schema_registry.dir
+                                                                 : "schemas",
+                                        NULL, NULL, NULL, NULL, serr, sizeof(serr));
+            if (!l->schemas) {
+                snprintf(errstr, errstr_size, "inbound connector %s: schema: %s", k->name, serr);
+                goto fail;
+            }
+        }
+        if (k->schema && wb_schemas_id_of(l->schemas, k->schema) < 0) {
+            snprintf(errstr, errstr_size, "inbound connector %s: schema %s is not in the manifest",
+                     k->name, k->schema);
+            goto fail;
+        }
         metrics_register(&l->in[i].m, k->name);
         pthread_mutex_init(&l->in[i].rl_lock, NULL);
         l->in[i].tokens = k->rate_per_s < 1 ? 1 : k->rate_per_s;
@@ -1052,6 +1094,9 @@ fail:
         MHD_stop_daemon(l->d);
     free_inconns(l);
     shared_unref(sh);
+    if (l->schemas)
+        wb_schemas_free(l->schemas);
+    pthread_mutex_destroy(&l->schemas_lock);
     free(l);
     return NULL;
 }
@@ -1110,5 +1155,8 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
         close(lsock);
     free_inconns(l);
     shared_unref(sh);
+    if (l->schemas)
+        wb_schemas_free(l->schemas);
+    pthread_mutex_destroy(&l->schemas_lock);
     free(l);
 }
