@@ -365,6 +365,10 @@ static void test_schema_parse_errors(void)
         {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\",\"A\"]}",
          "duplicate symbol 'A'"},
         {"[\"null\",\"string\",\"string\"]", "two branches of type string"},
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+         "\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}},{\"name\":\"b\",\"type\":{\"type\":"
+         "\"enum\",\"name\":\"E\",\"symbols\":[\"B\"]}}]}",
+         "type E defined twice"},
         {"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":50,\"scale\":2}",
          "precision"},
     };
