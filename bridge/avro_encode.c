@@ -104,6 +104,8 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
 {
     int Y, M, D, h = 0, m = 0, sec = 0, off = 0;
     int64_t frac = 0, unit = micros ? 1000000 : 1000;
+    size_t len = strlen(s);
+    if (len < 10 || (!date_only && len < 20)) return -1; /* every fixed position below exists */
     Y = fixed_digits(s, 4);
     M = fixed_digits(s + 5, 2);
     D = fixed_digits(s + 8, 2);
@@ -131,7 +133,7 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
         }
         if (*s == 'Z' || *s == 'z') {
             s++;
-        } else if (*s == '+' || *s == '-') {
+        } else if ((*s == '+' || *s == '-') && strlen(s) >= 6) {
             int oh = fixed_digits(s + 1, 2), om = fixed_digits(s + 4, 2);
             if (oh < 0 || oh > 23 || om < 0 || om > 59 || s[3] != ':') return -1;
             off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
@@ -174,8 +176,9 @@ static int parse_decimal(const char *s, int precision, int scale, __int128 *out,
         v = v * 10 + (*s - '0');
     }
     for (; fdigits < scale; fdigits++) {
+        if (v && ++digits > precision) /* checked before it could overflow */
+            return *why = "has more digits than the schema's precision", -1;
         v *= 10;
-        if (v) digits++;
     }
     if (digits > precision) return *why = "has more digits than the schema's precision", -1;
     *out = neg ? -v : v;

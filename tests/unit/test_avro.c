@@ -462,6 +462,23 @@ static void test_logical_edges(void)
     roundtrip(sc, plan,
               "{\"ms\":\"-026-11-23T17:44:06Z\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
               NULL);
+    /* Fuzzing regressions: 38-digit decimals scaled up overflowed; short timestamps overread. */
+    static const char *bad[] = {
+        "{\"ms\":0,\"us\":0,\"d\":0,\"f\":0,\"fx\":\"99999999999999999999999999999999999999\","
+        "\"m\":{}}",
+        "{\"ms\":\"2026-1\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        "{\"ms\":\"2026-11-23T17:44:06+01\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wb_buf b;
+        wb_buf_init(&b, 0);
+        json_t *doc = json_loads(bad[i], 0, NULL);
+        ASSERT(doc);
+        ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(err, i ? "field 'ms': expected an RFC 3339" : "field 'fx': ");
+        json_decref(doc);
+        wb_buf_free(&b);
+    }
     wb_avro_plan_free(plan);
     wb_avro_schema_free(sc);
 
