@@ -210,9 +210,20 @@ static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, con
     wb_avro_kind kind = !strcmp(type, "record") || !strcmp(type, "error") ? WB_AVRO_RECORD
                         : !strcmp(type, "enum")                           ? WB_AVRO_ENUM
                                                                           : WB_AVRO_FIXED;
+    char *full = full_name(name, own_ns ? own_ns : ns);
+    if (!full) return perr(pc, "out of memory"), NULL;
+    for (size_t i = 0; i < pc->sc->nnodes; i++)
+        if (pc->sc->nodes[i]->name && !strcmp(pc->sc->nodes[i]->name, full)) {
+            perr(pc, "type %s defined twice", full);
+            free(full);
+            return NULL;
+        }
     wb_avro_type *t = new_node(pc, kind);
-    if (!t) return perr(pc, "out of memory"), NULL;
-    t->name = full_name(name, own_ns ? own_ns : ns);
+    if (!t) {
+        free(full);
+        return perr(pc, "out of memory"), NULL;
+    }
+    t->name = full;
     if (!t->name) return perr(pc, "out of memory"), NULL;
     const char *dot = strrchr(t->name, '.');
     t->short_name = dot ? dot + 1 : t->name;
@@ -228,6 +239,7 @@ static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, con
         rc = parse_record(pc, t, j, inner_ns);
     } else if (!rc && kind == WB_AVRO_ENUM) {
         json_t *syms = json_object_get(j, "symbols");
+        if (!json_is_array(syms)) rc = perr(pc, "enum %s: symbols must be an array", t->name);
         size_t n = json_array_size(syms);
         t->symbols = calloc(n ? n : 1, sizeof(char *));
         if (!t->symbols) rc = perr(pc, "out of memory");

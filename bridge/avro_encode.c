@@ -78,18 +78,47 @@ static wb_err put_blob(wb_buf *out, const void *p, size_t n)
     return err ? err : wb_buf_add(out, p, n);
 }
 
-/* "2026-11-23T17:44:06.123Z" / "+01:00" offsets -> ms or us since the epoch. */
+/* Exactly n ASCII digits at s -> value, or -1. */
+static int fixed_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i])) return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Is v (ms, us or days since the epoch) within years 0001..9999, the range the decoder
+ * renders? */
+static int in_range(int64_t v, int micros, int date_only)
+{
+    if (date_only) return v >= -719162 && v <= 2932896;
+    int64_t unit = micros ? 1000000 : 1000;
+    return v >= -62135596800LL * unit && v <= 253402300799LL * unit + (unit - 1);
+}
+
+/* "2026-11-23T17:44:06.123Z" (offsets "+01:00" allowed) or "2026-12-01" -> ms, us or days since
+ * the epoch. -1 when malformed or outside years 0001..9999. */
 static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
 {
-    int Y, M, D, h = 0, m = 0, sec = 0, used = 0;
+    int Y, M, D, h = 0, m = 0, sec = 0, off = 0;
     int64_t frac = 0, unit = micros ? 1000000 : 1000;
-    if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &used) != 3 || used != 10) return -1;
-    s += used;
+    size_t len = strlen(s);
+    if (len < 10 || (!date_only && len < 20)) return -1; /* every fixed position below exists */
+    Y = fixed_digits(s, 4);
+    M = fixed_digits(s + 5, 2);
+    D = fixed_digits(s + 8, 2);
+    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > 31 || s[4] != '-' || s[7] != '-') return -1;
+    s += 10;
     if (!date_only) {
-        if ((*s != 'T' && *s != 't' && *s != ' ') ||
-            sscanf(s + 1, "%2d:%2d:%2d%n", &h, &m, &sec, &used) != 3 || used != 8)
+        if (*s != 'T' && *s != 't' && *s != ' ') return -1;
+        h = fixed_digits(s + 1, 2);
+        m = fixed_digits(s + 4, 2);
+        sec = fixed_digits(s + 7, 2);
+        if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60 || s[3] != ':' || s[6] != ':')
             return -1;
-        s += 1 + used;
+        s += 9;
         if (*s == '.') {
             int64_t scale = unit;
             s++;
@@ -102,35 +131,29 @@ static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
                 s++;
             }
         }
-    }
-    int off = 0;
-    if (!date_only) {
         if (*s == 'Z' || *s == 'z') {
             s++;
-        } else if (*s == '+' || *s == '-') {
-            int oh, om;
-            if (sscanf(s + 1, "%2d:%2d%n", &oh, &om, &used) != 2 || used != 5) return -1;
+        } else if ((*s == '+' || *s == '-') && strlen(s) >= 6) {
+            int oh = fixed_digits(s + 1, 2), om = fixed_digits(s + 4, 2);
+            if (oh < 0 || oh > 23 || om < 0 || om > 59 || s[3] != ':') return -1;
             off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
             s += 6;
         } else {
             return -1;
         }
     }
-    if (*s || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return -1;
-    struct tm tm = {0};
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (date_only) {
-        *out = (int64_t)t / 86400;
-        return 0;
-    }
-    *out = ((int64_t)t - off) * unit + frac;
-    return 0;
+    if (*s) return -1;
+    /* Days from civil (H. Hinnant's public-domain algorithm): no timegm/time_t limits. */
+    int64_t y = Y - (M <= 2), era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (M > 2 ? M - 3 : M + 9) + 2) / 5 + D - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    if (date_only)
+        *out = days;
+    else
+        *out = ((days * 86400 + h * 3600 + m * 60 + sec) - off) * unit + frac;
+    return in_range(*out, micros, date_only) ? 0 : -1;
 }
 
 /* "-12.5" with scale 2 -> unscaled 128-bit integer -1250. */
@@ -153,8 +176,9 @@ static int parse_decimal(const char *s, int precision, int scale, __int128 *out,
         v = v * 10 + (*s - '0');
     }
     for (; fdigits < scale; fdigits++) {
+        if (v && ++digits > precision) /* checked before it could overflow */
+            return *why = "has more digits than the schema's precision", -1;
         v *= 10;
-        if (v) digits++;
     }
     if (digits > precision) return *why = "has more digits than the schema's precision", -1;
     *out = neg ? -v : v;
@@ -316,6 +340,9 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
             return efail(e, "expected %s, got %s", lt ? "timestamp / integer" : "integer",
                          json_kind(j));
         }
+        if (lt && !in_range(v, lt == WB_AVRO_LT_TS_MICROS, lt == WB_AVRO_LT_DATE))
+            return efail(e, "%s out of range (years 0001-9999)",
+                         lt == WB_AVRO_LT_DATE ? "date" : "timestamp");
         if (t->kind == WB_AVRO_INT && (v < INT32_MIN || v > INT32_MAX))
             return efail(e, "integer out of int range");
         return put_long(e->out, v);

@@ -365,6 +365,10 @@ static void test_schema_parse_errors(void)
         {"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\",\"A\"]}",
          "duplicate symbol 'A'"},
         {"[\"null\",\"string\",\"string\"]", "two branches of type string"},
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+         "\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}},{\"name\":\"b\",\"type\":{\"type\":"
+         "\"enum\",\"name\":\"E\",\"symbols\":[\"B\"]}}]}",
+         "type E defined twice"},
         {"{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":50,\"scale\":2}",
          "precision"},
     };
@@ -411,14 +415,15 @@ static void roundtrip(const wb_avro_schema *sc, const wb_avro_plan *plan, const 
     wb_buf_init(&out, 0);
     json_t *doc = json_loads(in, 0, NULL);
     ASSERT(doc);
-    if (wb_avro_from_json(sc, doc, &bin, err, sizeof(err))) FAIL_("%s: %s", in, err);
-    wb_err e = wb_avro_plan_to_json(plan, bin.data, bin.len, &out, err, sizeof(err));
-    if (want) {
-        if (e) FAIL_("%s: %s", in, err);
-        ASSERT_STR_EQ(out.data, want);
-    } else {
+    wb_err e = wb_avro_from_json(sc, doc, &bin, err, sizeof(err));
+    if (!want) { /* the encoder refuses what the decoder could not render */
         ASSERT_EQ(e, WB_ERR_SCHEMA);
-        ASSERT_CONTAINS(err, "out of range");
+        ASSERT_CONTAINS(err, "field 'ms': ");
+    } else {
+        if (e) FAIL_("%s: %s", in, err);
+        if ((e = wb_avro_plan_to_json(plan, bin.data, bin.len, &out, err, sizeof(err))))
+            FAIL_("%s: %s", in, err);
+        ASSERT_STR_EQ(out.data, want);
     }
     json_decref(doc);
     wb_buf_free(&bin);
@@ -454,8 +459,50 @@ static void test_logical_edges(void)
               "\"d\":\"0001-01-01\",\"f\":0,\"fx\":\"999999.999\",\"m\":{}}");
     roundtrip(sc, plan, "{\"ms\":253402300800000,\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
               NULL);
+    roundtrip(sc, plan,
+              "{\"ms\":\"-026-11-23T17:44:06Z\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              NULL);
+    /* Fuzzing regressions: 38-digit decimals scaled up overflowed; short timestamps overread. */
+    static const char *bad[] = {
+        "{\"ms\":0,\"us\":0,\"d\":0,\"f\":0,\"fx\":\"99999999999999999999999999999999999999\","
+        "\"m\":{}}",
+        "{\"ms\":\"2026-1\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        "{\"ms\":\"2026-11-23T17:44:06+01\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wb_buf b;
+        wb_buf_init(&b, 0);
+        json_t *doc = json_loads(bad[i], 0, NULL);
+        ASSERT(doc);
+        ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(err, i ? "field 'ms': expected an RFC 3339" : "field 'fx': ");
+        json_decref(doc);
+        wb_buf_free(&b);
+    }
     wb_avro_plan_free(plan);
     wb_avro_schema_free(sc);
+
+    /* The decoder refuses a timestamp it cannot render (written as a plain long). */
+    const char *plain = "\"long\"",
+               *ts = "{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}";
+    wb_avro_schema *wp = wb_avro_schema_parse(plain, strlen(plain), err, sizeof(err));
+    wb_avro_schema *rt = wb_avro_schema_parse(ts, strlen(ts), err, sizeof(err));
+    ASSERT(wp && rt);
+    wb_avro_plan *pl = wb_avro_plan_new(rt, NULL, err, sizeof(err));
+    ASSERT(pl);
+    wb_buf bin, out;
+    wb_buf_init(&bin, 0);
+    wb_buf_init(&out, 0);
+    json_t *big = json_integer(253402300800000LL);
+    ASSERT_EQ(wb_avro_from_json(wp, big, &bin, err, sizeof(err)), WB_OK);
+    ASSERT_EQ(wb_avro_plan_to_json(pl, bin.data, bin.len, &out, err, sizeof(err)), WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(err, "out of range");
+    json_decref(big);
+    wb_buf_free(&bin);
+    wb_buf_free(&out);
+    wb_avro_plan_free(pl);
+    wb_avro_schema_free(wp);
+    wb_avro_schema_free(rt);
 }
 
 int main(void)
