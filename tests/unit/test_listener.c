@@ -15,6 +15,7 @@
 
 #include "kafka.h"
 #include "listener.h"
+#include "registry.h"
 #include "log.h"
 #include "metrics.h"
 #include "producer.h"
@@ -97,8 +98,22 @@ static void setup_cfg(int64_t publish_timeout_ms, int max_conn, int64_t request_
     k->direction = WB_DIR_OUTBOUND;
     k->url = "http://127.0.0.1:1/";
 
+    /* schema-governed: validated and published as Confluent-framed Avro */
+    static char schemas_dir[1024];
+    const char *src = getenv("WB_SOURCE_DIR");
+    snprintf(schemas_dir, sizeof(schemas_dir), "%s/schemas", src ? src : ".");
+    cfg.schema_registry.dir = schemas_dir;
+    k = &conns[4];
+    k->name = "typed";
+    k->direction = WB_DIR_INBOUND;
+    k->signing.scheme = WB_SCHEME_NONE;
+    k->signing.insecure = 1;
+    k->topic = "partner.typed.events";
+    k->max_body = 4096;
+    k->schema = "order.paid@2";
+
     cfg.connectors = conns;
-    cfg.nconnectors = 4;
+    cfg.nconnectors = 5;
 }
 
 static void start(int64_t publish_timeout_ms, int max_conn, int64_t request_timeout_ms)
@@ -400,6 +415,59 @@ static void test_publish_and_duplicate(void)
     wb_metrics_render(&prom);
     ASSERT_CONTAINS(prom.data, "webhook_bridge_inbound_publish_seconds_count{connector=\"std\"} 2");
     wb_buf_free(&prom);
+}
+
+/* A connector with schema: the body is validated (422 naming the field, nothing published)
+ * and published as Confluent-framed Avro that decodes back to the same event. */
+static void test_schema(void)
+{
+    start(5000, 64, 5000);
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    const char *good =
+        "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_7\","
+        "\"customer_id\":\"cus_1\",\"amount\":\"12.50\",\"currency\":\"EUR\","
+        "\"payment_method\":\"CARD\",\"paid_at\":\"2026-11-23T17:44:06.123Z\","
+        "\"coupon_code\":null,\"lines\":[{\"sku\":\"A\",\"quantity\":2,\"unit_price\":\"6.25\"}],"
+        "\"sales_channel\":\"web\",\"tax_amount\":null}";
+    resp r;
+    post("/webhooks/typed", json, good, strlen(good), NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    const char *bad = "{\"event_id\":\"x\",\"order_id\":\"ord_8\",\"customer_id\":\"c\","
+                      "\"amount\":\"1.00\",\"currency\":\"EUR\",\"payment_method\":\"CARD\","
+                      "\"paid_at\":\"2026-11-23T17:44:06.123Z\","
+                      "\"lines\":[{\"sku\":\"A\",\"quantity\":\"two\",\"unit_price\":\"1.00\"}]}";
+    post("/webhooks/typed", json, bad, strlen(bad), NULL, &r);
+    ASSERT_EQ(r.status, 422);
+    ASSERT_CONTAINS(r.body.data, "quantity");
+    ASSERT_CONTAINS(r.body.data, "\"status\":422");
+    resp_free(&r);
+
+    rec recs[4];
+    int n = consume_all("partner.typed.events", recs, 4, 3000);
+    ASSERT_EQ(n, 1); /* only the valid one */
+    ASSERT(recs[0].vlen > 5);
+    ASSERT_EQ((unsigned char)recs[0].val[0], 0);
+    char buf[128];
+    ASSERT_STR_EQ(hget(recs[0].hdrs, "content-type", buf, sizeof(buf)),
+                  "application/vnd.apache.avro+binary");
+    char err[256];
+    wb_schemas *s = wb_schemas_new(cfg.schema_registry.dir, NULL, NULL, NULL, NULL, err,
+                                   sizeof(err));
+    ASSERT(s != NULL);
+    ASSERT_EQ(((unsigned char)recs[0].val[1] << 24 | (unsigned char)recs[0].val[2] << 16 |
+               (unsigned char)recs[0].val[3] << 8 | (unsigned char)recs[0].val[4]),
+              wb_schemas_id_of(s, "order.paid@2"));
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_schemas_to_json(s, recs[0].val, recs[0].vlen, NULL, &out, err, sizeof(err)),
+              WB_OK);
+    ASSERT_CONTAINS(out.data, "\"order_id\":\"ord_7\"");
+    ASSERT_CONTAINS(out.data, "\"amount\":\"12.50\"");
+    wb_buf_free(&out);
+    wb_schemas_free(s);
+    recs_free(recs, n);
+    stop();
 }
 
 static void test_errors(void)
@@ -800,6 +868,7 @@ int main(void)
     RUN(test_bad_secret_fails_start);
     RUN(test_publish_and_duplicate);
     RUN(test_errors);
+    RUN(test_schema);
     RUN(test_broker_down);
     RUN(test_slow_client);
     RUN(test_connection_limit);
