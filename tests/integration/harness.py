@@ -276,8 +276,10 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                    ", ".join(schedule), on_exhausted))
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
-        extra = "".join(", %s: %s" % (k, _yaml_str(str(v)))
-                        for k, v in (kafka_extra or {}).items())
+        # a short session so a killed member's partitions move in seconds, not 45 s
+        props = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
+        props.update(kafka_extra or {})
+        extra = "".join(", %s: %s" % (k, _yaml_str(str(v))) for k, v in props.items())
         f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest%s }\n"
                 % (_yaml_str(bootstrap), _yaml_str(group), extra))
         f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
