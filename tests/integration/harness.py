@@ -209,7 +209,8 @@ class Receiver:
         return self._http("POST", "/_control", kw)
 
     def records(self):
-        """Every request logged so far, in arrival order."""
+        """Every request answered so far, in arrival order (t_us; the log itself is in answer
+        order). status 0: the connection closed before the answer was sent."""
         out = []
         try:
             with open(self.log_path) as f:
@@ -218,6 +219,7 @@ class Receiver:
                         out.append(json.loads(line))
         except FileNotFoundError:
             pass
+        out.sort(key=lambda r: r["t_us"])
         return out
 
     def assert_alive(self):
