@@ -52,6 +52,10 @@ class ProcessDied(TestFailure):
     pass
 
 
+class Skip(Exception):
+    """The bridge binary has no `run` command yet: exit 77 (CTest SKIP_RETURN_CODE)."""
+
+
 def log(msg):
     sys.stdout.write("[%7.2f] %s\n" % (time.monotonic() - _T0, msg))
     sys.stdout.flush()
@@ -205,7 +209,8 @@ class Receiver:
         return self._http("POST", "/_control", kw)
 
     def records(self):
-        """Every request logged so far, in arrival order."""
+        """Every request answered so far, in arrival order (t_us; the log itself is in answer
+        order). status 0: the connection closed before the answer was sent."""
         out = []
         try:
             with open(self.log_path) as f:
@@ -214,6 +219,7 @@ class Receiver:
                         out.append(json.loads(line))
         except FileNotFoundError:
             pass
+        out.sort(key=lambda r: r["t_us"])
         return out
 
     def assert_alive(self):
@@ -276,8 +282,10 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                    ", ".join(schedule), on_exhausted))
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
-        extra = "".join(", %s: %s" % (k, _yaml_str(str(v)))
-                        for k, v in (kafka_extra or {}).items())
+        # a short session so a killed member's partitions move in seconds, not 45 s
+        props = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
+        props.update(kafka_extra or {})
+        extra = "".join(", %s: %s" % (k, _yaml_str(str(v))) for k, v in props.items())
         f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest%s }\n"
                 % (_yaml_str(bootstrap), _yaml_str(group), extra))
         f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
@@ -507,7 +515,10 @@ def preflight(needs_bridge=True):
     p = subprocess.run([BRIDGE, "run", "--help"], capture_output=True, timeout=10)
     text = (p.stdout + p.stderr).decode(errors="replace")
     if p.returncode != 0 and "unknown command" in text:
-        raise TestFailure("the bridge has no `run` command: %s" % text.strip()[:300])
+        msg = "the bridge has no `run` command: %s" % text.strip().splitlines()[0][:200]
+        if os.environ.get("WB_IT_STRICT"):
+            raise TestFailure(msg)
+        raise Skip(msg)
 
 
 def main(test, timeout=85, needs_bridge=True):
@@ -524,6 +535,12 @@ def main(test, timeout=85, needs_bridge=True):
         preflight(needs_bridge)
         test(run)
         ok = True
+    except Skip as e:
+        signal.alarm(0)
+        print("SKIPPED %s: %s (WB_IT_STRICT=1 makes this a failure)" % (name, e))
+        print("0 passed, 0 failed, 1 skipped")
+        shutil.rmtree(run.tmp, ignore_errors=True)
+        sys.exit(77)
     except TestFailure as e:
         print("FAIL %s: %s" % (name, e))
     except Exception as e:  # noqa: BLE001

@@ -10,7 +10,9 @@ N, P = 3000, "bd-"
 
 def test(run):
     with h.mock({"orders": 4, "dlq": 1}) as m, h.receiver(run.tmp, latency_ms="0-3") as r:
-        cfg = h.write_config(run.tmp, m.bootstrap, r.url)
+        # a session that outlives the outage: the group should not expire during it
+        cfg = h.write_config(run.tmp, m.bootstrap, r.url,
+                             kafka_extra={"session.timeout.ms": 30000})
         with h.bridge(run.tmp, cfg) as b:
             prod = h.produce_async(m.bootstrap, "orders", N, keys=30, id_prefix=P, rate=400)
             h.wait_until(lambda: r.stats()["unique_2xx"] >= 300, 30, alive=[b, r],

@@ -21,7 +21,8 @@
 // Log line: {"t_us","id","type","key","seq","per_key_seq","status","verified","attempt","ts",
 //            "path"}
 // (key/seq/per_key_seq from data; attempt = nth request with this webhook-id; ts = the
-// webhook-timestamp header).
+// webhook-timestamp header; t_us = arrival; written once the answer is sent, status 0 when
+// the connection closed before that, e.g. while going down).
 //
 // Control API, on the main port and on the always-up control port:
 //   POST /_control {"down":true|false, "for_ms":N?, "status":N|null}
@@ -208,16 +209,25 @@ function handleHook(req, res, body, tArrive) {
   let d = verified ? decide(id, type) : { status: 401 };
   const status = d.status;
   stats.by_status[status] = (stats.by_status[status] || 0) + 1;
-  if (status >= 200 && status < 300 && id && !ok2xx.has(id)) {
-    ok2xx.add(id);
-    stats.unique_2xx++;
-  }
-  if (logStream) {
+  res.on('finish', () => {
+    if (status >= 200 && status < 300 && id && !ok2xx.has(id)) {
+      ok2xx.add(id);
+      stats.unique_2xx++;
+    }
+  });
+  // The line is written when the answer has left (or with status 0 when the connection died
+  // first), so a logged 2xx is one the sender could have seen.
+  let logged = false;
+  const writeLog = (st) => {
+    if (logged || !logStream) return;
+    logged = true;
     logStream.write(JSON.stringify({
       t_us: tArrive, id, type, key: data.key, seq: data.seq, per_key_seq: data.per_key_seq,
-      status, verified, attempt, ts: req.headers['webhook-timestamp'], path: req.url,
+      status: st, verified, attempt, ts: req.headers['webhook-timestamp'], path: req.url,
     }) + '\n');
-  }
+  };
+  res.on('finish', () => writeLog(status));
+  res.on('close', () => writeLog(res.writableFinished ? status : 0));
   const headers = {};
   if (d.retryAfter !== undefined) headers['retry-after'] = String(d.retryAfter);
   const [lo, hi] = opts.latency;
