@@ -237,6 +237,21 @@ static void store_offsets(wb_outbound *o, part_st *only)
 /* ------------------------------------------------------------------------------------ */
 /* Records                                                                              */
 
+/* Release a record's memory and its Kafka message (no bookkeeping). */
+static void record_destroy(record *r)
+{
+    for (int i = 0; i < r->ndeliveries; i++) {
+        wb_buf_free(&r->d[i].hdr_text);
+        wb_buf_free(&r->d[i].own_payload);
+        free(r->d[i].own_id);
+    }
+    wb_buf_free(&r->payload);
+    rd_kafka_message_destroy(r->rkm);
+    free(r);
+}
+
+/* Unlink a record from its partition and free it; retire the partition when it was the
+ * last record of a fenced one. */
 static void record_free(wb_outbound *o, record *r)
 {
     part_st *ps = r->ps;
@@ -248,14 +263,7 @@ static void record_free(wb_outbound *o, record *r)
         r->next->prev = r->prev;
     else
         ps->oldest = r->prev;
-    for (int i = 0; i < r->ndeliveries; i++) {
-        wb_buf_free(&r->d[i].hdr_text);
-        wb_buf_free(&r->d[i].own_payload);
-        free(r->d[i].own_id);
-    }
-    wb_buf_free(&r->payload);
-    rd_kafka_message_destroy(r->rkm);
-    free(r);
+    record_destroy(r);
     atomic_fetch_sub(&o->in_flight, 1);
     if (--ps->refs == 0 && ps->fenced) {
         part_st **pp = &o->fenced;
@@ -1666,14 +1674,7 @@ void wb_outbound_free(wb_outbound *o)
             record *r = ps->records;
             while (r) {
                 record *rn = r->next;
-                for (int i = 0; i < r->ndeliveries; i++) {
-                    wb_buf_free(&r->d[i].hdr_text);
-                    wb_buf_free(&r->d[i].own_payload);
-                    free(r->d[i].own_id);
-                }
-                wb_buf_free(&r->payload);
-                rd_kafka_message_destroy(r->rkm);
-                free(r);
+                record_destroy(r);
                 r = rn;
             }
             part_free(ps);
