@@ -397,12 +397,12 @@ static int valid_token(const char *s)
     return 1;
 }
 
-/* "host:port", "[v6]:port" or ":port"; port 1..65535. */
+/* "host:port", "[v6]:port" or ":port"; port 0..65535 (0: an ephemeral port, logged at start). */
 static int valid_listen(const char *s)
 {
     const char *colon = strrchr(s, ':');
     long port;
-    if (!colon || wb_parse_int(colon + 1, 1, 65535, &port) != WB_OK) return 0;
+    if (!colon || wb_parse_int(colon + 1, 0, 65535, &port) != WB_OK) return 0;
     for (const char *p = s; p < colon; p++)
         if ((unsigned char)*p <= ' ' || *p == '/') return 0;
     return 1;
