@@ -805,3 +805,34 @@ def log_lines(b):
         except FileNotFoundError:
             pass
     return out
+
+
+def write_connector(tmp, name, url, secret=SECRET, allow_private=True, extra=(),
+                    schedule=("0s", "200ms", "500ms"), events='["*"]'):
+    """Write <tmp>/conn-<name>.yaml (an outbound connector); returns its path.
+    extra: more YAML lines (e.g. 'allow_cidrs: ["127.0.0.0/8"]', 'contract: order.paid@1')."""
+    path = os.path.join(tmp, "conn-%s.yaml" % name)
+    lines = ["name: %s" % name, "direction: outbound", "url: %s" % _yaml_str(url),
+             "events: %s" % events,
+             "signing: { scheme: standard-webhooks, secrets: [%s] }" % _yaml_str(secret),
+             "timeout: 5s",
+             "retry: { schedule: [%s], on_exhausted: dead-letter }" % ", ".join(schedule)]
+    if allow_private:
+        lines.append("allow_private_networks: true")
+    lines += list(extra)
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)  # atomic: a reload never sees half a file
+    return path
+
+
+def set_connectors(config, paths, extra_lines=()):
+    """Point bridge config `config` (from write_config) at the connector files `paths` and
+    append extra top-level YAML lines (e.g. schema_registry)."""
+    with open(config) as f:
+        lines = [l for l in f.read().splitlines() if not l.startswith("connectors:")]
+    lines.append("connectors: [ %s ]" % ", ".join(_yaml_str(p) for p in paths))
+    lines += list(extra_lines)
+    with open(config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return config
