@@ -159,7 +159,8 @@ def mock(topics, brokers=3):
 
 class Receiver:
     def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
-                 fail_first=0, status=None, name="receiver"):
+                 fail_first=0, status=None, name="receiver", extra_secrets=(),
+                 log_body=False):
         self.log_path = os.path.join(tmp, name + ".jsonl")
         self.err_path = os.path.join(tmp, name + ".stderr")
         args = [NODE, RECEIVER, "--port", "0", "--control-port", "0", "--secret", SECRET,
@@ -174,6 +175,10 @@ class Receiver:
             args += ["--fail-first", str(fail_first)]
         if status:
             args += ["--status", str(status)]
+        for s in extra_secrets:  # verified too; the log's secret_index names the one that did
+            args += ["--secret", s]
+        if log_body:
+            args += ["--log-body"]
         env = dict(os.environ)
         env["NODE_PATH"] = os.path.join(SRC, "tests", "node_modules") + (
             os.pathsep + env["NODE_PATH"] if env.get("NODE_PATH") else "")
