@@ -397,7 +397,7 @@ static int valid_token(const char *s)
     return 1;
 }
 
-/* "host:port", "[v6]:port" or ":port"; port 0..65535 (0: an ephemeral port, for tests). */
+/* "host:port", "[v6]:port" or ":port"; port 0..65535 (0: an ephemeral port, logged at start). */
 static int valid_listen(const char *s)
 {
     const char *colon = strrchr(s, ':');

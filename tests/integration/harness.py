@@ -163,7 +163,8 @@ def mock(topics, brokers=3):
 
 class Receiver:
     def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
-                 fail_first=0, status=None, name="receiver"):
+                 fail_first=0, status=None, name="receiver", extra_secrets=(),
+                 log_body=False):
         self.log_path = os.path.join(tmp, name + ".jsonl")
         self.err_path = os.path.join(tmp, name + ".stderr")
         args = [NODE, RECEIVER, "--port", "0", "--control-port", "0", "--secret", SECRET,
@@ -178,6 +179,10 @@ class Receiver:
             args += ["--fail-first", str(fail_first)]
         if status:
             args += ["--status", str(status)]
+        for s in extra_secrets:  # verified too; the log's secret_index names the one that did
+            args += ["--secret", s]
+        if log_body:
+            args += ["--log-body"]
         env = dict(os.environ)
         env["NODE_PATH"] = os.path.join(SRC, "tests", "node_modules") + (
             os.pathsep + env["NODE_PATH"] if env.get("NODE_PATH") else "")
@@ -591,3 +596,257 @@ def check_ids_are_event_ids(records, prefix):
     bad = [r for r in records if r.get("seq") is not None and r["id"] != "%s%d" % (prefix, r["seq"])]
     check(not bad, "webhook-id is not the event id for %d requests (e.g. %r)"
           % (len(bad), bad[:1]))
+
+
+# --------------------------------------------------------------------------------------------
+# admin endpoint, Prometheus text, signals (added for the operations tests)
+
+
+def admin_port(b, timeout=15):
+    """The admin port the bridge logged (`admin endpoint on port N`, admin.listen port 0)."""
+    import re
+
+    def find():
+        for path in (b.err_path, b.out_path):
+            try:
+                with open(path, "rb") as f:
+                    m = re.search(rb"admin endpoint on port (\d+)", f.read())
+            except FileNotFoundError:
+                continue
+            if m:
+                return int(m.group(1))
+        return None
+    return wait_until(find, timeout, what="the admin endpoint port in the bridge log",
+                      alive=[b])
+
+
+def http_get(port, path, timeout=5):
+    """(status, body str) of GET http://127.0.0.1:port/path; (None, error) when unreachable."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", errors="replace")
+    except OSError as e:
+        return None, str(e)
+    finally:
+        c.close()
+
+
+def _prom_unescape_label(s, i, line):
+    """Parse a double-quoted label value starting at s[i] == '"'; returns (value, next index)."""
+    check(i < len(s) and s[i] == '"', "label value not quoted: %r" % line)
+    out, i = [], i + 1
+    while True:
+        check(i < len(s), "unterminated label value: %r" % line)
+        ch = s[i]
+        if ch == "\\":
+            check(i + 1 < len(s) and s[i + 1] in '\\"n', "bad escape in label value: %r" % line)
+            out.append({"\\": "\\", '"': '"', "n": "\n"}[s[i + 1]])
+            i += 2
+        elif ch == '"':
+            return "".join(out), i + 1
+        elif ch == "\n":
+            raise TestFailure("raw newline in label value: %r" % line)
+        else:
+            out.append(ch)
+            i += 1
+
+
+def _prom_value(tok, line):
+    if tok in ("+Inf", "-Inf", "NaN"):
+        return float(tok.replace("Inf", "inf").replace("NaN", "nan"))
+    try:
+        return float(tok)
+    except ValueError:
+        raise TestFailure("bad sample value %r: %r" % (tok, line))
+
+
+def parse_prometheus(text):
+    """Strict parser of the Prometheus text exposition format (0.0.4). Every line is checked:
+    `# HELP name text`, `# TYPE name counter|gauge|histogram|summary|untyped`, other comments,
+    and samples `name{label="value",...} value [timestamp]` with label escaping (\\\\, \\", \\n).
+    Checks: names valid, TYPE before its samples and at most once per family, HELP once,
+    a family's samples contiguous, no duplicate series, counters >= 0, histograms have
+    cumulative buckets ending in le="+Inf" equal to _count, and a _sum.
+    Returns {"types": {family: type}, "samples": [(name, {labels}, value)]}; raises TestFailure."""
+    import re
+    name_re = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+    label_re = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+    check(text.endswith("\n") or text == "", "exposition does not end with a newline")
+    types, helps, samples, seen = {}, set(), [], set()
+    families_done, current = set(), None
+
+    def family_of(name):
+        for suf in ("_bucket", "_sum", "_count", "_total", "_created"):
+            if name.endswith(suf) and name[:-len(suf)] in types:
+                return name[:-len(suf)]
+        return name
+
+    for line in text.split("\n")[:-1] if text else []:
+        check(line == line.rstrip("\r"), "carriage return in line: %r" % line)
+        if line == "":
+            continue
+        if line.startswith("#"):
+            parts = line.split(" ", 3)
+            if len(parts) >= 2 and parts[1] in ("HELP", "TYPE"):
+                check(len(parts) >= 3 and name_re.fullmatch(parts[2]),
+                      "bad %s line: %r" % (parts[1], line))
+                fam = parts[2]
+                if parts[1] == "TYPE":
+                    check(len(parts) == 4 and parts[3] in ("counter", "gauge", "histogram",
+                                                           "summary", "untyped"),
+                          "bad TYPE line: %r" % line)
+                    check(fam not in types, "second TYPE for %s" % fam)
+                    check(not any(family_of(s[0]) == fam or s[0] == fam for s in samples),
+                          "TYPE for %s after its samples" % fam)
+                    types[fam] = parts[3]
+                else:
+                    check(fam not in helps, "second HELP for %s" % fam)
+                    helps.add(fam)
+                    if len(parts) == 4:
+                        h = parts[3]
+                        check(not re.search(r"\\[^\\n]", h), "bad escape in HELP: %r" % line)
+            continue
+        m = name_re.match(line)
+        check(m is not None, "sample line does not start with a metric name: %r" % line)
+        name, i = m.group(0), m.end()
+        labels = {}
+        if i < len(line) and line[i] == "{":
+            i += 1
+            while True:
+                check(i < len(line), "unterminated label set: %r" % line)
+                if line[i] == "}":
+                    i += 1
+                    break
+                lm = label_re.match(line, i)
+                check(lm is not None, "bad label name at %d: %r" % (i, line))
+                lname = lm.group(0)
+                check(lname not in labels, "label %s twice: %r" % (lname, line))
+                i = lm.end()
+                check(i < len(line) and line[i] == "=", "no '=' after label: %r" % line)
+                value, i = _prom_unescape_label(line, i + 1, line)
+                labels[lname] = value
+                check(i < len(line), "unterminated label set: %r" % line)
+                if line[i] == ",":
+                    i += 1
+                else:
+                    check(line[i] == "}", "expected ',' or '}': %r" % line)
+        check(i < len(line) and line[i] == " ", "no space before the value: %r" % line)
+        rest = line[i + 1:].split(" ")
+        check(1 <= len(rest) <= 2 and rest[0] != "", "bad value part: %r" % line)
+        value = _prom_value(rest[0], line)
+        if len(rest) == 2:
+            check(re.fullmatch(r"-?\d+", rest[1]), "bad timestamp: %r" % line)
+        fam = family_of(name)
+        if fam != current:
+            check(fam not in families_done, "samples of %s are not contiguous" % fam)
+            if current is not None:
+                families_done.add(current)
+            current = fam
+        key = (name, tuple(sorted(labels.items())))
+        check(key not in seen, "duplicate series: %r" % line)
+        seen.add(key)
+        t = types.get(fam, "untyped")
+        if t == "counter":
+            check(value >= 0, "negative counter: %r" % line)
+        if t == "histogram":
+            check(name in (fam + "_bucket", fam + "_sum", fam + "_count"),
+                  "histogram %s has sample %s" % (fam, name))
+            if name.endswith("_bucket"):
+                check("le" in labels, "bucket without le: %r" % line)
+        samples.append((name, labels, value))
+
+    # histograms: per label set (minus le) cumulative buckets, +Inf == _count, _sum present
+    for fam, t in types.items():
+        if t != "histogram":
+            continue
+        series = {}
+        for name, labels, value in samples:
+            if family_of(name) != fam:
+                continue
+            rest = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
+            s = series.setdefault(rest, {"buckets": [], "sum": None, "count": None})
+            if name == fam + "_bucket":
+                s["buckets"].append((_prom_value(labels["le"], labels["le"]), value))
+            elif name == fam + "_sum":
+                s["sum"] = value
+            else:
+                s["count"] = value
+        for rest, s in series.items():
+            b = s["buckets"]
+            check(b, "histogram %s%r has no buckets" % (fam, rest))
+            check([x[0] for x in b] == sorted(x[0] for x in b),
+                  "histogram %s buckets not in increasing le order" % fam)
+            check(b[-1][0] == float("inf"), "histogram %s%r has no le=\"+Inf\"" % (fam, rest))
+            for (_, a), (_, c) in zip(b, b[1:]):
+                check(c >= a, "histogram %s%r buckets not cumulative: %r" % (fam, rest, b))
+            check(s["count"] is not None and s["sum"] is not None,
+                  "histogram %s%r lacks _count or _sum" % (fam, rest))
+            check(b[-1][1] == s["count"], "histogram %s%r: +Inf bucket %s != _count %s"
+                  % (fam, rest, b[-1][1], s["count"]))
+    return {"types": types, "samples": samples}
+
+
+def metric(parsed, name, **labels):
+    """Sum of the samples named name whose labels include labels (None when there is none)."""
+    vals = [v for n, l, v in parsed["samples"]
+            if n == name and all(l.get(k) == w for k, w in labels.items())]
+    return sum(vals) if vals else None
+
+
+def scrape(port):
+    """GET /metrics and parse it strictly; returns the parse (see parse_prometheus)."""
+    st, body = http_get(port, "/metrics")
+    check(st == 200, "/metrics answered %s: %s" % (st, body[:200]))
+    return parse_prometheus(body)
+
+
+def hup(b):
+    """Send SIGHUP to a Bridge."""
+    b.proc.send_signal(signal.SIGHUP)
+    log("%s: SIGHUP" % b.name)
+
+
+def log_lines(b):
+    """The bridge's log lines so far (stderr then stdout), as str."""
+    out = []
+    for path in (b.err_path, b.out_path):
+        try:
+            with open(path, "rb") as f:
+                out += f.read().decode(errors="replace").splitlines()
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def write_connector(tmp, name, url, secret=SECRET, allow_private=True, extra=(),
+                    schedule=("0s", "200ms", "500ms"), events='["*"]'):
+    """Write <tmp>/conn-<name>.yaml (an outbound connector); returns its path.
+    extra: more YAML lines (e.g. 'allow_cidrs: ["127.0.0.0/8"]', 'contract: order.paid@1')."""
+    path = os.path.join(tmp, "conn-%s.yaml" % name)
+    lines = ["name: %s" % name, "direction: outbound", "url: %s" % _yaml_str(url),
+             "events: %s" % events,
+             "signing: { scheme: standard-webhooks, secrets: [%s] }" % _yaml_str(secret),
+             "timeout: 5s",
+             "retry: { schedule: [%s], on_exhausted: dead-letter }" % ", ".join(schedule)]
+    if allow_private:
+        lines.append("allow_private_networks: true")
+    lines += list(extra)
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)  # atomic: a reload never sees half a file
+    return path
+
+
+def set_connectors(config, paths, extra_lines=()):
+    """Point bridge config `config` (from write_config) at the connector files `paths` and
+    append extra top-level YAML lines (e.g. schema_registry)."""
+    with open(config) as f:
+        lines = [l for l in f.read().splitlines() if not l.startswith("connectors:")]
+    lines.append("connectors: [ %s ]" % ", ".join(_yaml_str(p) for p in paths))
+    lines += list(extra_lines)
+    with open(config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return config

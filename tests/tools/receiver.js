@@ -16,10 +16,13 @@
 //                   "delay_ms"?} (count: only the first N requests of that type; omitted:
 //                   always; delay_ms: answer after that long). Checked first.
 //   --fail-first N  every webhook-id's first N attempts answer 500.
+//   --secret        may be repeated: a request verifies if any secret verifies it; the log
+//                   line's "secret_index" says which one (0 = the first given; -1 = none).
+//   --log-body      also log the event's "data" object (for payload comparisons).
 //   unverifiable requests answer 401 (the bridge would dead-letter them: a test fails).
 //
 // Log line: {"t_us","id","type","key","seq","per_key_seq","status","verified","attempt","ts",
-//            "path"}
+//            "path","secret_index"[,"data"]}
 // (key/seq/per_key_seq from data; attempt = nth request with this webhook-id; ts = the
 // webhook-timestamp header; t_us = arrival; written once the answer is sent, status 0 when
 // the connection closed before that, e.g. while going down).
@@ -57,7 +60,8 @@ function loadStandardWebhooks() {
 function parseArgs(argv) {
   const o = {
     port: 0, controlPort: 0, secret: null, log: null, latency: [0, 0], status: 204,
-    statusPlan: [], typeStatus: [], failFirst: 0, host: '127.0.0.1',
+    statusPlan: [], typeStatus: [], failFirst: 0, host: '127.0.0.1', secrets: [],
+    logBody: false,
   };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
@@ -69,7 +73,8 @@ function parseArgs(argv) {
       case '--port': o.port = parseInt(v(), 10); break;
       case '--control-port': o.controlPort = parseInt(v(), 10); break;
       case '--host': o.host = v(); break;
-      case '--secret': o.secret = v(); break;
+      case '--secret': o.secret = v(); o.secrets.push(o.secret); break;
+      case '--log-body': o.logBody = true; break;
       case '--log': o.log = v(); break;
       case '--latency-ms': {
         const parts = v().split('-').map((x) => parseInt(x, 10));
@@ -91,6 +96,7 @@ function parseArgs(argv) {
     }
   }
   if (!o.secret) throw new Error('--secret is required');
+  o.secret = o.secrets[0];
   if (!Array.isArray(o.statusPlan) || !Array.isArray(o.typeStatus))
     throw new Error('--status-plan and --type-status take JSON arrays');
   return o;
@@ -105,6 +111,7 @@ try {
 }
 const { Webhook } = loadStandardWebhooks();
 const wh = new Webhook(opts.secret);
+const whs = opts.secrets.map((s) => new Webhook(s));
 const logStream = opts.log ? fs.createWriteStream(opts.log, { flags: 'a' }) : null;
 
 const stats = { received: 0, verified: 0, by_status: {}, unique_2xx: 0, down: false };
@@ -190,10 +197,17 @@ function handleHook(req, res, body, tArrive) {
   const id = req.headers['webhook-id'] || '';
   let verified = false;
   let payload = null;
-  try {
-    payload = wh.verify(body.toString('utf8'), req.headers);
-    verified = true;
-  } catch (e) {
+  let secretIndex = -1;
+  for (let i = 0; i < whs.length && !verified; i++) {
+    try {
+      payload = whs[i].verify(body.toString('utf8'), req.headers);
+      verified = true;
+      secretIndex = i;
+    } catch (e) {
+      /* try the next secret */
+    }
+  }
+  if (!verified) {
     try {
       payload = JSON.parse(body.toString('utf8'));
     } catch (e2) {
@@ -221,10 +235,13 @@ function handleHook(req, res, body, tArrive) {
   const writeLog = (st) => {
     if (logged || !logStream) return;
     logged = true;
-    logStream.write(JSON.stringify({
+    const line = {
       t_us: tArrive, id, type, key: data.key, seq: data.seq, per_key_seq: data.per_key_seq,
       status: st, verified, attempt, ts: req.headers['webhook-timestamp'], path: req.url,
-    }) + '\n');
+      secret_index: secretIndex,
+    };
+    if (opts.logBody) line.data = data;
+    logStream.write(JSON.stringify(line) + '\n');
   };
   res.on('finish', () => writeLog(status));
   res.on('close', () => writeLog(res.writableFinished ? status : 0));

@@ -3,7 +3,7 @@
  *   wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]
  *            [--types a,b,...] [--partition-by-key] [--partition P] [--rate R/s]
  *            [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]
- *   wb-kafka produce --bootstrap B --topic T --stdin     (JSONL {"key","value","headers","partition"})
+ *   wb-kafka produce --bootstrap B --topic T --stdin     (JSONL {"key","value"|"value_b64","headers","partition"})
  *   wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G] [--eof]
  *   wb-kafka committed --bootstrap B --group G --topic T
  *
@@ -335,7 +335,61 @@ out:
     return rc;
 }
 
-/* JSONL {"key": str|null, "value": str|json, "headers": {k: v}, "partition": n}. */
+/* Standard base64 (padding optional) into a fresh buffer; NULL on a bad character. */
+static unsigned char *b64_decode(const char *in, size_t *outlen)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(in), o = 0, i;
+    unsigned long acc = 0;
+    int bits = 0;
+    unsigned char *out = malloc(n / 4 * 3 + 4);
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; i < n && in[i] != '='; i++) {
+        const char *c = in[i] ? strchr(alpha, in[i]) : NULL;
+        if (c == NULL) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned long)(c - alpha);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)((acc >> bits) & 0xff);
+        }
+    }
+    *outlen = o;
+    return out;
+}
+
+static char *b64_encode(const unsigned char *in, size_t n)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    size_t i, o = 0;
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; i < n; i += 3) {
+        unsigned long v = (unsigned long)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned long)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = alpha[(v >> 18) & 63];
+        out[o++] = alpha[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? alpha[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? alpha[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* JSONL {"key": str|null, "value": str|json, "value_b64": base64 (binary value, wins over
+ * "value"), "headers": {k: v}, "partition": n}. */
 static int produce_stdin(const opts_t *o)
 {
     rd_kafka_t *rk = new_client(RD_KAFKA_PRODUCER, o, NULL);
@@ -347,9 +401,10 @@ static int produce_stdin(const opts_t *o)
 
     while (!stop_requested && (len = getline(&line, &cap, stdin)) != -1) {
         json_error_t jerr;
-        json_t *rec, *jkey, *jval, *jhdrs, *jpart, *v;
+        json_t *rec, *jkey, *jval, *jhdrs, *jpart, *jb64, *v;
         const char *hk, *key = NULL, *value = NULL;
         char *dumped = NULL;
+        size_t valuelen = 0;
         rd_kafka_headers_t *hdrs;
         int32_t partition = RD_KAFKA_PARTITION_UA;
 
@@ -369,12 +424,27 @@ static int produce_stdin(const opts_t *o)
         jval = json_object_get(rec, "value");
         jhdrs = json_object_get(rec, "headers");
         jpart = json_object_get(rec, "partition");
+        jb64 = json_object_get(rec, "value_b64");
         if (json_is_string(jkey))
             key = json_string_value(jkey);
         if (json_is_string(jval))
             value = json_string_value(jval);
         else if (jval != NULL && !json_is_null(jval))
             value = dumped = json_dumps(jval, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (value != NULL)
+            valuelen = strlen(value);
+        if (json_is_string(jb64)) {
+            free(dumped);
+            dumped = (char *)b64_decode(json_string_value(jb64), &valuelen);
+            if (dumped == NULL) {
+                fprintf(stderr, "wb-kafka: stdin line %ld: bad value_b64\n", lineno);
+                json_decref(rec);
+                free(line);
+                rd_kafka_destroy(rk);
+                return 2;
+            }
+            value = dumped;
+        }
         if (json_is_integer(jpart))
             partition = (int32_t)json_integer_value(jpart);
         else if (o->partition >= 0)
@@ -389,8 +459,8 @@ static int produce_stdin(const opts_t *o)
                     rd_kafka_header_add(hdrs, hk, -1, NULL, 0);
             }
         }
-        if (produce_one(rk, o->topic, partition, key, key ? strlen(key) : 0, value,
-                        value ? strlen(value) : 0, hdrs) != 0) {
+        if (produce_one(rk, o->topic, partition, key, key ? strlen(key) : 0, value, valuelen,
+                        hdrs) != 0) {
             free(dumped);
             json_decref(rec);
             free(line);
@@ -488,6 +558,17 @@ static int consume(const opts_t *o)
                         json_bytes(rkm->key, rkm->key_len), "value",
                         json_bytes(rkm->payload, rkm->len), "headers", hj, "timestamp",
                         (json_int_t)rd_kafka_message_timestamp(rkm, NULL));
+        if (rec != NULL && rkm->payload != NULL) {
+            /* binary values: value_b64 always; value null when not valid UTF-8 */
+            char *b64 = b64_encode(rkm->payload, rkm->len);
+            json_t *checked = json_stringn(rkm->payload, rkm->len);
+            if (b64 != NULL)
+                json_object_set_new(rec, "value_b64", json_string(b64));
+            if (checked == NULL)
+                json_object_set_new(rec, "value", json_null());
+            json_decref(checked);
+            free(b64);
+        }
         out = rec ? json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
         if (out != NULL) {
             printf("%s\n", out);
