@@ -197,8 +197,9 @@ def write_config(tmp, bootstrap, port, a):
                 "allow_private_networks: true\n" % (port, SECRET, a.ordering, a.concurrency))
     cfg = os.path.join(tmp, "bridge.yaml")
     with open(cfg, "w") as f:
+        extra = "".join(", %s: \"%s\"" % tuple(kv.split("=", 1)) for kv in a.kafka)
         f.write("kafka: { bootstrap.servers: \"%s\", group.id: \"wb-bench-%d\", "
-                "auto.offset.reset: earliest }\n" % (bootstrap, os.getpid()))
+                "auto.offset.reset: earliest%s }\n" % (bootstrap, os.getpid(), extra))
         f.write("outbound: { topics: [orders], dead_letter_topic: dlq, "
                 "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id }\n"
                 % a.max_in_flight)
@@ -339,6 +340,8 @@ def main():
     ap.add_argument("--wrk-seconds", type=int, default=5)
     ap.add_argument("--nginx-workers", type=int, default=1)
     ap.add_argument("--dry-run", action="store_true", help="nginx + wrk only")
+    ap.add_argument("--kafka", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra librdkafka property for the bridge (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     a = ap.parse_args()
 
