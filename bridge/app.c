@@ -244,11 +244,96 @@ static void *demo_feed(void *arg)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Reload (SIGHUP)                                                                      */
+
+typedef struct reloader {
+    const char *path;
+    pthread_mutex_t lock;
+    wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
+    size_t nold;
+    wb_config **current;
+    atomic_uint gen; /* bumped when *current changes */
+} reloader;
+
+/* One outbound engine (a thread and a consumer-group member). */
+typedef struct engine {
+    wb_outbound *ob;
+    reloader *rl;
+    unsigned seen_gen;
+    int primary; /* engine 0 loads the file; the others follow its generation */
+    pthread_t thread;
+    int started;
+} engine;
+
+/* Outbound thread, once per loop turn: apply a requested reload, or keep what runs. */
+static void maybe_reload(void *arg)
+{
+    engine *e = arg;
+    reloader *r = e->rl;
+    if (e->primary && reload_requested) {
+        reload_requested = 0;
+        char errstr[8192];
+        wb_config *ncfg = wb_config_load(r->path, errstr, sizeof(errstr));
+        if (!ncfg) {
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
+                     errstr);
+            return;
+        }
+        wb_config **old = realloc(r->old, (r->nold + 1) * sizeof(*old));
+        if (!old) {
+            WB_ERROR("reload rejected: out of memory");
+            wb_config_free(ncfg);
+            return;
+        }
+        r->old = old;
+        if (ncfg->outbound.workers != (*r->current)->outbound.workers)
+            WB_WARN("reload: outbound.workers changes on restart");
+        ncfg->outbound.workers = (*r->current)->outbound.workers;
+        if (wb_outbound_reload(e->ob, ncfg, errstr, sizeof(errstr))) {
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
+                     errstr);
+            wb_config_free(ncfg);
+            return;
+        }
+        wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+        pthread_mutex_lock(&r->lock);
+        r->old[r->nold++] = *r->current;
+        *r->current = ncfg;
+        e->seen_gen = atomic_fetch_add(&r->gen, 1) + 1;
+        pthread_mutex_unlock(&r->lock);
+        WB_WARN("reloaded %s: new deliveries use the new connectors and secrets; inbound "
+                "connectors and listener settings change on restart",
+                r->path);
+        return;
+    }
+    unsigned g = atomic_load(&r->gen);
+    if (e->primary || g == e->seen_gen)
+        return;
+    pthread_mutex_lock(&r->lock);
+    const wb_config *cfg = *r->current;
+    g = atomic_load(&r->gen);
+    pthread_mutex_unlock(&r->lock);
+    char errstr[1024];
+    /* The primary built the same connectors already: this cannot fail but for memory. */
+    if (wb_outbound_reload(e->ob, cfg, errstr, sizeof(errstr)))
+        WB_ERROR("reload on a worker failed: %s", errstr);
+    e->seen_gen = g;
+}
+
+static void *engine_main(void *arg)
+{
+    engine *e = arg;
+    wb_outbound_run(e->ob, &stop);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Readiness                                                                            */
 
 typedef struct ready_ctx {
     const wb_config *cfg;
-    wb_outbound *ob;
+    struct engine *engines;
+    int nengines;
     wb_producer *prod;
     wb_listener *listener;
 } ready_ctx;
@@ -256,8 +341,11 @@ typedef struct ready_ctx {
 static int ready_consumer(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (r->cfg->outbound.ntopics == 0 || wb_outbound_ready(r->ob))
+    if (r->cfg->outbound.ntopics == 0)
         return 1;
+    for (int i = 0; i < r->nengines; i++)
+        if (wb_outbound_ready(r->engines[i].ob))
+            return 1;
     wb_buf_adds(why, "no partitions assigned");
     return 0;
 }
@@ -281,50 +369,6 @@ static int ready_listener(void *arg, wb_buf *why)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Reload (SIGHUP)                                                                      */
-
-typedef struct reloader {
-    const char *path;
-    wb_outbound *ob;
-    wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
-    size_t nold;
-    wb_config **current;
-} reloader;
-
-/* Outbound thread, once per loop turn: apply a requested reload, or keep what runs. */
-static void maybe_reload(void *arg)
-{
-    reloader *r = arg;
-    if (!reload_requested)
-        return;
-    reload_requested = 0;
-    char errstr[8192];
-    wb_config *ncfg = wb_config_load(r->path, errstr, sizeof(errstr));
-    if (!ncfg) {
-        WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
-        return;
-    }
-    wb_config **old = realloc(r->old, (r->nold + 1) * sizeof(*old));
-    if (!old) {
-        WB_ERROR("reload rejected: out of memory");
-        wb_config_free(ncfg);
-        return;
-    }
-    r->old = old;
-    if (wb_outbound_reload(r->ob, ncfg, errstr, sizeof(errstr))) {
-        WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
-        wb_config_free(ncfg);
-        return;
-    }
-    wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
-    r->old[r->nold++] = *r->current;
-    *r->current = ncfg;
-    WB_WARN("reloaded %s: new deliveries use the new connectors and secrets; inbound "
-            "connectors and listener settings change on restart",
-            r->path);
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Run                                                                                  */
 
 int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
@@ -333,11 +377,13 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     int rc = 1;
     wb_embedded *emb = NULL;
     wb_producer *prod = NULL;
-    wb_outbound *ob = NULL;
     wb_admin *admin = NULL;
     wb_listener *listener = NULL;
+    engine *engines = NULL;
+    int nengines = 0;
     reloader rl;
     memset(&rl, 0, sizeof(rl));
+    pthread_mutex_init(&rl.lock, NULL);
     ready_ctx rctx;
     pthread_t feeder, watcher;
     int feeding = 0, watching = 0;
@@ -348,10 +394,13 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     if (!cfg) {
         fprintf(stderr, "%s%s", errstr,
                 errstr[0] && errstr[strlen(errstr) - 1] != '\n' ? "\n" : "");
+        pthread_mutex_destroy(&rl.lock);
         return 1;
     }
     wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
     install_signals();
+    if (demo_opts || cfg->outbound.ntopics == 0)
+        cfg->outbound.workers = 1; /* the demo watches one engine; no topics, no consumers */
 
     const char *bootstrap = NULL;
     if (cfg->embedded) {
@@ -378,28 +427,49 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         }
         WB_INFO("inbound listener on port %d", wb_listener_port(listener));
     }
-    ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
-    if (!ob) {
-        WB_ERROR("%s", errstr);
+    /* Outbound engines: each one a thread with its own consumer in the group, HTTP client
+     * and scheduler; the group spreads the partitions over them. */
+    engines = calloc((size_t)cfg->outbound.workers, sizeof(*engines));
+    if (!engines) {
+        WB_ERROR("out of memory");
         goto out;
     }
-    rl = (reloader){.path = config_path, .ob = ob, .current = &cfg};
-    wb_outbound_on_turn(ob, maybe_reload, &rl);
+    rl.path = config_path;
+    rl.current = &cfg;
+    for (nengines = 0; nengines < cfg->outbound.workers; nengines++) {
+        engine *e = &engines[nengines];
+        e->ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
+        if (!e->ob) {
+            WB_ERROR("%s", errstr);
+            goto out;
+        }
+        e->rl = &rl;
+        e->primary = nengines == 0;
+        wb_outbound_on_turn(e->ob, maybe_reload, e);
+    }
     if (cfg->admin.listen) {
         admin = wb_admin_new(cfg->admin.listen, errstr, sizeof(errstr));
         if (!admin) {
             WB_ERROR("admin: %s", errstr);
             goto out;
         }
-        rctx = (ready_ctx){.cfg = cfg, .ob = ob, .prod = prod, .listener = listener};
+        rctx = (ready_ctx){.cfg = cfg,
+                           .engines = engines,
+                           .nengines = nengines,
+                           .prod = prod,
+                           .listener = listener};
         wb_admin_add_ready_check(admin, "consumer", ready_consumer, &rctx);
         wb_admin_add_ready_check(admin, "producer", ready_producer, &rctx);
         wb_admin_add_ready_check(admin, "listener", ready_listener, &rctx);
-        wb_outbound_set_heartbeat(ob, wb_admin_heartbeat(admin, "outbound", 30000));
+        for (int i = 0; i < nengines; i++) {
+            char name[32];
+            snprintf(name, sizeof(name), nengines > 1 ? "outbound-%d" : "outbound", i);
+            wb_outbound_set_heartbeat(engines[i].ob, wb_admin_heartbeat(admin, name, 30000));
+        }
         WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
     }
-    WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s)", WB_VERSION,
-            cfg->outbound.ntopics, cfg->nconnectors);
+    WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s), %d outbound worker(s)",
+            WB_VERSION, cfg->outbound.ntopics, cfg->nconnectors, nengines);
 
     if (demo_opts) {
         if (cfg->outbound.ntopics == 0) {
@@ -410,9 +480,9 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         dm.cfg = cfg;
         dm.bootstrap = bootstrap;
         dm.prod = prod;
-        dm.ob = ob;
+        dm.ob = engines[0].ob;
         dm.start_ms = wb_now_ms();
-        wb_outbound_observe(ob, demo_observe, &dm);
+        wb_outbound_observe(dm.ob, demo_observe, &dm);
         for (size_t i = 0; listener && i < cfg->nconnectors; i++)
             if (cfg->connectors[i].direction == WB_DIR_INBOUND)
                 dm.inbound_topic = cfg->connectors[i].topic;
@@ -424,14 +494,21 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             watching = 1;
     }
 
-    int r = wb_outbound_run(ob, &stop);
+    for (int i = 1; i < nengines; i++)
+        engines[i].started = pthread_create(&engines[i].thread, NULL, engine_main,
+                                            &engines[i]) == 0;
+    int r = wb_outbound_run(engines[0].ob, &stop);
+    stop = 1; /* a fatal stop of the primary stops the others too */
+    for (int i = 1; i < nengines; i++)
+        if (engines[i].started)
+            pthread_join(engines[i].thread, NULL);
     rc = r < 0 ? 1 : 0;
     if (watching)
         pthread_join(watcher, NULL);
     if (feeding) {
         pthread_join(feeder, NULL);
         wb_outbound_stats st;
-        wb_outbound_get_stats(ob, &st);
+        wb_outbound_get_stats(dm.ob, &st);
         printf("\nsummary: produced %d, delivered %" PRIu64 ", retried %" PRIu64
                ", dead-lettered %" PRIu64 ", in flight %d, verified & published back %d, %.1f s\n",
                atomic_load(&dm.produced), st.delivered, st.retried, st.dead_lettered,
@@ -443,15 +520,18 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
 out:
     wb_admin_free(admin);
     wb_listener_free(listener, 5000);
-    /* The producer goes before the outbound engine: its last delivery reports (dead-letter
-     * acks) still reach the engine's queue, which must exist until then. */
+    /* The producer goes before the outbound engines: its last delivery reports (dead-letter
+     * acks) still reach the engines' queues, which must exist until then. */
     if (prod)
         wb_producer_free(prod, 10000);
-    wb_outbound_free(ob);
+    for (int i = 0; i < nengines; i++)
+        wb_outbound_free(engines[i].ob);
+    free(engines);
     wb_embedded_stop(emb);
     for (size_t i = 0; i < rl.nold; i++)
         wb_config_free(rl.old[i]);
     free(rl.old);
+    pthread_mutex_destroy(&rl.lock);
     wb_config_free(cfg);
     return rc;
 }

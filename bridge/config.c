@@ -266,6 +266,7 @@ static const field outbound_fields[] = {
      0},
     {"id_pointer", T_STR, GO(outbound.id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, 0},
     {"user_agent", T_STR, GO(outbound.user_agent), 0, 0, 0, NULL, NULL, 0, 0},
+    {"workers", T_INT, GO(outbound.workers), 0, 1, 64, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1272,6 +1273,7 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.dead_letter_topic = dup_or_oom(c, "webhook-bridge.dlq");
     cfg->outbound.max_in_flight_per_partition = 1000;
     cfg->outbound.drain_timeout_ms = 30000;
+    cfg->outbound.workers = 1;
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;

@@ -124,6 +124,7 @@ typedef struct wb_config {
         char *event_type_pointer;        /* JSON pointer to the event type, or NULL */
         char *id_pointer;                /* JSON pointer to the event id, or NULL */
         char *user_agent;                /* default "webhook-bridge/<version>" */
+        int workers; /* engines (threads, consumer group members) in this process, default 1 */
     } outbound;
 
     struct {

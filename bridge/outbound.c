@@ -1349,6 +1349,20 @@ static void conn_metrics(conn_rt *c)
                                         "Record append to 2xx, by connector", l, NULL, 0);
 }
 
+/* Each of `workers` engines gets its share of a connector's concurrency and rate. */
+static int share_conc(const wb_config *cfg, int conc)
+{
+    int w = cfg->outbound.workers > 1 ? cfg->outbound.workers : 1;
+    conc = conc > 0 ? conc : 1;
+    return conc / w > 0 ? conc / w : 1;
+}
+
+static double share_rate(const wb_config *cfg, double rate)
+{
+    int w = cfg->outbound.workers > 1 ? cfg->outbound.workers : 1;
+    return rate / w;
+}
+
 static void conn_free(conn_rt *c)
 {
     if (!c)
@@ -1462,12 +1476,14 @@ wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr,
                 break;
             }
         }
+        int conc = share_conc(cfg, c->cc->max_concurrency);
+        double rate = share_rate(cfg, c->cc->rate_per_s);
         if (c->sc)
-            wb_sched_conn_update(c->sc, c->cc->max_concurrency, c->cc->rate_per_s,
-                                 c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+            wb_sched_conn_update(c->sc, conc, rate, c->cc->circuit_failures,
+                                 c->cc->circuit_cooldown_ms);
         else
-            c->sc = wb_sched_conn_new(o->sched, c->cc->max_concurrency, c->cc->rate_per_s,
-                                      c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+            c->sc = wb_sched_conn_new(o->sched, conc, rate, c->cc->circuit_failures,
+                                      c->cc->circuit_cooldown_ms);
         conn_metrics(c);
     }
     /* Old runtime states stay alive: deliveries in flight finish with the settings they
@@ -1555,14 +1571,15 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     }
     for (size_t i = 0; i < o->nconns; i++) {
         conn_rt *c = o->conns[i];
-        c->sc = wb_sched_conn_new(o->sched, c->cc->max_concurrency, c->cc->rate_per_s,
-                                  c->cc->circuit_failures, c->cc->circuit_cooldown_ms);
+        c->sc = wb_sched_conn_new(o->sched, share_conc(cfg, c->cc->max_concurrency),
+                                  share_rate(cfg, c->cc->rate_per_s), c->cc->circuit_failures,
+                                  c->cc->circuit_cooldown_ms);
         if (!c->sc) {
             snprintf(errstr, errstr_size, "out of memory");
             goto fail;
         }
         conn_metrics(c);
-        total_conc += c->cc->max_concurrency > 0 ? c->cc->max_concurrency : 1;
+        total_conc += share_conc(cfg, c->cc->max_concurrency);
     }
     /* Avro: a registry, or a local schemas folder with a manifest. */
     wb_buf_init(&o->avro_json, 0);
@@ -1610,7 +1627,12 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         /* Prefetch 16 MiB, not librdkafka's 64 MiB: the window already bounds the work in
          * flight, and memory is what a sidecar-sized pod runs short of. */
         (!conf_has(cfg, "queued.max.messages.kbytes") &&
-         set(conf, "queued.max.messages.kbytes", "16384", errstr, errstr_size)))
+         set(conf, "queued.max.messages.kbytes", "16384", errstr, errstr_size)) ||
+        /* librdkafka's mock broker answers a fetch only when fetch.wait.max.ms expires,
+         * even when data is there (a real broker answers at once): keep the embedded
+         * cluster's latency realistic. */
+        (cfg->embedded && !conf_has(cfg, "fetch.wait.max.ms") &&
+         set(conf, "fetch.wait.max.ms", "10", errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);

@@ -201,8 +201,8 @@ def write_config(tmp, bootstrap, port, a):
         f.write("kafka: { bootstrap.servers: \"%s\", group.id: \"wb-bench-%d\", "
                 "auto.offset.reset: earliest%s }\n" % (bootstrap, os.getpid(), extra))
         f.write("outbound: { topics: [orders], dead_letter_topic: dlq, "
-                "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id }\n"
-                % a.max_in_flight)
+                "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id, "
+                "workers: %d }\n" % (a.max_in_flight, a.workers))
         f.write("log: { level: warn, format: json }\n")
         f.write("connectors: [ \"%s\" ]\n" % conn)
     return cfg
@@ -340,10 +340,15 @@ def main():
     ap.add_argument("--wrk-seconds", type=int, default=5)
     ap.add_argument("--nginx-workers", type=int, default=1)
     ap.add_argument("--dry-run", action="store_true", help="nginx + wrk only")
-    ap.add_argument("--kafka", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra librdkafka property for the bridge (repeatable)")
+    ap.add_argument("--kafka", action="append", default=None, metavar="KEY=VALUE",
+                    help="extra librdkafka property for the bridge (repeatable; default "
+                    "fetch.wait.max.ms=10: librdkafka's mock broker answers a fetch only when "
+                    "that wait expires, a real broker as soon as data is there)")
+    ap.add_argument("--workers", type=int, default=1, help="outbound.workers of the bridge")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     a = ap.parse_args()
+    if a.kafka is None:
+        a.kafka = ["fetch.wait.max.ms=10"]
 
     tmp = tempfile.mkdtemp(prefix="wb-bench-")
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
@@ -367,8 +372,9 @@ def main():
         else:
             say("kept %s" % tmp)
     print("outbound benchmark: %d events x %d B on %d partitions, concurrency %d, "
-          "window %d/partition (%d total)" % (a.events, a.size, a.partitions, a.concurrency,
-                                              a.max_in_flight, res["window_total"]))
+          "window %d/partition (%d total), %d worker(s), kafka %s"
+          % (a.events, a.size, a.partitions, a.concurrency, a.max_in_flight,
+             res["window_total"], a.workers, " ".join(a.kafka) or "-"))
     print("  throughput      %8d events/s   (first to last delivery of the backlog)"
           % res["events_per_s"])
     print("  bridge CPU      %8.1f us/event  (utime+stime over the run / events)"

@@ -267,7 +267,7 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                  dead_letter_topic="dlq", max_in_flight=1000, drain_timeout="10s",
                  concurrency=64, ordering="key", schedule=("0s", "200ms", "500ms"),
                  on_exhausted="dead-letter", timeout="5s", admin=False, name="bridge",
-                 level="info", kafka_extra=None):
+                 level="info", kafka_extra=None, workers=1):
     """Write <tmp>/<name>.yaml and <tmp>/<name>-partner.yaml (the connector); returns the
     config path. kafka_extra: more librdkafka properties (e.g. auto.commit.interval.ms)."""
     group = group or "wb-it-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000000)
@@ -294,8 +294,9 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
         f.write("kafka: { bootstrap.servers: %s, group.id: %s, auto.offset.reset: earliest%s }\n"
                 % (_yaml_str(bootstrap), _yaml_str(group), extra))
         f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
-                "max_in_flight_per_partition: %d, drain_timeout: %s, id_pointer: /id }\n"
-                % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout))
+                "max_in_flight_per_partition: %d, drain_timeout: %s, id_pointer: /id, "
+                "workers: %d }\n"
+                % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout, workers))
         f.write("log: { level: %s, format: json }\n" % level)
         if admin:
             f.write("admin: { listen: \"127.0.0.1:0\" }\n")
