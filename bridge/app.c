@@ -252,7 +252,8 @@ typedef struct reloader {
     wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
     size_t nold;
     wb_config **current;
-    atomic_uint gen; /* bumped when *current changes */
+    atomic_uint gen;      /* bumped when *current changes */
+    wb_listener *listener; /* inbound secrets rotate with the reload, or NULL */
 } reloader;
 
 /* One outbound engine (a thread and a consumer-group member). */
@@ -289,9 +290,19 @@ static void maybe_reload(void *arg)
         if (ncfg->outbound.workers != (*r->current)->outbound.workers)
             WB_WARN("reload: outbound.workers changes on restart");
         ncfg->outbound.workers = (*r->current)->outbound.workers;
+        if (r->listener && wb_listener_reload(r->listener, ncfg, errstr, sizeof(errstr))) {
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
+                     errstr);
+            wb_config_free(ncfg);
+            return;
+        }
         if (wb_outbound_reload(e->ob, ncfg, errstr, sizeof(errstr))) {
             WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
                      errstr);
+            /* put the listener back on the running secrets (they decoded before) */
+            char ignore[256];
+            if (r->listener)
+                wb_listener_reload(r->listener, *r->current, ignore, sizeof(ignore));
             wb_config_free(ncfg);
             return;
         }
@@ -301,8 +312,9 @@ static void maybe_reload(void *arg)
         *r->current = ncfg;
         e->seen_gen = atomic_fetch_add(&r->gen, 1) + 1;
         pthread_mutex_unlock(&r->lock);
-        WB_WARN("reloaded %s: new deliveries use the new connectors and secrets; inbound "
-                "connectors and listener settings change on restart",
+        WB_WARN("reloaded %s: new deliveries use the new connectors and secrets, inbound "
+                "requests verify with the new secrets; new inbound connectors, listener "
+                "settings and outbound topics change on restart",
                 r->path);
         return;
     }
@@ -436,6 +448,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     }
     rl.path = config_path;
     rl.current = &cfg;
+    rl.listener = listener;
     for (nengines = 0; nengines < cfg->outbound.workers; nengines++) {
         engine *e = &engines[nengines];
         e->ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));

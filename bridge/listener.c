@@ -84,7 +84,7 @@ typedef struct inmetrics {
 
 typedef struct inconn {
     const wb_connector *k;
-    wb_verifier *v;
+    _Atomic(wb_verifier *) v; /* swapped by wb_listener_reload (secret rotation) */
     inmetrics m;
     pthread_mutex_t rl_lock; /* guards the token bucket */
     double tokens;
@@ -128,6 +128,8 @@ struct wb_listener {
     int max_conn;
     int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
     wb_schemas *schemas;        /* inbound Avro encoding (connectors with `schema:`), or NULL */
+    wb_verifier **retired;      /* replaced by a reload; a request may still be using one */
+    size_t nretired;
     pthread_mutex_t schemas_lock; /* wb_schemas is single-threaded; MHD serves from a pool */
     int64_t request_timeout_ms;
 };
@@ -511,7 +513,8 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     /* 1. signature and freshness */
     wb_verify_result vr;
     memset(&vr, 0, sizeof(vr));
-    wb_err err = wb_verifier_verify(ic->v, hdr_get, c, body, len, (int64_t)time(NULL), &vr);
+    wb_err err = wb_verifier_verify(atomic_load(&ic->v), hdr_get, c, body, len,
+                                    (int64_t)time(NULL), &vr);
     if (err == WB_ERR_SIGNATURE) {
         wb_counter_inc(ic->m.verify_signature);
         rc = problem(r, url, 401, "signature", vr.reason[0] ? vr.reason : "bad signature", 0);
@@ -952,11 +955,16 @@ static void free_inconns(wb_listener *l)
     for (size_t i = 0; i < l->cfg->nconnectors; i++) {
         if (!l->in[i].k)
             continue;
-        wb_verifier_free(l->in[i].v);
+        wb_verifier_free(atomic_load(&l->in[i].v));
         pthread_mutex_destroy(&l->in[i].rl_lock);
     }
     free(l->in);
     l->in = NULL;
+    for (size_t i = 0; i < l->nretired; i++)
+        wb_verifier_free(l->retired[i]);
+    free(l->retired);
+    l->retired = NULL;
+    l->nretired = 0;
 }
 
 wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errstr,
@@ -1006,8 +1014,9 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
         char verr[256] = "";
-        l->in[i].v = wb_verifier_new(&k->signing, verr, sizeof(verr));
-        if (!l->in[i].v) {
+        wb_verifier *v = wb_verifier_new(&k->signing, verr, sizeof(verr));
+        atomic_store(&l->in[i].v, v);
+        if (!v) {
             snprintf(errstr, errstr_size, "inbound connector %s: %s", k->name, verr);
             goto fail;
         }
@@ -1099,6 +1108,50 @@ fail:
     pthread_mutex_destroy(&l->schemas_lock);
     free(l);
     return NULL;
+}
+
+wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
+                          size_t errstr_size)
+{
+    size_t n = l->cfg->nconnectors;
+    wb_verifier **fresh = calloc(n ? n : 1, sizeof(*fresh));
+    wb_verifier **retired = realloc(l->retired, (l->nretired + n + 1) * sizeof(*retired));
+    if (!fresh || !retired) {
+        free(fresh);
+        if (retired)
+            l->retired = retired;
+        snprintf(errstr, errstr_size, "out of memory");
+        return WB_ERR_NOMEM;
+    }
+    l->retired = retired;
+    /* Build every new verifier first: all or nothing. */
+    for (size_t j = 0; j < cfg->nconnectors; j++) {
+        const wb_connector *nk = &cfg->connectors[j];
+        if (nk->direction != WB_DIR_INBOUND)
+            continue;
+        size_t i = 0;
+        while (i < n && !(l->in[i].k && !strcmp(l->in[i].k->name, nk->name)))
+            i++;
+        if (i == n) {
+            WB_WARN("reload: new inbound connector %s is served after a restart", nk->name);
+            continue;
+        }
+        char verr[256] = "";
+        fresh[i] = wb_verifier_new(&nk->signing, verr, sizeof(verr));
+        if (!fresh[i]) {
+            snprintf(errstr, errstr_size, "inbound connector %s: %s", nk->name, verr);
+            for (size_t k = 0; k < n; k++)
+                wb_verifier_free(fresh[k]);
+            free(fresh);
+            return WB_ERR_CONFIG;
+        }
+    }
+    /* Swap: requests verifying right now finish with the verifier they loaded. */
+    for (size_t i = 0; i < n; i++)
+        if (fresh[i])
+            l->retired[l->nretired++] = atomic_exchange(&l->in[i].v, fresh[i]);
+    free(fresh);
+    return WB_OK;
 }
 
 int wb_listener_port(const wb_listener *l)

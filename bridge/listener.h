@@ -28,6 +28,14 @@ typedef struct wb_listener wb_listener;
 wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errstr,
                              size_t errstr_size);
 
+/* SIGHUP: verify with the secrets of cfg's inbound connectors from now on (secret rotation).
+ * Connectors are matched by name; other changes (new or removed inbound connectors, topics,
+ * limits) take effect on restart and are logged. All or nothing: a secret that does not
+ * decode rejects the reload (WB_ERR_CONFIG + errstr). cfg must outlive the listener.
+ * Thread: any one thread at a time (the reloading one); requests keep being served. */
+wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
+                          size_t errstr_size);
+
 /* The bound TCP port (useful with port 0). */
 int wb_listener_port(const wb_listener *l);
 

@@ -417,6 +417,53 @@ static void test_publish_and_duplicate(void)
     wb_buf_free(&prom);
 }
 
+/* SIGHUP secret rotation: after wb_listener_reload the new secret verifies and the old one
+ * no longer does; a reload with a secret that does not decode changes nothing. */
+static void test_reload_secret(void)
+{
+    start(5000, 64, 5000);
+    const char *body = "{\"type\":\"t\",\"data\":{\"id\":\"r1\"}}";
+    int64_t now = time(NULL);
+    resp r;
+    post_std("rot_1", now, body, &r); /* old secret */
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+
+    static char *rotated[] = {"whsec_ZGVtby1zZWNyZXQtZG8tbm90LXVzZS1pbi1wcm9kdWN0aW9u"};
+    static wb_connector next[5];
+    static wb_config ncfg;
+    ncfg = cfg;
+    memcpy(next, conns, sizeof(next));
+    next[0].signing.secrets = rotated;
+    ncfg.connectors = next;
+    char err[256];
+    ASSERT_EQ(wb_listener_reload(lis, &ncfg, err, sizeof(err)), WB_OK);
+
+    post_std("rot_2", now, body, &r); /* signed with the old secret: refused now */
+    ASSERT_EQ(r.status, 401);
+    resp_free(&r);
+    wb_signer_free(signer);
+    signer = wb_signer_new(&next[0].signing, err, sizeof(err));
+    ASSERT(signer != NULL);
+    post_std("rot_3", now, body, &r); /* the new secret */
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+
+    static char *broken[] = {"whsec_!!!not-base64!!!"};
+    static wb_connector bad[5];
+    static wb_config bcfg;
+    bcfg = cfg;
+    memcpy(bad, conns, sizeof(bad));
+    bad[0].signing.secrets = broken;
+    bcfg.connectors = bad;
+    ASSERT_NE(wb_listener_reload(lis, &bcfg, err, sizeof(err)), WB_OK);
+    ASSERT_CONTAINS(err, "std");
+    post_std("rot_4", now, body, &r); /* still the rotated secret */
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
 /* A connector with schema: the body is validated (422 naming the field, nothing published)
  * and published as Confluent-framed Avro that decodes back to the same event. */
 static void test_schema(void)
@@ -869,6 +916,7 @@ int main(void)
     RUN(test_publish_and_duplicate);
     RUN(test_errors);
     RUN(test_schema);
+    RUN(test_reload_secret);
     RUN(test_broker_down);
     RUN(test_slow_client);
     RUN(test_connection_limit);
