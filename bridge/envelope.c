@@ -25,40 +25,29 @@ int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out,
     return 1;
 }
 
-/* Copy a JSON string or integer at pointer into out; 1 when found. */
-static int json_scalar_at(json_t *doc, const char *pointer, char *out, size_t out_size)
-{
-    json_t *v = doc && pointer ? wb_json_pointer(doc, pointer) : NULL;
-    if (json_is_string(v) && json_string_length(v) > 0) {
-        snprintf(out, out_size, "%s", json_string_value(v));
-        return 1;
-    }
-    if (json_is_integer(v)) {
-        snprintf(out, out_size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return 1;
-    }
-    return 0;
-}
-
-void wb_event_type(const rd_kafka_message_t *rkm, json_t *doc, const char *pointer, char *out,
+void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out,
                    size_t out_size)
 {
     if (wb_record_header(rkm, "ce_type", out, out_size) && *out)
         return;
     if (wb_record_header(rkm, "event-type", out, out_size) && *out)
         return;
-    if (json_scalar_at(doc, pointer, out, out_size))
+    if (from_body && *from_body) {
+        snprintf(out, out_size, "%s", from_body);
         return;
+    }
     snprintf(out, out_size, "%s", rd_kafka_topic_name(rkm->rkt));
 }
 
-void wb_webhook_id(const rd_kafka_message_t *rkm, json_t *doc, const char *id_pointer,
-                   char *out, size_t out_size)
+void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
+                   size_t out_size)
 {
     if (wb_record_header(rkm, "ce_id", out, out_size) && *out)
         return;
-    if (json_scalar_at(doc, id_pointer, out, out_size))
+    if (from_body && *from_body) {
+        snprintf(out, out_size, "%s", from_body);
         return;
+    }
     char src[512];
     int n = snprintf(src, sizeof(src), "%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(rkm->rkt),
                      rkm->partition, rkm->offset);

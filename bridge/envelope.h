@@ -16,15 +16,16 @@
 int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out, size_t out_size);
 
 /* Event type of a record: the `ce_type` header (CloudEvents Kafka binding), an `event-type`
- * header, the string at pointer in doc (when both non-NULL), else the topic name. */
-void wb_event_type(const rd_kafka_message_t *rkm, json_t *doc, const char *pointer, char *out,
+ * header, from_body (the value found at the configured pointer, or NULL), else the topic
+ * name. */
+void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out,
                    size_t out_size);
 
-/* webhook-id: the `ce_id` header, the string/integer at id_pointer in doc, else
- * "wb_" + 32 hex digits of SHA-256(topic/partition/offset). Stable across retries and
+/* webhook-id: the `ce_id` header, from_body (the string/integer at the id pointer, or NULL),
+ * else "wb_" + 32 hex digits of SHA-256(topic/partition/offset). Stable across retries and
  * across a replay of the same record. */
-void wb_webhook_id(const rd_kafka_message_t *rkm, json_t *doc, const char *id_pointer,
-                   char *out, size_t out_size);
+void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
+                   size_t out_size);
 
 /* RFC 3339 UTC with milliseconds, e.g. "2026-11-23T17:44:06.123Z". out >= 32 bytes. */
 void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size);

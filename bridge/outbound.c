@@ -20,6 +20,7 @@
 #include "egress.h"
 #include "envelope.h"
 #include "http_client.h"
+#include "jscan.h"
 #include "kafka.h"
 #include "admin.h"
 #include "log.h"
@@ -44,6 +45,7 @@ typedef struct conn_rt {
     wb_sched_conn *sc;
     struct curl_slist *static_headers; /* content-type, user-agent, configured headers */
     wb_egress_policy *policy;          /* allow_cidrs, or NULL */
+    int id_target;                     /* index into wb_outbound.targets of its id_pointer, -1 */
     uint64_t delivered, dead_lettered;
     /* metrics, registered once per connector */
     wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_attempts;
@@ -136,6 +138,10 @@ struct wb_outbound {
     int window, low_water;
     size_t backlog_target; /* consume only while fewer jobs than this wait to start */
     conn_rt **match;       /* scratch: connectors matching the record being routed */
+    /* JSON pointers read from every record, resolved by one scan of the value:
+     * [0] outbound.event_type_pointer, [1] outbound.id_pointer, then connectors' own. */
+    wb_jscan_target targets[WB_JSCAN_MAX_TOKENS];
+    size_t ntargets;
     wb_schemas *schemas;   /* Avro: writer schemas (registry / local dir), or NULL */
     wb_buf avro_json;      /* scratch: a framed value decoded to JSON */
     int decode_waits;      /* partitions paused for the registry */
@@ -697,6 +703,44 @@ static void poison(wb_outbound *o, record *r, const char *reason, const char *de
     dlq_send(o, d);
 }
 
+/* The string or integer found at target i by the last scan, or NULL. */
+static const char *target_value(wb_outbound *o, size_t i)
+{
+    if (i >= o->ntargets)
+        return NULL;
+    const wb_jscan_target *t = &o->targets[i];
+    return t->kind == WB_JSCAN_STRING || t->kind == WB_JSCAN_INTEGER ? t->value : NULL;
+}
+
+/* (Re)build the pointer list from cfg and the current connectors. Slots 0 and 1 are always
+ * the type and id pointers (possibly NULL: they match nothing). */
+static void build_targets(wb_outbound *o, const wb_config *cfg)
+{
+    memset(o->targets, 0, sizeof(o->targets));
+    o->targets[0].pointer = cfg->outbound.event_type_pointer;
+    o->targets[1].pointer = cfg->outbound.id_pointer;
+    o->ntargets = 2;
+    for (size_t i = 0; i < o->nconns; i++) {
+        conn_rt *c = o->conns[i];
+        const char *p = c->cc->id_pointer;
+        c->id_target = -1;
+        if (!p || (cfg->outbound.id_pointer && !strcmp(p, cfg->outbound.id_pointer)))
+            continue;
+        size_t k = 2;
+        while (k < o->ntargets && strcmp(o->targets[k].pointer, p))
+            k++;
+        if (k == o->ntargets) {
+            if (k == WB_JSCAN_MAX_TOKENS) {
+                WB_WARN("connector %s: too many distinct id_pointers; using the bridge's",
+                        c->cc->name);
+                continue;
+            }
+            o->targets[o->ntargets++].pointer = p;
+        }
+        c->id_target = (int)k;
+    }
+}
+
 /* Paused because the schema registry is unreachable: seek back to the record so that it
  * and everything after it is fetched again, and retry after a while. Nothing is skipped. */
 static void decode_wait(wb_outbound *o, part_st *ps, int64_t offset, const char *why)
@@ -804,17 +848,18 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     wb_counter_inc(o->m_consumed);
     wb_gauge_set(ps->m_consumed, (double)rkm->offset);
 
-    json_t *doc = NULL;
-    json_error_t jerr;
-    memset(&jerr, 0, sizeof(jerr));
-    if (!schema_bad && vlen > 0)
-        doc = json_loadb(val, vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    else if (!schema_bad)
-        snprintf(jerr.text, sizeof(jerr.text), "empty value");
-    int bad = doc == NULL;
+    /* One pass over the value: is it JSON, and what is at the configured pointers. */
+    char jerr[96] = "";
+    int jline = 0;
+    int bad = 0;
+    if (!schema_bad)
+        bad = vlen == 0 || wb_jscan(val, vlen, o->targets, o->ntargets, jerr, sizeof(jerr),
+                                    &jline) != 0;
+    if (vlen == 0)
+        snprintf(jerr, sizeof(jerr), "empty value");
 
     char type[128];
-    wb_event_type(rkm, doc, o->cfg->outbound.event_type_pointer, type, sizeof(type));
+    wb_event_type(rkm, bad || schema_bad ? NULL : target_value(o, 0), type, sizeof(type));
     conn_rt **match = o->match;
     int nmatch = 0;
     if (!bad) {
@@ -833,7 +878,6 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     int64_t pushed = r ? wb_offsets_push(&ps->win, rkm->offset) : -2;
     if (pushed < 0) {
         free(r);
-        json_decref(doc);
         if (pushed == -1) {
             /* Already tracked (a replay after a seek): the first copy decides. */
             WB_DEBUG("ignoring out-of-order %s[%d]@%" PRId64, ps->topic, ps->partition,
@@ -875,7 +919,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     r->ts_ms = rd_kafka_message_timestamp(rkm, &tstype);
     if (r->ts_ms < 0)
         r->ts_ms = wb_wall_ms();
-    wb_webhook_id(rkm, doc, o->cfg->outbound.id_pointer, r->id, sizeof(r->id));
+    wb_webhook_id(rkm, bad || schema_bad ? NULL : target_value(o, 1), r->id, sizeof(r->id));
     wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
 
     if (schema_bad) {
@@ -884,7 +928,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     }
     if (bad) {
         char detail[200];
-        snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr.text, jerr.line);
+        snprintf(detail, sizeof(detail), "value is not JSON: %s (line %d)", jerr, jline);
         poison(o, r, "decode", detail);
         return;
     }
@@ -892,21 +936,18 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
         /* No connector wants this type: terminal at once. */
         atomic_fetch_add(&o->unrouted, 1);
         wb_counter_inc(o->m_unrouted);
-        json_decref(doc);
         r->pending = 0;
         record_terminal(o, r);
         return;
     }
     /* A connector with its own id_pointer gets its own webhook-id for this record. */
     for (int i = 0; i < n; i++) {
-        const char *ptr = match[i]->cc->id_pointer;
-        if (ptr && (!o->cfg->outbound.id_pointer || strcmp(ptr, o->cfg->outbound.id_pointer))) {
+        if (match[i]->id_target >= 0) {
             char id[160];
-            wb_webhook_id(rkm, doc, ptr, id, sizeof(id));
+            wb_webhook_id(rkm, target_value(o, (size_t)match[i]->id_target), id, sizeof(id));
             r->d[i].own_id = strdup(id);
         }
     }
-    json_decref(doc);
     r->pending = n;
     if (wb_envelope_build(&r->payload, r->type, r->ts_ms, val, vlen)) {
         r->pending = 1;
@@ -1498,6 +1539,7 @@ wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr,
     if (cfg->outbound.ntopics != o->cfg->outbound.ntopics)
         WB_WARN("reload: outbound.topics changed; the subscription changes only on restart");
     o->cfg = cfg;
+    build_targets(o, cfg);
     WB_INFO("reload: %zu outbound connector(s) active", n);
     return WB_OK;
 }
@@ -1569,6 +1611,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
+    build_targets(o, cfg);
     for (size_t i = 0; i < o->nconns; i++) {
         conn_rt *c = o->conns[i];
         c->sc = wb_sched_conn_new(o->sched, share_conc(cfg, c->cc->max_concurrency),
