@@ -77,8 +77,7 @@ int wb_app_check(const wb_config *cfg, FILE *out)
             wb_verifier_free(v);
         }
     }
-    if (bad)
-        return 1;
+    if (bad) return 1;
     wb_config_print_summary(cfg, out);
     fprintf(out, "ok: %s is valid\n", cfg->path);
     return 0;
@@ -129,14 +128,16 @@ static void demo_event(int i, char *out, size_t n, char *key, size_t kn)
                  id, type, id, key, 1 + i % 9, 1 + i % 4);
         break;
     case 3:
-        snprintf(out, n,
-                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"return_id\":\"ret_%d\",\"order_id\":\"ord_%d\","
-                 "\"reason\":\"damaged\"}",
-                 id, type, id, id - 3);
+        snprintf(
+            out, n,
+            "{\"id\":\"evt_%d\",\"type\":\"%s\",\"return_id\":\"ret_%d\",\"order_id\":\"ord_%d\","
+            "\"reason\":\"damaged\"}",
+            id, type, id, id - 3);
         break;
     default:
         snprintf(out, n,
-                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"lead_id\":\"lead_%d\",\"email\":\"buyer%d@example.com\","
+                 "{\"id\":\"evt_%d\",\"type\":\"%s\",\"lead_id\":\"lead_%d\",\"email\":\"buyer%d@"
+                 "example.com\","
                  "\"source\":\"webinar\"}",
                  id, type, id, i);
         break;
@@ -147,8 +148,7 @@ static void demo_acked(void *opaque, wb_err err, const char *errmsg, int32_t par
                        int64_t offset)
 {
     demo *d = opaque;
-    if (!err)
-        atomic_fetch_add(&d->acked, 1);
+    if (!err) atomic_fetch_add(&d->acked, 1);
 }
 
 static void demo_observe(void *ctx, const wb_delivery_event *ev)
@@ -171,10 +171,9 @@ static void *demo_watch(void *arg)
 {
     demo *d = arg;
     char errstr[512];
-    rd_kafka_conf_t *conf = wb_kafka_conf(d->cfg, WB_KAFKA_CONSUMER, d->bootstrap, errstr,
-                                          sizeof(errstr));
-    if (!conf)
-        return NULL;
+    rd_kafka_conf_t *conf =
+        wb_kafka_conf(d->cfg, WB_KAFKA_CONSUMER, d->bootstrap, errstr, sizeof(errstr));
+    if (!conf) return NULL;
     rd_kafka_conf_set(conf, "group.id", "webhook-bridge-demo-watch", errstr, sizeof(errstr));
     rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof(errstr));
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -189,15 +188,14 @@ static void *demo_watch(void *arg)
     rd_kafka_topic_partition_list_destroy(t);
     while (!stop) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
-        if (!rkm)
-            continue;
+        if (!rkm) continue;
         if (!rkm->err) {
             char id[160] = "", type[128] = "";
             wb_record_header(rkm, "ce_id", id, sizeof(id));
             wb_record_header(rkm, "ce_type", type, sizeof(type));
             atomic_fetch_add(&d->round_trips, 1);
-            printf("  <= verified & published  %-16s %-14s back to %s[%d]@%" PRId64 "\n", type,
-                   id, rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+            printf("  <= verified & published  %-16s %-14s back to %s[%d]@%" PRId64 "\n", type, id,
+                   rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
             fflush(stdout);
         }
         rd_kafka_message_destroy(rkm);
@@ -219,8 +217,8 @@ static void *demo_feed(void *arg)
         demo_event(i, val, sizeof(val), key, sizeof(key));
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);
         rd_kafka_header_add(h, "event-type", -1, demo_types[i % 5], -1);
-        if (wb_producer_send(d->prod, topic, -1, key, strlen(key), val, strlen(val), h,
-                             demo_acked, d) != WB_OK) {
+        if (wb_producer_send(d->prod, topic, -1, key, strlen(key), val, strlen(val), h, demo_acked,
+                             d) != WB_OK) {
             rd_kafka_headers_destroy(h);
             continue;
         }
@@ -252,7 +250,7 @@ typedef struct reloader {
     wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
     size_t nold;
     wb_config **current;
-    atomic_uint gen;      /* bumped when *current changes */
+    atomic_uint gen;       /* bumped when *current changes */
     wb_listener *listener; /* inbound secrets rotate with the reload, or NULL */
 } reloader;
 
@@ -276,8 +274,7 @@ static void maybe_reload(void *arg)
         char errstr[8192];
         wb_config *ncfg = wb_config_load(r->path, errstr, sizeof(errstr));
         if (!ncfg) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
-                     errstr);
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
             return;
         }
         wb_config **old = realloc(r->old, (r->nold + 1) * sizeof(*old));
@@ -291,18 +288,15 @@ static void maybe_reload(void *arg)
             WB_WARN("reload: outbound.workers changes on restart");
         ncfg->outbound.workers = (*r->current)->outbound.workers;
         if (r->listener && wb_listener_reload(r->listener, ncfg, errstr, sizeof(errstr))) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
-                     errstr);
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
             wb_config_free(ncfg);
             return;
         }
         if (wb_outbound_reload(e->ob, ncfg, errstr, sizeof(errstr))) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path,
-                     errstr);
+            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
             /* put the listener back on the running secrets (they decoded before) */
             char ignore[256];
-            if (r->listener)
-                wb_listener_reload(r->listener, *r->current, ignore, sizeof(ignore));
+            if (r->listener) wb_listener_reload(r->listener, *r->current, ignore, sizeof(ignore));
             wb_config_free(ncfg);
             return;
         }
@@ -319,8 +313,7 @@ static void maybe_reload(void *arg)
         return;
     }
     unsigned g = atomic_load(&r->gen);
-    if (e->primary || g == e->seen_gen)
-        return;
+    if (e->primary || g == e->seen_gen) return;
     pthread_mutex_lock(&r->lock);
     const wb_config *cfg = *r->current;
     g = atomic_load(&r->gen);
@@ -353,11 +346,9 @@ typedef struct ready_ctx {
 static int ready_consumer(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (r->cfg->outbound.ntopics == 0)
-        return 1;
+    if (r->cfg->outbound.ntopics == 0) return 1;
     for (int i = 0; i < r->nengines; i++)
-        if (wb_outbound_ready(r->engines[i].ob))
-            return 1;
+        if (wb_outbound_ready(r->engines[i].ob)) return 1;
     wb_buf_adds(why, "no partitions assigned");
     return 0;
 }
@@ -365,8 +356,7 @@ static int ready_consumer(void *arg, wb_buf *why)
 static int ready_producer(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (wb_producer_connected(r->prod))
-        return 1;
+    if (wb_producer_connected(r->prod)) return 1;
     wb_buf_adds(why, "kafka unreachable");
     return 0;
 }
@@ -374,8 +364,7 @@ static int ready_producer(void *arg, wb_buf *why)
 static int ready_listener(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (!r->cfg->inbound.listen || r->listener)
-        return 1;
+    if (!r->cfg->inbound.listen || r->listener) return 1;
     wb_buf_adds(why, "listener not bound");
     return 0;
 }
@@ -499,25 +488,21 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         for (size_t i = 0; listener && i < cfg->nconnectors; i++)
             if (cfg->connectors[i].direction == WB_DIR_INBOUND)
                 dm.inbound_topic = cfg->connectors[i].topic;
-        printf("webhook-bridge demo: embedded Kafka at %s; %d sample events at %.0f/s\n",
-               bootstrap, demo_opts->events, demo_opts->rate);
-        if (pthread_create(&feeder, NULL, demo_feed, &dm) == 0)
-            feeding = 1;
-        if (dm.inbound_topic && pthread_create(&watcher, NULL, demo_watch, &dm) == 0)
-            watching = 1;
+        printf("webhook-bridge demo: embedded Kafka at %s; %d sample events at %.0f/s\n", bootstrap,
+               demo_opts->events, demo_opts->rate);
+        if (pthread_create(&feeder, NULL, demo_feed, &dm) == 0) feeding = 1;
+        if (dm.inbound_topic && pthread_create(&watcher, NULL, demo_watch, &dm) == 0) watching = 1;
     }
 
     for (int i = 1; i < nengines; i++)
-        engines[i].started = pthread_create(&engines[i].thread, NULL, engine_main,
-                                            &engines[i]) == 0;
+        engines[i].started =
+            pthread_create(&engines[i].thread, NULL, engine_main, &engines[i]) == 0;
     int r = wb_outbound_run(engines[0].ob, &stop);
     stop = 1; /* a fatal stop of the primary stops the others too */
     for (int i = 1; i < nengines; i++)
-        if (engines[i].started)
-            pthread_join(engines[i].thread, NULL);
+        if (engines[i].started) pthread_join(engines[i].thread, NULL);
     rc = r < 0 ? 1 : 0;
-    if (watching)
-        pthread_join(watcher, NULL);
+    if (watching) pthread_join(watcher, NULL);
     if (feeding) {
         pthread_join(feeder, NULL);
         wb_outbound_stats st;
@@ -527,16 +512,14 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
                atomic_load(&dm.produced), st.delivered, st.retried, st.dead_lettered,
                st.in_flight_records, atomic_load(&dm.round_trips),
                (double)(wb_now_ms() - dm.start_ms) / 1000.0);
-        if ((int)st.delivered + (int)st.dead_lettered < atomic_load(&dm.produced))
-            rc = 1;
+        if ((int)st.delivered + (int)st.dead_lettered < atomic_load(&dm.produced)) rc = 1;
     }
 out:
     wb_admin_free(admin);
     wb_listener_free(listener, 5000);
     /* The producer goes before the outbound engines: its last delivery reports (dead-letter
      * acks) still reach the engines' queues, which must exist until then. */
-    if (prod)
-        wb_producer_free(prod, 10000);
+    if (prod) wb_producer_free(prod, 10000);
     for (int i = 0; i < nengines; i++)
         wb_outbound_free(engines[i].ob);
     free(engines);

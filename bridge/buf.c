@@ -23,23 +23,19 @@ void wb_buf_free(wb_buf *b)
 void wb_buf_reset(wb_buf *b)
 {
     b->len = 0;
-    if (b->data)
-        b->data[0] = 0;
+    if (b->data) b->data[0] = 0;
 }
 
 static wb_err ensure(wb_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
-        return WB_ERR_TOO_LARGE;
+    if (extra > b->max || b->len > b->max - extra) return WB_ERR_TOO_LARGE;
     size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return WB_OK;
+    if (need <= b->cap) return WB_OK;
     size_t ncap = b->cap ? b->cap * 2 : 64;
     while (ncap < need)
         ncap *= 2;
     char *p = realloc(b->data, ncap);
-    if (!p)
-        return WB_ERR_NOMEM;
+    if (!p) return WB_ERR_NOMEM;
     b->data = p;
     b->cap = ncap;
     return WB_OK;
@@ -53,10 +49,8 @@ wb_err wb_buf_reserve(wb_buf *b, size_t n)
 wb_err wb_buf_add(wb_buf *b, const void *p, size_t n)
 {
     wb_err err = ensure(b, n);
-    if (err)
-        return err;
-    if (n)
-        memcpy(b->data + b->len, p, n);
+    if (err) return err;
+    if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = 0;
     return WB_OK;
@@ -73,11 +67,9 @@ wb_err wb_buf_printf(wb_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return WB_ERR_INVALID;
+    if (n < 0) return WB_ERR_INVALID;
     wb_err err = ensure(b, (size_t)n);
-    if (err)
-        return err;
+    if (err) return err;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -88,10 +80,8 @@ wb_err wb_buf_printf(wb_buf *b, const char *fmt, ...)
 char *wb_buf_steal(wb_buf *b, size_t *len)
 {
     char *p = b->data;
-    if (len)
-        *len = b->len;
-    if (!p)
-        p = calloc(1, 1);
+    if (len) *len = b->len;
+    if (!p) p = calloc(1, 1);
     b->data = NULL;
     b->len = b->cap = 0;
     return p;

@@ -31,12 +31,12 @@ typedef enum wb_on_exhausted { WB_EXHAUST_DEAD_LETTER = 0, WB_EXHAUST_BLOCK } wb
 
 /* Generic HMAC scheme (scheme: hmac). */
 typedef struct wb_hmac_opts {
-    char *header;   /* header carrying the signature, e.g. "X-Signature" */
-    char *prefix;   /* stripped/added before the digest, e.g. "sha256=" ("" = none) */
-    int sha512;     /* 0 = SHA-256, 1 = SHA-512 */
-    int base64;     /* 0 = hex, 1 = base64 */
+    char *header;           /* header carrying the signature, e.g. "X-Signature" */
+    char *prefix;           /* stripped/added before the digest, e.g. "sha256=" ("" = none) */
+    int sha512;             /* 0 = SHA-256, 1 = SHA-512 */
+    int base64;             /* 0 = hex, 1 = base64 */
     char *timestamp_header; /* optional: header with unix seconds, checked against tolerance */
-    char *content;  /* signed-content template: "{body}" default; may use {timestamp}, {id} */
+    char *content;   /* signed-content template: "{body}" default; may use {timestamp}, {id} */
     char *id_header; /* optional: header carrying the delivery id (dedupe) */
 } wb_hmac_opts;
 
@@ -76,12 +76,12 @@ typedef struct wb_connector {
     wb_on_exhausted on_exhausted;
     wb_header *headers; /* extra static request headers */
     size_t nheaders;
-    char *id_pointer;   /* JSON pointer giving webhook-id (overrides outbound.id_pointer) */
-    char *contract;     /* "order.paid@1" pinned reader schema (Avro), or NULL */
-    int circuit_failures;       /* consecutive failures that open the breaker, default 10 */
+    char *id_pointer;     /* JSON pointer giving webhook-id (overrides outbound.id_pointer) */
+    char *contract;       /* "order.paid@1" pinned reader schema (Avro), or NULL */
+    int circuit_failures; /* consecutive failures that open the breaker, default 10 */
     int64_t circuit_cooldown_ms; /* open -> half-open after, default 30s */
-    int allow_private_networks; /* egress guard off for this connector */
-    char **allow_cidrs;         /* egress allowlist */
+    int allow_private_networks;  /* egress guard off for this connector */
+    char **allow_cidrs;          /* egress allowlist */
     size_t nallow_cidrs;
     int https_only;
     char *client_cert; /* mTLS, file paths */
@@ -91,10 +91,10 @@ typedef struct wb_connector {
 
     /* ---- inbound ---- */
     char *topic;
-    char *key_pointer;    /* JSON pointer for the Kafka key, or NULL */
-    char *event_type;     /* JSON pointer ("/type") or header name ("X-GitHub-Event") */
-    size_t max_body;      /* default 1MiB */
-    int64_t dedupe_ttl_ms; /* default 24h */
+    char *key_pointer;      /* JSON pointer for the Kafka key, or NULL */
+    char *event_type;       /* JSON pointer ("/type") or header name ("X-GitHub-Event") */
+    size_t max_body;        /* default 1MiB */
+    int64_t dedupe_ttl_ms;  /* default 24h */
     char **forward_headers; /* allowlist of request headers copied to Kafka headers */
     size_t nforward_headers;
     char *schema; /* inbound Avro schema "order.paid@2" or NULL */
@@ -128,12 +128,12 @@ typedef struct wb_config {
     } outbound;
 
     struct {
-        char *listen;              /* "0.0.0.0:8080"; NULL = no listener */
-        int max_connections;       /* default 1024 */
+        char *listen;               /* "0.0.0.0:8080"; NULL = no listener */
+        int max_connections;        /* default 1024 */
         int64_t request_timeout_ms; /* whole request incl. body, default 30s */
         int64_t publish_timeout_ms; /* wait for the broker ack, default 10s */
-        size_t max_header;         /* default 16KiB */
-        int threads;               /* default 2 */
+        size_t max_header;          /* default 16KiB */
+        int threads;                /* default 2 */
     } inbound;
 
     struct {

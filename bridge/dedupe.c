@@ -13,7 +13,7 @@
 #include "util.h"
 
 typedef struct entry {
-    struct entry *chain;      /* next in the bucket */
+    struct entry *chain;       /* next in the bucket */
     struct entry *prev, *next; /* FIFO, oldest at head */
     int64_t expires_ms;
     int in_flight;
@@ -50,14 +50,11 @@ static uint64_t hash(uint64_t seed, const char *p, size_t n)
     return h ^ (h >> 29);
 }
 
-wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clock,
-                         void *clock_ctx)
+wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clock, void *clock_ctx)
 {
-    if (max_entries < 1)
-        max_entries = 1;
+    if (max_entries < 1) max_entries = 1;
     wb_dedupe *d = calloc(1, sizeof(*d));
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     size_t nb = 16;
     while (nb < max_entries && nb < ((size_t)1 << 30))
         nb <<= 1;
@@ -79,8 +76,7 @@ wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clo
 
 void wb_dedupe_free(wb_dedupe *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     entry *e = d->head;
     while (e) {
         entry *n = e->next;
@@ -123,8 +119,7 @@ static void remove_entry(wb_dedupe *d, entry *e)
     entry **pp = &d->buckets[e->hash & d->mask];
     while (*pp && *pp != e)
         pp = &(*pp)->chain;
-    if (*pp)
-        *pp = e->chain;
+    if (*pp) *pp = e->chain;
     fifo_unlink(d, e);
     d->count--;
     free(e);
@@ -133,8 +128,7 @@ static void remove_entry(wb_dedupe *d, entry *e)
 static entry *find(wb_dedupe *d, uint64_t h, const char *id, size_t len)
 {
     for (entry *e = d->buckets[h & d->mask]; e; e = e->chain)
-        if (e->hash == h && e->len == len && !memcmp(e->id, id, len))
-            return e;
+        if (e->hash == h && e->len == len && !memcmp(e->id, id, len)) return e;
     return NULL;
 }
 
@@ -146,16 +140,14 @@ static void reap(wb_dedupe *d, int64_t t)
         remove_entry(d, d->head);
 }
 
-static entry *insert(wb_dedupe *d, uint64_t h, const char *id, size_t len, int64_t t,
-                     int in_flight)
+static entry *insert(wb_dedupe *d, uint64_t h, const char *id, size_t len, int64_t t, int in_flight)
 {
     while (d->count >= d->max && d->head) {
         remove_entry(d, d->head);
         d->evictions++;
     }
     entry *e = malloc(sizeof(*e) + len + 1);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->hash = h;
     e->len = len;
     memcpy(e->id, id, len);
@@ -212,8 +204,7 @@ void wb_dedupe_abort(wb_dedupe *d, const char *id, size_t len)
     uint64_t h = hash(d->seed, id, len);
     pthread_mutex_lock(&d->lock);
     entry *e = find(d, h, id, len);
-    if (e && e->in_flight)
-        remove_entry(d, e);
+    if (e && e->in_flight) remove_entry(d, e);
     pthread_mutex_unlock(&d->lock);
 }
 

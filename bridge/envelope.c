@@ -16,22 +16,17 @@ int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out,
     size_t size;
     if (rd_kafka_message_headers(rkm, &hdrs) || rd_kafka_header_get_last(hdrs, name, &val, &size))
         return 0;
-    if (!val)
-        return 0;
-    if (size >= out_size)
-        size = out_size - 1;
+    if (!val) return 0;
+    if (size >= out_size) size = out_size - 1;
     memcpy(out, val, size);
     out[size] = 0;
     return 1;
 }
 
-void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out,
-                   size_t out_size)
+void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out, size_t out_size)
 {
-    if (wb_record_header(rkm, "ce_type", out, out_size) && *out)
-        return;
-    if (wb_record_header(rkm, "event-type", out, out_size) && *out)
-        return;
+    if (wb_record_header(rkm, "ce_type", out, out_size) && *out) return;
+    if (wb_record_header(rkm, "event-type", out, out_size) && *out) return;
     if (from_body && *from_body) {
         snprintf(out, out_size, "%s", from_body);
         return;
@@ -39,11 +34,9 @@ void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *o
     snprintf(out, out_size, "%s", rd_kafka_topic_name(rkm->rkt));
 }
 
-void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
-                   size_t out_size)
+void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out, size_t out_size)
 {
-    if (wb_record_header(rkm, "ce_id", out, out_size) && *out)
-        return;
+    if (wb_record_header(rkm, "ce_id", out, out_size) && *out) return;
     if (from_body && *from_body) {
         snprintf(out, out_size, "%s", from_body);
         return;
@@ -66,8 +59,7 @@ void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size)
     gmtime_r(&secs, &tm);
     char tmp[64];
     snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(unix_ms % 1000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
     snprintf(out, out_size, "%s", tmp);
 }
 
@@ -95,15 +87,10 @@ wb_err wb_envelope_build(wb_buf *out, const char *type, int64_t unix_ms, const c
     char ts[96];
     wb_rfc3339_ms(unix_ms, ts, sizeof(ts));
     wb_err err = wb_buf_reserve(out, data_len + strlen(type) + 64);
-    if (!err)
-        err = wb_buf_add(out, "{\"type\":", 8);
-    if (!err)
-        err = add_json_string(out, type);
-    if (!err)
-        err = wb_buf_printf(out, ",\"timestamp\":\"%s\",\"data\":", ts);
-    if (!err)
-        err = wb_buf_add(out, data, data_len);
-    if (!err)
-        err = wb_buf_add(out, "}", 1);
+    if (!err) err = wb_buf_add(out, "{\"type\":", 8);
+    if (!err) err = add_json_string(out, type);
+    if (!err) err = wb_buf_printf(out, ",\"timestamp\":\"%s\",\"data\":", ts);
+    if (!err) err = wb_buf_add(out, data, data_len);
+    if (!err) err = wb_buf_add(out, "}", 1);
     return err;
 }

@@ -20,7 +20,6 @@ const char *wb_err_str(wb_err err)
         [WB_ERR_TIMEOUT] = "timeout",
         [WB_ERR_DENIED] = "denied by policy",
     };
-    if ((unsigned)err >= WB_ERR__COUNT || !names[err])
-        return "unknown error";
+    if ((unsigned)err >= WB_ERR__COUNT || !names[err]) return "unknown error";
     return names[err];
 }

@@ -11,7 +11,7 @@
 #define MAX_TARGETS 32
 
 typedef struct ptr {
-    char buf[256];                    /* unescaped tokens, NUL separated */
+    char buf[256]; /* unescaped tokens, NUL separated */
     const char *tok[WB_JSCAN_MAX_TOKENS];
     size_t len[WB_JSCAN_MAX_TOKENS];
     int ntok; /* -1: not a usable pointer */
@@ -28,8 +28,7 @@ typedef struct scan {
 
 static int fail(scan *s, const char *why)
 {
-    if (!s->err)
-        s->err = why;
+    if (!s->err) s->err = why;
     return -1;
 }
 
@@ -39,15 +38,13 @@ static int fail(scan *s, const char *why)
 static void ptr_init(ptr *pt, const char *pointer)
 {
     pt->ntok = -1;
-    if (!pointer || (*pointer && *pointer != '/'))
-        return;
+    if (!pointer || (*pointer && *pointer != '/')) return;
     size_t o = 0;
     int n = 0;
     const char *q = pointer;
     while (*q) {
         q++; /* '/' */
-        if (n == WB_JSCAN_MAX_TOKENS)
-            return;
+        if (n == WB_JSCAN_MAX_TOKENS) return;
         pt->tok[n] = pt->buf + o;
         size_t start = o;
         while (*q && *q != '/') {
@@ -61,8 +58,7 @@ static void ptr_init(ptr *pt, const char *pointer)
                     return;
                 q++;
             }
-            if (o + 2 >= sizeof(pt->buf))
-                return;
+            if (o + 2 >= sizeof(pt->buf)) return;
             pt->buf[o++] = c;
         }
         pt->len[n] = o - start;
@@ -157,15 +153,12 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     } else {
         return 0;
     }
-    if ((size_t)(end - p) < k)
-        return 0;
+    if ((size_t)(end - p) < k) return 0;
     for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
+        if ((p[i] & 0xC0) != 0x80) return 0;
         cp = cp << 6 | (p[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return k;
 }
 
@@ -176,33 +169,45 @@ static int string(scan *s, char *out, size_t cap, size_t *outlen)
     size_t n = 0;
     s->p++; /* '"' */
     for (;;) {
-        if (s->p >= s->end)
-            return fail(s, "unterminated string");
+        if (s->p >= s->end) return fail(s, "unterminated string");
         unsigned char c = (unsigned char)*s->p;
         if (c == '"') {
             s->p++;
             break;
         }
-        if (c < 0x20)
-            return fail(s, "control character in a string");
+        if (c < 0x20) return fail(s, "control character in a string");
         if (c == '\\') {
-            if (s->end - s->p < 2)
-                return fail(s, "unterminated string");
+            if (s->end - s->p < 2) return fail(s, "unterminated string");
             char e = s->p[1];
             s->p += 2;
             unsigned cp;
             switch (e) {
-            case '"': cp = '"'; break;
-            case '\\': cp = '\\'; break;
-            case '/': cp = '/'; break;
-            case 'b': cp = '\b'; break;
-            case 'f': cp = '\f'; break;
-            case 'n': cp = '\n'; break;
-            case 'r': cp = '\r'; break;
-            case 't': cp = '\t'; break;
+            case '"':
+                cp = '"';
+                break;
+            case '\\':
+                cp = '\\';
+                break;
+            case '/':
+                cp = '/';
+                break;
+            case 'b':
+                cp = '\b';
+                break;
+            case 'f':
+                cp = '\f';
+                break;
+            case 'n':
+                cp = '\n';
+                break;
+            case 'r':
+                cp = '\r';
+                break;
+            case 't':
+                cp = '\t';
+                break;
             case 'u':
-                if (s->end - s->p < 4 || hex4(s->p, &cp))
-                    return fail(s, "invalid \\u escape");
+                if (s->end - s->p < 4 || hex4(s->p, &cp)) return fail(s, "invalid \\u escape");
                 s->p += 4;
                 if (cp >= 0xDC00 && cp <= 0xDFFF)
                     return fail(s, "unpaired surrogate in \\u escape");
@@ -218,15 +223,13 @@ static int string(scan *s, char *out, size_t cap, size_t *outlen)
             default:
                 return fail(s, "invalid escape in a string");
             }
-            if (out)
-                put_utf8(out, cap, &n, cp);
+            if (out) put_utf8(out, cap, &n, cp);
             continue;
         }
         size_t k = 1;
         if (c >= 0x80) {
             k = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
-            if (!k)
-                return fail(s, "invalid UTF-8");
+            if (!k) return fail(s, "invalid UTF-8");
         }
         if (out && n + k < cap) {
             memcpy(out + n, s->p, k);
@@ -246,10 +249,8 @@ static int number(scan *s, int *integer)
 {
     const char *p = s->p;
     *integer = 1;
-    if (p < s->end && *p == '-')
-        p++;
-    if (p >= s->end)
-        return fail(s, "invalid number");
+    if (p < s->end && *p == '-') p++;
+    if (p >= s->end) return fail(s, "invalid number");
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
@@ -261,18 +262,15 @@ static int number(scan *s, int *integer)
     if (p < s->end && *p == '.') {
         *integer = 0;
         p++;
-        if (p >= s->end || *p < '0' || *p > '9')
-            return fail(s, "invalid number");
+        if (p >= s->end || *p < '0' || *p > '9') return fail(s, "invalid number");
         while (p < s->end && *p >= '0' && *p <= '9')
             p++;
     }
     if (p < s->end && (*p == 'e' || *p == 'E')) {
         *integer = 0;
         p++;
-        if (p < s->end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= s->end || *p < '0' || *p > '9')
-            return fail(s, "invalid number");
+        if (p < s->end && (*p == '+' || *p == '-')) p++;
+        if (p >= s->end || *p < '0' || *p > '9') return fail(s, "invalid number");
         while (p < s->end && *p >= '0' && *p <= '9')
             p++;
     }
@@ -283,8 +281,7 @@ static int number(scan *s, int *integer)
 static int literal(scan *s, const char *word)
 {
     size_t n = strlen(word);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
-        return fail(s, "invalid literal");
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n)) return fail(s, "invalid literal");
     s->p += n;
     return 0;
 }
@@ -298,8 +295,7 @@ static int value(scan *s, int depth, uint32_t on);
 static void capture(scan *s, int depth, uint32_t on, const char *start, wb_jscan_kind kind)
 {
     for (size_t i = 0; on && i < s->nt; i++) {
-        if (!(on >> i & 1) || s->ptrs[i].ntok != depth)
-            continue;
+        if (!(on >> i & 1) || s->ptrs[i].ntok != depth) continue;
         wb_jscan_target *t = &s->t[i];
         t->kind = kind;
         t->value[0] = 0;
@@ -309,8 +305,7 @@ static void capture(scan *s, int depth, uint32_t on, const char *start, wb_jscan
             string(&sub, t->value, sizeof(t->value), &n);
         } else if (kind == WB_JSCAN_INTEGER) {
             size_t n = (size_t)(s->p - start);
-            if (n >= sizeof(t->value))
-                n = sizeof(t->value) - 1;
+            if (n >= sizeof(t->value)) n = sizeof(t->value) - 1;
             memcpy(t->value, start, n);
             t->value[n] = 0;
         }
@@ -339,8 +334,7 @@ static int object(scan *s, int depth, uint32_t on)
         return 0;
     }
     for (;;) {
-        if (s->p >= s->end || *s->p != '"')
-            return fail(s, "expected a member name");
+        if (s->p >= s->end || *s->p != '"') return fail(s, "expected a member name");
         char name[256];
         size_t n = 0;
         uint32_t next = 0;
@@ -350,12 +344,10 @@ static int object(scan *s, int depth, uint32_t on)
             while (q < s->end && *q != '"' && *q != '\\')
                 q++;
             if (q < s->end && *q == '"') {
-                if (string(s, NULL, 0, NULL))
-                    return -1;
+                if (string(s, NULL, 0, NULL)) return -1;
                 next = follow(s, depth, on, a, (size_t)(q - a));
             } else {
-                if (string(s, name, sizeof(name), &n))
-                    return -1;
+                if (string(s, name, sizeof(name), &n)) return -1;
                 next = n < sizeof(name) - 1 ? follow(s, depth, on, name, n) : 0;
             }
         } else if (string(s, NULL, 0, NULL)) {
@@ -369,12 +361,10 @@ static int object(scan *s, int depth, uint32_t on)
                 s->t[i].value[0] = 0;
             }
         skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
-            return fail(s, "expected ':'");
+        if (s->p >= s->end || *s->p != ':') return fail(s, "expected ':'");
         s->p++;
         skip_ws(s);
-        if (value(s, depth + 1, next))
-            return -1;
+        if (value(s, depth + 1, next)) return -1;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
             s->p++;
@@ -404,8 +394,7 @@ static int array(scan *s, int depth, uint32_t on)
             int n = snprintf(num, sizeof(num), "%lu", idx);
             next = follow(s, depth, on, num, (size_t)n);
         }
-        if (value(s, depth + 1, next))
-            return -1;
+        if (value(s, depth + 1, next)) return -1;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
             s->p++;
@@ -422,43 +411,34 @@ static int array(scan *s, int depth, uint32_t on)
 
 static int value(scan *s, int depth, uint32_t on)
 {
-    if (depth > WB_JSCAN_MAX_DEPTH)
-        return fail(s, "nested too deeply");
-    if (s->p >= s->end)
-        return fail(s, "unexpected end of input");
+    if (depth > WB_JSCAN_MAX_DEPTH) return fail(s, "nested too deeply");
+    if (s->p >= s->end) return fail(s, "unexpected end of input");
     const char *start = s->p;
     int integer;
     switch (*s->p) {
     case '{':
-        if (object(s, depth, on))
-            return -1;
+        if (object(s, depth, on)) return -1;
         capture(s, depth, on, start, WB_JSCAN_OTHER);
         return 0;
     case '[':
-        if (array(s, depth, on))
-            return -1;
+        if (array(s, depth, on)) return -1;
         capture(s, depth, on, start, WB_JSCAN_OTHER);
         return 0;
     case '"':
-        if (string(s, NULL, 0, NULL))
-            return -1;
+        if (string(s, NULL, 0, NULL)) return -1;
         capture(s, depth, on, start, WB_JSCAN_STRING);
         return 0;
     case 't':
-        if (literal(s, "true"))
-            return -1;
+        if (literal(s, "true")) return -1;
         break;
     case 'f':
-        if (literal(s, "false"))
-            return -1;
+        if (literal(s, "false")) return -1;
         break;
     case 'n':
-        if (literal(s, "null"))
-            return -1;
+        if (literal(s, "null")) return -1;
         break;
     default:
-        if (number(s, &integer))
-            return -1;
+        if (number(s, &integer)) return -1;
         capture(s, depth, on, start, integer ? WB_JSCAN_INTEGER : WB_JSCAN_OTHER);
         return 0;
     }
@@ -466,8 +446,8 @@ static int value(scan *s, int depth, uint32_t on)
     return 0;
 }
 
-int wb_jscan(const char *text, size_t len, wb_jscan_target *targets, size_t ntargets,
-             char *err, size_t err_size, int *line)
+int wb_jscan(const char *text, size_t len, wb_jscan_target *targets, size_t ntargets, char *err,
+             size_t err_size, int *line)
 {
     scan s;
     s.p = text;
@@ -481,21 +461,17 @@ int wb_jscan(const char *text, size_t len, wb_jscan_target *targets, size_t ntar
         targets[i].kind = WB_JSCAN_NONE;
         targets[i].value[0] = 0;
         ptr_init(&s.ptrs[i], targets[i].pointer);
-        if (s.ptrs[i].ntok >= 0)
-            on |= 1u << i;
+        if (s.ptrs[i].ntok >= 0) on |= 1u << i;
     }
     skip_ws(&s);
     int rc = value(&s, 0, on);
     if (!rc) {
         skip_ws(&s);
-        if (s.p != s.end)
-            rc = fail(&s, "trailing characters after the JSON value");
+        if (s.p != s.end) rc = fail(&s, "trailing characters after the JSON value");
     }
     if (rc) {
-        if (err && err_size)
-            snprintf(err, err_size, "%s", s.err ? s.err : "invalid JSON");
-        if (line)
-            *line = s.line;
+        if (err && err_size) snprintf(err, err_size, "%s", s.err ? s.err : "invalid JSON");
+        if (line) *line = s.line;
         for (size_t i = 0; i < s.nt; i++)
             targets[i].kind = WB_JSCAN_NONE;
         return -1;

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#define WB_JSCAN_MAX_DEPTH 512
+#define WB_JSCAN_MAX_DEPTH  512
 #define WB_JSCAN_MAX_TOKENS 16
 
 typedef enum wb_jscan_kind {
@@ -39,7 +39,7 @@ typedef struct wb_jscan_target {
 /* Scan text[0..len). Returns 0 when it is one valid JSON text, else -1 with a short reason
  * and the 1-based line in err / *line. targets may be NULL when ntargets is 0; a pointer
  * that is not well formed or has more than WB_JSCAN_MAX_TOKENS tokens matches nothing. */
-int wb_jscan(const char *text, size_t len, wb_jscan_target *targets, size_t ntargets,
-             char *err, size_t err_size, int *line);
+int wb_jscan(const char *text, size_t len, wb_jscan_target *targets, size_t ntargets, char *err,
+             size_t err_size, int *line);
 
 #endif

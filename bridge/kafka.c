@@ -17,21 +17,41 @@ struct wb_embedded {
 /* Whether a librdkafka property only concerns the other role. */
 static int other_role(const char *key, wb_kafka_role role)
 {
-    static const char *const consumer_only[] = {
-        "group.", "auto.offset.reset", "enable.auto.", "auto.commit.", "partition.assignment",
-        "session.timeout", "heartbeat.", "max.poll", "fetch.", "isolation.level", "check.crcs",
-        "queued.", "consume.", "enable.partition.eof", "offset.store", "allow.auto.create"};
-    static const char *const producer_only[] = {
-        "acks", "request.required.acks", "linger.ms", "queue.buffering.", "batch.",
-        "message.timeout.ms", "delivery.timeout.ms", "enable.idempotence", "compression.",
-        "retries", "message.send.max.retries", "transactional.", "partitioner",
-        "sticky.partitioning"};
+    static const char *const consumer_only[] = {"group.",
+                                                "auto.offset.reset",
+                                                "enable.auto.",
+                                                "auto.commit.",
+                                                "partition.assignment",
+                                                "session.timeout",
+                                                "heartbeat.",
+                                                "max.poll",
+                                                "fetch.",
+                                                "isolation.level",
+                                                "check.crcs",
+                                                "queued.",
+                                                "consume.",
+                                                "enable.partition.eof",
+                                                "offset.store",
+                                                "allow.auto.create"};
+    static const char *const producer_only[] = {"acks",
+                                                "request.required.acks",
+                                                "linger.ms",
+                                                "queue.buffering.",
+                                                "batch.",
+                                                "message.timeout.ms",
+                                                "delivery.timeout.ms",
+                                                "enable.idempotence",
+                                                "compression.",
+                                                "retries",
+                                                "message.send.max.retries",
+                                                "transactional.",
+                                                "partitioner",
+                                                "sticky.partitioning"};
     const char *const *list = role == WB_KAFKA_PRODUCER ? consumer_only : producer_only;
     size_t n = role == WB_KAFKA_PRODUCER ? sizeof(consumer_only) / sizeof(*consumer_only)
                                          : sizeof(producer_only) / sizeof(*producer_only);
     for (size_t i = 0; i < n; i++)
-        if (!strncmp(key, list[i], strlen(list[i])))
-            return 1;
+        if (!strncmp(key, list[i], strlen(list[i]))) return 1;
     return 0;
 }
 
@@ -41,19 +61,17 @@ rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, wb_kafka_role role, const c
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char kerr[256];
     for (size_t i = 0; i < cfg->nkafka; i++) {
-        if (other_role(cfg->kafka[i].key, role))
-            continue;
-        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, kerr,
-                              sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+        if (other_role(cfg->kafka[i].key, role)) continue;
+        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, kerr, sizeof(kerr)) !=
+            RD_KAFKA_CONF_OK) {
             snprintf(errstr, errstr_size, "%s: kafka.%s: %s", cfg->path ? cfg->path : "config",
                      cfg->kafka[i].key, kerr);
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
     }
-    if (bootstrap &&
-        rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, kerr, sizeof(kerr)) !=
-            RD_KAFKA_CONF_OK) {
+    if (bootstrap && rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, kerr, sizeof(kerr)) !=
+                         RD_KAFKA_CONF_OK) {
         snprintf(errstr, errstr_size, "bootstrap.servers: %s", kerr);
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -63,8 +81,8 @@ rd_kafka_conf_t *wb_kafka_conf(const wb_config *cfg, wb_kafka_role role, const c
 
 wb_err wb_embedded_topic(wb_embedded *e, const char *topic, int partitions)
 {
-    rd_kafka_resp_err_t err =
-        rd_kafka_mock_topic_create(e->mcluster, topic, partitions > 0 ? partitions : e->partitions, 1);
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
+        e->mcluster, topic, partitions > 0 ? partitions : e->partitions, 1);
     if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         WB_ERROR("embedded kafka: cannot create topic %s: %s", topic, rd_kafka_err2str(err));
         return WB_ERR_KAFKA;
@@ -90,7 +108,8 @@ wb_embedded *wb_embedded_start(const wb_config *cfg, char *errstr, size_t errstr
         snprintf(errstr, errstr_size, "embedded kafka: %s", kerr);
         goto fail;
     }
-    e->mcluster = rd_kafka_mock_cluster_new(e->rk, cfg->embedded_brokers > 0 ? cfg->embedded_brokers : 3);
+    e->mcluster =
+        rd_kafka_mock_cluster_new(e->rk, cfg->embedded_brokers > 0 ? cfg->embedded_brokers : 3);
     if (!e->mcluster) {
         snprintf(errstr, errstr_size, "embedded kafka: cannot start the mock cluster");
         goto fail;
@@ -101,8 +120,7 @@ wb_embedded *wb_embedded_start(const wb_config *cfg, char *errstr, size_t errstr
         goto fail;
     }
     for (size_t i = 0; i < cfg->outbound.ntopics; i++)
-        if (wb_embedded_topic(e, cfg->outbound.topics[i], 0))
-            goto topic_fail;
+        if (wb_embedded_topic(e, cfg->outbound.topics[i], 0)) goto topic_fail;
     if (cfg->outbound.dead_letter_topic && wb_embedded_topic(e, cfg->outbound.dead_letter_topic, 0))
         goto topic_fail;
     for (size_t i = 0; i < cfg->nconnectors; i++)
@@ -132,12 +150,9 @@ rd_kafka_mock_cluster_t *wb_embedded_cluster(wb_embedded *e)
 
 void wb_embedded_stop(wb_embedded *e)
 {
-    if (!e)
-        return;
-    if (e->mcluster)
-        rd_kafka_mock_cluster_destroy(e->mcluster);
-    if (e->rk)
-        rd_kafka_destroy(e->rk);
+    if (!e) return;
+    if (e->mcluster) rd_kafka_mock_cluster_destroy(e->mcluster);
+    if (e->rk) rd_kafka_destroy(e->rk);
     free(e->bootstraps);
     free(e);
 }

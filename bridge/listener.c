@@ -38,8 +38,8 @@
 #include "signing.h"
 #include "util.h"
 
-#define DEDUPE_TOTAL_ENTRIES 1000000 /* shared between the inbound connectors */
-#define RETRY_AFTER_UNAVAILABLE 5    /* seconds, on 503 */
+#define DEDUPE_TOTAL_ENTRIES    1000000 /* shared between the inbound connectors */
+#define RETRY_AFTER_UNAVAILABLE 5       /* seconds, on 503 */
 
 /* ------------------------------------------------------------------------------------------
  * Types
@@ -54,18 +54,18 @@ typedef struct shared {
     int refs;
     ticket *head, *tail; /* pending publishes, oldest (earliest deadline) first */
     int npending;
-    int stop;            /* timer thread exits */
-    wb_dedupe **dd;      /* per connector index (NULL for outbound connectors) */
+    int stop;       /* timer thread exits */
+    wb_dedupe **dd; /* per connector index (NULL for outbound connectors) */
     size_t ndd;
 } shared;
 
 struct ticket {
     ticket *prev, *next;
     shared *sh;
-    request *req;       /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
+    request *req; /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
     int64_t deadline_ms;
-    wb_dedupe *dd;      /* reservation to commit/abort, or NULL */
-    wb_histogram *lat;  /* publish latency, observed on the report */
+    wb_dedupe *dd;     /* reservation to commit/abort, or NULL */
+    wb_histogram *lat; /* publish latency, observed on the report */
     int64_t t0_us;
     size_t idlen;
     char id[];
@@ -103,8 +103,8 @@ struct request {
     int overflow; /* body went past max_body */
     int expired;  /* request_timeout passed while reading the body */
     enum phase phase;
-    int status;   /* HTTP status queued (metrics), 0 = none yet */
-    int waiting;  /* suspended for a delivery report (set on the MHD thread) */
+    int status;  /* HTTP status queued (metrics), 0 = none yet */
+    int waiting; /* suspended for a delivery report (set on the MHD thread) */
     /* publish outcome, written under shared->lock by whoever detaches the ticket */
     wb_err perr;
     int timed_out;
@@ -144,8 +144,7 @@ static int media_is(const char *ct, const char *want)
     while (*ct == ' ' || *ct == '\t')
         ct++;
     size_t n = strlen(want);
-    if (strncasecmp(ct, want, n))
-        return 0;
+    if (strncasecmp(ct, want, n)) return 0;
     ct += n;
     while (*ct == ' ' || *ct == '\t')
         ct++;
@@ -198,10 +197,9 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
         out->form = 1;
     } else if (!media_is(content_type, "application/json")) {
         route_err(out, 415, "media-type",
-                  k->signing.scheme == WB_SCHEME_SLACK
-                      ? "Content-Type must be application/json or "
-                        "application/x-www-form-urlencoded"
-                      : "Content-Type must be application/json");
+                  k->signing.scheme == WB_SCHEME_SLACK ? "Content-Type must be application/json or "
+                                                         "application/x-www-form-urlencoded"
+                                                       : "Content-Type must be application/json");
         return;
     }
     if (content_length) {
@@ -244,16 +242,14 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, const char *
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
+    if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
     if (retry_after > 0) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%d", retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return rc;
@@ -292,8 +288,7 @@ static void shared_unref(shared *sh)
     pthread_mutex_lock(&sh->lock);
     int last = --sh->refs == 0;
     pthread_mutex_unlock(&sh->lock);
-    if (!last)
-        return;
+    if (!last) return;
     for (size_t i = 0; i < sh->ndd; i++)
         wb_dedupe_free(sh->dd[i]);
     free(sh->dd);
@@ -323,8 +318,7 @@ static struct MHD_Connection *expire(shared *sh, ticket *t, const char *why)
     request *r = t->req;
     pending_unlink(sh, t);
     t->req = NULL;
-    if (t->dd)
-        wb_dedupe_abort(t->dd, t->id, t->idlen);
+    if (t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
     r->perr = WB_ERR_TIMEOUT;
     r->timed_out = 1;
     snprintf(r->errmsg, sizeof(r->errmsg), "%s", why);
@@ -333,36 +327,30 @@ static struct MHD_Connection *expire(shared *sh, ticket *t, const char *why)
 }
 
 /* Delivery report, on the producer thread. */
-static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partition,
-                   int64_t offset)
+static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partition, int64_t offset)
 {
     ticket *t = opaque;
     shared *sh = t->sh;
-    if (t->lat)
-        wb_histogram_observe(t->lat, (double)(wb_now_us() - t->t0_us) / 1e6);
+    if (t->lat) wb_histogram_observe(t->lat, (double)(wb_now_us() - t->t0_us) / 1e6);
     /* Commit first, so a retry racing with our 200 already finds the id SEEN. A late success
      * (after a timeout) commits too; a late failure leaves the id alone (a retry may hold it). */
-    if (!err && t->dd)
-        wb_dedupe_commit(t->dd, t->id, t->idlen);
+    if (!err && t->dd) wb_dedupe_commit(t->dd, t->id, t->idlen);
     pthread_mutex_lock(&sh->lock);
     request *r = t->req;
     if (r) {
         pending_unlink(sh, t);
         t->req = NULL;
-        if (err && t->dd)
-            wb_dedupe_abort(t->dd, t->id, t->idlen);
+        if (err && t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
         r->perr = err;
         r->partition = partition;
         r->offset = offset;
-        if (err)
-            snprintf(r->errmsg, sizeof(r->errmsg), "%s", errmsg ? errmsg : "kafka error");
+        if (err) snprintf(r->errmsg, sizeof(r->errmsg), "%s", errmsg ? errmsg : "kafka error");
         r->phase = P_DONE;
     } else if (!err) {
         WB_INFO("inbound: broker acked a request after it was answered 503 (id %.64s)", t->id);
     }
     pthread_mutex_unlock(&sh->lock);
-    if (r)
-        MHD_resume_connection(r->conn);
+    if (r) MHD_resume_connection(r->conn);
     free(t);
     shared_unref(sh);
 }
@@ -375,8 +363,9 @@ static void *timer_run(void *arg)
     while (!sh->stop) {
         int64_t now = wb_now_ms();
         if (sh->head && sh->head->deadline_ms <= now) {
-            struct MHD_Connection *c = expire(sh, sh->head, "no acknowledgement from Kafka "
-                                                            "within publish_timeout");
+            struct MHD_Connection *c = expire(sh, sh->head,
+                                              "no acknowledgement from Kafka "
+                                              "within publish_timeout");
             pthread_mutex_unlock(&sh->lock);
             MHD_resume_connection(c);
             pthread_mutex_lock(&sh->lock);
@@ -440,19 +429,14 @@ static void uuid4(char out[37])
 /* W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>", trace and parent ids not all zero. */
 static int traceparent_ok(const char *s)
 {
-    if (!s || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
-        return 0;
+    if (!s || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return 0;
     int nz_trace = 0, nz_parent = 0;
     for (int i = 0; i < 55; i++) {
-        if (i == 2 || i == 35 || i == 52)
-            continue;
+        if (i == 2 || i == 35 || i == 52) continue;
         char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-        if (c != '0' && i > 2 && i < 35)
-            nz_trace = 1;
-        if (c != '0' && i > 35 && i < 52)
-            nz_parent = 1;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+        if (c != '0' && i > 2 && i < 35) nz_trace = 1;
+        if (c != '0' && i > 35 && i < 52) nz_parent = 1;
     }
     return s[0] == '0' && s[1] == '0' && nz_trace && nz_parent;
 }
@@ -483,17 +467,14 @@ static void rfc3339_now(char out[48])
  * Returns a malloc'd string or NULL (null / absent). */
 static char *json_text(json_t *v)
 {
-    if (!v || json_is_null(v))
-        return NULL;
-    if (json_is_string(v))
-        return wb_strdup(json_string_value(v));
+    if (!v || json_is_null(v)) return NULL;
+    if (json_is_string(v)) return wb_strdup(json_string_value(v));
     return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
 static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *value)
 {
-    if (value)
-        rd_kafka_header_add(h, name, -1, value, -1);
+    if (value) rd_kafka_header_add(h, name, -1, value, -1);
 }
 
 /* Body complete: verify, parse, dedupe, publish and suspend. */
@@ -513,8 +494,8 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     /* 1. signature and freshness */
     wb_verify_result vr;
     memset(&vr, 0, sizeof(vr));
-    wb_err err = wb_verifier_verify(atomic_load(&ic->v), hdr_get, c, body, len,
-                                    (int64_t)time(NULL), &vr);
+    wb_err err =
+        wb_verifier_verify(atomic_load(&ic->v), hdr_get, c, body, len, (int64_t)time(NULL), &vr);
     if (err == WB_ERR_SIGNATURE) {
         wb_counter_inc(ic->m.verify_signature);
         rc = problem(r, url, 401, "signature", vr.reason[0] ? vr.reason : "bad signature", 0);
@@ -580,13 +561,11 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
                          "a request with this delivery id is being published; retry later", 1);
             goto out;
         }
-        if (st == WB_DEDUPE_ERROR)
-            dd = NULL;
+        if (st == WB_DEDUPE_ERROR) dd = NULL;
     }
 
     /* 4. key, CloudEvents headers */
-    if (doc && k->key_pointer)
-        key = json_text(wb_json_pointer(doc, k->key_pointer));
+    if (doc && k->key_pointer) key = json_text(wb_json_pointer(doc, k->key_pointer));
     if (k->event_type) {
         if (k->event_type[0] == '/')
             type = doc ? json_text(wb_json_pointer(doc, k->event_type)) : NULL;
@@ -607,15 +586,15 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     else
         new_traceparent(tp);
     hdrs = rd_kafka_headers_new(8 + k->nforward_headers);
-    if (!hdrs)
-        goto nomem;
+    if (!hdrs) goto nomem;
     add_hdr(hdrs, "ce_specversion", "1.0");
     add_hdr(hdrs, "ce_id", id);
     add_hdr(hdrs, "ce_source", source);
     add_hdr(hdrs, "ce_type", type ? type : "unknown");
     add_hdr(hdrs, "ce_time", cetime);
-    add_hdr(hdrs, "content-type", k->schema ? "application/vnd.apache.avro+binary"
-                                            : hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
+    add_hdr(hdrs, "content-type",
+            k->schema ? "application/vnd.apache.avro+binary"
+                      : hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
     add_hdr(hdrs, "traceparent", tp);
     for (size_t i = 0; i < k->nforward_headers; i++)
         add_hdr(hdrs, k->forward_headers[i], hdr_get(c, k->forward_headers[i]));
@@ -623,8 +602,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     /* 5. publish: ticket in the pending list and connection suspended before the send, so
      * the delivery report can never run ahead of us. */
     t = calloc(1, sizeof(*t) + idlen + 1);
-    if (!t)
-        goto nomem;
+    if (!t) goto nomem;
     t->sh = l->sh;
     t->req = r;
     t->dd = dd;
@@ -642,8 +620,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         r->perr = WB_ERR_TIMEOUT;
         snprintf(r->errmsg, sizeof(r->errmsg), "shutting down");
         pthread_mutex_unlock(&l->sh->lock);
-        if (dd)
-            wb_dedupe_abort(dd, vr.delivery_id, idlen);
+        if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
         free(t);
         MHD_resume_connection(c);
         rc = MHD_YES;
@@ -679,20 +656,17 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
             wb_dedupe_abort(dd, vr.delivery_id, idlen);
         free(t);
         rd_kafka_headers_destroy(hdrs);
-        if (mine)
-            MHD_resume_connection(c);
+        if (mine) MHD_resume_connection(c);
     }
     hdrs = NULL; /* the producer owns them now */
     rc = MHD_YES;
     goto out;
 
 nomem:
-    if (dd)
-        wb_dedupe_abort(dd, vr.delivery_id, idlen);
+    if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
     rc = problem(r, url, 503, "unavailable", "out of memory", RETRY_AFTER_UNAVAILABLE);
 out:
-    if (hdrs)
-        rd_kafka_headers_destroy(hdrs);
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
     free(key);
     free(type);
     json_decref(doc);
@@ -731,15 +705,13 @@ static enum MHD_Result finish(wb_listener *l, request *r, const char *url)
 static int rate_take(inconn *ic)
 {
     double rate = ic->k->rate_per_s;
-    if (rate <= 0)
-        return 0;
+    if (rate <= 0) return 0;
     double burst = rate < 1 ? 1 : rate;
     int retry = 0;
     pthread_mutex_lock(&ic->rl_lock);
     int64_t now = wb_now_us();
     ic->tokens += (double)(now - ic->rl_last_us) / 1e6 * rate;
-    if (ic->tokens > burst)
-        ic->tokens = burst;
+    if (ic->tokens > burst) ic->tokens = burst;
     ic->rl_last_us = now;
     if (ic->tokens >= 1)
         ic->tokens -= 1;
@@ -750,17 +722,15 @@ static int rate_take(inconn *ic)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     wb_listener *l = cls;
     request *r = *con_cls;
 
     if (!r) {
         r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
+        if (!r) return MHD_NO;
         r->conn = c;
         r->connector = -1;
         r->start_ms = wb_now_ms();
@@ -786,8 +756,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
     }
 
-    if (r->waiting)
-        return finish(l, r, url);
+    if (r->waiting) return finish(l, r, url);
     if (r->phase == P_DONE) { /* error already queued; swallow whatever still arrives */
         *upload_data_size = 0;
         return MHD_YES;
@@ -799,8 +768,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 r->expired = 1;
             else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
                 r->overflow = 1;
-            if (r->overflow || r->expired)
-                wb_buf_free(&r->body);
+            if (r->overflow || r->expired) wb_buf_free(&r->body);
         }
         *upload_data_size = 0;
         if (r->overflow || r->expired) {
@@ -828,13 +796,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     wb_listener *l = cls;
     request *r = *con_cls;
-    if (!r)
-        return;
+    if (!r) return;
     if (r->status) {
         inmetrics *m = r->connector >= 0 ? &l->in[r->connector].m : &l->unknown;
         for (size_t i = 0; i < NSTATUS; i++)
-            if (counted_status[i] == r->status && m->requests[i])
-                wb_counter_inc(m->requests[i]);
+            if (counted_status[i] == r->status && m->requests[i]) wb_counter_inc(m->requests[i]);
     }
     wb_buf_free(&r->body);
     wb_buf_free(&r->avro);
@@ -886,20 +852,17 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char *errstr
     const char *port;
     if (s[0] == '[') {
         const char *e = strchr(s, ']');
-        if (!e || e[1] != ':' || (size_t)(e - s - 1) >= sizeof(host))
-            goto bad;
+        if (!e || e[1] != ':' || (size_t)(e - s - 1) >= sizeof(host)) goto bad;
         memcpy(host, s + 1, (size_t)(e - s - 1));
         port = e + 2;
     } else {
         const char *e = strrchr(s, ':');
-        if (!e || (size_t)(e - s) >= sizeof(host))
-            goto bad;
+        if (!e || (size_t)(e - s) >= sizeof(host)) goto bad;
         memcpy(host, s, (size_t)(e - s));
         port = e + 1;
     }
     long p;
-    if (wb_parse_int(port, 0, 65535, &p))
-        goto bad;
+    if (wb_parse_int(port, 0, 65535, &p)) goto bad;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
@@ -926,8 +889,7 @@ static void metrics_register(inmetrics *m, const char *name)
         m->requests[i] = wb_metrics_counter("webhook_bridge_inbound_requests_total",
                                             "Inbound webhook requests by answer status", lb);
     }
-    if (!strcmp(name, "-"))
-        return;
+    if (!strcmp(name, "-")) return;
     static const char vhelp[] = "Inbound requests failing verification, by reason class";
     snprintf(lb, sizeof(lb), "connector=\"%s\",reason=\"signature\"", name);
     m->verify_signature =
@@ -943,18 +905,16 @@ static void metrics_register(inmetrics *m, const char *name)
     m->in_flight_conflicts =
         wb_metrics_counter("webhook_bridge_inbound_in_flight_conflicts_total",
                            "Deliveries answered 409 while the same id was being published", lb);
-    m->publish_seconds = wb_metrics_histogram("webhook_bridge_inbound_publish_seconds",
-                                              "Time from produce to the broker's delivery report",
-                                              lb, NULL, 0);
+    m->publish_seconds =
+        wb_metrics_histogram("webhook_bridge_inbound_publish_seconds",
+                             "Time from produce to the broker's delivery report", lb, NULL, 0);
 }
 
 static void free_inconns(wb_listener *l)
 {
-    if (!l->in)
-        return;
+    if (!l->in) return;
     for (size_t i = 0; i < l->cfg->nconnectors; i++) {
-        if (!l->in[i].k)
-            continue;
+        if (!l->in[i].k) continue;
         wb_verifier_free(atomic_load(&l->in[i].v));
         pthread_mutex_destroy(&l->in[i].rl_lock);
     }
@@ -1007,8 +967,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     size_t per = nin ? DEDUPE_TOTAL_ENTRIES / nin : DEDUPE_TOTAL_ENTRIES;
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         const wb_connector *k = &cfg->connectors[i];
-        if (k->direction != WB_DIR_INBOUND)
-            continue;
+        if (k->direction != WB_DIR_INBOUND) continue;
         if (!k->topic) {
             snprintf(errstr, errstr_size, "inbound connector %s: no topic", k->name);
             goto fail;
@@ -1023,9 +982,9 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
         l->in[i].k = k;
         if (k->schema && !l->schemas) {
             char serr[512] = "";
-            l->schemas = wb_schemas_new(cfg->schema_registry.dir ? cfg->schema_registry.dir
-                                                                 : "schemas",
-                                        NULL, NULL, NULL, NULL, serr, sizeof(serr));
+            l->schemas =
+                wb_schemas_new(cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas",
+                               NULL, NULL, NULL, NULL, serr, sizeof(serr));
             if (!l->schemas) {
                 snprintf(errstr, errstr_size, "inbound connector %s: schema: %s", k->name, serr);
                 goto fail;
@@ -1054,36 +1013,30 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     metrics_register(&l->unknown, "-");
 
     struct sockaddr_storage ss;
-    if (parse_listen(cfg->inbound.listen, &ss, errstr, errstr_size))
-        goto fail;
+    if (parse_listen(cfg->inbound.listen, &ss, errstr, errstr_size)) goto fail;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     int threads = cfg->inbound.threads > 0 ? cfg->inbound.threads : 2;
     l->publish_timeout_ms =
         cfg->inbound.publish_timeout_ms > 0 ? cfg->inbound.publish_timeout_ms : 10000;
     l->request_timeout_ms =
         cfg->inbound.request_timeout_ms > 0 ? cfg->inbound.request_timeout_ms : 30000;
     int64_t to_s = (l->request_timeout_ms + 999) / 1000;
-    if (to_s < 1)
-        to_s = 1;
+    if (to_s < 1) to_s = 1;
     size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;
     l->max_conn = cfg->inbound.max_connections > 0 ? cfg->inbound.max_connections : 1024;
     l->d = MHD_start_daemon(
-        flags, 0, on_accept, l, on_request, l,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, on_accept, l, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         /* MHD's own cap is a backstop (split between the pool's threads); on_accept refuses */
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(l->max_conn + 16 * threads),
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)to_s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)to_s,
         /* the per-connection pool holds the read buffer and the request headers */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(max_header + 8192),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!l->d) {
         snprintf(errstr, errstr_size, "inbound: cannot listen on %s", cfg->inbound.listen);
         goto fail;
@@ -1095,31 +1048,27 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
         goto fail;
     }
     l->timer_started = 1;
-    WB_INFO("inbound listener on %s (port %d), %zu connector(s), %d thread(s)",
-            cfg->inbound.listen, l->port, nin, threads);
+    WB_INFO("inbound listener on %s (port %d), %zu connector(s), %d thread(s)", cfg->inbound.listen,
+            l->port, nin, threads);
     return l;
 fail:
-    if (l->d)
-        MHD_stop_daemon(l->d);
+    if (l->d) MHD_stop_daemon(l->d);
     free_inconns(l);
     shared_unref(sh);
-    if (l->schemas)
-        wb_schemas_free(l->schemas);
+    if (l->schemas) wb_schemas_free(l->schemas);
     pthread_mutex_destroy(&l->schemas_lock);
     free(l);
     return NULL;
 }
 
-wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
-                          size_t errstr_size)
+wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, size_t errstr_size)
 {
     size_t n = l->cfg->nconnectors;
     wb_verifier **fresh = calloc(n ? n : 1, sizeof(*fresh));
     wb_verifier **retired = realloc(l->retired, (l->nretired + n + 1) * sizeof(*retired));
     if (!fresh || !retired) {
         free(fresh);
-        if (retired)
-            l->retired = retired;
+        if (retired) l->retired = retired;
         snprintf(errstr, errstr_size, "out of memory");
         return WB_ERR_NOMEM;
     }
@@ -1127,8 +1076,7 @@ wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
     /* Build every new verifier first: all or nothing. */
     for (size_t j = 0; j < cfg->nconnectors; j++) {
         const wb_connector *nk = &cfg->connectors[j];
-        if (nk->direction != WB_DIR_INBOUND)
-            continue;
+        if (nk->direction != WB_DIR_INBOUND) continue;
         size_t i = 0;
         while (i < n && !(l->in[i].k && !strcmp(l->in[i].k->name, nk->name)))
             i++;
@@ -1148,8 +1096,7 @@ wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
     }
     /* Swap: requests verifying right now finish with the verifier they loaded. */
     for (size_t i = 0; i < n; i++)
-        if (fresh[i])
-            l->retired[l->nretired++] = atomic_exchange(&l->in[i].v, fresh[i]);
+        if (fresh[i]) l->retired[l->nretired++] = atomic_exchange(&l->in[i].v, fresh[i]);
     free(fresh);
     return WB_OK;
 }
@@ -1172,8 +1119,7 @@ static void sleep_ms(int ms)
 
 void wb_listener_free(wb_listener *l, int timeout_ms)
 {
-    if (!l)
-        return;
+    if (!l) return;
     shared *sh = l->sh;
     /* 1. stop accepting (the listen socket is ours to close after the stop) */
     MHD_socket lsock = MHD_quiesce_daemon(l->d);
@@ -1201,15 +1147,12 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
         while (atomic_load(&l->active) > 0 && wb_now_ms() < end)
             sleep_ms(10);
     }
-    if (l->timer_started)
-        pthread_join(l->timer, NULL);
+    if (l->timer_started) pthread_join(l->timer, NULL);
     MHD_stop_daemon(l->d);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
+    if (lsock != MHD_INVALID_SOCKET) close(lsock);
     free_inconns(l);
     shared_unref(sh);
-    if (l->schemas)
-        wb_schemas_free(l->schemas);
+    if (l->schemas) wb_schemas_free(l->schemas);
     pthread_mutex_destroy(&l->schemas_lock);
     free(l);
 }

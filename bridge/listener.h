@@ -33,8 +33,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
  * limits) take effect on restart and are logged. All or nothing: a secret that does not
  * decode rejects the reload (WB_ERR_CONFIG + errstr). cfg must outlive the listener.
  * Thread: any one thread at a time (the reloading one); requests keep being served. */
-wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr,
-                          size_t errstr_size);
+wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, size_t errstr_size);
 
 /* The bound TCP port (useful with port 0). */
 int wb_listener_port(const wb_listener *l);
@@ -50,12 +49,12 @@ void wb_listener_free(wb_listener *l, int timeout_ms);
 /* ---- routing decision (pure; exported for tests and the fuzz target) ---- */
 
 typedef struct wb_route {
-    int status;          /* 0 = accepted: read the body; else the HTTP status to answer */
-    const char *slug;    /* problem type slug when status != 0 (static) */
-    const char *detail;  /* human detail when status != 0 (static) */
-    int connector;       /* index into cfg->connectors, -1 when unknown */
-    int form;            /* body is application/x-www-form-urlencoded (slack) */
-    long long length;    /* Content-Length, -1 when absent (chunked) */
+    int status;         /* 0 = accepted: read the body; else the HTTP status to answer */
+    const char *slug;   /* problem type slug when status != 0 (static) */
+    const char *detail; /* human detail when status != 0 (static) */
+    int connector;      /* index into cfg->connectors, -1 when unknown */
+    int form;           /* body is application/x-www-form-urlencoded (slack) */
+    long long length;   /* Content-Length, -1 when absent (chunked) */
 } wb_route;
 
 /* Decide what to do with a request from its line and headers only (no body yet): 404

@@ -20,19 +20,15 @@ void wb_log_setup(wb_log_level level, wb_log_format format)
 int wb_log_level_parse(const char *s)
 {
     for (int i = 0; i < 4; i++)
-        if (!strcasecmp(s, level_names[i]))
-            return i;
-    if (!strcasecmp(s, "warning"))
-        return WB_LOG_WARN;
+        if (!strcasecmp(s, level_names[i])) return i;
+    if (!strcasecmp(s, "warning")) return WB_LOG_WARN;
     return -1;
 }
 
 int wb_log_format_parse(const char *s)
 {
-    if (!strcasecmp(s, "json"))
-        return WB_LOG_JSON;
-    if (!strcasecmp(s, "text"))
-        return WB_LOG_TEXT;
+    if (!strcasecmp(s, "json")) return WB_LOG_JSON;
+    if (!strcasecmp(s, "text")) return WB_LOG_TEXT;
     return -1;
 }
 
@@ -82,21 +78,19 @@ void wb_log_write(wb_log_level level, const char *file, int line, const char *fi
 
     size_t len;
     if (out_format == WB_LOG_JSON) {
-        len = (size_t)snprintf(out, sizeof(out), "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"",
-                               tbuf, level_names[level]);
+        len = (size_t)snprintf(out, sizeof(out), "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", tbuf,
+                               level_names[level]);
         len = json_escape(out, len, sizeof(out) - 64, msg);
         len += (size_t)snprintf(out + len, sizeof(out) - len, "\",\"src\":\"%s:%d\"", base, line);
         if (fields && *fields && len < sizeof(out) - 8)
             len += (size_t)snprintf(out + len, sizeof(out) - len, ",%s", fields);
-        if (len > sizeof(out) - 3)
-            len = sizeof(out) - 3;
+        if (len > sizeof(out) - 3) len = sizeof(out) - 3;
         out[len++] = '}';
     } else {
         len = (size_t)snprintf(out, sizeof(out), "%s %-5s %s", tbuf, level_names[level], msg);
         if (fields && *fields && len < sizeof(out) - 8)
             len += (size_t)snprintf(out + len, sizeof(out) - len, " {%s}", fields);
-        if (len > sizeof(out) - 2)
-            len = sizeof(out) - 2;
+        if (len > sizeof(out) - 2) len = sizeof(out) - 2;
     }
     out[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, out, len);

@@ -31,16 +31,14 @@ int wb_log_enabled(wb_log_level level);
 void wb_log_write(wb_log_level level, const char *file, int line, const char *fields,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-#define WB_LOG(lvl, ...)                                                                       \
-    do {                                                                                       \
-        if (wb_log_enabled(lvl))                                                               \
-            wb_log_write(lvl, __FILE__, __LINE__, NULL, __VA_ARGS__);                          \
+#define WB_LOG(lvl, ...)                                                                           \
+    do {                                                                                           \
+        if (wb_log_enabled(lvl)) wb_log_write(lvl, __FILE__, __LINE__, NULL, __VA_ARGS__);         \
     } while (0)
 /* Variant with a structured fields string (see wb_log_write). */
-#define WB_LOGF(lvl, fields, ...)                                                              \
-    do {                                                                                       \
-        if (wb_log_enabled(lvl))                                                               \
-            wb_log_write(lvl, __FILE__, __LINE__, fields, __VA_ARGS__);                        \
+#define WB_LOGF(lvl, fields, ...)                                                                  \
+    do {                                                                                           \
+        if (wb_log_enabled(lvl)) wb_log_write(lvl, __FILE__, __LINE__, fields, __VA_ARGS__);       \
     } while (0)
 
 #define WB_DEBUG(...) WB_LOG(WB_LOG_DEBUG, __VA_ARGS__)

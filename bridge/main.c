@@ -17,19 +17,18 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: webhook-bridge <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  run -c bridge.yaml        run the bridge (outbound, inbound, admin)\n"
-            "  demo [-c demo.yaml]       embedded Kafka + sample events, watch the round trip\n"
-            "  check -c bridge.yaml      validate the config and every connector\n"
-            "  sign ...                  print the headers a partner receives for a body\n"
-            "  verify ...                verify a signed body (debug a sender)\n"
-            "  schemas check [DIR]       prove each schema version compatible\n"
-            "  version                   print the version\n"
-            "\n"
-            "`webhook-bridge <command> --help` describes each command.\n");
+    fprintf(fp, "usage: webhook-bridge <command> [options]\n"
+                "\n"
+                "commands:\n"
+                "  run -c bridge.yaml        run the bridge (outbound, inbound, admin)\n"
+                "  demo [-c demo.yaml]       embedded Kafka + sample events, watch the round trip\n"
+                "  check -c bridge.yaml      validate the config and every connector\n"
+                "  sign ...                  print the headers a partner receives for a body\n"
+                "  verify ...                verify a signed body (debug a sender)\n"
+                "  schemas check [DIR]       prove each schema version compatible\n"
+                "  version                   print the version\n"
+                "\n"
+                "`webhook-bridge <command> --help` describes each command.\n");
 }
 
 /* Parse `-c FILE` / `--config FILE` for run/check; returns the path or NULL (usage shown). */
@@ -55,8 +54,7 @@ static const char *config_arg(int argc, char **argv, const char *cmd, const char
             return NULL;
         }
     }
-    if (!path)
-        fprintf(stderr, "webhook-bridge %s: missing -c bridge.yaml\n", cmd);
+    if (!path) fprintf(stderr, "webhook-bridge %s: missing -c bridge.yaml\n", cmd);
     return path;
 }
 
@@ -67,14 +65,12 @@ static int cmd_check(int argc, char **argv)
                                   "Validates bridge.yaml and every connector it names, prints a "
                                   "summary, exits 1 on any error.\n",
                                   NULL, &help);
-    if (!path)
-        return help ? 0 : 2;
+    if (!path) return help ? 0 : 2;
     char errstr[8192];
     wb_config *cfg = wb_config_load(path, errstr, sizeof(errstr));
     if (!cfg) {
         fprintf(stderr, "%s", errstr);
-        if (errstr[0] && errstr[strlen(errstr) - 1] != '\n')
-            fputc('\n', stderr);
+        if (errstr[0] && errstr[strlen(errstr) - 1] != '\n') fputc('\n', stderr);
         fprintf(stderr, "webhook-bridge check: %s is not valid\n", path);
         return 1;
     }
@@ -90,8 +86,7 @@ static int cmd_run(int argc, char **argv)
                                   "Runs the bridge until SIGTERM/SIGINT: drains in-flight "
                                   "deliveries, commits, exits 0. A second signal exits at once.\n",
                                   NULL, &help);
-    if (!path)
-        return help ? 0 : 2;
+    if (!path) return help ? 0 : 2;
     return wb_app_run(path, NULL);
 }
 
@@ -150,18 +145,12 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "run"))
-        return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "check"))
-        return cmd_check(argc - 1, argv + 1);
-    if (!strcmp(cmd, "demo"))
-        return cmd_demo(argc - 1, argv + 1);
-    if (!strcmp(cmd, "sign"))
-        return wb_cmd_sign(argc - 1, argv + 1);
-    if (!strcmp(cmd, "verify"))
-        return wb_cmd_verify(argc - 1, argv + 1);
-    if (!strcmp(cmd, "schemas"))
-        return wb_cmd_schemas(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "demo")) return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sign")) return wb_cmd_sign(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify")) return wb_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "schemas")) return wb_cmd_schemas(argc - 1, argv + 1);
     fprintf(stderr, "webhook-bridge: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -50,11 +50,9 @@ int64_t wb_offsets_push(wb_offsets *w, int64_t offset)
 {
     if (w->count > 0) {
         size_t last = (w->head + w->count - 1) & (w->cap - 1);
-        if (offset <= w->off[last])
-            return -1;
+        if (offset <= w->off[last]) return -1;
     }
-    if (w->count == w->cap && grow(w))
-        return -2;
+    if (w->count == w->cap && grow(w)) return -2;
     size_t idx = (w->head + w->count) & (w->cap - 1);
     w->off[idx] = offset;
     w->done[idx] = 0;
@@ -69,8 +67,7 @@ static long find(const wb_offsets *w, int64_t offset)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int64_t v = w->off[(w->head + mid) & (w->cap - 1)];
-        if (v == offset)
-            return (long)mid;
+        if (v == offset) return (long)mid;
         if (v < offset)
             lo = mid + 1;
         else
@@ -82,11 +79,9 @@ static long find(const wb_offsets *w, int64_t offset)
 int wb_offsets_done(wb_offsets *w, int64_t slot)
 {
     long i = find(w, slot);
-    if (i < 0)
-        return 0;
+    if (i < 0) return 0;
     w->done[(w->head + (size_t)i) & (w->cap - 1)] = 1;
-    if (i != 0)
-        return 0;
+    if (i != 0) return 0;
     /* The head became terminal: pop the terminal prefix. */
     while (w->count > 0 && w->done[w->head]) {
         w->next_commit = w->off[w->head] + 1;
@@ -100,8 +95,7 @@ int64_t wb_offsets_oldest(const wb_offsets *w)
 {
     for (size_t i = 0; i < w->count; i++) {
         size_t j = (w->head + i) & (w->cap - 1);
-        if (!w->done[j])
-            return w->off[j];
+        if (!w->done[j]) return w->off[j];
     }
     return -1;
 }

@@ -15,11 +15,11 @@
 #include "err.h"
 
 typedef struct wb_offsets {
-    int64_t *off;   /* ring of offsets, in arrival order */
-    uint8_t *done;  /* ring of terminal flags */
-    size_t cap;     /* ring capacity (power of two) */
-    size_t head;    /* index of the oldest record */
-    size_t count;   /* records in the window */
+    int64_t *off;        /* ring of offsets, in arrival order */
+    uint8_t *done;       /* ring of terminal flags */
+    size_t cap;          /* ring capacity (power of two) */
+    size_t head;         /* index of the oldest record */
+    size_t count;        /* records in the window */
     int64_t next_commit; /* offset+1 of the terminal prefix; -1 = nothing yet */
 } wb_offsets;
 

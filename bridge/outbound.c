@@ -31,9 +31,9 @@
 #include "signing.h"
 #include "util.h"
 
-#define CONSUME_BATCH 256 /* records taken per loop turn at most */
+#define CONSUME_BATCH 256  /* records taken per loop turn at most */
 #define MAX_HDR_NODES 12   /* per-attempt header lines (id, timestamp, signatures, trace) */
-#define DLQ_RETRY_MS 1000  /* a failed dead-letter write is tried again after this */
+#define DLQ_RETRY_MS  1000 /* a failed dead-letter write is tried again after this */
 
 /* ------------------------------------------------------------------------------------ */
 /* Types                                                                                */
@@ -66,12 +66,12 @@ typedef struct part_st {
     struct record *records; /* in-flight records, doubly linked, newest first */
     struct record *oldest;  /* tail of records */
     int fenced;
-    int revoking; /* being revoked: nothing new starts, only running work is awaited */
+    int revoking;              /* being revoked: nothing new starts, only running work is awaited */
     int64_t decode_wait_until; /* schema registry unreachable: paused until (monotonic ms) */
     int paused;
-    int dirty;         /* win.next_commit advanced since the last store */
-    int64_t stored;    /* last offset handed to rd_kafka_offsets_store */
-    size_t refs;       /* records alive */
+    int dirty;      /* win.next_commit advanced since the last store */
+    int64_t stored; /* last offset handed to rd_kafka_offsets_store */
+    size_t refs;    /* records alive */
     wb_gauge *m_consumed, *m_stored, *m_committed, *m_oldest_age, *m_in_flight;
 } part_st;
 
@@ -82,9 +82,9 @@ typedef struct delivery {
     struct record *rec;
     conn_rt *conn;
     int attempts;
-    int in_http;    /* an HTTP attempt is running */
-    int in_dlq;     /* a dead-letter write is running */
-    int done;       /* terminal */
+    int in_http; /* an HTTP attempt is running */
+    int in_dlq;  /* a dead-letter write is running */
+    int done;    /* terminal */
     int last_status;
     int64_t first_attempt_ms, last_attempt_ms; /* wall clock */
     int64_t started_us;
@@ -130,9 +130,9 @@ struct wb_outbound {
     size_t nretired;
     void (*on_turn)(void *ctx);
     void *on_turn_ctx;
-    part_st *parts;      /* active (not fenced) partitions */
-    part_st *fenced;     /* fenced, waiting for in-flight completions */
-    part_st *last_ps;    /* lookup cache */
+    part_st *parts;   /* active (not fenced) partitions */
+    part_st *fenced;  /* fenced, waiting for in-flight completions */
+    part_st *last_ps; /* lookup cache */
     int stopping;
     int fatal;
     int window, low_water;
@@ -142,9 +142,9 @@ struct wb_outbound {
      * [0] outbound.event_type_pointer, [1] outbound.id_pointer, then connectors' own. */
     wb_jscan_target targets[WB_JSCAN_MAX_TOKENS];
     size_t ntargets;
-    wb_schemas *schemas;   /* Avro: writer schemas (registry / local dir), or NULL */
-    wb_buf avro_json;      /* scratch: a framed value decoded to JSON */
-    int decode_waits;      /* partitions paused for the registry */
+    wb_schemas *schemas; /* Avro: writer schemas (registry / local dir), or NULL */
+    wb_buf avro_json;    /* scratch: a framed value decoded to JSON */
+    int decode_waits;    /* partitions paused for the registry */
     /* dead-letter acks from the producer thread */
     pthread_mutex_t lock;
     delivery *acks;
@@ -175,11 +175,9 @@ static part_st *part_find(wb_outbound *o, rd_kafka_topic_t *rkt, const char *top
         return ps; /* fast path: consecutive records of one partition */
     const char *name = rkt ? rd_kafka_topic_name(rkt) : topic;
     for (ps = o->parts; ps; ps = ps->next)
-        if (ps->partition == partition && !strcmp(ps->topic, name))
-            break;
+        if (ps->partition == partition && !strcmp(ps->topic, name)) break;
     if (ps) {
-        if (rkt)
-            ps->rkt = rkt;
+        if (rkt) ps->rkt = rkt;
         o->last_ps = ps;
     }
     return ps;
@@ -195,14 +193,12 @@ static void part_free(part_st *ps)
 /* Pause or resume one partition (fetching only; in-flight work continues). */
 static void part_pause(wb_outbound *o, part_st *ps, int pause)
 {
-    if (ps->paused == pause)
-        return;
+    if (ps->paused == pause) return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition);
     rd_kafka_resp_err_t err =
         pause ? rd_kafka_pause_partitions(o->rk, l) : rd_kafka_resume_partitions(o->rk, l);
-    if (!err)
-        err = l->elems[0].err;
+    if (!err) err = l->elems[0].err;
     rd_kafka_topic_partition_list_destroy(l);
     if (err) {
         WB_WARN("cannot %s %s[%d]: %s", pause ? "pause" : "resume", ps->topic, ps->partition,
@@ -211,8 +207,8 @@ static void part_pause(wb_outbound *o, part_st *ps, int pause)
     }
     ps->paused = pause;
     atomic_fetch_add(&o->paused, pause ? 1 : -1);
-    WB_DEBUG("%s %s[%d] (%zu in flight)", pause ? "paused" : "resumed", ps->topic,
-             ps->partition, wb_offsets_in_flight(&ps->win));
+    WB_DEBUG("%s %s[%d] (%zu in flight)", pause ? "paused" : "resumed", ps->topic, ps->partition,
+             wb_offsets_in_flight(&ps->win));
 }
 
 /* Hand every advanced terminal prefix to librdkafka (committed by auto-commit). */
@@ -220,23 +216,18 @@ static void store_offsets(wb_outbound *o, part_st *only)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (part_st *ps = o->parts; ps; ps = ps->next) {
-        if ((only && ps != only) || !ps->dirty || ps->fenced)
-            continue;
+        if ((only && ps != only) || !ps->dirty || ps->fenced) continue;
         ps->dirty = 0;
-        if (ps->win.next_commit <= ps->stored)
-            continue;
-        if (!l)
-            l = rd_kafka_topic_partition_list_new(8);
+        if (ps->win.next_commit <= ps->stored) continue;
+        if (!l) l = rd_kafka_topic_partition_list_new(8);
         rd_kafka_topic_partition_list_add(l, ps->topic, ps->partition)->offset =
             ps->win.next_commit;
         ps->stored = ps->win.next_commit;
         wb_gauge_set(ps->m_stored, (double)ps->stored);
     }
-    if (!l)
-        return;
+    if (!l) return;
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(o->rk, l);
-    if (err)
-        WB_WARN("offsets_store: %s", rd_kafka_err2str(err));
+    if (err) WB_WARN("offsets_store: %s", rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -275,8 +266,7 @@ static void record_free(wb_outbound *o, record *r)
         part_st **pp = &o->fenced;
         while (*pp && *pp != ps)
             pp = &(*pp)->next;
-        if (*pp)
-            *pp = ps->next;
+        if (*pp) *pp = ps->next;
         part_free(ps);
     }
 }
@@ -286,8 +276,7 @@ static void record_terminal(wb_outbound *o, record *r)
 {
     part_st *ps = r->ps;
     if (!ps->fenced) {
-        if (wb_offsets_done(&ps->win, r->offset))
-            ps->dirty = 1;
+        if (wb_offsets_done(&ps->win, r->offset)) ps->dirty = 1;
         if (ps->paused && !o->stopping && !ps->decode_wait_until &&
             wb_offsets_in_flight(&ps->win) <= (size_t)o->low_water)
             part_pause(o, ps, 0);
@@ -298,11 +287,9 @@ static void record_terminal(wb_outbound *o, record *r)
 static void record_delivery_done(wb_outbound *o, delivery *d)
 {
     record *r = d->rec;
-    if (d->done)
-        return;
+    if (d->done) return;
     d->done = 1;
-    if (--r->pending == 0)
-        record_terminal(o, r);
+    if (--r->pending == 0) record_terminal(o, r);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -311,8 +298,7 @@ static void record_delivery_done(wb_outbound *o, delivery *d)
 static void notify(wb_outbound *o, delivery *d, const char *outcome, int64_t latency_us)
 {
     record *r = d->rec;
-    if (!o->observer && !wb_log_enabled(WB_LOG_DEBUG))
-        return;
+    if (!o->observer && !wb_log_enabled(WB_LOG_DEBUG)) return;
     wb_delivery_event ev = {
         .connector = d->conn ? d->conn->cc->name : "-",
         .type = r->type,
@@ -337,14 +323,12 @@ static void notify(wb_outbound *o, delivery *d, const char *outcome, int64_t lat
 /* Dead-letter topic                                                                    */
 
 /* Producer thread: queue the ack for the outbound thread and wake it. */
-static void dlq_cb(void *opaque, wb_err err, const char *errmsg, int32_t partition,
-                   int64_t offset)
+static void dlq_cb(void *opaque, wb_err err, const char *errmsg, int32_t partition, int64_t offset)
 {
     delivery *d = opaque;
     wb_outbound *o = d->rec->o;
     d->dlq_err = err;
-    if (err)
-        snprintf(d->dlq_error, sizeof(d->dlq_error), "dead-letter write failed: %s", errmsg);
+    if (err) snprintf(d->dlq_error, sizeof(d->dlq_error), "dead-letter write failed: %s", errmsg);
     pthread_mutex_lock(&o->lock);
     d->dlq_next = o->acks;
     o->acks = d;
@@ -361,8 +345,7 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *fmt,
     va_start(ap, fmt);
     int n = vsnprintf(v, sizeof(v), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     rd_kafka_header_add(h, name, -1, v, n < (int)sizeof(v) ? n : (int)sizeof(v) - 1);
 }
 
@@ -396,8 +379,8 @@ static void dlq_send(wb_outbound *o, delivery *d)
                                   rkm->key_len, rkm->payload, rkm->len, h, dlq_cb, d);
     if (err) {
         rd_kafka_headers_destroy(h);
-        WB_WARN("dead-letter write of %s[%d]@%" PRId64 " not queued (%s); retrying",
-                r->ps->topic, r->ps->partition, r->offset, wb_err_str(err));
+        WB_WARN("dead-letter write of %s[%d]@%" PRId64 " not queued (%s); retrying", r->ps->topic,
+                r->ps->partition, r->offset, wb_err_str(err));
         d->dlq_due_ms = wb_now_ms() + DLQ_RETRY_MS;
         d->dlq_next = o->dlq_retry;
         o->dlq_retry = d;
@@ -435,8 +418,8 @@ static void process_acks(wb_outbound *o, int64_t now)
         } else {
             wb_counter_inc(o->m_poison);
         }
-        WB_WARN("dead-lettered %s %s (%s[%d]@%" PRId64 ") for %s: %s: %s", d->rec->type,
-                d->rec->id, d->rec->ps->topic, d->rec->ps->partition, d->rec->offset,
+        WB_WARN("dead-lettered %s %s (%s[%d]@%" PRId64 ") for %s: %s: %s", d->rec->type, d->rec->id,
+                d->rec->ps->topic, d->rec->ps->partition, d->rec->offset,
                 d->conn ? d->conn->cc->name : "-", d->reason, d->error);
         notify(o, d, "dead-lettered", 0);
         record_delivery_done(o, d);
@@ -475,30 +458,24 @@ static wb_err build_headers(delivery *d, int64_t now_s)
     wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", id, now_s);
     if (!err && d->conn->signer)
         err = wb_signer_sign(d->conn->signer, id, now_s, body->data, body->len, b);
-    if (!err && r->traceparent[0])
-        err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
-    if (err)
-        return err;
+    if (!err && r->traceparent[0]) err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
+    if (err) return err;
     /* split into nodes */
     int n = 0;
     char *p = b->data, *end = b->data + b->len;
     while (p < end && n < MAX_HDR_NODES) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl)
-            *nl = 0;
+        if (nl) *nl = 0;
         if (*p) {
             d->nodes[n].data = p;
             d->nodes[n].next = NULL;
-            if (n > 0)
-                d->nodes[n - 1].next = &d->nodes[n];
+            if (n > 0) d->nodes[n - 1].next = &d->nodes[n];
             n++;
         }
-        if (!nl)
-            break;
+        if (!nl) break;
         p = nl + 1;
     }
-    if (n == 0)
-        return WB_ERR_INVALID;
+    if (n == 0) return WB_ERR_INVALID;
     d->nodes[n - 1].next = d->conn->static_headers;
     return WB_OK;
 }
@@ -522,8 +499,7 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
     }
     d->attempts++;
     d->last_attempt_ms = wb_wall_ms();
-    if (!d->first_attempt_ms)
-        d->first_attempt_ms = d->last_attempt_ms;
+    if (!d->first_attempt_ms) d->first_attempt_ms = d->last_attempt_ms;
     wb_err err = build_headers(d, d->last_attempt_ms / 1000);
     if (!err) {
         wb_http_req req = {
@@ -551,8 +527,8 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
         wb_http_result res;
         memset(&res, 0, sizeof(res));
         res.retry_after_ms = -1;
-        res.cls = err == WB_ERR_INVALID || err == WB_ERR_TOO_LARGE ? WB_HTTP_PERMANENT
-                                                                   : WB_HTTP_RETRY;
+        res.cls =
+            err == WB_ERR_INVALID || err == WB_ERR_TOO_LARGE ? WB_HTTP_PERMANENT : WB_HTTP_RETRY;
         snprintf(res.error, sizeof(res.error), "cannot start request: %s", wb_err_str(err));
         handle_result(o, d, &res, 0);
         return;
@@ -563,14 +539,11 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
 /* Delay before the next attempt after `attempts` failed ones, with +-20% jitter. */
 static int64_t backoff_ms(const wb_connector *cc, int attempts)
 {
-    if (cc->nretry == 0)
-        return 1000;
+    if (cc->nretry == 0) return 1000;
     size_t i = (size_t)(attempts - 1);
-    if (i >= cc->nretry)
-        i = cc->nretry - 1;
+    if (i >= cc->nretry) i = cc->nretry - 1;
     int64_t base = cc->retry_schedule_ms[i];
-    if (base <= 0)
-        return 0;
+    if (base <= 0) return 0;
     int64_t span = base / 5;
     return base - span + (span > 0 ? (int64_t)(random() % (2 * span + 1)) : 0);
 }
@@ -624,10 +597,8 @@ static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res
         int64_t delay = backoff_ms(c->cc, d->attempts);
         if (res->retry_after_ms >= 0) {
             int64_t ra = res->retry_after_ms;
-            if (ra > c->cc->retry_after_cap_ms)
-                ra = c->cc->retry_after_cap_ms;
-            if (ra > delay)
-                delay = ra;
+            if (ra > c->cc->retry_after_cap_ms) ra = c->cc->retry_after_cap_ms;
+            if (ra > delay) delay = ra;
         }
         atomic_fetch_add(&o->retried, 1);
         wb_counter_inc(c->m_retried);
@@ -650,8 +621,7 @@ static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res
             WB_ERROR("%s -> %s: endpoint gone (HTTP 410): check the connector's url", r->id,
                      c->cc->name);
         else
-            WB_WARN("%s %s -> %s: permanent failure (%s)", r->type, r->id, c->cc->name,
-                    d->error);
+            WB_WARN("%s %s -> %s: permanent failure (%s)", r->type, r->id, c->cc->name, d->error);
         notify(o, d, "rejected", latency_us);
         dlq_send(o, d);
         return;
@@ -665,12 +635,10 @@ static size_t lane_key(const wb_connector *cc, const record *r, char *buf, size_
 {
     const rd_kafka_message_t *rkm = r->rkm;
     size_t tl = strlen(r->ps->topic);
-    if (cc->ordering == WB_ORDER_NONE)
-        return 0;
+    if (cc->ordering == WB_ORDER_NONE) return 0;
     if (cc->ordering == WB_ORDER_KEY && (!rkm->key || rkm->key_len == 0))
         return 0; /* records without a key are not ordered relative to each other */
-    if (tl + 5 > size)
-        tl = size - 5;
+    if (tl + 5 > size) tl = size - 5;
     memcpy(buf, r->ps->topic, tl);
     buf[tl] = 0;
     memcpy(buf + tl + 1, &r->ps->partition, 4);
@@ -698,16 +666,15 @@ static void poison(wb_outbound *o, record *r, const char *reason, const char *de
     d->reason = reason;
     snprintf(d->error, sizeof(d->error), "%s", detail);
     r->pending = 1;
-    WB_WARN("poison record %s[%d]@%" PRId64 ": %s: %s", r->ps->topic, r->ps->partition,
-            r->offset, reason, detail);
+    WB_WARN("poison record %s[%d]@%" PRId64 ": %s: %s", r->ps->topic, r->ps->partition, r->offset,
+            reason, detail);
     dlq_send(o, d);
 }
 
 /* The string or integer found at target i by the last scan, or NULL. */
 static const char *target_value(wb_outbound *o, size_t i)
 {
-    if (i >= o->ntargets)
-        return NULL;
+    if (i >= o->ntargets) return NULL;
     const wb_jscan_target *t = &o->targets[i];
     return t->kind == WB_JSCAN_STRING || t->kind == WB_JSCAN_INTEGER ? t->value : NULL;
 }
@@ -724,8 +691,7 @@ static void build_targets(wb_outbound *o, const wb_config *cfg)
         conn_rt *c = o->conns[i];
         const char *p = c->cc->id_pointer;
         c->id_target = -1;
-        if (!p || (cfg->outbound.id_pointer && !strcmp(p, cfg->outbound.id_pointer)))
-            continue;
+        if (!p || (cfg->outbound.id_pointer && !strcmp(p, cfg->outbound.id_pointer))) continue;
         size_t k = 2;
         while (k < o->ntargets && strcmp(o->targets[k].pointer, p))
             k++;
@@ -764,11 +730,9 @@ static void decode_wait(wb_outbound *o, part_st *ps, int64_t offset, const char 
 /* Resume partitions whose registry back-off has passed. */
 static void decode_resume(wb_outbound *o, int64_t now)
 {
-    if (!o->decode_waits)
-        return;
+    if (!o->decode_waits) return;
     for (part_st *ps = o->parts; ps; ps = ps->next) {
-        if (!ps->decode_wait_until || now < ps->decode_wait_until)
-            continue;
+        if (!ps->decode_wait_until || now < ps->decode_wait_until) continue;
         ps->decode_wait_until = 0;
         o->decode_waits--;
         if (!o->stopping && wb_offsets_in_flight(&ps->win) < (size_t)o->window)
@@ -785,11 +749,9 @@ static int pin_contract(wb_outbound *o, record *r, delivery *d)
     wb_buf_init(&json, 0);
     wb_err e = wb_schemas_to_json(o->schemas, r->rkm->payload, r->rkm->len, d->conn->cc->contract,
                                   &json, reason, sizeof(reason));
-    if (!e)
-        e = wb_envelope_build(&d->own_payload, r->type, r->ts_ms, json.data, json.len);
+    if (!e) e = wb_envelope_build(&d->own_payload, r->type, r->ts_ms, json.data, json.len);
     wb_buf_free(&json);
-    if (!e)
-        return 0;
+    if (!e) return 0;
     d->reason = "schema";
     snprintf(d->error, sizeof(d->error), "contract %s: %s", d->conn->cc->contract,
              reason[0] ? reason : wb_err_str(e));
@@ -853,10 +815,9 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     int jline = 0;
     int bad = 0;
     if (!schema_bad)
-        bad = vlen == 0 || wb_jscan(val, vlen, o->targets, o->ntargets, jerr, sizeof(jerr),
-                                    &jline) != 0;
-    if (vlen == 0)
-        snprintf(jerr, sizeof(jerr), "empty value");
+        bad = vlen == 0 ||
+              wb_jscan(val, vlen, o->targets, o->ntargets, jerr, sizeof(jerr), &jline) != 0;
+    if (vlen == 0) snprintf(jerr, sizeof(jerr), "empty value");
 
     char type[128];
     wb_event_type(rkm, bad || schema_bad ? NULL : target_value(o, 0), type, sizeof(type));
@@ -886,14 +847,13 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
             return;
         }
         /* Out of memory: stop rather than skip. Nothing past this offset is stored. */
-        WB_ERROR("out of memory tracking %s[%d]@%" PRId64 ": stopping", ps->topic,
-                 ps->partition, rkm->offset);
+        WB_ERROR("out of memory tracking %s[%d]@%" PRId64 ": stopping", ps->topic, ps->partition,
+                 rkm->offset);
         rd_kafka_message_destroy(rkm);
         o->fatal = 1;
         return;
     }
-    if (!ps->paused && wb_offsets_in_flight(&ps->win) >= (size_t)o->window)
-        part_pause(o, ps, 1);
+    if (!ps->paused && wb_offsets_in_flight(&ps->win) >= (size_t)o->window) part_pause(o, ps, 1);
 
     r->o = o;
     r->ps = ps;
@@ -917,8 +877,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     }
     rd_kafka_timestamp_type_t tstype;
     r->ts_ms = rd_kafka_message_timestamp(rkm, &tstype);
-    if (r->ts_ms < 0)
-        r->ts_ms = wb_wall_ms();
+    if (r->ts_ms < 0) r->ts_ms = wb_wall_ms();
     wb_webhook_id(rkm, bad || schema_bad ? NULL : target_value(o, 1), r->id, sizeof(r->id));
     wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
 
@@ -975,19 +934,16 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
 static int consume(wb_outbound *o)
 {
     int n = 0;
-    if (!o->rk)
-        return 0; /* no outbound topics: inbound-only bridge */
+    if (!o->rk) return 0; /* no outbound topics: inbound-only bridge */
     /* Enough work is already waiting for a free connection: taking more now would only
      * delay the HTTP side (consuming is not free) without adding parallelism. librdkafka
      * keeps prefetching meanwhile, and consumer_poll still runs for rebalance callbacks. */
     size_t backlog = wb_sched_backlog(o->sched);
     int budget = CONSUME_BATCH;
-    if (backlog >= o->backlog_target)
-        budget = 1;
+    if (backlog >= o->backlog_target) budget = 1;
     while (n < budget) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(o->rk, 0);
-        if (!rkm)
-            break;
+        if (!rkm) break;
         n++;
         if (rkm->err) {
             if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -1007,8 +963,7 @@ static int consume(wb_outbound *o)
 /* Gauges that are cheaper to sample than to maintain: a few times a second. */
 static void refresh_gauges(wb_outbound *o, int64_t now)
 {
-    if (now < o->next_gauges_ms)
-        return;
+    if (now < o->next_gauges_ms) return;
     o->next_gauges_ms = now + 250;
     int64_t wall = wb_wall_ms();
     for (size_t i = 0; i < o->nconns; i++) {
@@ -1031,8 +986,7 @@ static void pump(wb_outbound *o, int max_wait_ms)
     int64_t now = wb_now_ms();
     wb_heartbeat_beat(o->heartbeat);
     refresh_gauges(o, now);
-    if (o->on_turn)
-        o->on_turn(o->on_turn_ctx);
+    if (o->on_turn) o->on_turn(o->on_turn_ctx);
     decode_resume(o, now);
     process_acks(o, now);
     wb_job *j;
@@ -1041,10 +995,8 @@ static void pump(wb_outbound *o, int max_wait_ms)
     store_offsets(o, NULL);
 
     int64_t wait = wb_sched_wait_ms(o->sched, now);
-    if (wait < 0 || wait > max_wait_ms)
-        wait = max_wait_ms;
-    if (o->dlq_retry && wait > DLQ_RETRY_MS)
-        wait = DLQ_RETRY_MS;
+    if (wait < 0 || wait > max_wait_ms) wait = max_wait_ms;
+    if (o->dlq_retry && wait > DLQ_RETRY_MS) wait = DLQ_RETRY_MS;
     struct curl_waitfd wfd = {.fd = o->wake_pipe[0], .events = CURL_WAIT_POLLIN};
     wb_http_run(o->http, (int)wait, &wfd, o->wake_pipe[0] >= 0 ? 1 : 0);
     char drain[256];
@@ -1078,12 +1030,9 @@ static void part_fence(wb_outbound *o, part_st *ps)
     part_st **pp = &o->parts;
     while (*pp && *pp != ps)
         pp = &(*pp)->next;
-    if (*pp)
-        *pp = ps->next;
-    if (o->last_ps == ps)
-        o->last_ps = NULL;
-    if (ps->paused)
-        atomic_fetch_sub(&o->paused, 1);
+    if (*pp) *pp = ps->next;
+    if (o->last_ps == ps) o->last_ps = NULL;
+    if (ps->paused) atomic_fetch_sub(&o->paused, 1);
     if (ps->decode_wait_until) {
         ps->decode_wait_until = 0;
         o->decode_waits--;
@@ -1099,15 +1048,13 @@ static void part_fence(wb_outbound *o, part_st *ps)
         int remaining = r->pending;
         for (int i = 0; i < r->ndeliveries && remaining > 0; i++) {
             delivery *d = &r->d[i];
-            if (d->done || d->in_http || d->in_dlq || !d->conn)
-                continue;
+            if (d->done || d->in_http || d->in_dlq || !d->conn) continue;
             if (d->job.state == WB_JOB_IDLE) /* waiting in the dead-letter retry list */
                 continue;
             wb_sched_cancel(o->sched, &d->job, now);
             remaining--;
             record_delivery_done(o, d); /* may free r (and ps once empty) */
-            if (remaining == 0)
-                break;
+            if (remaining == 0) break;
         }
         r = next;
     }
@@ -1115,8 +1062,7 @@ static void part_fence(wb_outbound *o, part_st *ps)
         pp = &o->fenced;
         while (*pp && *pp != ps)
             pp = &(*pp)->next;
-        if (*pp)
-            *pp = ps->next;
+        if (*pp) *pp = ps->next;
         part_free(ps);
     }
 }
@@ -1129,15 +1075,13 @@ static void drain_partitions(wb_outbound *o, rd_kafka_topic_partition_list_t *pa
     int64_t deadline = wb_now_ms() + timeout_ms;
     for (int i = 0; i < parts->cnt; i++) {
         part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
-        if (ps)
-            ps->revoking = 1;
+        if (ps) ps->revoking = 1;
     }
     for (;;) {
         size_t busy = 0;
         for (int i = 0; i < parts->cnt; i++) {
             part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
-            if (ps)
-                busy += part_running(ps);
+            if (ps) busy += part_running(ps);
         }
         if (busy == 0 || wb_now_ms() >= deadline) {
             if (busy)
@@ -1200,11 +1144,9 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     for (int i = 0; offsets && i < offsets->cnt; i++) {
-        if (offsets->elems[i].err || offsets->elems[i].offset < 0)
-            continue;
+        if (offsets->elems[i].err || offsets->elems[i].offset < 0) continue;
         part_st *ps = part_find(o, NULL, offsets->elems[i].topic, offsets->elems[i].partition);
-        if (ps)
-            wb_gauge_set(ps->m_committed, (double)offsets->elems[i].offset);
+        if (ps) wb_gauge_set(ps->m_committed, (double)offsets->elems[i].offset);
     }
 }
 
@@ -1215,8 +1157,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
-            if (part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition))
-                continue;
+            if (part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition)) continue;
             part_st *ps = calloc(1, sizeof(*ps));
             if (!ps || !(ps->topic = strdup(parts->elems[i].topic))) {
                 free(ps);
@@ -1259,8 +1200,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             part_fence(o, o->parts);
         if (cooperative && rd_kafka_assignment(rk, &parts) == 0) {
             rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
-            if (e)
-                rd_kafka_error_destroy(e);
+            if (e) rd_kafka_error_destroy(e);
             rd_kafka_topic_partition_list_destroy(parts);
         } else {
             rd_kafka_assign(rk, NULL);
@@ -1276,8 +1216,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     for (int i = 0; i < parts->cnt; i++) {
         part_st *ps = part_find(o, NULL, parts->elems[i].topic, parts->elems[i].partition);
-        if (ps)
-            part_fence(o, ps);
+        if (ps) part_fence(o, ps);
     }
     if (cooperative) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -1308,8 +1247,7 @@ int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
     }
     /* Shutdown: stop fetching, drain within drain_timeout, store, commit, close. */
     o->stopping = 1;
-    if (!o->rk)
-        return 0;
+    if (!o->rk) return 0;
     for (part_st *ps = o->parts; ps; ps = ps->next)
         part_pause(o, ps, 1);
     int64_t deadline = wb_now_ms() + o->cfg->outbound.drain_timeout_ms;
@@ -1320,8 +1258,7 @@ int wb_outbound_run(wb_outbound *o, volatile sig_atomic_t *stop)
         busy = 0;
         for (part_st *ps = o->parts; ps; ps = ps->next)
             busy += part_busy(ps);
-        if (busy == 0 || wb_now_ms() >= deadline)
-            break;
+        if (busy == 0 || wb_now_ms() >= deadline) break;
         pump(o, 50);
     }
     store_offsets(o, NULL);
@@ -1373,7 +1310,8 @@ static void conn_metrics(conn_rt *c)
     static const char *const name = "webhook_bridge_deliveries_total";
     static const char *const help = "Outbound delivery outcomes by connector";
     char l[300];
-#define L(outcome) (snprintf(l, sizeof(l), "connector=\"%s\",outcome=\"" outcome "\"", c->cc->name), l)
+#define L(outcome)                                                                                 \
+    (snprintf(l, sizeof(l), "connector=\"%s\",outcome=\"" outcome "\"", c->cc->name), l)
     c->m_delivered = wb_metrics_counter(name, help, L("delivered"));
     c->m_retried = wb_metrics_counter(name, help, L("retried"));
     c->m_dead_lettered = wb_metrics_counter(name, help, L("dead_lettered"));
@@ -1406,8 +1344,7 @@ static double share_rate(const wb_config *cfg, double rate)
 
 static void conn_free(conn_rt *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     wb_signer_free(c->signer);
     wb_egress_policy_free(c->policy);
     curl_slist_free_all(c->static_headers);
@@ -1420,8 +1357,7 @@ static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *e
 {
     conn_rt *c = calloc(1, sizeof(*c));
     char serr[256];
-    if (!c)
-        goto oom;
+    if (!c) goto oom;
     c->cc = cc;
     c->signer = wb_signer_new(&cc->signing, serr, sizeof(serr));
     if (!c->signer) {
@@ -1432,8 +1368,8 @@ static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *e
     if (cc->nallow_cidrs > 0) {
         c->policy = wb_egress_policy_new(cc->allow_cidrs, cc->nallow_cidrs, serr, sizeof(serr));
         if (!c->policy) {
-            snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s",
-                     cc->file ? cc->file : cc->name, cc->line, serr);
+            snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s", cc->file ? cc->file : cc->name,
+                     cc->line, serr);
             goto fail;
         }
     }
@@ -1449,8 +1385,7 @@ static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *e
     }
     /* Never let libcurl send Expect: 100-continue: it costs a round trip per request. */
     h = h ? curl_slist_append(h, "Expect:") : NULL;
-    if (!h)
-        goto oom;
+    if (!h) goto oom;
     c->static_headers = h;
     return c;
 oom:
@@ -1471,8 +1406,7 @@ static int build_conns(const wb_config *cfg, conn_rt ***out, size_t *n, char *er
         return -1;
     }
     for (size_t i = 0; i < cfg->nconnectors; i++) {
-        if (cfg->connectors[i].direction != WB_DIR_OUTBOUND)
-            continue;
+        if (cfg->connectors[i].direction != WB_DIR_OUTBOUND) continue;
         v[k] = conn_build(cfg, &cfg->connectors[i], errstr, errstr_size);
         if (!v[k]) {
             while (k > 0)
@@ -1487,19 +1421,16 @@ static int build_conns(const wb_config *cfg, conn_rt ***out, size_t *n, char *er
     return 0;
 }
 
-wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr,
-                          size_t errstr_size)
+wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr, size_t errstr_size)
 {
     conn_rt **v;
     size_t n;
-    if (build_conns(cfg, &v, &n, errstr, errstr_size))
-        return WB_ERR_CONFIG;
+    if (build_conns(cfg, &v, &n, errstr, errstr_size)) return WB_ERR_CONFIG;
     conn_rt **match = calloc(n ? n : 1, sizeof(*match));
     conn_rt **retired = realloc(o->retired, (o->nretired + o->nconns) * sizeof(*retired) + 1);
     if (!match || !retired) {
         free(match);
-        if (retired)
-            o->retired = retired;
+        if (retired) o->retired = retired;
         for (size_t i = 0; i < n; i++)
             conn_free(v[i]);
         free(v);
@@ -1564,8 +1495,7 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr
 static int conf_has(const wb_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->nkafka; i++)
-        if (!strcmp(cfg->kafka[i].key, key))
-            return 1;
+        if (!strcmp(cfg->kafka[i].key, key)) return 1;
     return 0;
 }
 
@@ -1602,8 +1532,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     int total_conc = 0;
     o->sched = wb_sched_new();
     if (!o->sched || build_conns(cfg, &o->conns, &o->nconns, errstr, errstr_size)) {
-        if (!o->sched)
-            snprintf(errstr, errstr_size, "out of memory");
+        if (!o->sched) snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
     o->match = calloc(o->nconns ? o->nconns : 1, sizeof(*o->match));
@@ -1648,21 +1577,17 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     }
     o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
     o->http = wb_http_new(total_conc, errstr, errstr_size);
-    if (!o->http)
-        goto fail;
+    if (!o->http) goto fail;
 
-    if (cfg->outbound.ntopics == 0)
-        return o; /* inbound only */
+    if (cfg->outbound.ntopics == 0) return o; /* inbound only */
 
     /* consumer */
     conf = wb_kafka_conf(cfg, WB_KAFKA_CONSUMER, bootstrap, errstr, errstr_size);
-    if (!conf)
-        goto fail;
+    if (!conf) goto fail;
     if (set(conf, "enable.auto.offset.store", "false", errstr, errstr_size) ||
         set(conf, "enable.auto.commit", "true", errstr, errstr_size) ||
         (!conf_has(cfg, "partition.assignment.strategy") &&
-         set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr,
-             errstr_size)) ||
+         set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, errstr_size)) ||
         (!conf_has(cfg, "group.id") &&
          set(conf, "group.id", "webhook-bridge", errstr, errstr_size)) ||
         (!conf_has(cfg, "auto.offset.reset") &&
@@ -1699,8 +1624,7 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     rd_kafka_topic_partition_list_t *topics =
         rd_kafka_topic_partition_list_new((int)cfg->outbound.ntopics);
     for (size_t i = 0; i < cfg->outbound.ntopics; i++)
-        rd_kafka_topic_partition_list_add(topics, cfg->outbound.topics[i],
-                                          RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(topics, cfg->outbound.topics[i], RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(o->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {
@@ -1709,27 +1633,22 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     }
     return o;
 fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
+    if (conf) rd_kafka_conf_destroy(conf);
     wb_outbound_free(o);
     return NULL;
 }
 
 void wb_outbound_free(wb_outbound *o)
 {
-    if (!o)
-        return;
+    if (!o) return;
     /* The consumer goes first: with NO_CONSUMER_CLOSE no rebalance callback can run into
      * the state torn down below (wb_outbound_run already closed it on the normal path). */
-    if (o->queue)
-        rd_kafka_queue_destroy(o->queue);
+    if (o->queue) rd_kafka_queue_destroy(o->queue);
     o->queue = NULL;
-    if (o->rk)
-        rd_kafka_destroy_flags(o->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    if (o->rk) rd_kafka_destroy_flags(o->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     o->rk = NULL;
     /* Abort transfers without callbacks, then drop every record. */
-    if (o->http)
-        wb_http_free(o->http);
+    if (o->http) wb_http_free(o->http);
     o->http = NULL;
     part_st *lists[2] = {o->parts, o->fenced};
     for (int k = 0; k < 2; k++) {
@@ -1754,8 +1673,7 @@ void wb_outbound_free(wb_outbound *o)
     free(o->retired);
     free(o->match);
     wb_sched_free(o->sched);
-    if (o->schemas)
-        wb_schemas_free(o->schemas);
+    if (o->schemas) wb_schemas_free(o->schemas);
     wb_buf_free(&o->avro_json);
     if (o->wake_pipe[0] >= 0) {
         close(o->wake_pipe[0]);

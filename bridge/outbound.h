@@ -54,8 +54,7 @@ void wb_outbound_set_heartbeat(wb_outbound *o, struct wb_heartbeat *hb);
  * already in flight finish with the settings they started with. A connector that keeps its
  * name keeps its ordering lanes and breaker. On error nothing changes. cfg is borrowed and
  * must outlive the engine (the previous one too: in-flight work may still refer to it). */
-wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr,
-                          size_t errstr_size);
+wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr, size_t errstr_size);
 
 /* Call fn(ctx) on the outbound thread once per loop turn (reload checks and the like). */
 void wb_outbound_on_turn(wb_outbound *o, void (*fn)(void *ctx), void *ctx);

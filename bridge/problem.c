@@ -26,8 +26,7 @@ static const struct {
 static int find(int status)
 {
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-        if (statuses[i].status == status)
-            return (int)i;
+        if (statuses[i].status == status) return (int)i;
     return -1;
 }
 
@@ -47,13 +46,11 @@ wb_err wb_problem_json(wb_buf *out, int status, const char *slug, const char *de
                        const char *instance)
 {
     int i = find(status);
-    if (!slug)
-        slug = i >= 0 ? statuses[i].slug : "error";
+    if (!slug) slug = i >= 0 ? statuses[i].slug : "error";
     wb_err rc = WB_ERR_NOMEM;
     char *s = NULL;
     json_t *o = json_object();
-    if (!o)
-        goto out;
+    if (!o) goto out;
     char type[128];
     snprintf(type, sizeof(type), "urn:webhook-bridge:problem:%s", slug);
     if (json_object_set_new(o, "type", json_string(type)) ||
@@ -61,13 +58,10 @@ wb_err wb_problem_json(wb_buf *out, int status, const char *slug, const char *de
         json_object_set_new(o, "status", json_integer(status)))
         goto out;
     /* json_string() refuses invalid UTF-8 (NULL): a fixed text stands in then. */
-    if (detail && json_object_set_new(o, "detail", str_or(detail)))
-        goto out;
-    if (instance && json_object_set_new(o, "instance", str_or(instance)))
-        goto out;
+    if (detail && json_object_set_new(o, "detail", str_or(detail))) goto out;
+    if (instance && json_object_set_new(o, "instance", str_or(instance))) goto out;
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!s)
-        goto out;
+    if (!s) goto out;
     rc = wb_buf_adds(out, s);
 out:
     free(s);

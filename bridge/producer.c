@@ -29,10 +29,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *unu
 {
     wb_producer *p = rd_kafka_opaque(rk);
     pending *pd = rkm->_private;
-    if (!rkm->err)
-        atomic_store(&p->connected, 1);
-    if (!pd)
-        return;
+    if (!rkm->err) atomic_store(&p->connected, 1);
+    if (!pd) return;
     if (rkm->err)
         pd->cb(pd->opaque, WB_ERR_KAFKA, rd_kafka_err2str(rkm->err), rkm->partition, -1);
     else
@@ -63,8 +61,7 @@ static void *run(void *arg)
             const struct rd_kafka_metadata *md = NULL;
             rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, NULL, &md, 1000);
             int ok = !err && md && md->broker_cnt > 0;
-            if (md)
-                rd_kafka_metadata_destroy(md);
+            if (md) rd_kafka_metadata_destroy(md);
             atomic_store(&p->connected, ok);
             next_probe = wb_now_ms() + (ok ? 5000 : 1000);
         }
@@ -81,23 +78,24 @@ wb_producer *wb_producer_new(const wb_config *cfg, const char *bootstrap, char *
         return NULL;
     }
     rd_kafka_conf_t *conf = wb_kafka_conf(cfg, WB_KAFKA_PRODUCER, bootstrap, errstr, errstr_size);
-    if (!conf)
-        goto fail;
+    if (!conf) goto fail;
     char kerr[256];
     /* Safety first: the bridge acknowledges partners and stores offsets on these acks, so
      * idempotence and acks=all are forced over any kafka.* key; batching and timeouts are
      * only defaults. */
     static const char *const safe[][2] = {
-        {"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "2"},
-        {"message.timeout.ms", "30000"}, {"socket.keepalive.enable", "true"},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"linger.ms", "2"},
+        {"message.timeout.ms", "30000"},
+        {"socket.keepalive.enable", "true"},
     };
     for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++) {
         /* The first two are forced; the others are defaults an operator may override. */
         int user_set = 0;
         for (size_t k = 0; i >= 2 && k < cfg->nkafka; k++)
             user_set |= !strcmp(cfg->kafka[k].key, safe[i][0]);
-        if (user_set)
-            continue;
+        if (user_set) continue;
         if (rd_kafka_conf_set(conf, safe[i][0], safe[i][1], kerr, sizeof(kerr)) !=
             RD_KAFKA_CONF_OK) {
             snprintf(errstr, errstr_size, "producer: %s: %s", safe[i][0], kerr);
@@ -130,15 +128,14 @@ wb_err wb_producer_send(wb_producer *p, const char *topic, int32_t partition, co
                         wb_produce_cb cb, void *opaque)
 {
     pending *pd = malloc(sizeof(*pd));
-    if (!pd)
-        return WB_ERR_NOMEM;
+    if (!pd) return WB_ERR_NOMEM;
     pd->cb = cb;
     pd->opaque = opaque;
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
-        RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pd),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
+                          RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_HEADERS(hdrs),
+                          RD_KAFKA_V_OPAQUE(pd), RD_KAFKA_V_END);
     if (err) {
         free(pd);
         WB_WARN("kafka produce to %s failed: %s", topic, rd_kafka_err2str(err));
@@ -170,8 +167,7 @@ rd_kafka_t *wb_producer_rk(wb_producer *p)
 
 void wb_producer_free(wb_producer *p, int timeout_ms)
 {
-    if (!p)
-        return;
+    if (!p) return;
     rd_kafka_flush(p->rk, timeout_ms);
     atomic_store(&p->stop, 1);
     pthread_join(p->thread, NULL);

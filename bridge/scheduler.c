@@ -61,8 +61,7 @@ static void heap_up(wb_sched *s, size_t i)
     wb_job *j = s->heap[i];
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!heap_less(j, s->heap[p]))
-            break;
+        if (!heap_less(j, s->heap[p])) break;
         heap_set(s, i, s->heap[p]);
         i = p;
     }
@@ -79,10 +78,8 @@ static void heap_down(wb_sched *s, size_t i)
             m = l;
             mj = s->heap[l];
         }
-        if (r < s->nheap && heap_less(s->heap[r], mj))
-            m = r;
-        if (m == i)
-            break;
+        if (r < s->nheap && heap_less(s->heap[r], mj)) m = r;
+        if (m == i) break;
         heap_set(s, i, s->heap[m]);
         i = m;
     }
@@ -94,8 +91,7 @@ static int heap_push(wb_sched *s, wb_job *j)
     if (s->nheap == s->capheap) {
         size_t ncap = s->capheap ? s->capheap * 2 : 256;
         wb_job **n = realloc(s->heap, ncap * sizeof(*n));
-        if (!n)
-            return -1;
+        if (!n) return -1;
         s->heap = n;
         s->capheap = ncap;
     }
@@ -169,8 +165,7 @@ static int lanes_grow(wb_sched_conn *c)
 {
     size_t nb = c->nbuckets ? c->nbuckets * 2 : 1024;
     wb_lane **b = calloc(nb, sizeof(*b));
-    if (!b)
-        return -1;
+    if (!b) return -1;
     for (size_t i = 0; i < c->nbuckets; i++) {
         wb_lane *l = c->buckets[i];
         while (l) {
@@ -192,16 +187,12 @@ static wb_lane *lane_get(wb_sched_conn *c, const void *key, size_t n, int create
     uint64_t h = hash_key(key, n);
     if (c->nbuckets) {
         for (wb_lane *l = c->buckets[h & (c->nbuckets - 1)]; l; l = l->next)
-            if (l->hash == h && l->klen == n && !memcmp(l->key, key, n))
-                return l;
+            if (l->hash == h && l->klen == n && !memcmp(l->key, key, n)) return l;
     }
-    if (!create)
-        return NULL;
-    if (c->nlanes >= c->nbuckets && lanes_grow(c))
-        return NULL;
+    if (!create) return NULL;
+    if (c->nlanes >= c->nbuckets && lanes_grow(c)) return NULL;
     wb_lane *l = malloc(sizeof(*l) + n);
-    if (!l)
-        return NULL;
+    if (!l) return NULL;
     l->hash = h;
     l->klen = n;
     memcpy(l->key, key, n);
@@ -229,8 +220,7 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
     wb_lane *l = j->lane;
     wb_sched_conn *c = j->conn;
     j->lane = NULL;
-    if (!l)
-        return;
+    if (!l) return;
     if (l->head == j) {
         l->head = j->lane_next;
         if (!l->head)
@@ -243,13 +233,11 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
             p = p->lane_next;
         if (p) {
             p->lane_next = j->lane_next;
-            if (l->tail == j)
-                l->tail = p;
+            if (l->tail == j) l->tail = p;
         }
     }
     j->lane_next = NULL;
-    if (!l->head)
-        lane_free(c, l);
+    if (!l->head) lane_free(c, l);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -262,8 +250,7 @@ wb_sched *wb_sched_new(void)
 
 void wb_sched_free(wb_sched *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     wb_sched_conn *c = s->conns;
     while (c) {
         wb_sched_conn *n = c->next;
@@ -287,8 +274,7 @@ wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_p
                                  int circuit_failures, int64_t circuit_cooldown_ms)
 {
     wb_sched_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
     c->rate = rate_per_s;
     c->burst = rate_per_s >= 1 ? rate_per_s : 1;
@@ -311,8 +297,7 @@ void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per
     if (c->rate != rate_per_s) {
         c->rate = rate_per_s;
         c->burst = rate_per_s >= 1 ? rate_per_s : 1;
-        if (c->tokens > c->burst)
-            c->tokens = c->burst;
+        if (c->tokens > c->burst) c->tokens = c->burst;
         c->refill_ms = -1;
     }
     c->cb_threshold = circuit_failures;
@@ -329,8 +314,7 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
     j->due_ms = due_ms;
     if (lane_key) {
         wb_lane *l = lane_get(c, lane_key, lane_key_len, 1);
-        if (!l)
-            return -1;
+        if (!l) return -1;
         j->lane = l;
         if (l->head) {
             l->tail->lane_next = j;
@@ -343,8 +327,7 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
         l->head = l->tail = j;
     }
     if (arm(s, j, now)) {
-        if (j->lane)
-            lane_remove(s, j, now);
+        if (j->lane) lane_remove(s, j, now);
         return -1;
     }
     c->jobs++;
@@ -354,14 +337,11 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
 
 static void refill(wb_sched_conn *c, int64_t now)
 {
-    if (c->rate <= 0)
-        return;
-    if (c->refill_ms < 0)
-        c->refill_ms = now;
+    if (c->rate <= 0) return;
+    if (c->refill_ms < 0) c->refill_ms = now;
     if (now > c->refill_ms) {
         c->tokens += (double)(now - c->refill_ms) * c->rate / 1000.0;
-        if (c->tokens > c->burst)
-            c->tokens = c->burst;
+        if (c->tokens > c->burst) c->tokens = c->burst;
         c->refill_ms = now;
     }
 }
@@ -369,20 +349,16 @@ static void refill(wb_sched_conn *c, int64_t now)
 /* Whether c may start one more job now. */
 static int can_start(wb_sched_conn *c, int64_t now)
 {
-    if (!c->ready_head || c->running >= c->max_concurrency)
-        return 0;
+    if (!c->ready_head || c->running >= c->max_concurrency) return 0;
     if (c->circuit == WB_CIRCUIT_OPEN) {
-        if (now < c->cb_open_until)
-            return 0;
+        if (now < c->cb_open_until) return 0;
         c->circuit = WB_CIRCUIT_HALF_OPEN;
         c->probe_running = 0;
     }
-    if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running)
-        return 0;
+    if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) return 0;
     if (c->rate > 0) {
         refill(c, now);
-        if (c->tokens < 1.0)
-            return 0;
+        if (c->tokens < 1.0) return 0;
     }
     return 1;
 }
@@ -400,8 +376,7 @@ static void fire_timers(wb_sched *s, int64_t now)
 wb_job *wb_sched_next(wb_sched *s, int64_t now)
 {
     fire_timers(s, now);
-    if (!s->conns)
-        return NULL;
+    if (!s->conns) return NULL;
     wb_sched_conn *start = s->rr ? s->rr : s->conns, *c = start;
     do {
         if (can_start(c, now)) {
@@ -410,10 +385,8 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now)
             j->state = WB_JOB_RUNNING;
             c->running++;
             s->running++;
-            if (c->rate > 0)
-                c->tokens -= 1.0;
-            if (c->circuit == WB_CIRCUIT_HALF_OPEN)
-                c->probe_running = 1;
+            if (c->rate > 0) c->tokens -= 1.0;
+            if (c->circuit == WB_CIRCUIT_HALF_OPEN) c->probe_running = 1;
             s->rr = c->next ? c->next : s->conns;
             return j;
         }
@@ -429,8 +402,7 @@ static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t now)
         c->probe_running = 0;
         return;
     }
-    if (c->cb_threshold <= 0)
-        return;
+    if (c->cb_threshold <= 0) return;
     if (endpoint_ok) {
         c->cb_failures = 0;
         c->circuit = WB_CIRCUIT_CLOSED;
@@ -506,23 +478,19 @@ void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
 int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
 {
     int64_t best = -1;
-#define TAKE(v)                                                                                \
-    do {                                                                                       \
-        int64_t v_ = (v) < 0 ? 0 : (v);                                                        \
-        if (best < 0 || v_ < best)                                                             \
-            best = v_;                                                                         \
+#define TAKE(v)                                                                                    \
+    do {                                                                                           \
+        int64_t v_ = (v) < 0 ? 0 : (v);                                                            \
+        if (best < 0 || v_ < best) best = v_;                                                      \
     } while (0)
-    if (s->nheap)
-        TAKE(s->heap[0]->due_ms - now);
+    if (s->nheap) TAKE(s->heap[0]->due_ms - now);
     for (wb_sched_conn *c = s->conns; c; c = c->next) {
-        if (!c->ready_head || c->running >= c->max_concurrency)
-            continue;
+        if (!c->ready_head || c->running >= c->max_concurrency) continue;
         if (c->circuit == WB_CIRCUIT_OPEN) {
             TAKE(c->cb_open_until - now);
             continue;
         }
-        if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running)
-            continue;
+        if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) continue;
         if (c->rate > 0) {
             refill(c, now);
             if (c->tokens < 1.0) {

@@ -22,11 +22,11 @@ typedef struct wb_sched_conn wb_sched_conn;
 typedef struct wb_lane wb_lane;
 
 typedef enum wb_job_state {
-    WB_JOB_IDLE = 0,  /* not in the scheduler */
-    WB_JOB_QUEUED,    /* in a lane behind its head */
-    WB_JOB_TIMER,     /* waiting for due_ms */
-    WB_JOB_READY,     /* may start when the connector has capacity */
-    WB_JOB_RUNNING,   /* handed out by wb_sched_next */
+    WB_JOB_IDLE = 0, /* not in the scheduler */
+    WB_JOB_QUEUED,   /* in a lane behind its head */
+    WB_JOB_TIMER,    /* waiting for due_ms */
+    WB_JOB_READY,    /* may start when the connector has capacity */
+    WB_JOB_RUNNING,  /* handed out by wb_sched_next */
 } wb_job_state;
 
 typedef struct wb_job {

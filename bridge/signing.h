@@ -59,8 +59,8 @@ void wb_verifier_free(wb_verifier *v);
  * secret matches: res->reason says which), WB_ERR_STALE (timestamp outside tolerance, too
  * old or too new) or WB_ERR_INVALID. now_s is the current unix time. Fills res->delivery_id
  * even on failure when it could be read. */
-wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx,
-                          const void *body, size_t len, int64_t now_s, wb_verify_result *res);
+wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx, const void *body,
+                          size_t len, int64_t now_s, wb_verify_result *res);
 
 /* ---- signature-header parsers (exported for the fuzz targets and tests) ---- */
 

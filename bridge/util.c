@@ -37,12 +37,10 @@ static int parse_number(const char *s, double *out, const char **end)
     char *e;
     while (isspace((unsigned char)*s))
         s++;
-    if (!isdigit((unsigned char)*s) && *s != '.')
-        return -1;
+    if (!isdigit((unsigned char)*s) && *s != '.') return -1;
     errno = 0;
     double v = strtod(s, &e);
-    if (errno || e == s || !isfinite(v) || v < 0)
-        return -1;
+    if (errno || e == s || !isfinite(v) || v < 0) return -1;
     while (isspace((unsigned char)*e))
         e++;
     *out = v;
@@ -55,17 +53,15 @@ wb_err wb_parse_duration_ms(const char *s, int64_t *out_ms)
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"ms", 1},       {"s", 1000},       {"sec", 1000},    {"m", 60000},
-                 {"min", 60000},  {"h", 3600000},    {"d", 86400000}, {"", 1000}};
+    } units[] = {{"ms", 1},      {"s", 1000},    {"sec", 1000},   {"m", 60000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"", 1000}};
     double v;
     const char *u;
-    if (!s || parse_number(s, &v, &u))
-        return WB_ERR_INVALID;
+    if (!s || parse_number(s, &v, &u)) return WB_ERR_INVALID;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (!strcmp(u, units[i].unit)) {
             double ms = v * units[i].ms;
-            if (ms > 9.0e15)
-                return WB_ERR_INVALID;
+            if (ms > 9.0e15) return WB_ERR_INVALID;
             *out_ms = (int64_t)llround(ms);
             return WB_OK;
         }
@@ -78,18 +74,25 @@ wb_err wb_parse_size(const char *s, size_t *out)
     static const struct {
         const char *unit;
         double mult;
-    } units[] = {{"", 1},         {"B", 1},          {"KiB", 1024.0},   {"MiB", 1048576.0},
-                 {"GiB", 1073741824.0}, {"KB", 1e3}, {"MB", 1e6},       {"GB", 1e9},
-                 {"k", 1024.0},   {"K", 1024.0},     {"M", 1048576.0},  {"G", 1073741824.0}};
+    } units[] = {{"", 1},
+                 {"B", 1},
+                 {"KiB", 1024.0},
+                 {"MiB", 1048576.0},
+                 {"GiB", 1073741824.0},
+                 {"KB", 1e3},
+                 {"MB", 1e6},
+                 {"GB", 1e9},
+                 {"k", 1024.0},
+                 {"K", 1024.0},
+                 {"M", 1048576.0},
+                 {"G", 1073741824.0}};
     double v;
     const char *u;
-    if (!s || parse_number(s, &v, &u))
-        return WB_ERR_INVALID;
+    if (!s || parse_number(s, &v, &u)) return WB_ERR_INVALID;
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (!strcmp(u, units[i].unit)) {
             double b = v * units[i].mult;
-            if (b > 1.0e15)
-                return WB_ERR_INVALID;
+            if (b > 1.0e15) return WB_ERR_INVALID;
             *out = (size_t)llround(b);
             return WB_OK;
         }
@@ -101,8 +104,7 @@ wb_err wb_parse_rate(const char *s, double *out_per_s)
 {
     double v;
     const char *u;
-    if (!s || parse_number(s, &v, &u))
-        return WB_ERR_INVALID;
+    if (!s || parse_number(s, &v, &u)) return WB_ERR_INVALID;
     double per = 1;
     if (*u == 0 || !strcmp(u, "/s"))
         per = 1;
@@ -112,8 +114,7 @@ wb_err wb_parse_rate(const char *s, double *out_per_s)
         per = 3600;
     else
         return WB_ERR_INVALID;
-    if (v <= 0)
-        return WB_ERR_INVALID;
+    if (v <= 0) return WB_ERR_INVALID;
     *out_per_s = v / per;
     return WB_OK;
 }
@@ -121,12 +122,10 @@ wb_err wb_parse_rate(const char *s, double *out_per_s)
 wb_err wb_parse_int(const char *s, long min, long max, long *out)
 {
     char *e;
-    if (!s || !*s)
-        return WB_ERR_INVALID;
+    if (!s || !*s) return WB_ERR_INVALID;
     errno = 0;
     long v = strtol(s, &e, 10);
-    if (errno || *e || v < min || v > max)
-        return WB_ERR_INVALID;
+    if (errno || *e || v < min || v > max) return WB_ERR_INVALID;
     *out = v;
     return WB_OK;
 }
@@ -138,12 +137,9 @@ int wb_glob_match(const char *pattern, const char *s)
 
 json_t *wb_json_pointer(json_t *doc, const char *pointer)
 {
-    if (!doc || !pointer)
-        return NULL;
-    if (!*pointer)
-        return doc;
-    if (*pointer != '/')
-        return NULL;
+    if (!doc || !pointer) return NULL;
+    if (!*pointer) return doc;
+    if (*pointer != '/') return NULL;
     json_t *cur = doc;
     const char *p = pointer + 1;
     char tok[256];
@@ -160,8 +156,7 @@ json_t *wb_json_pointer(json_t *doc, const char *pointer)
                     return NULL;
                 p++;
             }
-            if (n + 1 >= sizeof(tok))
-                return NULL;
+            if (n + 1 >= sizeof(tok)) return NULL;
             tok[n++] = c;
         }
         tok[n] = 0;
@@ -175,10 +170,8 @@ json_t *wb_json_pointer(json_t *doc, const char *pointer)
         } else {
             return NULL;
         }
-        if (!cur)
-            return NULL;
-        if (!*p)
-            return cur;
+        if (!cur) return NULL;
+        if (!*p) return cur;
         p++; /* skip '/' */
     }
 }
@@ -223,16 +216,11 @@ size_t wb_base64_encode(const unsigned char *in, size_t n, char *out)
 
 static int b64val(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
     return -1;
 }
 
@@ -240,15 +228,13 @@ long wb_base64_decode(const char *in, size_t n, unsigned char *out)
 {
     while (n > 0 && in[n - 1] == '=')
         n--;
-    if (n % 4 == 1)
-        return -1;
+    if (n % 4 == 1) return -1;
     size_t o = 0;
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         int v = b64val((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
+        if (v < 0) return -1;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
@@ -261,23 +247,18 @@ long wb_base64_decode(const char *in, size_t n, unsigned char *out)
 
 static int hexval(unsigned char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
 long wb_hex_decode(const char *in, size_t n, unsigned char *out)
 {
-    if (n % 2)
-        return -1;
+    if (n % 2) return -1;
     for (size_t i = 0; i < n; i += 2) {
         int hi = hexval((unsigned char)in[i]), lo = hexval((unsigned char)in[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
+        if (hi < 0 || lo < 0) return -1;
         out[i / 2] = (unsigned char)(hi << 4 | lo);
     }
     return (long)(n / 2);

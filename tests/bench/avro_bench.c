@@ -75,20 +75,20 @@ int main(int argc, char **argv)
                 json_decref(doc);
             } else {
                 wb_buf_reset(&out);
-                if (wb_schemas_to_json(s, framed.data, framed.len, runs[k].contract, &out,
-                                       reason, sizeof(reason))) {
+                if (wb_schemas_to_json(s, framed.data, framed.len, runs[k].contract, &out, reason,
+                                       sizeof(reason))) {
                     fprintf(stderr, "avro_bench: decode: %s\n", reason);
                     return 1;
                 }
             }
         }
         double us = (cpu_s() - t0) * 1e6 / (double)iters;
-        if (k == 0)
-            base = us;
+        if (k == 0) base = us;
         printf("  %-30s %6.2f us/event%s", runs[k].name, us, k ? "" : "\n");
         if (k)
             printf("  (added on top of the json path: the engine then parses the decoded"
-                   " JSON like any JSON record, %.2f us in all)\n", us + base);
+                   " JSON like any JSON record, %.2f us in all)\n",
+                   us + base);
     }
     free(json);
     wb_buf_free(&framed);

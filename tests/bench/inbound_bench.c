@@ -53,8 +53,7 @@ static int64_t wall_s(void)
 static int dial(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -71,8 +70,8 @@ static void build(conn *c)
     char body[8192];
     char id[96];
     snprintf(id, sizeof(id), "msg_%s_%llu", run_id, ++seq);
-    int n = snprintf(body, sizeof(body), "{\"type\":\"bench.event\",\"data\":{\"id\":\"%s\",\"pad\":\"",
-                     id);
+    int n = snprintf(body, sizeof(body),
+                     "{\"type\":\"bench.event\",\"data\":{\"id\":\"%s\",\"pad\":\"", id);
     while (n < body_bytes - 4 && n < (int)sizeof(body) - 8)
         body[n++] = 'x';
     n += snprintf(body + n, sizeof(body) - (size_t)n, "\"}}");
@@ -100,8 +99,7 @@ static int flush_out(conn *c)
 {
     while (c->sent < c->out.len) {
         ssize_t w = send(c->fd, c->out.data + c->sent, c->out.len - c->sent, MSG_NOSIGNAL);
-        if (w < 0)
-            return errno == EAGAIN ? 0 : -1;
+        if (w < 0) return errno == EAGAIN ? 0 : -1;
         c->sent += (size_t)w;
     }
     return 0;
@@ -111,17 +109,14 @@ static int flush_out(conn *c)
 static int take_response(conn *c, int *close_after)
 {
     char *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
-    if (!end)
-        return 0;
+    if (!end) return 0;
     size_t hlen = (size_t)(end - c->in.data) + 4;
     long clen = 0;
     char *cl = strcasestr(c->in.data, "\r\ncontent-length:");
-    if (cl && cl < end)
-        clen = strtol(cl + 17, NULL, 10);
+    if (cl && cl < end) clen = strtol(cl + 17, NULL, 10);
     char *conn_close = strcasestr(c->in.data, "\r\nconnection: close");
     *close_after = conn_close && conn_close < end;
-    if (c->in.len < hlen + (size_t)clen)
-        return 0;
+    if (c->in.len < hlen + (size_t)clen) return 0;
     int status = (int)strtol(c->in.data + 9, NULL, 10);
     size_t used = hlen + (size_t)clen;
     memmove(c->in.data, c->in.data + used, c->in.len - used);
@@ -135,8 +130,7 @@ static void record(int64_t us)
     if (nlat == cap_lat) {
         cap_lat = cap_lat ? cap_lat * 2 : 1 << 20;
         uint32_t *n = realloc(lat_us, cap_lat * sizeof(*n));
-        if (!n)
-            return;
+        if (!n) return;
         lat_us = n;
     }
     lat_us[nlat++] = (uint32_t)(us > 0xffffffff ? 0xffffffff : us);
@@ -153,14 +147,12 @@ static int proc_cpu_ticks(long pid, unsigned long long *ticks)
     char p[64], buf[2048];
     snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
     FILE *fp = fopen(p, "r");
-    if (!fp)
-        return -1;
+    if (!fp) return -1;
     size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
     fclose(fp);
     buf[n] = 0;
     char *s = strrchr(buf, ')');
-    if (!s)
-        return -1;
+    if (!s) return -1;
     /* fields after ")": state(3) ... utime(14) stime(15) */
     unsigned long long ut = 0, st = 0;
     int field = 2;
@@ -184,12 +176,10 @@ static long proc_hwm_kb(long pid)
     char p[64], line[256];
     snprintf(p, sizeof(p), "/proc/%ld/status", pid);
     FILE *fp = fopen(p, "r");
-    if (!fp)
-        return -1;
+    if (!fp) return -1;
     long kb = -1;
     while (fgets(line, sizeof(line), fp))
-        if (!strncmp(line, "VmHWM:", 6))
-            kb = strtol(line + 6, NULL, 10);
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
     fclose(fp);
     return kb;
 }
@@ -203,8 +193,7 @@ static void reconnect(int ep, conn *c)
     c->fd = dial();
     wb_buf_reset(&c->in);
     c->sent = 0;
-    if (c->fd < 0)
-        return;
+    if (c->fd < 0) return;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
@@ -214,22 +203,39 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "p:c:d:s:u:P:b:n:")) != -1) {
         switch (opt) {
-        case 'p': port = (int)strtol(optarg, NULL, 10); break;
-        case 'c': nconn = (int)strtol(optarg, NULL, 10); break;
-        case 'd': seconds = (int)strtol(optarg, NULL, 10); break;
-        case 's': secret = optarg; break;
-        case 'u': path = optarg; break;
-        case 'P': server_pid = strtol(optarg, NULL, 10); break;
-        case 'b': body_bytes = (int)strtol(optarg, NULL, 10); break;
-        case 'n': label = optarg; break;
+        case 'p':
+            port = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'c':
+            nconn = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'd':
+            seconds = (int)strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            secret = optarg;
+            break;
+        case 'u':
+            path = optarg;
+            break;
+        case 'P':
+            server_pid = strtol(optarg, NULL, 10);
+            break;
+        case 'b':
+            body_bytes = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'n':
+            label = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: %s -p PORT [-c CONN] [-d SEC] [-s SECRET] [-u PATH] "
-                            "[-P PID] [-b BYTES] [-n LABEL]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s -p PORT [-c CONN] [-d SEC] [-s SECRET] [-u PATH] "
+                    "[-P PID] [-b BYTES] [-n LABEL]\n",
+                    argv[0]);
             return 2;
         }
     }
-    if (port <= 0 || nconn <= 0 || seconds <= 0)
-        return 2;
+    if (port <= 0 || nconn <= 0 || seconds <= 0) return 2;
     if (secret) {
         char *secrets[] = {(char *)secret};
         wb_signing sg = {.scheme = WB_SCHEME_STANDARD, .secrets = secrets, .nsecrets = 1};
@@ -254,8 +260,7 @@ int main(int argc, char **argv)
         flush_out(&cs[i]);
     }
     unsigned long long t0_ticks = 0, t1_ticks = 0;
-    if (server_pid)
-        proc_cpu_ticks(server_pid, &t0_ticks);
+    if (server_pid) proc_cpu_ticks(server_pid, &t0_ticks);
     int64_t start = wb_now_us();
     int64_t stop_at = start + (int64_t)seconds * 1000000;
     int64_t hard_end = stop_at + 10000000;
@@ -272,8 +277,7 @@ int main(int argc, char **argv)
                 build(c);
                 continue;
             }
-            if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                continue;
+            if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
             int eof = 0;
             for (;;) {
                 char buf[16384];
@@ -282,8 +286,7 @@ int main(int argc, char **argv)
                     wb_buf_add(&c->in, buf, (size_t)r);
                     continue;
                 }
-                if (r == 0 || (errno != EAGAIN && errno != EINTR))
-                    eof = 1;
+                if (r == 0 || (errno != EAGAIN && errno != EINTR)) eof = 1;
                 break;
             }
             int close_after = 0, st;
@@ -297,8 +300,7 @@ int main(int argc, char **argv)
                 c->busy = 0;
             }
             if (eof || close_after) {
-                if (c->busy)
-                    errors++;
+                if (c->busy) errors++;
                 reconnect(ep, c);
                 if (c->busy) { /* lost in flight: resend a fresh one */
                     build(c);
@@ -323,8 +325,7 @@ int main(int argc, char **argv)
         }
     }
     int64_t elapsed = wb_now_us() - start;
-    if (server_pid)
-        proc_cpu_ticks(server_pid, &t1_ticks);
+    if (server_pid) proc_cpu_ticks(server_pid, &t1_ticks);
     qsort(lat_us, nlat, sizeof(*lat_us), cmp_u32);
     double secs = (double)elapsed / 1e6;
     printf("%s: %d connections, %.1f s: %llu 2xx (%.0f req/s), %llu other status, %llu "
@@ -342,8 +343,7 @@ int main(int argc, char **argv)
     }
     printf("RESULT %s rps=%.0f\n", label, (double)status_2xx / secs);
     for (int i = 0; i < nconn; i++) {
-        if (cs[i].fd >= 0)
-            close(cs[i].fd);
+        if (cs[i].fd >= 0) close(cs[i].fd);
         wb_buf_free(&cs[i].out);
         wb_buf_free(&cs[i].in);
     }

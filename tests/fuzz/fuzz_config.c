@@ -18,20 +18,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
         snprintf(dir, sizeof(dir), "/tmp/wb-fuzz-config-XXXXXX");
-        if (!mkdtemp(dir))
-            abort();
+        if (!mkdtemp(dir)) abort();
         snprintf(path, sizeof(path), "%s/bridge.yaml", dir);
     }
     FILE *fp = fopen(path, "wb");
-    if (!fp)
-        abort();
+    if (!fp) abort();
     fwrite(data, 1, size, fp);
     fclose(fp);
     char errstr[4096];
     errstr[0] = 0;
     wb_config *cfg = wb_config_load(path, errstr, sizeof(errstr));
-    if (!cfg && !errstr[0])
-        abort(); /* every failure must say why */
+    if (!cfg && !errstr[0]) abort(); /* every failure must say why */
     wb_config_free(cfg);
     return 0;
 }

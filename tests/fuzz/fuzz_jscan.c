@@ -26,8 +26,7 @@ static int deep(const uint8_t *d, size_t n)
         } else if (d[i] == '"') {
             in_str = 1;
         } else if (d[i] == '[' || d[i] == '{') {
-            if (++depth > max)
-                max = depth;
+            if (++depth > max) max = depth;
         } else if (d[i] == ']' || d[i] == '}') {
             depth--;
         }
@@ -60,19 +59,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 5; i++) {
             json_t *v = wb_json_pointer(doc, ptrs[i]);
             if (json_is_string(v)) {
-                if (t[i].kind != WB_JSCAN_STRING)
-                    abort();
+                if (t[i].kind != WB_JSCAN_STRING) abort();
                 size_t n = json_string_length(v);
                 /* same bytes up to the scanner's (truncating) buffer */
                 if (n < sizeof(t[i].value) - 4 &&
                     (strlen(t[i].value) != n || memcmp(t[i].value, json_string_value(v), n))) {
                     /* an embedded \u0000 ends the C string early: compare up to it */
-                    if (memchr(json_string_value(v), 0, n) == NULL)
-                        abort();
+                    if (memchr(json_string_value(v), 0, n) == NULL) abort();
                 }
             } else if (json_is_integer(v)) {
-                if (t[i].kind != WB_JSCAN_INTEGER)
-                    abort();
+                if (t[i].kind != WB_JSCAN_INTEGER) abort();
             } else if (v && t[i].kind == WB_JSCAN_NONE) {
                 abort();
             } else if (!v && t[i].kind != WB_JSCAN_NONE) {

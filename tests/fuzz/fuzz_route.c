@@ -15,8 +15,7 @@
 
 static char *next_line(char **p)
 {
-    if (!*p)
-        return NULL;
+    if (!*p) return NULL;
     char *s = *p;
     char *nl = strchr(s, '\n');
     if (nl) {
@@ -47,33 +46,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.nconnectors = 3;
     }
     char *s = malloc(size + 1);
-    if (!s)
-        abort();
+    if (!s) abort();
     memcpy(s, data, size);
     s[size] = 0;
     char *p = s;
-    char *method = next_line(&p), *url = next_line(&p), *ct = next_line(&p),
-         *cl = next_line(&p);
+    char *method = next_line(&p), *url = next_line(&p), *ct = next_line(&p), *cl = next_line(&p);
     wb_route rt;
     wb_listener_route(&cfg, method, url, ct, cl, &rt);
     switch (rt.status) {
     case 0: {
         if (rt.connector < 0 || rt.connector >= 3 || k[rt.connector].direction != WB_DIR_INBOUND)
             abort();
-        if (!method || strcmp(method, "POST") || !ct)
-            abort();
+        if (!method || strcmp(method, "POST") || !ct) abort();
         size_t max = k[rt.connector].max_body ? k[rt.connector].max_body : 1024 * 1024;
-        if (rt.length < -1 || (rt.length >= 0 && (size_t)rt.length > max))
-            abort();
-        if ((rt.length >= 0) != (cl != NULL))
-            abort();
-        if (rt.form && k[rt.connector].signing.scheme != WB_SCHEME_SLACK)
-            abort();
+        if (rt.length < -1 || (rt.length >= 0 && (size_t)rt.length > max)) abort();
+        if ((rt.length >= 0) != (cl != NULL)) abort();
+        if (rt.form && k[rt.connector].signing.scheme != WB_SCHEME_SLACK) abort();
         break;
     }
-    case 400: case 404: case 405: case 413: case 415:
-        if (!rt.slug || !rt.detail)
-            abort();
+    case 400:
+    case 404:
+    case 405:
+    case 413:
+    case 415:
+        if (!rt.slug || !rt.detail) abort();
         break;
     default:
         abort();
@@ -81,12 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rt.status) {
         wb_buf b;
         wb_buf_init(&b, 1 << 20);
-        if (wb_problem_json(&b, rt.status, rt.slug, rt.detail, url))
-            abort();
+        if (wb_problem_json(&b, rt.status, rt.slug, rt.detail, url)) abort();
         json_error_t je;
         json_t *doc = json_loadb(b.data, b.len, 0, &je);
-        if (!doc || json_integer_value(json_object_get(doc, "status")) != rt.status)
-            abort();
+        if (!doc || json_integer_value(json_object_get(doc, "status")) != rt.status) abort();
         json_decref(doc);
         wb_buf_free(&b);
     }

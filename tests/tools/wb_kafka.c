@@ -3,9 +3,10 @@
  *   wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]
  *            [--types a,b,...] [--partition-by-key] [--partition P] [--rate R/s]
  *            [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]
- *   wb-kafka produce --bootstrap B --topic T --stdin     (JSONL {"key","value"|"value_b64","headers","partition"})
- *   wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G] [--eof]
- *   wb-kafka committed --bootstrap B --group G --topic T
+ *   wb-kafka produce --bootstrap B --topic T --stdin     (JSONL
+ * {"key","value"|"value_b64","headers","partition"}) wb-kafka consume --bootstrap B --topic T
+ * [--timeout 10s] [--count N] [--group G] [--eof] wb-kafka committed --bootstrap B --group G
+ * --topic T
  *
  * Generated events are JSON objects
  *   {"id":"<prefix><seq>","type":..,"key":"k<seq%K>","seq":..,"per_key_seq":..,
@@ -28,7 +29,7 @@
 #include <librdkafka/rdkafka.h>
 
 #define MAX_HEADERS 32
-#define MAX_TYPES 32
+#define MAX_TYPES   32
 
 typedef struct {
     const char *bootstrap;
@@ -96,14 +97,10 @@ static double parse_duration(const char *s)
     double v;
     errno = 0;
     v = strtod(s, &end);
-    if (errno != 0 || end == s || v < 0)
-        goto bad;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        return v;
-    if (strcmp(end, "ms") == 0)
-        return v / 1000.0;
-    if (strcmp(end, "m") == 0)
-        return v * 60.0;
+    if (errno != 0 || end == s || v < 0) goto bad;
+    if (*end == '\0' || strcmp(end, "s") == 0) return v;
+    if (strcmp(end, "ms") == 0) return v / 1000.0;
+    if (strcmp(end, "m") == 0) return v * 60.0;
 bad:
     fprintf(stderr, "wb-kafka: bad duration '%s'\n", s);
     exit(2);
@@ -160,17 +157,14 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const opts_t *o, const char 
         rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
         goto bad;
     for (i = 0; kvs[i].k != NULL; i++)
-        if (rd_kafka_conf_set(conf, kvs[i].k, kvs[i].v, errstr, sizeof(errstr)) !=
-            RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, kvs[i].k, kvs[i].v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
             goto bad;
     if (group != NULL &&
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
         goto bad;
-    if (type == RD_KAFKA_PRODUCER)
-        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (rk == NULL)
-        goto bad;
+    if (rk == NULL) goto bad;
     return rk;
 bad:
     fprintf(stderr, "wb-kafka: %s\n", errstr);
@@ -193,17 +187,13 @@ static int partition_count(rd_kafka_t *rk, const char *topic)
             n = md->topics[0].partition_cnt;
         else if (tries == 19)
             fprintf(stderr, "wb-kafka: metadata for %s: %s\n", topic,
-                    rd_kafka_err2str(err != RD_KAFKA_RESP_ERR_NO_ERROR ? err
-                                                                       : md->topics[0].err));
-        if (md != NULL)
-            rd_kafka_metadata_destroy(md);
+                    rd_kafka_err2str(err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : md->topics[0].err));
+        if (md != NULL) rd_kafka_metadata_destroy(md);
         md = NULL;
-        if (n < 0)
-            usleep(250 * 1000);
+        if (n < 0) usleep(250 * 1000);
     }
     rd_kafka_topic_destroy(rkt);
-    if (n < 0)
-        exit(1);
+    if (n < 0) exit(1);
     return n;
 }
 
@@ -211,8 +201,7 @@ static rd_kafka_headers_t *headers_from_args(const opts_t *o, const char *type)
 {
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(o->nheaders + 1);
     int i;
-    if (type != NULL)
-        rd_kafka_header_add(hdrs, "event-type", -1, type, -1);
+    if (type != NULL) rd_kafka_header_add(hdrs, "event-type", -1, type, -1);
     for (i = 0; i < o->nheaders; i++) {
         const char *eq = strchr(o->headers[i], '=');
         if (eq == NULL)
@@ -225,16 +214,14 @@ static rd_kafka_headers_t *headers_from_args(const opts_t *o, const char *type)
 
 /* Produce one message; on a full queue, serve delivery reports and try again. */
 static int produce_one(rd_kafka_t *rk, const char *topic, int32_t partition, const char *key,
-                       size_t keylen, const char *value, size_t valuelen,
-                       rd_kafka_headers_t *hdrs)
+                       size_t keylen, const char *value, size_t valuelen, rd_kafka_headers_t *hdrs)
 {
     rd_kafka_resp_err_t err;
     for (;;) {
-        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                                RD_KAFKA_V_KEY(key, keylen),
-                                RD_KAFKA_V_VALUE((void *)value, valuelen),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        err = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, valuelen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk, 50);
             continue;
@@ -253,14 +240,14 @@ static int finish_produce(rd_kafka_t *rk, long sent, double t0)
     double secs;
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, 120000);
     secs = mono_s() - t0;
-    printf("{\"sent\":%ld,\"acked\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"per_second\":%.0f%s%s%s}\n",
-           sent, delivered_ok, delivered_err, secs, secs > 0 ? (double)delivered_ok / secs : 0.0,
-           delivered_err ? ",\"first_error\":\"" : "", delivered_err ? first_error : "",
-           delivered_err ? "\"" : "");
+    printf(
+        "{\"sent\":%ld,\"acked\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"per_second\":%.0f%s%s%s}\n",
+        sent, delivered_ok, delivered_err, secs, secs > 0 ? (double)delivered_ok / secs : 0.0,
+        delivered_err ? ",\"first_error\":\"" : "", delivered_err ? first_error : "",
+        delivered_err ? "\"" : "");
     fflush(stdout);
     rd_kafka_destroy(rk);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || delivered_err > 0 || delivered_ok != sent)
-        return 1;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || delivered_err > 0 || delivered_ok != sent) return 1;
     return 0;
 }
 
@@ -286,8 +273,7 @@ static int produce_generated(const opts_t *o)
     }
     pad = malloc((size_t)o->size + 1);
     value = malloc((size_t)o->size + 1024);
-    if (pad == NULL || value == NULL)
-        goto out;
+    if (pad == NULL || value == NULL) goto out;
     memset(pad, 'x', (size_t)o->size);
     for (i = 0; i < o->count && !stop_requested; i++) {
         const char *type;
@@ -302,51 +288,44 @@ static int produce_generated(const opts_t *o)
                      "{\"id\":\"%s\",\"type\":\"%s\",\"key\":\"%s\",\"seq\":%ld,"
                      "\"per_key_seq\":%ld,\"produced_at_us\":%" PRId64 ",\"pad\":\"\"}",
                      id, type, key, seq, seq / o->keys, ts);
-        if (n < 0 || n >= 1024)
-            goto out;
+        if (n < 0 || n >= 1024) goto out;
         padlen = o->size > n ? (int)(o->size - n) : 0;
         n = snprintf(value, (size_t)o->size + 1024,
                      "{\"id\":\"%s\",\"type\":\"%s\",\"key\":\"%s\",\"seq\":%ld,"
                      "\"per_key_seq\":%ld,\"produced_at_us\":%" PRId64 ",\"pad\":\"%.*s\"}",
                      id, type, key, seq, seq / o->keys, ts, padlen, pad);
-        if (produce_one(rk, o->topic, o->partition >= 0 ? (int32_t)o->partition
-                                                        : RD_KAFKA_PARTITION_UA,
-                        key, strlen(key), value, (size_t)n, headers_from_args(o, type)) != 0)
+        if (produce_one(rk, o->topic,
+                        o->partition >= 0 ? (int32_t)o->partition : RD_KAFKA_PARTITION_UA, key,
+                        strlen(key), value, (size_t)n, headers_from_args(o, type)) != 0)
             goto out;
-        if (mf != NULL)
-            fprintf(mf, "%s\t%" PRId64 "\n", id, ts);
+        if (mf != NULL) fprintf(mf, "%s\t%" PRId64 "\n", id, ts);
         rd_kafka_poll(rk, 0);
         if (o->rate > 0) {
             double due = t0 + (double)(i + 1) / o->rate;
             double now = mono_s();
-            if (due > now)
-                usleep((useconds_t)((due - now) * 1e6));
+            if (due > now) usleep((useconds_t)((due - now) * 1e6));
         }
     }
     rc = finish_produce(rk, i, t0);
     rk = NULL;
 out:
-    if (mf != NULL)
-        fclose(mf);
+    if (mf != NULL) fclose(mf);
     free(pad);
     free(value);
-    if (rk != NULL)
-        rd_kafka_destroy(rk);
+    if (rk != NULL) rd_kafka_destroy(rk);
     return rc;
 }
 
 /* Standard base64 (padding optional) into a fresh buffer; NULL on a bad character. */
 static unsigned char *b64_decode(const char *in, size_t *outlen)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t n = strlen(in), o = 0, i;
     unsigned long acc = 0;
     int bits = 0;
     unsigned char *out = malloc(n / 4 * 3 + 4);
 
-    if (out == NULL)
-        return NULL;
+    if (out == NULL) return NULL;
     for (i = 0; i < n && in[i] != '='; i++) {
         const char *c = in[i] ? strchr(alpha, in[i]) : NULL;
         if (c == NULL) {
@@ -366,19 +345,15 @@ static unsigned char *b64_decode(const char *in, size_t *outlen)
 
 static char *b64_encode(const unsigned char *in, size_t n)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char *out = malloc(4 * ((n + 2) / 3) + 1);
     size_t i, o = 0;
 
-    if (out == NULL)
-        return NULL;
+    if (out == NULL) return NULL;
     for (i = 0; i < n; i += 3) {
         unsigned long v = (unsigned long)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned long)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
+        if (i + 1 < n) v |= (unsigned long)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
         out[o++] = alpha[(v >> 18) & 63];
         out[o++] = alpha[(v >> 12) & 63];
         out[o++] = i + 1 < n ? alpha[(v >> 6) & 63] : '=';
@@ -409,8 +384,7 @@ static int produce_stdin(const opts_t *o)
         int32_t partition = RD_KAFKA_PARTITION_UA;
 
         lineno++;
-        if (len <= 1)
-            continue;
+        if (len <= 1) continue;
         rec = json_loads(line, 0, &jerr);
         if (rec == NULL || !json_is_object(rec)) {
             fprintf(stderr, "wb-kafka: stdin line %ld: %s\n", lineno,
@@ -425,14 +399,12 @@ static int produce_stdin(const opts_t *o)
         jhdrs = json_object_get(rec, "headers");
         jpart = json_object_get(rec, "partition");
         jb64 = json_object_get(rec, "value_b64");
-        if (json_is_string(jkey))
-            key = json_string_value(jkey);
+        if (json_is_string(jkey)) key = json_string_value(jkey);
         if (json_is_string(jval))
             value = json_string_value(jval);
         else if (jval != NULL && !json_is_null(jval))
             value = dumped = json_dumps(jval, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (value != NULL)
-            valuelen = strlen(value);
+        if (value != NULL) valuelen = strlen(value);
         if (json_is_string(jb64)) {
             free(dumped);
             dumped = (char *)b64_decode(json_string_value(jb64), &valuelen);
@@ -478,8 +450,7 @@ static int produce_stdin(const opts_t *o)
 
 static json_t *json_bytes(const void *p, size_t len)
 {
-    if (p == NULL)
-        return json_null();
+    if (p == NULL) return json_null();
     return json_stringn_nocheck((const char *)p, len);
 }
 
@@ -512,8 +483,7 @@ static int consume(const opts_t *o)
         }
     }
     eof_seen = calloc((size_t)nparts, 1);
-    if (eof_seen == NULL)
-        return 1;
+    if (eof_seen == NULL) return 1;
 
     while (!stop_requested && mono_s() < deadline && (o->count <= 0 || got < o->count)) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 100);
@@ -524,16 +494,14 @@ static int consume(const opts_t *o)
         size_t hsize, idx;
         char *out;
 
-        if (rkm == NULL)
-            continue;
+        if (rkm == NULL) continue;
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (rkm->partition >= 0 && rkm->partition < nparts && !eof_seen[rkm->partition]) {
                 eof_seen[rkm->partition] = 1;
                 at_eof++;
             }
             rd_kafka_message_destroy(rkm);
-            if (o->eof && at_eof >= nparts)
-                break;
+            if (o->eof && at_eof >= nparts) break;
             continue;
         }
         if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -553,19 +521,16 @@ static int consume(const opts_t *o)
                 json_object_set_new(hj, hname, json_bytes(hval, hsize));
         }
         rec = json_pack("{s:s, s:i, s:I, s:o, s:o, s:o, s:I}", "topic",
-                        rd_kafka_topic_name(rkm->rkt), "partition", (int)rkm->partition,
-                        "offset", (json_int_t)rkm->offset, "key",
-                        json_bytes(rkm->key, rkm->key_len), "value",
+                        rd_kafka_topic_name(rkm->rkt), "partition", (int)rkm->partition, "offset",
+                        (json_int_t)rkm->offset, "key", json_bytes(rkm->key, rkm->key_len), "value",
                         json_bytes(rkm->payload, rkm->len), "headers", hj, "timestamp",
                         (json_int_t)rd_kafka_message_timestamp(rkm, NULL));
         if (rec != NULL && rkm->payload != NULL) {
             /* binary values: value_b64 always; value null when not valid UTF-8 */
             char *b64 = b64_encode(rkm->payload, rkm->len);
             json_t *checked = json_stringn(rkm->payload, rkm->len);
-            if (b64 != NULL)
-                json_object_set_new(rec, "value_b64", json_string(b64));
-            if (checked == NULL)
-                json_object_set_new(rec, "value", json_null());
+            if (b64 != NULL) json_object_set_new(rec, "value_b64", json_string(b64));
+            if (checked == NULL) json_object_set_new(rec, "value", json_null());
             json_decref(checked);
             free(b64);
         }
@@ -634,15 +599,14 @@ static int committed(const opts_t *o)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage:\n"
-            "  wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]\n"
-            "           [--types a,b] [--partition-by-key] [--partition P] [--rate R/s]\n"
-            "           [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]\n"
-            "  wb-kafka produce --bootstrap B --topic T --stdin\n"
-            "  wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G]"
-            " [--eof]\n"
-            "  wb-kafka committed --bootstrap B --group G --topic T [--timeout 10s]\n");
+    fprintf(f, "usage:\n"
+               "  wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]\n"
+               "           [--types a,b] [--partition-by-key] [--partition P] [--rate R/s]\n"
+               "           [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]\n"
+               "  wb-kafka produce --bootstrap B --topic T --stdin\n"
+               "  wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G]"
+               " [--eof]\n"
+               "  wb-kafka committed --bootstrap B --group G --topic T [--timeout 10s]\n");
 }
 
 int main(int argc, char **argv)
@@ -690,21 +654,39 @@ int main(int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         switch (c) {
-        case 'b': o.bootstrap = optarg; break;
-        case 't': o.topic = optarg; break;
-        case 'n': o.count = parse_long(optarg, "--count"); break;
-        case 's': o.size = parse_long(optarg, "--size"); break;
+        case 'b':
+            o.bootstrap = optarg;
+            break;
+        case 't':
+            o.topic = optarg;
+            break;
+        case 'n':
+            o.count = parse_long(optarg, "--count");
+            break;
+        case 's':
+            o.size = parse_long(optarg, "--size");
+            break;
         case 'k':
             o.keys = parse_long(optarg, "--keys");
-            if (o.keys < 1)
-                o.keys = 1;
+            if (o.keys < 1) o.keys = 1;
             break;
-        case 'T': types_arg = optarg; break;
-        case 'K': break; /* the default: librdkafka's partitioner hashes the key */
-        case 'p': o.partition = parse_long(optarg, "--partition"); break;
-        case 'r': o.rate = parse_rate(optarg); break;
-        case 'i': o.id_prefix = optarg; break;
-        case 'S': o.start = parse_long(optarg, "--start"); break;
+        case 'T':
+            types_arg = optarg;
+            break;
+        case 'K':
+            break; /* the default: librdkafka's partitioner hashes the key */
+        case 'p':
+            o.partition = parse_long(optarg, "--partition");
+            break;
+        case 'r':
+            o.rate = parse_rate(optarg);
+            break;
+        case 'i':
+            o.id_prefix = optarg;
+            break;
+        case 'S':
+            o.start = parse_long(optarg, "--start");
+            break;
         case 'H':
             if (o.nheaders == MAX_HEADERS) {
                 fprintf(stderr, "wb-kafka: too many --header\n");
@@ -712,13 +694,27 @@ int main(int argc, char **argv)
             }
             o.headers[o.nheaders++] = optarg;
             break;
-        case 'm': o.manifest = optarg; break;
-        case 'I': o.from_stdin = 1; break;
-        case 'o': o.timeout_s = parse_duration(optarg); break;
-        case 'g': o.group = optarg; break;
-        case 'e': o.eof = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'm':
+            o.manifest = optarg;
+            break;
+        case 'I':
+            o.from_stdin = 1;
+            break;
+        case 'o':
+            o.timeout_s = parse_duration(optarg);
+            break;
+        case 'g':
+            o.group = optarg;
+            break;
+        case 'e':
+            o.eof = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (o.bootstrap == NULL || o.topic == NULL) {
@@ -737,8 +733,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    if (strcmp(cmd, "produce") == 0 && o.count < 0)
-        o.count = 1;
+    if (strcmp(cmd, "produce") == 0 && o.count < 0) o.count = 1;
     if (strcmp(cmd, "produce") == 0)
         rc = o.from_stdin ? produce_stdin(&o) : produce_generated(&o);
     else if (strcmp(cmd, "consume") == 0)

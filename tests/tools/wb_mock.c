@@ -37,12 +37,10 @@ static long parse_num(const char *s)
     char *end = NULL;
     long v;
 
-    if (s == NULL || *s == '\0')
-        return -1;
+    if (s == NULL || *s == '\0') return -1;
     errno = 0;
     v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 0 || v > 1000000)
-        return -1;
+    if (errno != 0 || *end != '\0' || v < 0 || v > 1000000) return -1;
     return v;
 }
 
@@ -243,11 +241,8 @@ int main(int argc, char **argv)
     rc = 0;
 
 out:
-    if (mc != NULL)
-        rd_kafka_mock_cluster_destroy(mc);
-    if (rk != NULL)
-        rd_kafka_destroy(rk);
-    if (conf != NULL)
-        rd_kafka_conf_destroy(conf);
+    if (mc != NULL) rd_kafka_mock_cluster_destroy(mc);
+    if (rk != NULL) rd_kafka_destroy(rk);
+    if (conf != NULL) rd_kafka_conf_destroy(conf);
     return rc;
 }

@@ -63,7 +63,7 @@ static int prom_check(const char *text, char *why, size_t whysize)
     }
 #define PROM_BAD(msg)                                                                              \
     do {                                                                                           \
-        snprintf(why, whysize, "line %d: %s: %.200s", lineno, msg, line);                              \
+        snprintf(why, whysize, "line %d: %s: %.200s", lineno, msg, line);                          \
         return -1;                                                                                 \
     } while (0)
     while (*p) {

@@ -13,61 +13,58 @@
 
 static int test_passed_ = 0;
 
-#define FAIL_(...)                                                                             \
-    do {                                                                                       \
-        fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                        \
-        fprintf(stderr, __VA_ARGS__);                                                          \
-        fprintf(stderr, "\n");                                                                 \
-        fprintf(stdout, "%d passed, 1 failed\n", test_passed_);                                \
-        exit(1);                                                                               \
+#define FAIL_(...)                                                                                 \
+    do {                                                                                           \
+        fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                            \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fprintf(stderr, "\n");                                                                     \
+        fprintf(stdout, "%d passed, 1 failed\n", test_passed_);                                    \
+        exit(1);                                                                                   \
     } while (0)
 
-#define ASSERT(c)                                                                              \
-    do {                                                                                       \
-        if (!(c))                                                                              \
-            FAIL_("assertion failed: %s", #c);                                                 \
+#define ASSERT(c)                                                                                  \
+    do {                                                                                           \
+        if (!(c)) FAIL_("assertion failed: %s", #c);                                               \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                                        \
-    do {                                                                                       \
-        intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);                                       \
-        if (a_ != b_)                                                                          \
-            FAIL_("%s == %s: %jd != %jd", #a, #b, a_, b_);                                     \
+#define ASSERT_EQ(a, b)                                                                            \
+    do {                                                                                           \
+        intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);                                           \
+        if (a_ != b_) FAIL_("%s == %s: %jd != %jd", #a, #b, a_, b_);                               \
     } while (0)
 
-#define ASSERT_NE(a, b)                                                                        \
-    do {                                                                                       \
-        intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);                                       \
-        if (a_ == b_)                                                                          \
-            FAIL_("%s != %s: both %jd", #a, #b, a_);                                           \
+#define ASSERT_NE(a, b)                                                                            \
+    do {                                                                                           \
+        intmax_t a_ = (intmax_t)(a), b_ = (intmax_t)(b);                                           \
+        if (a_ == b_) FAIL_("%s != %s: both %jd", #a, #b, a_);                                     \
     } while (0)
 
-#define ASSERT_STR_EQ(a, b)                                                                    \
-    do {                                                                                       \
-        const char *a_ = (a), *b_ = (b);                                                       \
-        if (!a_ || !b_ || strcmp(a_, b_))                                                      \
-            FAIL_("%s == %s:\n  \"%s\"\n  \"%s\"", #a, #b, a_ ? a_ : "(null)",                \
-                  b_ ? b_ : "(null)");                                                         \
+#define ASSERT_STR_EQ(a, b)                                                                        \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_))                                                          \
+            FAIL_("%s == %s:\n  \"%s\"\n  \"%s\"", #a, #b, a_ ? a_ : "(null)",                     \
+                  b_ ? b_ : "(null)");                                                             \
     } while (0)
 
-#define ASSERT_CONTAINS(hay, needle)                                                           \
-    do {                                                                                       \
-        const char *h_ = (hay), *n_ = (needle);                                                \
-        if (!h_ || !strstr(h_, n_))                                                            \
-            FAIL_("%s does not contain \"%s\":\n  \"%s\"", #hay, n_, h_ ? h_ : "(null)");     \
+#define ASSERT_CONTAINS(hay, needle)                                                               \
+    do {                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
+        if (!h_ || !strstr(h_, n_))                                                                \
+            FAIL_("%s does not contain \"%s\":\n  \"%s\"", #hay, n_, h_ ? h_ : "(null)");          \
     } while (0)
 
-#define RUN(fn)                                                                                \
-    do {                                                                                       \
-        fn();                                                                                  \
-        test_passed_++;                                                                        \
-        fprintf(stderr, "ok %s\n", #fn);                                                       \
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        fn();                                                                                      \
+        test_passed_++;                                                                            \
+        fprintf(stderr, "ok %s\n", #fn);                                                           \
     } while (0)
 
-#define TEST_DONE()                                                                            \
-    do {                                                                                       \
-        fprintf(stdout, "%d passed, 0 failed\n", test_passed_);                                \
-        return 0;                                                                              \
+#define TEST_DONE()                                                                                \
+    do {                                                                                           \
+        fprintf(stdout, "%d passed, 0 failed\n", test_passed_);                                    \
+        return 0;                                                                                  \
     } while (0)
 
 #endif

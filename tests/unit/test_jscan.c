@@ -62,14 +62,10 @@ static void test_pointers(void)
     const char *s = "{\"id\":\"evt_1\",\"type\":\"order.paid\",\"n\":42,\"f\":1.5,"
                     "\"data\":{\"object\":{\"id\":\"ch_\\u00e9\"},\"a/b\":[10,{\"x~\":\"deep\"}]},"
                     "\"id2\":\"first\",\"id2\":\"last\",\"obj\":{\"k\":1}}";
-    wb_jscan_target t[8] = {{.pointer = "/id"},
-                            {.pointer = "/type"},
-                            {.pointer = "/n"},
-                            {.pointer = "/f"},
-                            {.pointer = "/data/object/id"},
-                            {.pointer = "/data/a~1b/1/x~0"},
-                            {.pointer = "/id2"},
-                            {.pointer = "/missing"}};
+    wb_jscan_target t[8] = {
+        {.pointer = "/id"},  {.pointer = "/type"},           {.pointer = "/n"},
+        {.pointer = "/f"},   {.pointer = "/data/object/id"}, {.pointer = "/data/a~1b/1/x~0"},
+        {.pointer = "/id2"}, {.pointer = "/missing"}};
     char err[96];
     int line;
     ASSERT_EQ(wb_jscan(s, strlen(s), t, 8, err, sizeof(err), &line), 0);

@@ -24,7 +24,7 @@
 #include "util.h"
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-#define TOPIC "partner.std.events"
+#define TOPIC  "partner.std.events"
 
 static wb_config cfg;
 static wb_connector conns[5];
@@ -121,19 +121,15 @@ static void start(int64_t publish_timeout_ms, int max_conn, int64_t request_time
     char err[512] = "";
     setup_cfg(publish_timeout_ms, max_conn, request_timeout_ms);
     emb = wb_embedded_start(&cfg, err, sizeof(err));
-    if (!emb)
-        FAIL_("embedded: %s", err);
+    if (!emb) FAIL_("embedded: %s", err);
     prod = wb_producer_new(&cfg, wb_embedded_bootstraps(emb), err, sizeof(err));
-    if (!prod)
-        FAIL_("producer: %s", err);
+    if (!prod) FAIL_("producer: %s", err);
     lis = wb_listener_new(&cfg, prod, err, sizeof(err));
-    if (!lis)
-        FAIL_("listener: %s", err);
+    if (!lis) FAIL_("listener: %s", err);
     port = wb_listener_port(lis);
     ASSERT(port > 0);
     signer = wb_signer_new(&conns[0].signing, err, sizeof(err));
-    if (!signer)
-        FAIL_("signer: %s", err);
+    if (!signer) FAIL_("signer: %s", err);
 }
 
 static void stop(void)
@@ -176,8 +172,7 @@ static void post(const char *path, const char *const *hdrs, const char *body, si
         sl = curl_slist_append(sl, hdrs[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
-    if (method)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -213,8 +208,12 @@ static void post_std(const char *id, int64_t ts, const char *body, resp *out)
     snprintf(h_id, sizeof(h_id), "webhook-id: %s", id);
     snprintf(h_ts, sizeof(h_ts), "webhook-timestamp: %lld", (long long)ts);
     snprintf(h_sig, sizeof(h_sig), "webhook-signature: %s", sig.data);
-    const char *h[] = {"Content-Type: application/json", h_id, h_ts, h_sig,
-                       "X-Custom: custom-value", "X-Not-Forwarded: no",
+    const char *h[] = {"Content-Type: application/json",
+                       h_id,
+                       h_ts,
+                       h_sig,
+                       "X-Custom: custom-value",
+                       "X-Not-Forwarded: no",
                        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
                        NULL};
     post("/webhooks/std", h, body, strlen(body), NULL, out);
@@ -250,8 +249,7 @@ static int consume_all(const char *topic, rec *out, int max, int wait_ms)
     int64_t end = wb_now_ms() + wait_ms;
     while (wb_now_ms() < end) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m)
-            continue;
+        if (!m) continue;
         if (!m->err && n < max) {
             out[n].val = malloc(m->len + 1);
             memcpy(out[n].val, m->payload, m->len);
@@ -265,8 +263,7 @@ static int consume_all(const char *topic, rec *out, int max, int wait_ms)
             }
             rd_kafka_headers_t *h = NULL;
             out[n].hdrs = NULL;
-            if (!rd_kafka_message_headers(m, &h))
-                out[n].hdrs = rd_kafka_headers_copy(h);
+            if (!rd_kafka_message_headers(m, &h)) out[n].hdrs = rd_kafka_headers_copy(h);
             n++;
         }
         rd_kafka_message_destroy(m);
@@ -281,8 +278,7 @@ static void recs_free(rec *r, int n)
     for (int i = 0; i < n; i++) {
         free(r[i].val);
         free(r[i].key);
-        if (r[i].hdrs)
-            rd_kafka_headers_destroy(r[i].hdrs);
+        if (r[i].hdrs) rd_kafka_headers_destroy(r[i].hdrs);
     }
 }
 
@@ -290,8 +286,7 @@ static const char *hget(rd_kafka_headers_t *h, const char *name, char *buf, size
 {
     const void *v;
     size_t len;
-    if (!h || rd_kafka_header_get_last(h, name, &v, &len))
-        return NULL;
+    if (!h || rd_kafka_header_get_last(h, name, &v, &len)) return NULL;
     snprintf(buf, n, "%.*s", (int)len, (const char *)v);
     return buf;
 }
@@ -308,8 +303,7 @@ static void test_route(void)
     ASSERT_EQ(rt.status, 0);
     ASSERT_EQ(rt.connector, 0);
     ASSERT_EQ(rt.length, 10);
-    wb_listener_route(&cfg, "POST", "/webhooks/std", "Application/JSON; charset=utf-8", NULL,
-                      &rt);
+    wb_listener_route(&cfg, "POST", "/webhooks/std", "Application/JSON; charset=utf-8", NULL, &rt);
     ASSERT_EQ(rt.status, 0);
     ASSERT_EQ(rt.length, -1);
     wb_listener_route(&cfg, "POST", "/webhooks/nope", "application/json", NULL, &rt);
@@ -345,8 +339,7 @@ static void test_route(void)
     wb_listener_route(&cfg, "POST", "/webhooks/std", "application/json", "-1", &rt);
     ASSERT_EQ(rt.status, 400);
     conns[1].signing.scheme = WB_SCHEME_SLACK;
-    wb_listener_route(&cfg, "POST", "/webhooks/gh", "application/x-www-form-urlencoded", NULL,
-                      &rt);
+    wb_listener_route(&cfg, "POST", "/webhooks/gh", "application/x-www-form-urlencoded", NULL, &rt);
     ASSERT_EQ(rt.status, 0);
     ASSERT_EQ(rt.form, 1);
 }
@@ -499,8 +492,8 @@ static void test_schema(void)
     ASSERT_STR_EQ(hget(recs[0].hdrs, "content-type", buf, sizeof(buf)),
                   "application/vnd.apache.avro+binary");
     char err[256];
-    wb_schemas *s = wb_schemas_new(cfg.schema_registry.dir, NULL, NULL, NULL, NULL, err,
-                                   sizeof(err));
+    wb_schemas *s =
+        wb_schemas_new(cfg.schema_registry.dir, NULL, NULL, NULL, NULL, err, sizeof(err));
     ASSERT(s != NULL);
     ASSERT_EQ(((unsigned char)recs[0].val[1] << 24 | (unsigned char)recs[0].val[2] << 16 |
                (unsigned char)recs[0].val[3] << 8 | (unsigned char)recs[0].val[4]),
@@ -579,9 +572,9 @@ static void test_errors(void)
     free(bigh);
 
     /* 401: bad signature, and the detail names the check, never a value */
-    const char *badsig[] = {"Content-Type: application/json", "webhook-id: m1",
-                            NULL, "webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                            NULL};
+    const char *badsig[] = {
+        "Content-Type: application/json", "webhook-id: m1", NULL,
+        "webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL};
     char ts[64];
     snprintf(ts, sizeof(ts), "webhook-timestamp: %lld", (long long)now);
     badsig[2] = ts;
@@ -614,8 +607,7 @@ static void test_errors(void)
     int ok = 0, limited = 0;
     for (int i = 0; i < 5; i++) {
         post("/webhooks/limited", json, "{\"i\":1}", 7, NULL, &r);
-        if (r.status == 200)
-            ok++;
+        if (r.status == 200) ok++;
         if (r.status == 429) {
             limited++;
             ASSERT_CONTAINS(r.headers.data, "Retry-After: ");
@@ -670,8 +662,7 @@ static void test_broker_down(void)
         post_std("down_1", now, "{\"type\":\"t\",\"n\":1}", &r);
         st = r.status;
         resp_free(&r);
-        if (st == 200)
-            break;
+        if (st == 200) break;
     }
     ASSERT_EQ(st, 200);
     post_std("after", now, "{\"type\":\"t\",\"n\":2}", &r);
@@ -711,8 +702,7 @@ static void test_queue_full(void)
         post_std("q_2", now, "{\"type\":\"t\"}", &r);
         st = r.status;
         resp_free(&r);
-        if (st != 200)
-            usleep(200000);
+        if (st != 200) usleep(200000);
     }
     ASSERT_EQ(st, 200);
     stop();
@@ -812,10 +802,8 @@ static int closed_within(int fd, int ms, wb_buf *got)
         if (poll(&p, 1, 50) > 0) {
             char b[4096];
             ssize_t n = recv(fd, b, sizeof(b), 0);
-            if (n <= 0)
-                return 1;
-            if (got)
-                wb_buf_add(got, b, (size_t)n);
+            if (n <= 0) return 1;
+            if (got) wb_buf_add(got, b, (size_t)n);
         }
     }
     return 0;
@@ -827,7 +815,8 @@ static void test_slow_client(void)
     /* headers byte by byte, slower than the 1 s timeout: cut off */
     int fd = dial();
     ASSERT(fd >= 0);
-    const char *req = "POST /webhooks/std HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    const char *req =
+        "POST /webhooks/std HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
     int cut = 0;
     int64_t t0 = wb_now_ms();
     for (size_t i = 0; req[i] && !cut; i++) {
@@ -856,8 +845,7 @@ static void test_slow_client(void)
             cut = closed_within(fd, 300, &got);
     }
     ASSERT(cut);
-    if (got.len)
-        ASSERT_CONTAINS(got.data, " 408 ");
+    if (got.len) ASSERT_CONTAINS(got.data, " 408 ");
     wb_buf_free(&got);
     close(fd);
 
@@ -880,12 +868,10 @@ static void test_connection_limit(void)
         usleep(20000);
     }
     for (int i = 0; i < 20; i++)
-        if (fds[i] < 0 || closed_within(fds[i], 100, NULL))
-            refused++;
+        if (fds[i] < 0 || closed_within(fds[i], 100, NULL)) refused++;
     ASSERT(refused >= 10);
     for (int i = 0; i < 20; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+        if (fds[i] >= 0) close(fds[i]);
     usleep(200000);
     resp r;
     const char *json[] = {"Content-Type: application/json", NULL};

@@ -26,7 +26,7 @@ static void test_gaps_and_order(void)
     wb_offsets w;
     wb_offsets_init(&w);
     ASSERT_EQ(wb_offsets_push(&w, 5), 5);
-    ASSERT_EQ(wb_offsets_push(&w, 9), 9); /* gap (compaction) */
+    ASSERT_EQ(wb_offsets_push(&w, 9), 9);  /* gap (compaction) */
     ASSERT_EQ(wb_offsets_push(&w, 7), -1); /* out of order */
     ASSERT_EQ(wb_offsets_done(&w, 9), 0);
     ASSERT_EQ(wb_offsets_done(&w, 5), 1);

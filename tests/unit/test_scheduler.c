@@ -64,8 +64,7 @@ static void test_concurrency_and_rate(void)
     ASSERT(wb_sched_wait_ms(s, 0) > 0);
     from_r = 0;
     while ((x = wb_sched_next(s, 500)))
-        if (x->conn == r)
-            from_r++;
+        if (x->conn == r) from_r++;
     ASSERT_EQ(from_r, 5); /* half a second refills 5 tokens */
     wb_sched_free(s);
 }

@@ -47,8 +47,8 @@ static void test_glob_pointer(void)
     ASSERT(wb_glob_match("order.*", "order.paid"));
     ASSERT(!wb_glob_match("order.*", "inventory.low"));
     ASSERT(wb_glob_match("*", "anything"));
-    json_t *doc = json_loads("{\"data\":{\"object\":{\"id\":\"ch_1\"},\"a/b\":[1,{\"x~\":2}]}}",
-                             0, NULL);
+    json_t *doc =
+        json_loads("{\"data\":{\"object\":{\"id\":\"ch_1\"},\"a/b\":[1,{\"x~\":2}]}}", 0, NULL);
     ASSERT(doc);
     ASSERT_STR_EQ(json_string_value(wb_json_pointer(doc, "/data/object/id")), "ch_1");
     ASSERT_EQ(json_integer_value(wb_json_pointer(doc, "/data/a~1b/1/x~0")), 2);
