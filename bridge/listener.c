@@ -13,6 +13,7 @@
  * - `shared` (lock, pending list, dedupe caches) is reference-counted: the listener holds one
  *   reference and every ticket one, so a delivery report arriving after wb_listener_free
  *   still finds its lock and its dedupe cache. */
+#include "jscan.h"
 #include "listener.h"
 #include "registry.h"
 
@@ -472,6 +473,21 @@ static char *json_text(json_t *v)
     return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
+/* The text of a value found by the scan: strings and integers directly; anything else
+ * (a float, an object used as a key...) rendered by jansson, which is rare enough. */
+static char *pointer_text(const wb_jscan_target *t, const char *json, size_t len)
+{
+    /* (a string that filled the scanner's buffer may be longer: take the slow path) */
+    if ((t->kind == WB_JSCAN_STRING && strlen(t->value) < sizeof(t->value) - 4) ||
+        t->kind == WB_JSCAN_INTEGER)
+        return wb_strdup(t->value);
+    if (t->kind == WB_JSCAN_NONE) return NULL;
+    json_t *doc = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    char *text = json_text(wb_json_pointer(doc, t->pointer));
+    json_decref(doc);
+    return text;
+}
+
 static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *value)
 {
     if (value) rd_kafka_header_add(h, name, -1, value, -1);
@@ -486,7 +502,11 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     const char *body = r->body.data ? r->body.data : "";
     size_t len = r->body.len;
     enum MHD_Result rc;
-    json_t *doc = NULL;
+    int is_json = 0;
+    /* key and event type pointers, found by the same pass that validates the body */
+    wb_jscan_target tg[2] = {
+        {.pointer = k->key_pointer},
+        {.pointer = k->event_type && k->event_type[0] == '/' ? k->event_type : NULL}};
     char *key = NULL, *type = NULL;
     rd_kafka_headers_t *hdrs = NULL;
     ticket *t = NULL;
@@ -515,19 +535,19 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
 
     /* 2. JSON (form bodies of Slack are forwarded as they are) */
     if (!r->form) {
-        json_error_t je;
-        doc = json_loadb(body, len, JSON_DECODE_ANY, &je);
-        if (!doc) {
+        char jerr[96] = "empty body";
+        int jline = 1;
+        if (len == 0 || wb_jscan(body, len, tg, 2, jerr, sizeof(jerr), &jline)) {
             char detail[256];
-            snprintf(detail, sizeof(detail), "body is not valid JSON: %.120s (line %d, column %d)",
-                     je.text, je.line, je.column);
+            snprintf(detail, sizeof(detail), "body is not valid JSON: %s (line %d)", jerr, jline);
             rc = problem(r, url, 400, "malformed", detail, 0);
             goto out;
         }
+        is_json = 1;
     }
 
     /* 2b. schema: validate and encode to Confluent-framed Avro (422 names the field) */
-    if (k->schema && doc) {
+    if (k->schema && is_json) {
         char reason[256] = "";
         wb_buf_reset(&r->avro);
         pthread_mutex_lock(&l->schemas_lock);
@@ -565,10 +585,10 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     }
 
     /* 4. key, CloudEvents headers */
-    if (doc && k->key_pointer) key = json_text(wb_json_pointer(doc, k->key_pointer));
+    if (is_json && k->key_pointer) key = pointer_text(&tg[0], r->body.data, r->body.len);
     if (k->event_type) {
         if (k->event_type[0] == '/')
-            type = doc ? json_text(wb_json_pointer(doc, k->event_type)) : NULL;
+            type = is_json ? pointer_text(&tg[1], r->body.data, r->body.len) : NULL;
         else
             type = wb_strdup(hdr_get(c, k->event_type));
     }
@@ -669,7 +689,7 @@ out:
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     free(key);
     free(type);
-    json_decref(doc);
+
     return rc;
 }
 
