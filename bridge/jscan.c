@@ -325,6 +325,23 @@ static uint32_t follow(scan *s, int depth, uint32_t on, const char *name, size_t
     return next;
 }
 
+/* After a member or element: 1 when a ',' announces another, 0 at the closing bracket,
+ * -1 (with why) otherwise. */
+static int separator(scan *s, char close, const char *why)
+{
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ',') {
+        s->p++;
+        skip_ws(s);
+        return 1;
+    }
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return fail(s, why);
+}
+
 static int object(scan *s, int depth, uint32_t on)
 {
     s->p++; /* '{' */
@@ -365,17 +382,8 @@ static int object(scan *s, int depth, uint32_t on)
         s->p++;
         skip_ws(s);
         if (value(s, depth + 1, next)) return -1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        return fail(s, "expected ',' or '}'");
+        int more = separator(s, '}', "expected ',' or '}'");
+        if (more <= 0) return more;
     }
 }
 
@@ -395,17 +403,8 @@ static int array(scan *s, int depth, uint32_t on)
             next = follow(s, depth, on, num, (size_t)n);
         }
         if (value(s, depth + 1, next)) return -1;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (s->p < s->end && *s->p == ']') {
-            s->p++;
-            return 0;
-        }
-        return fail(s, "expected ',' or ']'");
+        int more = separator(s, ']', "expected ',' or ']'");
+        if (more <= 0) return more;
     }
 }
 
