@@ -1576,7 +1576,9 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         }
     }
     o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
-    o->http = wb_http_new(total_conc, errstr, errstr_size);
+    /* No outbound connector (an inbound-only bridge, or topics whose records nobody
+     * subscribes to) still needs a client for the loop to wait on: one idle connection. */
+    o->http = wb_http_new(total_conc > 0 ? total_conc : 1, errstr, errstr_size);
     if (!o->http) goto fail;
 
     if (cfg->outbound.ntopics == 0) return o; /* inbound only */
