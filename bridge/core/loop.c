@@ -1,0 +1,354 @@
+/* loop.c - epoll event loop: fd watchers, a timer heap, posted messages (see loop.h).
+ *
+ * Watchers live in an array indexed by fd (fds are small dense integers; a connector adds a
+ * queue fd and libcurl a handful of sockets), so dispatch is one index per event. The heap
+ * holds pointers to the callers' embedded wb_timer structs, each knowing its own index, so
+ * stop and restart are O(log n) without a search.
+ *
+ * Wakeup is an eventfd: wb_loop_post() and wb_loop_wakeup() write to it from any thread; the
+ * loop reads it (draining the counter) whenever it fires. */
+#include "core/loop.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MAX_EVENTS 256 /* fd events taken per epoll_wait */
+
+typedef struct watcher {
+    wb_loop_io_cb cb;
+    void *arg;
+    unsigned events;
+    int active;
+} watcher;
+
+struct wb_loop {
+    int epfd;
+    int evfd;
+    int64_t now;
+    watcher *w; /* indexed by fd */
+    size_t nw;
+    wb_timer **heap;
+    size_t nheap, capheap;
+    pthread_mutex_t lock; /* guards the message queue and msg->queued */
+    wb_loop_msg *head, *tail;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* Creation                                                                             */
+
+wb_loop *wb_loop_new(char *errstr, size_t errstr_size)
+{
+    wb_loop *lp = calloc(1, sizeof(*lp));
+    if (!lp) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    lp->epfd = epoll_create1(EPOLL_CLOEXEC);
+    lp->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (lp->epfd < 0 || lp->evfd < 0) {
+        snprintf(errstr, errstr_size, "epoll/eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    /* The eventfd is not a watcher: data.fd == evfd tells it apart in dispatch. */
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = lp->evfd};
+    if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, lp->evfd, &ev)) {
+        snprintf(errstr, errstr_size, "epoll_ctl: %s", strerror(errno));
+        goto fail;
+    }
+    pthread_mutex_init(&lp->lock, NULL);
+    lp->now = wb_now_ms();
+    return lp;
+fail:
+    if (lp->epfd >= 0) close(lp->epfd);
+    if (lp->evfd >= 0) close(lp->evfd);
+    free(lp);
+    return NULL;
+}
+
+void wb_loop_free(wb_loop *lp)
+{
+    if (!lp) return;
+    close(lp->epfd);
+    close(lp->evfd);
+    free(lp->w);
+    free(lp->heap);
+    pthread_mutex_destroy(&lp->lock);
+    free(lp);
+}
+
+int64_t wb_loop_now(const wb_loop *lp)
+{
+    return lp->now;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* fd watchers                                                                          */
+
+static uint32_t to_epoll(unsigned events)
+{
+    return (events & WB_LOOP_READ ? EPOLLIN : 0) | (events & WB_LOOP_WRITE ? EPOLLOUT : 0);
+}
+
+wb_err wb_loop_io_add(wb_loop *lp, int fd, unsigned events, wb_loop_io_cb cb, void *arg)
+{
+    if (fd < 0 || !cb) return WB_ERR_INVALID;
+    if ((size_t)fd >= lp->nw) {
+        size_t n = lp->nw ? lp->nw : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        watcher *w = realloc(lp->w, n * sizeof(*w));
+        if (!w) return WB_ERR_NOMEM;
+        memset(w + lp->nw, 0, (n - lp->nw) * sizeof(*w));
+        lp->w = w;
+        lp->nw = n;
+    }
+    watcher *w = &lp->w[fd];
+    struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
+    if (epoll_ctl(lp->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev)) {
+        /* An fd closed and reused behind our back is still registered under its old
+         * open file description: replace the registration. */
+        if (errno == EEXIST && !epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) goto ok;
+        return WB_ERR_IO;
+    }
+ok:
+    w->cb = cb;
+    w->arg = arg;
+    w->events = events;
+    w->active = 1;
+    return WB_OK;
+}
+
+wb_err wb_loop_io_mod(wb_loop *lp, int fd, unsigned events)
+{
+    if (fd < 0 || (size_t)fd >= lp->nw || !lp->w[fd].active) return WB_ERR_NOT_FOUND;
+    if (lp->w[fd].events == events) return WB_OK;
+    struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
+    if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) return WB_ERR_IO;
+    lp->w[fd].events = events;
+    return WB_OK;
+}
+
+void wb_loop_io_del(wb_loop *lp, int fd)
+{
+    if (fd < 0 || (size_t)fd >= lp->nw || !lp->w[fd].active) return;
+    epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL); /* ENOENT/EBADF: already gone, fine */
+    memset(&lp->w[fd], 0, sizeof(lp->w[fd]));
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Timers: a binary min-heap on due_ms                                                  */
+
+static void heap_set(wb_loop *lp, size_t i, wb_timer *t)
+{
+    lp->heap[i] = t;
+    t->heap_idx = i;
+}
+
+static void heap_up(wb_loop *lp, size_t i)
+{
+    wb_timer *t = lp->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (lp->heap[parent]->due_ms <= t->due_ms) break;
+        heap_set(lp, i, lp->heap[parent]);
+        i = parent;
+    }
+    heap_set(lp, i, t);
+}
+
+static void heap_down(wb_loop *lp, size_t i)
+{
+    wb_timer *t = lp->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= lp->nheap) break;
+        if (c + 1 < lp->nheap && lp->heap[c + 1]->due_ms < lp->heap[c]->due_ms) c++;
+        if (lp->heap[c]->due_ms >= t->due_ms) break;
+        heap_set(lp, i, lp->heap[c]);
+        i = c;
+    }
+    heap_set(lp, i, t);
+}
+
+void wb_timer_init(wb_timer *t, wb_loop_fn cb, void *arg)
+{
+    memset(t, 0, sizeof(*t));
+    t->cb = cb;
+    t->arg = arg;
+}
+
+wb_err wb_loop_timer_start(wb_loop *lp, wb_timer *t, int64_t due_ms)
+{
+    if (t->active) {
+        int64_t old = t->due_ms;
+        t->due_ms = due_ms;
+        if (due_ms < old)
+            heap_up(lp, t->heap_idx);
+        else
+            heap_down(lp, t->heap_idx);
+        return WB_OK;
+    }
+    if (lp->nheap == lp->capheap) {
+        size_t n = lp->capheap ? lp->capheap * 2 : 64;
+        wb_timer **h = realloc(lp->heap, n * sizeof(*h));
+        if (!h) return WB_ERR_NOMEM;
+        lp->heap = h;
+        lp->capheap = n;
+    }
+    t->due_ms = due_ms;
+    t->active = 1;
+    heap_set(lp, lp->nheap++, t);
+    heap_up(lp, t->heap_idx);
+    return WB_OK;
+}
+
+void wb_loop_timer_stop(wb_loop *lp, wb_timer *t)
+{
+    if (!t->active) return;
+    size_t i = t->heap_idx;
+    t->active = 0;
+    wb_timer *last = lp->heap[--lp->nheap];
+    if (last == t) return;
+    heap_set(lp, i, last);
+    /* the moved timer may belong above or below its new slot */
+    if (i > 0 && lp->heap[(i - 1) / 2]->due_ms > last->due_ms)
+        heap_up(lp, i);
+    else
+        heap_down(lp, i);
+}
+
+int64_t wb_loop_next_timer_ms(const wb_loop *lp)
+{
+    if (!lp->nheap) return -1;
+    int64_t d = lp->heap[0]->due_ms - wb_now_ms();
+    return d > 0 ? d : 0;
+}
+
+/* Run every timer due at `now`. A callback may restart its own timer (even for `now`): it
+ * then runs on the next turn, not again in this one, so a zero-delay timer cannot starve
+ * the fds. */
+static int run_timers(wb_loop *lp, int64_t now)
+{
+    int n = 0;
+    size_t budget = lp->nheap;
+    while (lp->nheap && budget-- > 0 && lp->heap[0]->due_ms <= now) {
+        wb_timer *t = lp->heap[0];
+        wb_loop_timer_stop(lp, t);
+        t->cb(lp, t->arg);
+        n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Messages and wakeup                                                                  */
+
+void wb_loop_wakeup(wb_loop *lp)
+{
+    uint64_t one = 1;
+    ssize_t w = write(lp->evfd, &one, sizeof(one)); /* EAGAIN: counter saturated, still wakes */
+    (void)w;
+}
+
+void wb_loop_post(wb_loop *lp, wb_loop_msg *m, wb_loop_fn fn, void *arg)
+{
+    pthread_mutex_lock(&lp->lock);
+    if (!m->queued) {
+        m->fn = fn;
+        m->arg = arg;
+        m->next = NULL;
+        m->queued = 1;
+        if (lp->tail)
+            lp->tail->next = m;
+        else
+            lp->head = m;
+        lp->tail = m;
+    }
+    pthread_mutex_unlock(&lp->lock);
+    wb_loop_wakeup(lp);
+}
+
+void wb_loop_unpost(wb_loop *lp, wb_loop_msg *m)
+{
+    pthread_mutex_lock(&lp->lock);
+    if (m->queued) {
+        wb_loop_msg **pp = &lp->head, *prev = NULL;
+        while (*pp && *pp != m) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (*pp) {
+            *pp = m->next;
+            if (lp->tail == m) lp->tail = prev;
+        }
+        m->queued = 0;
+    }
+    pthread_mutex_unlock(&lp->lock);
+}
+
+/* Take the whole queue under the lock, run it outside: a message may post again (it then
+ * runs next turn) or post to another loop without deadlocking. */
+static int run_messages(wb_loop *lp)
+{
+    pthread_mutex_lock(&lp->lock);
+    wb_loop_msg *m = lp->head;
+    lp->head = lp->tail = NULL;
+    for (wb_loop_msg *x = m; x; x = x->next)
+        x->queued = 0;
+    pthread_mutex_unlock(&lp->lock);
+    int n = 0;
+    while (m) {
+        wb_loop_msg *next = m->next; /* m may be freed or re-posted by its callback */
+        m->fn(lp, m->arg);
+        m = next;
+        n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The turn                                                                             */
+
+int wb_loop_run_once(wb_loop *lp, int max_wait_ms)
+{
+    int n = run_messages(lp);
+    int64_t wait = wb_loop_next_timer_ms(lp);
+    if (n > 0) wait = 0; /* messages may have queued work: do not sleep on it */
+    if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms)) wait = max_wait_ms;
+    struct epoll_event evs[MAX_EVENTS];
+    int ne = epoll_wait(lp->epfd, evs, MAX_EVENTS, (int)wait);
+    if (ne < 0) {
+        if (errno != EINTR) return -1;
+        ne = 0;
+    }
+    lp->now = wb_now_ms();
+    for (int i = 0; i < ne; i++) {
+        int fd = evs[i].data.fd;
+        if (fd == lp->evfd) {
+            uint64_t v;
+            ssize_t r = read(lp->evfd, &v, sizeof(v));
+            (void)r;
+            continue;
+        }
+        /* A callback earlier in this batch may have removed this fd (or replaced it). */
+        if ((size_t)fd >= lp->nw || !lp->w[fd].active) continue;
+        watcher *w = &lp->w[fd];
+        unsigned what = (evs[i].events & EPOLLIN ? WB_LOOP_READ : 0) |
+                        (evs[i].events & EPOLLOUT ? WB_LOOP_WRITE : 0) |
+                        (evs[i].events & (EPOLLERR | EPOLLHUP) ? WB_LOOP_ERROR : 0);
+        w->cb(lp, fd, what, w->arg);
+        n++;
+    }
+    n += run_timers(lp, lp->now);
+    n += run_messages(lp); /* posted while we slept: do not wait a turn for them */
+    return n;
+}
