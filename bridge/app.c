@@ -284,9 +284,9 @@ static void maybe_reload(void *arg)
             return;
         }
         r->old = old;
-        if (ncfg->outbound.workers != (*r->current)->outbound.workers)
-            WB_WARN("reload: outbound.workers changes on restart");
-        ncfg->outbound.workers = (*r->current)->outbound.workers;
+        if (ncfg->outbound.loops != (*r->current)->outbound.loops)
+            WB_WARN("reload: outbound.loops changes on restart");
+        ncfg->outbound.loops = (*r->current)->outbound.loops;
         if (r->listener && wb_listener_reload(r->listener, ncfg, errstr, sizeof(errstr))) {
             WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
             wb_config_free(ncfg);
@@ -401,7 +401,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
     install_signals();
     if (demo_opts || cfg->outbound.ntopics == 0)
-        cfg->outbound.workers = 1; /* the demo watches one engine; no topics, no consumers */
+        cfg->outbound.loops = 1; /* the demo watches one engine; no topics, no consumers */
 
     const char *bootstrap = NULL;
     if (cfg->embedded) {
@@ -430,7 +430,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     }
     /* Outbound engines: each one a thread with its own consumer in the group, HTTP client
      * and scheduler; the group spreads the partitions over them. */
-    engines = calloc((size_t)cfg->outbound.workers, sizeof(*engines));
+    engines = calloc((size_t)cfg->outbound.loops, sizeof(*engines));
     if (!engines) {
         WB_ERROR("out of memory");
         goto out;
@@ -438,7 +438,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     rl.path = config_path;
     rl.current = &cfg;
     rl.listener = listener;
-    for (nengines = 0; nengines < cfg->outbound.workers; nengines++) {
+    for (nengines = 0; nengines < cfg->outbound.loops; nengines++) {
         engine *e = &engines[nengines];
         e->ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
         if (!e->ob) {

@@ -23,6 +23,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "core/timefmt.h"
 #include "log.h"
 #include "secret.h"
 #include "util.h"
@@ -144,6 +145,8 @@ enum {
     V_EVENT_TYPE,
     V_TOKEN,
     V_LISTEN,
+    V_GROUP,
+    V_START,
 };
 /* Connector keys restricted to one direction. */
 enum { F_OUT = 1, F_IN = 2 };
@@ -237,6 +240,10 @@ static const field connector_fields[] = {
     {"https_only", T_BOOL, CO(https_only), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"tls", T_MAP, 0, 0, 0, 0, NULL, tls_fields, 0, F_OUT},
     {"proxy", T_STR, CO(proxy), 0, 0, 0, NULL, NULL, 0, F_OUT},
+    {"group_id", T_STR, CO(group_id), 0, 0, 0, NULL, NULL, V_GROUP, F_OUT},
+    {"topics", T_STRLIST, CO(topics), CO(ntopics), 0, 0, NULL, NULL, V_TOPIC, F_OUT},
+    {"start", T_STR, CO(start), 0, 0, 0, NULL, NULL, V_START, F_OUT},
+    {"paused", T_BOOL, CO(paused), 0, 0, 0, NULL, NULL, 0, F_OUT},
     /* inbound */
     {"verify", T_MAP, 0, 0, 0, 0, NULL, signing_fields, 0, F_IN},
     {"topic", T_STR, CO(topic), 0, 0, 0, NULL, NULL, V_TOPIC, F_IN},
@@ -266,7 +273,14 @@ static const field outbound_fields[] = {
      0},
     {"id_pointer", T_STR, GO(outbound.id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, 0},
     {"user_agent", T_STR, GO(outbound.user_agent), 0, 0, 0, NULL, NULL, 0, 0},
-    {"workers", T_INT, GO(outbound.workers), 0, 1, 64, NULL, NULL, 0, 0},
+    {"loops", T_INT, GO(outbound.loops), 0, 1, 64, NULL, NULL, 0, 0},
+    /* before loops existed, several engines per process were "workers": same meaning now */
+    {"workers", T_INT, GO(outbound.loops), 0, 1, 64, NULL, NULL, 0, 0},
+    {"fetch_buffer", T_SIZE, GO(outbound.fetch_buffer), 0, 1L << 20, 1L << 34, NULL, NULL, 0, 0},
+    {"max_in_flight_bytes", T_SIZE, GO(outbound.max_in_flight_bytes), 0, 1L << 16, 1L << 36, NULL,
+     NULL, 0, 0},
+    {"commit_interval", T_DUR, GO(outbound.commit_interval_ms), 0, 10, 0, NULL, NULL, 0, 0},
+    {"retention", T_DUR, GO(outbound.retention_ms), 0, 1000, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -524,6 +538,39 @@ static int check_value(ctx *c, int line, const char *key, int check, const char 
             return -1;
         }
         break;
+    case V_GROUP:
+        for (const char *p = s; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                report(c, line, key, "control character in consumer group id");
+                return -1;
+            }
+        if (!*s || strlen(s) > 249) {
+            report(c, line, key, "expected a consumer group id of 1 to 249 characters");
+            return -1;
+        }
+        break;
+    case V_START: {
+        int64_t ms = 0;
+        int mode;
+        if (!strcmp(s, "latest"))
+            mode = WB_START_LATEST;
+        else if (!strcmp(s, "earliest"))
+            mode = WB_START_EARLIEST;
+        else if (s[0] != '-' && wb_time_parse_ms(s, 0, &ms) == WB_OK)
+            mode = WB_START_TIME;
+        else {
+            report(c, line, key,
+                   "expected latest, earliest or an RFC 3339 time (2026-12-01T00:00:00Z), "
+                   "got '%s'",
+                   s);
+            return -1;
+        }
+        if (c->conn) {
+            c->conn->start_mode = mode;
+            c->conn->start_ms = ms;
+        }
+        break;
+    }
     default:
         break;
     }
@@ -1273,7 +1320,11 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.dead_letter_topic = dup_or_oom(c, "webhook-bridge.dlq");
     cfg->outbound.max_in_flight_per_partition = 1000;
     cfg->outbound.drain_timeout_ms = 30000;
-    cfg->outbound.workers = 1;
+    cfg->outbound.loops = 1;
+    cfg->outbound.fetch_buffer = 64 * 1024 * 1024;
+    cfg->outbound.max_in_flight_bytes = 64 * 1024 * 1024;
+    cfg->outbound.commit_interval_ms = 250;
+    cfg->outbound.retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;
@@ -1324,10 +1375,29 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
                 break;
             }
         }
-        if (k->direction == WB_DIR_OUTBOUND && k->nevents && !cfg->outbound.ntopics)
+        if (k->direction != WB_DIR_OUTBOUND) continue;
+        if (k->nevents && !cfg->outbound.ntopics && !k->ntopics)
             report(c, k->line, "events",
-                   "connector '%s' subscribes to events but outbound.topics is not set in %s",
+                   "connector '%s' subscribes to events but neither its topics: nor "
+                   "outbound.topics in %s is set",
                    k->name ? k->name : "?", saved);
+        /* Its own cursor: topics default to the bridge's, the group to <group.id>.<name>. */
+        if (!k->ntopics && cfg->outbound.ntopics) {
+            k->topics = calloc(cfg->outbound.ntopics, sizeof(char *));
+            if (!k->topics) {
+                oom(c);
+                continue;
+            }
+            for (size_t t = 0; t < cfg->outbound.ntopics; t++)
+                if ((k->topics[t] = dup_or_oom(c, cfg->outbound.topics[t]))) k->ntopics = t + 1;
+        }
+        if (!k->group_id && k->name) {
+            size_t n = strlen(wb_config_group_id(cfg)) + strlen(k->name) + 2;
+            if ((k->group_id = malloc(n)))
+                snprintf(k->group_id, n, "%s.%s", wb_config_group_id(cfg), k->name);
+            else
+                oom(c);
+        }
     }
     c->file = saved;
     (void)doc;
@@ -1353,6 +1423,7 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
         oom(&c);
         goto out;
     }
+    cfg->refs = 1;
     /* Connector paths are relative to the folder of bridge.yaml, as the user wrote it. */
     const char *slash = strrchr(path, '/');
     dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup("");
@@ -1416,6 +1487,9 @@ static void connector_free(wb_connector *k)
     free(k->client_key);
     free(k->ca_file);
     free(k->proxy);
+    free(k->group_id);
+    free_strv(k->topics, k->ntopics);
+    free(k->start);
     free(k->topic);
     free(k->key_pointer);
     free(k->event_type);
@@ -1449,6 +1523,24 @@ void wb_config_free(wb_config *cfg)
         connector_free(&cfg->connectors[i]);
     free(cfg->connectors);
     free(cfg);
+}
+
+wb_config *wb_config_ref(wb_config *cfg)
+{
+    if (cfg) __atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+    return cfg;
+}
+
+void wb_config_unref(wb_config *cfg)
+{
+    if (cfg && __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) == 0) wb_config_free(cfg);
+}
+
+const char *wb_config_group_id(const wb_config *cfg)
+{
+    for (size_t i = 0; cfg && i < cfg->nkafka; i++)
+        if (!strcmp(cfg->kafka[i].key, "group.id")) return cfg->kafka[i].value;
+    return "webhook-bridge";
 }
 
 /* Connector by name; borrowed pointer valid until wb_config_free(). */

@@ -27,6 +27,7 @@ typedef enum wb_scheme {
 } wb_scheme;
 
 typedef enum wb_ordering { WB_ORDER_KEY = 0, WB_ORDER_PARTITION, WB_ORDER_NONE } wb_ordering;
+typedef enum wb_start { WB_START_LATEST = 0, WB_START_EARLIEST, WB_START_TIME } wb_start;
 typedef enum wb_on_exhausted { WB_EXHAUST_DEAD_LETTER = 0, WB_EXHAUST_BLOCK } wb_on_exhausted;
 
 /* Generic HMAC scheme (scheme: hmac). */
@@ -88,6 +89,15 @@ typedef struct wb_connector {
     char *client_key;
     char *ca_file;
     char *proxy;
+    /* the connector's own Kafka cursor */
+    char *group_id;  /* consumer group; default "<kafka group.id>.<name>" (filled at load) */
+    char **topics;   /* topics it consumes; default outbound.topics (filled at load) */
+    size_t ntopics;
+    char *start;     /* where a group without committed offsets starts: "latest" (default),
+                      * "earliest" or an RFC 3339 time */
+    int start_mode;  /* WB_START_* parsed from start */
+    int64_t start_ms; /* WB_START_TIME: unix ms */
+    int paused;      /* paused: true -- fetch nothing, start nothing until resumed */
 
     /* ---- inbound ---- */
     char *topic;
@@ -107,6 +117,7 @@ typedef struct wb_kv {
 
 typedef struct wb_config {
     char *path; /* the bridge.yaml that was loaded */
+    int refs;   /* wb_config_ref / wb_config_unref (atomic); 1 after load */
 
     /* kafka.* passes to librdkafka as-is, in file order (both consumer and producer). */
     wb_kv *kafka;
@@ -124,7 +135,13 @@ typedef struct wb_config {
         char *event_type_pointer;        /* JSON pointer to the event type, or NULL */
         char *id_pointer;                /* JSON pointer to the event id, or NULL */
         char *user_agent;                /* default "webhook-bridge/<version>" */
-        int workers; /* engines (threads, consumer group members) in this process, default 1 */
+        int loops;   /* event-loop threads the connectors are spread over, default 1 */
+        size_t fetch_buffer;        /* librdkafka prefetch budget for the whole process, split
+                                     * across the connectors' consumers; default 64MiB */
+        size_t max_in_flight_bytes; /* per connector: record bytes in flight, default 64MiB */
+        int64_t commit_interval_ms; /* store + commit the terminal prefix this often, 250ms */
+        int64_t retention_ms;       /* topic retention assumed when the broker does not tell
+                                     * (DescribeConfigs refused), default 7d */
     } outbound;
 
     struct {
@@ -164,6 +181,17 @@ typedef struct wb_config {
  * wb_config_free(). */
 wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size);
 void wb_config_free(wb_config *cfg);
+
+/* A configuration is a generation: immutable after load, shared by reference. A reload
+ * builds a new one; whoever still uses the old one (a delivery in flight, a connector being
+ * drained) holds a reference, and the last unref frees it. Thread-safe (atomic count).
+ * wb_config_load() returns a config with one reference; wb_config_free() frees regardless
+ * (for single owners such as tests and `check`). */
+wb_config *wb_config_ref(wb_config *cfg);
+void wb_config_unref(wb_config *cfg);
+
+/* The kafka group.id of cfg ("webhook-bridge" when not set). Borrowed. */
+const char *wb_config_group_id(const wb_config *cfg);
 
 /* Connector lookup by name (NULL if none). */
 const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);

@@ -605,7 +605,7 @@ static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res
         WB_WARN("%s %s -> %s: attempt %d failed (%s); retry in %" PRId64 " ms", r->type, r->id,
                 c->cc->name, d->attempts, d->error, delay);
         notify(o, d, "retry", latency_us);
-        wb_sched_retry(o->sched, &d->job, 0, now + delay, now);
+        wb_sched_retry(o->sched, &d->job, 0, now + delay, res->retry_after_ms, now);
         return;
     }
     case WB_HTTP_GONE:
@@ -1331,14 +1331,14 @@ static void conn_metrics(conn_rt *c)
 /* Each of `workers` engines gets its share of a connector's concurrency and rate. */
 static int share_conc(const wb_config *cfg, int conc)
 {
-    int w = cfg->outbound.workers > 1 ? cfg->outbound.workers : 1;
+    int w = cfg->outbound.loops > 1 ? cfg->outbound.loops : 1;
     conc = conc > 0 ? conc : 1;
     return conc / w > 0 ? conc / w : 1;
 }
 
 static double share_rate(const wb_config *cfg, double rate)
 {
-    int w = cfg->outbound.workers > 1 ? cfg->outbound.workers : 1;
+    int w = cfg->outbound.loops > 1 ? cfg->outbound.loops : 1;
     return rate / w;
 }
 

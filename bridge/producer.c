@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fatal.h"
 #include "kafka.h"
 #include "log.h"
 #include "util.h"
@@ -19,11 +20,30 @@ struct wb_producer {
     atomic_llong down_since_ms; /* monotonic ms of the last all-brokers-down, 0 = none */
 };
 
-/* Per-record completion, carried as the message opaque. Freed by the delivery report. */
+/* Per-record completion, carried as the message opaque. Freed by the delivery report.
+ * Exactly one of cb / ex is set. */
 typedef struct pending {
     wb_produce_cb cb;
+    wb_produce_ex_cb ex;
     void *opaque;
 } pending;
+
+int wb_producer_error_permanent(int kafka_err)
+{
+    switch (kafka_err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *unused)
 {
@@ -31,10 +51,21 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *unu
     pending *pd = rkm->_private;
     if (!rkm->err) atomic_store(&p->connected, 1);
     if (!pd) return;
-    if (rkm->err)
+    if (pd->ex) {
+        wb_produce_result res = {
+            .err = rkm->err ? WB_ERR_KAFKA : WB_OK,
+            .kafka_err = rkm->err,
+            .permanent = rkm->err ? wb_producer_error_permanent(rkm->err) : 0,
+            .errmsg = rkm->err ? rd_kafka_err2str(rkm->err) : "",
+            .partition = rkm->partition,
+            .offset = rkm->err ? -1 : rkm->offset,
+        };
+        pd->ex(pd->opaque, &res);
+    } else if (rkm->err) {
         pd->cb(pd->opaque, WB_ERR_KAFKA, rd_kafka_err2str(rkm->err), rkm->partition, -1);
-    else
+    } else {
         pd->cb(pd->opaque, WB_OK, NULL, rkm->partition, rkm->offset);
+    }
     free(pd);
 }
 
@@ -44,6 +75,16 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *unused)
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         atomic_store(&p->connected, 0);
         atomic_store(&p->down_since_ms, wb_now_ms());
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        /* The idempotent producer is fenced or its sequence broke: this instance can write
+         * nothing more, and inbound acks and dead-letter parking depend on it. */
+        char why[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        char msg[700];
+        snprintf(msg, sizeof(msg), "%s: %s", rd_kafka_err2name(orig), why);
+        wb_fatal_raise("kafka producer", msg);
+        return;
     }
     WB_WARN("kafka producer: %s: %s", rd_kafka_err2name(err), reason);
 }
@@ -123,36 +164,55 @@ fail:
     return NULL;
 }
 
-wb_err wb_producer_send(wb_producer *p, const char *topic, int32_t partition, const void *key,
-                        size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                        wb_produce_cb cb, void *opaque)
+static wb_err produce(wb_producer *p, const char *topic, int32_t partition, const void *key,
+                      size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                      pending *pd, wb_produce_result *sync)
 {
-    pending *pd = malloc(sizeof(*pd));
-    if (!pd) return WB_ERR_NOMEM;
-    pd->cb = cb;
-    pd->opaque = opaque;
     rd_kafka_resp_err_t err =
         rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
                           RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_HEADERS(hdrs),
                           RD_KAFKA_V_OPAQUE(pd), RD_KAFKA_V_END);
-    if (err) {
-        free(pd);
-        WB_WARN("kafka produce to %s failed: %s", topic, rd_kafka_err2str(err));
-        return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? WB_ERR_FULL : WB_ERR_KAFKA;
+    if (!err) return WB_OK;
+    free(pd);
+    if (sync) {
+        sync->err = err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? WB_ERR_FULL : WB_ERR_KAFKA;
+        sync->kafka_err = err;
+        sync->permanent = wb_producer_error_permanent(err);
+        sync->errmsg = rd_kafka_err2str(err);
+        sync->partition = partition;
+        sync->offset = -1;
     }
-    return WB_OK;
+    WB_WARN("kafka produce to %s refused: %s", topic, rd_kafka_err2str(err));
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return WB_ERR_FULL;
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) return WB_ERR_TOO_LARGE;
+    return WB_ERR_KAFKA;
 }
 
-int wb_producer_flush(wb_producer *p, int timeout_ms)
+wb_err wb_producer_send(wb_producer *p, const char *topic, int32_t partition, const void *key,
+                        size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                        wb_produce_cb cb, void *opaque)
 {
-    rd_kafka_flush(p->rk, timeout_ms);
-    return rd_kafka_outq_len(p->rk);
+    pending *pd = calloc(1, sizeof(*pd));
+    if (!pd) return WB_ERR_NOMEM;
+    pd->cb = cb;
+    pd->opaque = opaque;
+    wb_err err = produce(p, topic, partition, key, klen, val, vlen, hdrs, pd, NULL);
+    return err == WB_ERR_TOO_LARGE ? WB_ERR_KAFKA : err;
 }
 
-int wb_producer_outq(wb_producer *p)
+wb_err wb_producer_send_ex(wb_producer *p, const char *topic, int32_t partition, const void *key,
+                           size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                           wb_produce_ex_cb cb, void *opaque, wb_produce_result *sync)
 {
-    return rd_kafka_outq_len(p->rk);
+    pending *pd = calloc(1, sizeof(*pd));
+    if (!pd) {
+        if (sync) *sync = (wb_produce_result){.err = WB_ERR_NOMEM, .errmsg = "out of memory"};
+        return WB_ERR_NOMEM;
+    }
+    pd->ex = cb;
+    pd->opaque = opaque;
+    return produce(p, topic, partition, key, klen, val, vlen, hdrs, pd, sync);
 }
 
 int wb_producer_connected(wb_producer *p)
@@ -160,7 +220,7 @@ int wb_producer_connected(wb_producer *p)
     return atomic_load(&p->connected);
 }
 
-rd_kafka_t *wb_producer_rk(wb_producer *p)
+rd_kafka_t *wb_producer_handle(wb_producer *p)
 {
     return p->rk;
 }

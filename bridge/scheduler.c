@@ -27,6 +27,8 @@ struct wb_sched_conn {
     int64_t refill_ms;
     /* circuit breaker */
     int cb_threshold, cb_failures;
+    int cb_opens; /* consecutive openings without a success: the open period grows with it */
+    int paused;
     int64_t cb_cooldown_ms, cb_open_until;
     wb_circuit circuit;
     int probe_running;
@@ -139,9 +141,14 @@ static void ready_unlink(wb_sched_conn *c, wb_job *j)
     j->ready_prev = j->ready_next = NULL;
 }
 
-/* Make a job that may start (no lane or lane head) ready now or at due_ms. */
+/* Make a job that may start (no lane or lane head) ready now or at due_ms; a held job
+ * only takes the HELD state (wb_sched_release arms it). */
 static int arm(wb_sched *s, wb_job *j, int64_t now)
 {
+    if (j->held) {
+        j->state = WB_JOB_HELD;
+        return 0;
+    }
     if (j->due_ms > now) {
         j->state = WB_JOB_TIMER;
         return heap_push(s, j);
@@ -335,6 +342,35 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
     return 0;
 }
 
+int wb_sched_submit_held(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
+                         size_t lane_key_len, int64_t now)
+{
+    j->held = 1;
+    int r = wb_sched_submit(s, c, j, lane_key, lane_key_len, now, now);
+    if (r) j->held = 0;
+    return r;
+}
+
+void wb_sched_release(wb_sched *s, wb_job *j, int64_t now)
+{
+    if (!j->held) return;
+    j->held = 0;
+    /* Still behind another job of its lane: it is armed when it becomes the head. */
+    if (j->state != WB_JOB_HELD) return;
+    j->due_ms = now;
+    if (arm(s, j, now)) ready_push(j->conn, j);
+}
+
+void wb_sched_conn_pause(wb_sched_conn *c, int paused)
+{
+    c->paused = paused;
+}
+
+int64_t wb_sched_conn_open_until(const wb_sched_conn *c)
+{
+    return c->circuit == WB_CIRCUIT_OPEN ? c->cb_open_until : 0;
+}
+
 static void refill(wb_sched_conn *c, int64_t now)
 {
     if (c->rate <= 0) return;
@@ -349,7 +385,7 @@ static void refill(wb_sched_conn *c, int64_t now)
 /* Whether c may start one more job now. */
 static int can_start(wb_sched_conn *c, int64_t now)
 {
-    if (!c->ready_head || c->running >= c->max_concurrency) return 0;
+    if (!c->ready_head || c->running >= c->max_concurrency || c->paused) return 0;
     if (c->circuit == WB_CIRCUIT_OPEN) {
         if (now < c->cb_open_until) return 0;
         c->circuit = WB_CIRCUIT_HALF_OPEN;
@@ -395,7 +431,18 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now)
     return NULL;
 }
 
-static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t now)
+/* How long the breaker stays open this time (see scheduler.h). */
+static int64_t open_period(wb_sched_conn *c, int64_t retry_after_ms)
+{
+    int64_t period = c->cb_cooldown_ms < 1000 ? c->cb_cooldown_ms : 1000;
+    for (int i = 1; i < c->cb_opens && period < c->cb_cooldown_ms; i++)
+        period *= 2;
+    if (period > c->cb_cooldown_ms) period = c->cb_cooldown_ms;
+    if (retry_after_ms > period) period = retry_after_ms;
+    return period;
+}
+
+static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t retry_after_ms, int64_t now)
 {
     if (endpoint_ok < 0) {
         /* no evidence: a half-open probe that proved nothing lets the next one go */
@@ -405,14 +452,17 @@ static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t now)
     if (c->cb_threshold <= 0) return;
     if (endpoint_ok) {
         c->cb_failures = 0;
+        c->cb_opens = 0;
         c->circuit = WB_CIRCUIT_CLOSED;
         c->probe_running = 0;
         return;
     }
     c->cb_failures++;
+    if (c->circuit == WB_CIRCUIT_OPEN) return; /* a straggler that started before it opened */
     if (c->circuit == WB_CIRCUIT_HALF_OPEN || c->cb_failures >= c->cb_threshold) {
+        c->cb_opens++;
         c->circuit = WB_CIRCUIT_OPEN;
-        c->cb_open_until = now + c->cb_cooldown_ms;
+        c->cb_open_until = now + open_period(c, retry_after_ms);
         c->probe_running = 0;
     }
 }
@@ -423,7 +473,7 @@ void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now)
     if (j->state == WB_JOB_RUNNING) {
         c->running--;
         s->running--;
-        circuit_record(c, endpoint_ok, now);
+        circuit_record(c, endpoint_ok, -1, now);
     }
     j->state = WB_JOB_IDLE;
     c->jobs--;
@@ -431,13 +481,14 @@ void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now)
     lane_remove(s, j, now);
 }
 
-void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t now)
+void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms,
+                    int64_t retry_after_ms, int64_t now)
 {
     wb_sched_conn *c = j->conn;
     if (j->state == WB_JOB_RUNNING) {
         c->running--;
         s->running--;
-        circuit_record(c, endpoint_ok, now);
+        circuit_record(c, endpoint_ok, retry_after_ms, now);
     }
     j->due_ms = due_ms;
     if (arm(s, j, now)) {
@@ -448,7 +499,7 @@ void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int
 
 void wb_sched_defer(wb_sched *s, wb_job *j, int64_t due_ms, int64_t now)
 {
-    wb_sched_retry(s, j, -1, due_ms, now);
+    wb_sched_retry(s, j, -1, due_ms, -1, now);
 }
 
 void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
@@ -485,7 +536,7 @@ int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
     } while (0)
     if (s->nheap) TAKE(s->heap[0]->due_ms - now);
     for (wb_sched_conn *c = s->conns; c; c = c->next) {
-        if (!c->ready_head || c->running >= c->max_concurrency) continue;
+        if (!c->ready_head || c->running >= c->max_concurrency || c->paused) continue;
         if (c->circuit == WB_CIRCUIT_OPEN) {
             TAKE(c->cb_open_until - now);
             continue;

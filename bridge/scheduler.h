@@ -27,6 +27,7 @@ typedef enum wb_job_state {
     WB_JOB_TIMER,    /* waiting for due_ms */
     WB_JOB_READY,    /* may start when the connector has capacity */
     WB_JOB_RUNNING,  /* handed out by wb_sched_next */
+    WB_JOB_HELD,     /* keeps its lane place but may not start until wb_sched_release */
 } wb_job_state;
 
 typedef struct wb_job {
@@ -37,6 +38,7 @@ typedef struct wb_job {
     int64_t due_ms;
     size_t heap_idx;
     wb_job_state state;
+    int held; /* submitted with wb_sched_submit_held and not released yet */
 } wb_job;
 
 typedef enum wb_circuit { WB_CIRCUIT_CLOSED = 0, WB_CIRCUIT_OPEN, WB_CIRCUIT_HALF_OPEN } wb_circuit;
@@ -59,6 +61,17 @@ void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per
 int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
                     size_t lane_key_len, int64_t due_ms, int64_t now);
 
+/* Submit a job that takes its lane place now but may not start before wb_sched_release()
+ * (its payload is still being prepared, e.g. by an asynchronous transform): jobs behind it in
+ * its lane wait for it, so preparation never reorders a lane. Same results as submit. */
+int wb_sched_submit_held(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
+                         size_t lane_key_len, int64_t now);
+/* The held job may start (now, or when it reaches the head of its lane). */
+void wb_sched_release(wb_sched *s, wb_job *j, int64_t now);
+
+/* Pause a connector: nothing of it starts until unpaused (jobs keep their places). */
+void wb_sched_conn_pause(wb_sched_conn *c, int paused);
+
 /* Next job allowed to start now, marked RUNNING (counts against concurrency, takes a rate
  * token, and in half-open state is the single probe), or NULL. Round-robin over connectors. */
 wb_job *wb_sched_next(wb_sched *s, int64_t now);
@@ -67,9 +80,22 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now);
  * answered, 0 an endpoint failure (5xx, 429, timeout, connection error), -1 no evidence
  * either way (the breaker is left as it is). Then:
  *   wb_sched_finish: the job is terminal; its lane advances.
- *   wb_sched_retry:  the job stays lane head and becomes READY again at due_ms. */
+ *   wb_sched_retry:  the job stays lane head and becomes READY again at due_ms.
+ * retry_after_ms (>= 0 when the partner sent Retry-After on a 429/503, else -1): if this
+ * failure opens the breaker, it stays open at least that long.
+ *
+ * Breaker: opens after circuit_failures consecutive endpoint failures, or at once when a
+ * half-open probe fails. The open period starts short (1 s, or the cooldown if shorter) and
+ * doubles on each consecutive opening up to circuit_cooldown_ms, never shorter than the
+ * partner's Retry-After; a success closes it and resets the growth. So a brief burst of 503s
+ * costs a second or two, a partner that stays down is probed every cooldown. */
 void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now);
-void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t now);
+void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms,
+                    int64_t retry_after_ms, int64_t now);
+
+/* When the breaker of c closes again (half-open -> closed), ms since it opened, else 0;
+ * the open-until time (monotonic) while open, else 0. */
+int64_t wb_sched_conn_open_until(const wb_sched_conn *c);
 
 /* Put a RUNNING job back without an attempt having been made (no breaker effect): it
  * becomes READY again at due_ms, keeping its lane position. */

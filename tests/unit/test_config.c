@@ -102,8 +102,8 @@ static const bad_case bad_cases[] = {
      "none"},
     /* 10 outbound events without outbound.topics */
     {"kafka: { bootstrap.servers: embedded }\nconnectors: connectors/\n", OUT_HEAD SIGN_OK,
-     "connectors/c.yaml:1: events: connector 'acme' subscribes to events but outbound.topics "
-     "is not set in bridge.yaml"},
+     "connectors/c.yaml:1: events: connector 'acme' subscribes to events but neither its "
+     "topics: nor outbound.topics in bridge.yaml is set"},
     /* 11 YAML syntax error */
     {BRIDGE_OK, "name: acme\nurl: [unclosed\nevents: x\n", "connectors/c.yaml:"},
     /* 12 unset environment variable */
