@@ -1,0 +1,286 @@
+/* outbound/ledger.c - per-partition windows, terminal prefixes and generations (see ledger.h).
+ *
+ * Each part is a ring of (offset, timestamp, done) in offset order. Offsets are unique and
+ * increasing within a partition, so a binary search over the ring finds a record without a
+ * side table; when the head becomes terminal the terminal prefix is popped and the committable
+ * position moves. */
+#include "outbound/ledger.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct wb_ledger {
+    wb_ledger_part *active;
+    wb_ledger_part *fenced;
+    size_t window, max_bytes;
+    size_t bytes;
+    size_t in_flight;
+    uint64_t generation;
+    uint64_t fenced_drops;
+};
+
+wb_ledger *wb_ledger_new(size_t window, size_t max_bytes)
+{
+    wb_ledger *l = calloc(1, sizeof(*l));
+    if (!l) return NULL;
+    wb_ledger_set_budgets(l, window, max_bytes);
+    return l;
+}
+
+void wb_ledger_set_budgets(wb_ledger *l, size_t window, size_t max_bytes)
+{
+    l->window = window ? window : 1;
+    l->max_bytes = max_bytes ? max_bytes : 1;
+}
+
+static void part_free(wb_ledger_part *p)
+{
+    free(p->off);
+    free(p->ts);
+    free(p->done);
+    free(p->topic);
+    free(p);
+}
+
+void wb_ledger_free(wb_ledger *l)
+{
+    if (!l) return;
+    wb_ledger_part *lists[2] = {l->active, l->fenced};
+    for (int k = 0; k < 2; k++) {
+        wb_ledger_part *p = lists[k];
+        while (p) {
+            wb_ledger_part *n = p->next;
+            part_free(p);
+            p = n;
+        }
+    }
+    free(l);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Parts                                                                                */
+
+wb_ledger_part *wb_ledger_find(wb_ledger *l, const char *topic, int32_t partition)
+{
+    for (wb_ledger_part *p = l->active; p; p = p->next)
+        if (p->partition == partition && !strcmp(p->topic, topic)) return p;
+    return NULL;
+}
+
+wb_ledger_part *wb_ledger_parts(wb_ledger *l)
+{
+    return l->active;
+}
+
+wb_ledger_part *wb_ledger_assign(wb_ledger *l, const char *topic, int32_t partition)
+{
+    wb_ledger_part *p = wb_ledger_find(l, topic, partition);
+    if (p) return p;
+    p = calloc(1, sizeof(*p));
+    if (!p || !(p->topic = strdup(topic))) {
+        free(p);
+        return NULL;
+    }
+    p->ledger = l;
+    p->partition = partition;
+    p->generation = ++l->generation;
+    p->next_commit = -1;
+    p->stored = -1;
+    p->last_offset = -1;
+    p->next = l->active;
+    l->active = p;
+    return p;
+}
+
+static void unlink_part(wb_ledger_part **list, wb_ledger_part *p)
+{
+    while (*list && *list != p)
+        list = &(*list)->next;
+    if (*list) *list = p->next;
+}
+
+void wb_ledger_fence(wb_ledger *l, wb_ledger_part *p)
+{
+    if (p->fenced) return;
+    unlink_part(&l->active, p);
+    p->fenced = 1;
+    /* What it still tracks no longer counts against the connector's budgets: the records
+     * belong to an assignment that is gone, the caller is releasing them. */
+    l->in_flight -= p->count;
+    if (p->count == 0) {
+        l->bytes -= p->bytes;
+        part_free(p);
+        return;
+    }
+    p->next = l->fenced;
+    l->fenced = p;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The ring                                                                             */
+
+static int grow(wb_ledger_part *p)
+{
+    size_t ncap = p->cap ? p->cap * 2 : 64;
+    int64_t *noff = malloc(ncap * sizeof(*noff));
+    int64_t *nts = malloc(ncap * sizeof(*nts));
+    uint8_t *ndone = malloc(ncap);
+    if (!noff || !nts || !ndone) {
+        free(noff);
+        free(nts);
+        free(ndone);
+        return -1;
+    }
+    for (size_t i = 0; i < p->count; i++) {
+        size_t j = (p->head + i) & (p->cap - 1);
+        noff[i] = p->off[j];
+        nts[i] = p->ts[j];
+        ndone[i] = p->done[j];
+    }
+    free(p->off);
+    free(p->ts);
+    free(p->done);
+    p->off = noff;
+    p->ts = nts;
+    p->done = ndone;
+    p->cap = ncap;
+    p->head = 0;
+    return 0;
+}
+
+int wb_ledger_track(wb_ledger_part *p, int64_t offset, size_t bytes, int64_t ts_ms)
+{
+    if (p->fenced) return -3;
+    if (p->count > 0 && offset <= p->off[(p->head + p->count - 1) & (p->cap - 1)]) return -1;
+    if (p->count == 0 && offset < p->next_commit) return -1; /* already terminal */
+    if (p->count == p->cap && grow(p)) return -2;
+    size_t idx = (p->head + p->count) & (p->cap - 1);
+    p->off[idx] = offset;
+    p->ts[idx] = ts_ms;
+    p->done[idx] = 0;
+    p->count++;
+    p->bytes += bytes;
+    p->last_offset = offset;
+    p->ledger->bytes += bytes;
+    p->ledger->in_flight++;
+    return 0;
+}
+
+/* Index (from head) of offset in the ring, -1 when absent. */
+static long find(const wb_ledger_part *p, int64_t offset)
+{
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t v = p->off[(p->head + mid) & (p->cap - 1)];
+        if (v == offset) return (long)mid;
+        if (v < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+int wb_ledger_done(wb_ledger_part *p, int64_t offset, size_t bytes)
+{
+    wb_ledger *l = p->ledger;
+    long i = find(p, offset);
+    if (i < 0) return -1;
+    size_t idx = (p->head + (size_t)i) & (p->cap - 1);
+    if (p->done[idx]) return -1; /* reported twice: the first report counted */
+    p->done[idx] = 1;
+    if (bytes > p->bytes) bytes = p->bytes;
+    p->bytes -= bytes;
+    l->bytes -= bytes;
+    int advanced = 0;
+    if (i == 0) {
+        /* The head became terminal: pop the terminal prefix. */
+        while (p->count > 0 && p->done[p->head]) {
+            p->next_commit = p->off[p->head] + 1;
+            p->head = (p->head + 1) & (p->cap - 1);
+            p->count--;
+            if (!p->fenced) l->in_flight--;
+        }
+        advanced = 1;
+    }
+    if (p->fenced) {
+        l->fenced_drops++;
+        if (p->count == 0) {
+            l->bytes -= p->bytes;
+            unlink_part(&l->fenced, p);
+            part_free(p);
+        }
+        return 0;
+    }
+    return advanced;
+}
+
+size_t wb_ledger_tracked(const wb_ledger_part *p)
+{
+    return p->count;
+}
+
+int64_t wb_ledger_oldest_ts(const wb_ledger_part *p)
+{
+    /* The head is never terminal (terminal heads are popped), so it is the oldest. */
+    return p->count ? p->ts[p->head] : -1;
+}
+
+int64_t wb_ledger_oldest_offset(const wb_ledger_part *p)
+{
+    return p->count ? p->off[p->head] : -1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Budgets and stores                                                                   */
+
+int wb_ledger_part_full(const wb_ledger_part *p)
+{
+    return p->count >= p->ledger->window;
+}
+
+int wb_ledger_part_low(const wb_ledger_part *p)
+{
+    return p->count <= p->ledger->window / 2;
+}
+
+int wb_ledger_over_budget(const wb_ledger *l)
+{
+    return l->bytes >= l->max_bytes;
+}
+
+int wb_ledger_low_bytes(const wb_ledger *l)
+{
+    return l->bytes <= l->max_bytes / 2;
+}
+
+size_t wb_ledger_bytes(const wb_ledger *l)
+{
+    return l->bytes;
+}
+
+size_t wb_ledger_in_flight(const wb_ledger *l)
+{
+    return l->in_flight;
+}
+
+size_t wb_ledger_take_stores(wb_ledger *l,
+                             void (*fn)(void *ctx, const char *topic, int32_t partition,
+                                        int64_t position),
+                             void *ctx)
+{
+    size_t n = 0;
+    for (wb_ledger_part *p = l->active; p; p = p->next) {
+        if (p->next_commit <= p->stored) continue;
+        p->stored = p->next_commit;
+        fn(ctx, p->topic, p->partition, p->stored);
+        n++;
+    }
+    return n;
+}
+
+uint64_t wb_ledger_fenced_drops(const wb_ledger *l)
+{
+    return l->fenced_drops;
+}
