@@ -1,8 +1,15 @@
-/* app.c - start-up and shutdown of a bridge process, and the `demo` job.
+/* app.c - start-up, supervision and shutdown of a bridge process, and the `demo` job.
  *
- * Thread map: the outbound engine runs on the main thread; the producer, the listener's
- * libmicrohttpd threads and the admin endpoint have their own; the demo feeder runs on one
- * more. Signals only set `stop` (a second one exits at once). */
+ * Thread map: the main thread supervises (signals, SIGHUP reloads, the fatal flag, the demo's
+ * end); the outbound engine runs its loop threads and a sampler; the producer, the listener's
+ * libmicrohttpd threads and the admin endpoint have their own; the demo feeder and watcher run
+ * on two more. Signals only set flags (a second SIGTERM/SIGINT exits at once).
+ *
+ * Shutdown order: stop taking inbound requests and drain the outbound connectors (within
+ * outbound.drain_timeout), then the listener, then the producer (its last delivery reports --
+ * dead-letter acks -- still reach the engine's loops, which exist until the engine is freed),
+ * then the engine, the admin endpoint, the embedded cluster and the config. A watchdog ends
+ * the process if that takes longer than the drain bound plus a grace period. */
 #include "app.h"
 
 #include <inttypes.h>
@@ -14,14 +21,17 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "envelope.h"
+#include "core/fatal.h"
 #include "kafka.h"
+#include "kafka/event.h"
 #include "listener.h"
 #include "log.h"
-#include "outbound.h"
+#include "outbound/engine.h"
 #include "producer.h"
 #include "signing.h"
 #include "util.h"
+
+#define EXIT_GRACE_MS 15000 /* beyond the drain bound: leaving groups, flushing the producer */
 
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t reload_requested;
@@ -57,25 +67,32 @@ static void install_signals(void)
 
 int wb_app_check(const wb_config *cfg, FILE *out)
 {
+    char err[8192];
     int bad = 0;
+    /* Exactly what `run` builds before it touches the network: the engine's check (signers,
+     * egress policies, header values, consumer configurations, schema sources) ... */
+    if (wb_engine_check(cfg, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    }
+    /* ... the inbound verifiers ... */
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         const wb_connector *cc = &cfg->connectors[i];
-        char err[256];
-        if (cc->direction == WB_DIR_OUTBOUND) {
-            wb_signer *s = wb_signer_new(&cc->signing, err, sizeof(err));
-            if (!s) {
-                fprintf(stderr, "%s:%d: signing: %s\n", cc->file, cc->line, err);
-                bad = 1;
-            }
-            wb_signer_free(s);
-        } else {
-            wb_verifier *v = wb_verifier_new(&cc->signing, err, sizeof(err));
-            if (!v) {
-                fprintf(stderr, "%s:%d: verify: %s\n", cc->file, cc->line, err);
-                bad = 1;
-            }
-            wb_verifier_free(v);
+        if (cc->direction != WB_DIR_INBOUND) continue;
+        wb_verifier *v = wb_verifier_new(&cc->signing, err, sizeof(err));
+        if (!v) {
+            fprintf(stderr, "%s:%d: verify: %s\n", cc->file, cc->line, err);
+            bad = 1;
         }
+        wb_verifier_free(v);
+    }
+    /* ... and the producer's configuration. */
+    rd_kafka_conf_t *pc = wb_kafka_conf(cfg, WB_KAFKA_PRODUCER, NULL, err, sizeof(err));
+    if (!pc) {
+        fprintf(stderr, "%s\n", err);
+        bad = 1;
+    } else {
+        rd_kafka_conf_destroy(pc);
     }
     if (bad) return 1;
     wb_config_print_summary(cfg, out);
@@ -91,10 +108,11 @@ typedef struct demo {
     const wb_config *cfg;
     const char *bootstrap;
     wb_producer *prod;
-    wb_outbound *ob;
+    wb_engine *engine;
     atomic_int produced, acked;
-    atomic_int observed_ok, observed_dlq;
+    atomic_int delivered, dead_lettered, retried;
     atomic_int round_trips; /* verified by the listener and read back from Kafka */
+    atomic_int finished;
     const char *inbound_topic;
     int64_t start_ms;
 } demo;
@@ -155,14 +173,15 @@ static void demo_observe(void *ctx, const wb_delivery_event *ev)
 {
     demo *d = ctx;
     if (!strcmp(ev->outcome, "delivered"))
-        atomic_fetch_add(&d->observed_ok, 1);
+        atomic_fetch_add(&d->delivered, 1);
     else if (!strcmp(ev->outcome, "dead-lettered"))
-        atomic_fetch_add(&d->observed_dlq, 1);
-    printf("  -> %-13s %-16s %-14s to %-14s HTTP %3d  attempt %d  %5.1f ms  (append->%s %" PRId64
-           " ms)%s%s\n",
+        atomic_fetch_add(&d->dead_lettered, 1);
+    else if (!strcmp(ev->outcome, "retry"))
+        atomic_fetch_add(&d->retried, 1);
+    printf("  -> %-13s %-16s %-14s to %-14s HTTP %3d  attempt %d  %5.1f ms  (append->outcome "
+           "%" PRId64 " ms)%s%s\n",
            ev->outcome, ev->type, ev->webhook_id, ev->connector, ev->status, ev->attempt,
-           (double)ev->latency_us / 1000.0, "outcome", ev->age_ms, ev->error[0] ? "  " : "",
-           ev->error);
+           (double)ev->latency_us / 1000.0, ev->age_ms, ev->error[0] ? "  " : "", ev->error);
     fflush(stdout);
 }
 
@@ -186,7 +205,7 @@ static void *demo_watch(void *arg)
     rd_kafka_topic_partition_list_add(t, d->inbound_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_subscribe(rk, t);
     rd_kafka_topic_partition_list_destroy(t);
-    while (!stop) {
+    while (!atomic_load(&d->finished)) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
         if (!rkm) continue;
         if (!rkm->err) {
@@ -205,8 +224,19 @@ static void *demo_watch(void *arg)
     return NULL;
 }
 
+/* Whether every connector has consumed every produced event and has nothing in flight. */
+static int demo_settled(demo *d)
+{
+    wb_conn_status st[64];
+    size_t n = wb_engine_status(d->engine, st, 64);
+    if (n > 64) n = 64;
+    for (size_t i = 0; i < n; i++)
+        if (st[i].consumed < (uint64_t)atomic_load(&d->produced) || st[i].in_flight > 0) return 0;
+    return 1;
+}
+
 /* Feeder thread: produce the sample events at the requested rate, then wait until every
- * one has been delivered (or dead-lettered) and ask the bridge to stop. */
+ * connector is done with them (and the inbound side has read back what it verified). */
 static void *demo_feed(void *arg)
 {
     demo *d = arg;
@@ -229,106 +259,13 @@ static void *demo_feed(void *arg)
     }
     int64_t deadline = wb_now_ms() + 60000;
     while (!stop && wb_now_ms() < deadline) {
-        wb_outbound_stats st;
-        wb_outbound_get_stats(d->ob, &st);
-        int want = atomic_load(&d->produced);
-        if ((int)(st.delivered + st.dead_lettered) >= want && st.in_flight_records == 0 &&
-            (!d->inbound_topic || atomic_load(&d->round_trips) >= (int)st.delivered))
+        if (demo_settled(d) &&
+            (!d->inbound_topic || atomic_load(&d->round_trips) >= atomic_load(&d->delivered)))
             break;
         usleep(100000);
     }
+    atomic_store(&d->finished, 1);
     stop = 1;
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Reload (SIGHUP)                                                                      */
-
-typedef struct reloader {
-    const char *path;
-    pthread_mutex_t lock;
-    wb_config **old; /* configurations replaced by a reload: in-flight work may use them */
-    size_t nold;
-    wb_config **current;
-    atomic_uint gen;       /* bumped when *current changes */
-    wb_listener *listener; /* inbound secrets rotate with the reload, or NULL */
-} reloader;
-
-/* One outbound engine (a thread and a consumer-group member). */
-typedef struct engine {
-    wb_outbound *ob;
-    reloader *rl;
-    unsigned seen_gen;
-    int primary; /* engine 0 loads the file; the others follow its generation */
-    pthread_t thread;
-    int started;
-} engine;
-
-/* Outbound thread, once per loop turn: apply a requested reload, or keep what runs. */
-static void maybe_reload(void *arg)
-{
-    engine *e = arg;
-    reloader *r = e->rl;
-    if (e->primary && reload_requested) {
-        reload_requested = 0;
-        char errstr[8192];
-        wb_config *ncfg = wb_config_load(r->path, errstr, sizeof(errstr));
-        if (!ncfg) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
-            return;
-        }
-        wb_config **old = realloc(r->old, (r->nold + 1) * sizeof(*old));
-        if (!old) {
-            WB_ERROR("reload rejected: out of memory");
-            wb_config_free(ncfg);
-            return;
-        }
-        r->old = old;
-        if (ncfg->outbound.loops != (*r->current)->outbound.loops)
-            WB_WARN("reload: outbound.loops changes on restart");
-        ncfg->outbound.loops = (*r->current)->outbound.loops;
-        if (r->listener && wb_listener_reload(r->listener, ncfg, errstr, sizeof(errstr))) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
-            wb_config_free(ncfg);
-            return;
-        }
-        if (wb_outbound_reload(e->ob, ncfg, errstr, sizeof(errstr))) {
-            WB_ERROR("reload of %s rejected, the running configuration stays: %s", r->path, errstr);
-            /* put the listener back on the running secrets (they decoded before) */
-            char ignore[256];
-            if (r->listener) wb_listener_reload(r->listener, *r->current, ignore, sizeof(ignore));
-            wb_config_free(ncfg);
-            return;
-        }
-        wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
-        pthread_mutex_lock(&r->lock);
-        r->old[r->nold++] = *r->current;
-        *r->current = ncfg;
-        e->seen_gen = atomic_fetch_add(&r->gen, 1) + 1;
-        pthread_mutex_unlock(&r->lock);
-        WB_WARN("reloaded %s: new deliveries use the new connectors and secrets, inbound "
-                "requests verify with the new secrets; new inbound connectors, listener "
-                "settings and outbound topics change on restart",
-                r->path);
-        return;
-    }
-    unsigned g = atomic_load(&r->gen);
-    if (e->primary || g == e->seen_gen) return;
-    pthread_mutex_lock(&r->lock);
-    const wb_config *cfg = *r->current;
-    g = atomic_load(&r->gen);
-    pthread_mutex_unlock(&r->lock);
-    char errstr[1024];
-    /* The primary built the same connectors already: this cannot fail but for memory. */
-    if (wb_outbound_reload(e->ob, cfg, errstr, sizeof(errstr)))
-        WB_ERROR("reload on a worker failed: %s", errstr);
-    e->seen_gen = g;
-}
-
-static void *engine_main(void *arg)
-{
-    engine *e = arg;
-    wb_outbound_run(e->ob, &stop);
     return NULL;
 }
 
@@ -336,21 +273,16 @@ static void *engine_main(void *arg)
 /* Readiness                                                                            */
 
 typedef struct ready_ctx {
-    const wb_config *cfg;
-    struct engine *engines;
-    int nengines;
+    int want_listener; /* inbound.listen is set (fixed for the process's life) */
+    wb_engine *engine;
     wb_producer *prod;
     wb_listener *listener;
 } ready_ctx;
 
-static int ready_consumer(void *arg, wb_buf *why)
+static int ready_outbound(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (r->cfg->outbound.ntopics == 0) return 1;
-    for (int i = 0; i < r->nengines; i++)
-        if (wb_outbound_ready(r->engines[i].ob)) return 1;
-    wb_buf_adds(why, "no partitions assigned");
-    return 0;
+    return wb_engine_ready(r->engine, why);
 }
 
 static int ready_producer(void *arg, wb_buf *why)
@@ -364,9 +296,68 @@ static int ready_producer(void *arg, wb_buf *why)
 static int ready_listener(void *arg, wb_buf *why)
 {
     ready_ctx *r = arg;
-    if (!r->cfg->inbound.listen || r->listener) return 1;
+    if (!r->want_listener || r->listener) return 1;
     wb_buf_adds(why, "listener not bound");
     return 0;
+}
+
+static int ready_fatal(void *arg, wb_buf *why)
+{
+    if (!wb_fatal_raised()) return 1;
+    wb_buf_adds(why, wb_fatal_reason());
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Supervision                                                                          */
+
+/* SIGHUP: a new configuration generation for the listener (secrets) and the engine
+ * (connectors). All or nothing: a broken file keeps the running generation. */
+static void reload(const char *path, wb_config **current, wb_listener *listener, wb_engine *e)
+{
+    char errstr[8192];
+    wb_config *ncfg = wb_config_load(path, errstr, sizeof(errstr));
+    if (!ncfg) {
+        WB_ERROR("reload of %s rejected, the running configuration stays: %s", path, errstr);
+        return;
+    }
+    if (listener && wb_listener_reload(listener, ncfg, errstr, sizeof(errstr))) {
+        WB_ERROR("reload of %s rejected, the running configuration stays: %s", path, errstr);
+        wb_config_unref(ncfg);
+        return;
+    }
+    if (wb_engine_reload(e, ncfg, errstr, sizeof(errstr))) {
+        WB_ERROR("reload of %s rejected, the running configuration stays: %s", path, errstr);
+        char ignore[256];
+        if (listener) wb_listener_reload(listener, *current, ignore, sizeof(ignore));
+        wb_config_unref(ncfg);
+        return;
+    }
+    wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+    /* The listener copied the new secrets into its verifiers (it routes with the generation
+     * it started with, which app holds for it); connectors hold references of their own:
+     * the previous generation is freed as soon as its last user lets go. */
+    wb_config_unref(*current);
+    *current = ncfg;
+    WB_WARN("reloaded %s: connectors added, removed and changed; inbound requests verify with "
+            "the new secrets; new inbound connectors and listener settings change on restart",
+            path);
+}
+
+/* The watchdog: a drain that cannot finish must not keep the pod from terminating. */
+static int64_t exit_deadline_ms;
+
+static void *watchdog(void *arg)
+{
+    while (wb_now_ms() < exit_deadline_ms)
+        usleep(100000);
+    static const char msg[] = "{\"level\":\"error\",\"msg\":\"shutdown exceeded its bound: "
+                              "exiting now; undelivered records are redelivered after the "
+                              "restart\"}\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(1);
+    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -380,11 +371,8 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     wb_producer *prod = NULL;
     wb_admin *admin = NULL;
     wb_listener *listener = NULL;
-    engine *engines = NULL;
-    int nengines = 0;
-    reloader rl;
-    memset(&rl, 0, sizeof(rl));
-    pthread_mutex_init(&rl.lock, NULL);
+    wb_engine *engine = NULL;
+    wb_config *listener_cfg = NULL; /* the generation the listener routes with (a reference) */
     ready_ctx rctx;
     pthread_t feeder, watcher;
     int feeding = 0, watching = 0;
@@ -395,13 +383,10 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     if (!cfg) {
         fprintf(stderr, "%s%s", errstr,
                 errstr[0] && errstr[strlen(errstr) - 1] != '\n' ? "\n" : "");
-        pthread_mutex_destroy(&rl.lock);
         return 1;
     }
     wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
     install_signals();
-    if (demo_opts || cfg->outbound.ntopics == 0)
-        cfg->outbound.loops = 1; /* the demo watches one engine; no topics, no consumers */
 
     const char *bootstrap = NULL;
     if (cfg->embedded) {
@@ -415,8 +400,17 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         WB_ERROR("demo needs `bootstrap.servers: embedded` in %s", config_path);
         goto out;
     }
+    if (demo_opts && cfg->outbound.ntopics == 0) {
+        WB_ERROR("demo needs at least one outbound topic");
+        goto out;
+    }
     prod = wb_producer_new(cfg, bootstrap, errstr, sizeof(errstr));
     if (!prod) {
+        WB_ERROR("%s", errstr);
+        goto out;
+    }
+    engine = wb_engine_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
+    if (!engine) {
         WB_ERROR("%s", errstr);
         goto out;
     }
@@ -426,28 +420,8 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             WB_ERROR("inbound: %s", errstr);
             goto out;
         }
+        listener_cfg = wb_config_ref(cfg);
         WB_INFO("inbound listener on port %d", wb_listener_port(listener));
-    }
-    /* Outbound engines: each one a thread with its own consumer in the group, HTTP client
-     * and scheduler; the group spreads the partitions over them. */
-    engines = calloc((size_t)cfg->outbound.loops, sizeof(*engines));
-    if (!engines) {
-        WB_ERROR("out of memory");
-        goto out;
-    }
-    rl.path = config_path;
-    rl.current = &cfg;
-    rl.listener = listener;
-    for (nengines = 0; nengines < cfg->outbound.loops; nengines++) {
-        engine *e = &engines[nengines];
-        e->ob = wb_outbound_new(cfg, bootstrap, prod, errstr, sizeof(errstr));
-        if (!e->ob) {
-            WB_ERROR("%s", errstr);
-            goto out;
-        }
-        e->rl = &rl;
-        e->primary = nengines == 0;
-        wb_outbound_on_turn(e->ob, maybe_reload, e);
     }
     if (cfg->admin.listen) {
         admin = wb_admin_new(cfg->admin.listen, errstr, sizeof(errstr));
@@ -455,79 +429,81 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             WB_ERROR("admin: %s", errstr);
             goto out;
         }
-        rctx = (ready_ctx){.cfg = cfg,
-                           .engines = engines,
-                           .nengines = nengines,
+        rctx = (ready_ctx){.want_listener = cfg->inbound.listen != NULL,
+                           .engine = engine,
                            .prod = prod,
                            .listener = listener};
-        wb_admin_add_ready_check(admin, "consumer", ready_consumer, &rctx);
+        wb_admin_add_ready_check(admin, "outbound", ready_outbound, &rctx);
         wb_admin_add_ready_check(admin, "producer", ready_producer, &rctx);
         wb_admin_add_ready_check(admin, "listener", ready_listener, &rctx);
-        for (int i = 0; i < nengines; i++) {
-            char name[32];
-            snprintf(name, sizeof(name), nengines > 1 ? "outbound-%d" : "outbound", i);
-            wb_outbound_set_heartbeat(engines[i].ob, wb_admin_heartbeat(admin, name, 30000));
-        }
+        wb_admin_add_ready_check(admin, "fatal", ready_fatal, &rctx);
         WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
     }
-    WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s), %d outbound worker(s)",
-            WB_VERSION, cfg->outbound.ntopics, cfg->nconnectors, nengines);
-
     if (demo_opts) {
-        if (cfg->outbound.ntopics == 0) {
-            WB_ERROR("demo needs at least one outbound topic");
-            goto out;
-        }
         dm.opts = demo_opts;
         dm.cfg = cfg;
         dm.bootstrap = bootstrap;
         dm.prod = prod;
-        dm.ob = engines[0].ob;
+        dm.engine = engine;
         dm.start_ms = wb_now_ms();
-        wb_outbound_observe(dm.ob, demo_observe, &dm);
+        wb_engine_observe(engine, demo_observe, &dm);
         for (size_t i = 0; listener && i < cfg->nconnectors; i++)
             if (cfg->connectors[i].direction == WB_DIR_INBOUND)
                 dm.inbound_topic = cfg->connectors[i].topic;
+    }
+    if (wb_engine_start(engine, errstr, sizeof(errstr))) {
+        WB_ERROR("%s", errstr);
+        goto out;
+    }
+    WB_INFO("webhook-bridge %s running: %zu topic(s), %zu connector(s), %d outbound loop(s)",
+            WB_VERSION, cfg->outbound.ntopics, cfg->nconnectors, cfg->outbound.loops);
+    if (demo_opts) {
         printf("webhook-bridge demo: embedded Kafka at %s; %d sample events at %.0f/s\n", bootstrap,
                demo_opts->events, demo_opts->rate);
         if (pthread_create(&feeder, NULL, demo_feed, &dm) == 0) feeding = 1;
         if (dm.inbound_topic && pthread_create(&watcher, NULL, demo_watch, &dm) == 0) watching = 1;
     }
 
-    for (int i = 1; i < nengines; i++)
-        engines[i].started =
-            pthread_create(&engines[i].thread, NULL, engine_main, &engines[i]) == 0;
-    int r = wb_outbound_run(engines[0].ob, &stop);
-    stop = 1; /* a fatal stop of the primary stops the others too */
-    for (int i = 1; i < nengines; i++)
-        if (engines[i].started) pthread_join(engines[i].thread, NULL);
-    rc = r < 0 ? 1 : 0;
+    /* Supervise: signals, reloads, the fatal flag. */
+    while (!stop && !wb_fatal_raised()) {
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(config_path, &cfg, listener, engine);
+        }
+        usleep(50000);
+    }
+    int fatal = wb_fatal_raised();
+    rc = fatal ? 1 : 0;
+    int64_t drain = cfg->outbound.drain_timeout_ms;
+    exit_deadline_ms = wb_now_ms() + drain + EXIT_GRACE_MS;
+    pthread_t wd;
+    if (pthread_create(&wd, NULL, watchdog, NULL) == 0) pthread_detach(wd);
+    WB_INFO("%s: draining (up to %" PRId64 " ms)", fatal ? "fatal error" : "stopping", drain);
+    wb_engine_stop(engine, wb_now_ms() + drain);
+    if (wb_engine_wait(engine, wb_now_ms() + drain + EXIT_GRACE_MS / 2))
+        WB_WARN("the drain did not finish: what was in flight is redelivered after the restart");
+    else
+        WB_INFO("drained; offsets committed");
+    atomic_store(&dm.finished, 1);
     if (watching) pthread_join(watcher, NULL);
     if (feeding) {
         pthread_join(feeder, NULL);
-        wb_outbound_stats st;
-        wb_outbound_get_stats(dm.ob, &st);
-        printf("\nsummary: produced %d, delivered %" PRIu64 ", retried %" PRIu64
-               ", dead-lettered %" PRIu64 ", in flight %d, verified & published back %d, %.1f s\n",
-               atomic_load(&dm.produced), st.delivered, st.retried, st.dead_lettered,
-               st.in_flight_records, atomic_load(&dm.round_trips),
+        printf("\nsummary: produced %d, delivered %d, retried %d, dead-lettered %d, verified & "
+               "published back %d, %.1f s\n",
+               atomic_load(&dm.produced), atomic_load(&dm.delivered), atomic_load(&dm.retried),
+               atomic_load(&dm.dead_lettered), atomic_load(&dm.round_trips),
                (double)(wb_now_ms() - dm.start_ms) / 1000.0);
-        if ((int)st.delivered + (int)st.dead_lettered < atomic_load(&dm.produced)) rc = 1;
+        if (!demo_settled(&dm)) rc = 1;
     }
 out:
-    wb_admin_free(admin);
     wb_listener_free(listener, 5000);
-    /* The producer goes before the outbound engines: its last delivery reports (dead-letter
-     * acks) still reach the engines' queues, which must exist until then. */
-    if (prod) wb_producer_free(prod, 10000);
-    for (int i = 0; i < nengines; i++)
-        wb_outbound_free(engines[i].ob);
-    free(engines);
+    wb_config_unref(listener_cfg);
+    /* The producer before the engine: its last reports (dead-letter acks) are posted to the
+     * engine's loops, which exist until wb_engine_free. */
+    if (prod) wb_producer_free(prod, 5000);
+    wb_engine_free(engine);
+    wb_admin_free(admin);
     wb_embedded_stop(emb);
-    for (size_t i = 0; i < rl.nold; i++)
-        wb_config_free(rl.old[i]);
-    free(rl.old);
-    pthread_mutex_destroy(&rl.lock);
-    wb_config_free(cfg);
+    wb_config_unref(cfg);
     return rc;
 }

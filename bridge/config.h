@@ -90,14 +90,14 @@ typedef struct wb_connector {
     char *ca_file;
     char *proxy;
     /* the connector's own Kafka cursor */
-    char *group_id;  /* consumer group; default "<kafka group.id>.<name>" (filled at load) */
-    char **topics;   /* topics it consumes; default outbound.topics (filled at load) */
+    char *group_id; /* consumer group; default "<kafka group.id>.<name>" (filled at load) */
+    char **topics;  /* topics it consumes; default outbound.topics (filled at load) */
     size_t ntopics;
-    char *start;     /* where a group without committed offsets starts: "latest" (default),
-                      * "earliest" or an RFC 3339 time */
-    int start_mode;  /* WB_START_* parsed from start */
+    char *start;      /* where a group without committed offsets starts: "latest" (default),
+                       * "earliest" or an RFC 3339 time */
+    int start_mode;   /* WB_START_* parsed from start */
     int64_t start_ms; /* WB_START_TIME: unix ms */
-    int paused;      /* paused: true -- fetch nothing, start nothing until resumed */
+    int paused;       /* paused: true -- fetch nothing, start nothing until resumed */
 
     /* ---- inbound ---- */
     char *topic;
@@ -135,9 +135,9 @@ typedef struct wb_config {
         char *event_type_pointer;        /* JSON pointer to the event type, or NULL */
         char *id_pointer;                /* JSON pointer to the event id, or NULL */
         char *user_agent;                /* default "webhook-bridge/<version>" */
-        int loops;   /* event-loop threads the connectors are spread over, default 1 */
-        size_t fetch_buffer;        /* librdkafka prefetch budget for the whole process, split
-                                     * across the connectors' consumers; default 64MiB */
+        int loops;           /* event-loop threads the connectors are spread over, default 1 */
+        size_t fetch_buffer; /* librdkafka prefetch budget for the whole process, split
+                              * across the connectors' consumers; default 64MiB */
         size_t max_in_flight_bytes; /* per connector: record bytes in flight, default 64MiB */
         int64_t commit_interval_ms; /* store + commit the terminal prefix this often, 250ms */
         int64_t retention_ms;       /* topic retention assumed when the broker does not tell

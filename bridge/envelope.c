@@ -7,50 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "kafka/event.h"
 #include "util.h"
-
-int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out, size_t out_size)
-{
-    rd_kafka_headers_t *hdrs;
-    const void *val;
-    size_t size;
-    if (rd_kafka_message_headers(rkm, &hdrs) || rd_kafka_header_get_last(hdrs, name, &val, &size))
-        return 0;
-    if (!val) return 0;
-    if (size >= out_size) size = out_size - 1;
-    memcpy(out, val, size);
-    out[size] = 0;
-    return 1;
-}
-
-void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out, size_t out_size)
-{
-    if (wb_record_header(rkm, "ce_type", out, out_size) && *out) return;
-    if (wb_record_header(rkm, "event-type", out, out_size) && *out) return;
-    if (from_body && *from_body) {
-        snprintf(out, out_size, "%s", from_body);
-        return;
-    }
-    snprintf(out, out_size, "%s", rd_kafka_topic_name(rkm->rkt));
-}
-
-void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out, size_t out_size)
-{
-    if (wb_record_header(rkm, "ce_id", out, out_size) && *out) return;
-    if (from_body && *from_body) {
-        snprintf(out, out_size, "%s", from_body);
-        return;
-    }
-    char src[512];
-    int n = snprintf(src, sizeof(src), "%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(rkm->rkt),
-                     rkm->partition, rkm->offset);
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)src, (size_t)(n < (int)sizeof(src) ? n : (int)sizeof(src) - 1),
-           md);
-    char hex[33];
-    wb_hex_encode(md, 16, hex);
-    snprintf(out, out_size, "wb_%s", hex);
-}
 
 void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size)
 {

@@ -11,21 +11,7 @@
 #include "buf.h"
 #include "err.h"
 
-/* Value of the last header `name` of rkm as a NUL-terminated copy in out (truncated to
- * out_size-1). Returns 1 when present. */
-int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out, size_t out_size);
-
-/* Event type of a record: the `ce_type` header (CloudEvents Kafka binding), an `event-type`
- * header, from_body (the value found at the configured pointer, or NULL), else the topic
- * name. */
-void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *out,
-                   size_t out_size);
-
-/* webhook-id: the `ce_id` header, from_body (the string/integer at the id pointer, or NULL),
- * else "wb_" + 32 hex digits of SHA-256(topic/partition/offset). Stable across retries and
- * across a replay of the same record. */
-void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
-                   size_t out_size);
+#include "kafka/event.h"
 
 /* RFC 3339 UTC with milliseconds, e.g. "2026-11-23T17:44:06.123Z". out >= 32 bytes. */
 void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size);

@@ -481,8 +481,8 @@ void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now)
     lane_remove(s, j, now);
 }
 
-void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms,
-                    int64_t retry_after_ms, int64_t now)
+void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t retry_after_ms,
+                    int64_t now)
 {
     wb_sched_conn *c = j->conn;
     if (j->state == WB_JOB_RUNNING) {

@@ -90,8 +90,8 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now);
  * partner's Retry-After; a success closes it and resets the growth. So a brief burst of 503s
  * costs a second or two, a partner that stays down is probed every cooldown. */
 void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now);
-void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms,
-                    int64_t retry_after_ms, int64_t now);
+void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t retry_after_ms,
+                    int64_t now);
 
 /* When the breaker of c closes again (half-open -> closed), ms since it opened, else 0;
  * the open-until time (monotonic) while open, else 0. */

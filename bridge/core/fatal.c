@@ -13,9 +13,9 @@ static char first_reason[512];
 
 void wb_fatal_raise(const char *who, const char *reason)
 {
-    wb_counter_inc(wb_metrics_counter(
-        "webhook_bridge_fatal_errors_total",
-        "Fatal client errors (the process drains and exits non-zero)", ""));
+    wb_counter_inc(wb_metrics_counter("webhook_bridge_fatal_errors_total",
+                                      "Fatal client errors (the process drains and exits non-zero)",
+                                      ""));
     WB_ERROR("fatal: %s: %s; draining and exiting", who, reason);
     if (atomic_exchange(&claimed, 1)) return;
     snprintf(first_reason, sizeof(first_reason), "%s: %s", who, reason);

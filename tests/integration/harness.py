@@ -267,7 +267,8 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                  dead_letter_topic="dlq", max_in_flight=1000, drain_timeout="10s",
                  concurrency=64, ordering="key", schedule=("0s", "200ms", "500ms"),
                  on_exhausted="dead-letter", timeout="5s", admin=False, name="bridge",
-                 level="info", kafka_extra=None, workers=1):
+                 level="info", kafka_extra=None, loops=1, connector_extra="",
+                 outbound_extra=""):
     """Write <tmp>/<name>.yaml and <tmp>/<name>-partner.yaml (the connector); returns the
     config path. kafka_extra: more librdkafka properties (e.g. auto.commit.interval.ms)."""
     group = group or "wb-it-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000000)
@@ -284,7 +285,7 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                 "retry: { schedule: [%s], on_exhausted: %s }\n"
                 "allow_private_networks: true\n"
                 % (receiver_url, SECRET, ordering, concurrency, timeout,
-                   ", ".join(schedule), on_exhausted))
+                   ", ".join(schedule), on_exhausted) + connector_extra)
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
         # a short session so a killed member's partitions move in seconds, not 45 s
@@ -295,8 +296,9 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                 % (_yaml_str(bootstrap), _yaml_str(group), extra))
         f.write("outbound: { topics: [%s], dead_letter_topic: %s, "
                 "max_in_flight_per_partition: %d, drain_timeout: %s, id_pointer: /id, "
-                "workers: %d }\n"
-                % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout, workers))
+                "loops: %d%s }\n"
+                % (", ".join(topics), dead_letter_topic, max_in_flight, drain_timeout, loops,
+                   (", " + outbound_extra) if outbound_extra else ""))
         f.write("log: { level: %s, format: json }\n" % level)
         if admin:
             f.write("admin: { listen: \"127.0.0.1:0\" }\n")
@@ -460,6 +462,12 @@ def committed(bootstrap, group, topic, timeout=10):
     out = _run([KAFKA, "committed", "--bootstrap", bootstrap, "--group", group, "--topic",
                 topic, "--timeout", "%ss" % timeout], timeout + 10)
     return {int(k): v for k, v in json.loads(out).items()}
+
+
+def connector_group(config_path, connector="partner"):
+    """The consumer group of an outbound connector: its own cursor,
+    "<kafka group.id>.<connector name>" (a connector file may override it with group_id:)."""
+    return "%s.%s" % (group_of(config_path), connector)
 
 
 def group_of(config_path):

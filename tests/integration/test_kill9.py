@@ -13,7 +13,7 @@ N, P, PARTS, WINDOW, COMMIT_MS = 5000, "k9-", 4, 250, 200
 def test(run):
     with h.mock({"orders": PARTS, "dlq": 1}) as m, h.receiver(run.tmp, latency_ms="2-10") as r:
         cfg = h.write_config(run.tmp, m.bootstrap, r.url, max_in_flight=WINDOW,
-                             kafka_extra={"auto.commit.interval.ms": COMMIT_MS})
+                             outbound_extra="commit_interval: %dms" % COMMIT_MS)
         h.produce(m.bootstrap, "orders", N, keys=20, size=300, id_prefix=P)
         with h.bridge(run.tmp, cfg) as b:
             h.wait_until(lambda: r.stats()["unique_2xx"] >= 1000, 40, interval=0.02,

@@ -19,7 +19,7 @@ def test(run):
             h.receiver(run.tmp, latency_ms="2-8") as r:
         cfg = h.write_config(run.tmp, m.bootstrap, r.url, admin=True,
                              kafka_extra={"auto.commit.interval.ms": 200})
-        group = h.group_of(cfg)
+        group = h.connector_group(cfg)
         with h.bridge(run.tmp, cfg) as b:
             port = h.admin_port(b)
             st, body = h.http_get(port, "/healthz")
@@ -50,9 +50,10 @@ def test(run):
             def final():
                 p = h.scrape(port)
                 for part, end in ends.items():
-                    for g in ("webhook_bridge_partition_stored_offset",
-                              "webhook_bridge_partition_committed_offset"):
-                        v = h.metric(p, g, topic="orders", partition=str(part))
+                    for g in ("webhook_bridge_connector_stored_offset",
+                              "webhook_bridge_connector_committed_offset"):
+                        v = h.metric(p, g, connector="partner", topic="orders",
+                                     partition=str(part))
                         if v != end:
                             return None
                 return p
@@ -63,7 +64,7 @@ def test(run):
             except h.TestFailure:
                 p = h.scrape(port)
                 got = [(n, l, v) for n, l, v in p["samples"] if n.startswith(
-                    "webhook_bridge_partition_")]
+                    "webhook_bridge_connector_")]
                 raise h.TestFailure("offset gauges never reached %r: %r" % (ends, got))
             scrapes += 1
             comm = h.committed(m.bootstrap, group, "orders")
@@ -72,7 +73,7 @@ def test(run):
             uniq = h.delivered(recs)
             delivered = h.metric(p, "webhook_bridge_deliveries_total", connector="partner",
                                  outcome="delivered")
-            consumed = h.metric(p, "webhook_bridge_records_consumed_total")
+            consumed = h.metric(p, "webhook_bridge_records_consumed_total", connector="partner")
             lat = h.metric(p, "webhook_bridge_delivery_latency_seconds_count",
                            connector="partner")
             attempts = h.metric(p, "webhook_bridge_delivery_attempts_total", connector="partner")

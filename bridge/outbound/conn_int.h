@@ -1,0 +1,205 @@
+/* outbound/conn_int.h - the inside of one outbound connector, shared by the files that make it
+ * up (not for use outside bridge/outbound/):
+ *
+ *   connector.c   lifecycle (start, pause, reload, drain, stop), timers, gauges, status
+ *   consumer.c    the connector's own Kafka consumer: group, rebalance, poll, commit
+ *   pipeline.c    one record: decode once -> match -> filter -> contract -> transform -> queue
+ *   delivery.c    attempts: headers, signature, HTTP, outcome, retry, breaker
+ *   deadletter.c  parking a record on the dead-letter topic, acked before it is terminal
+ *
+ * Locality: everything here runs on the connector's loop thread, except the dead-letter
+ * producer callback (producer thread), which only posts the record's loop message, and the
+ * status snapshot, which is published under `status_lock` for the admin thread. */
+#ifndef WB_OUTBOUND_CONN_INT_H
+#define WB_OUTBOUND_CONN_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "buf.h"
+#include "config.h"
+#include "core/loop.h"
+#include "jscan.h"
+#include "kafka/event.h"
+#include "metrics.h"
+#include "outbound/connector.h"
+#include "outbound/http.h"
+#include "outbound/ledger.h"
+#include "producer.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "signing.h"
+
+#define WB_CONN_POLL_BATCH 256 /* records taken from the consumer per callback at most */
+
+/* ---------------------------------------------------------------------------------- */
+/* Settings: what a config generation says about one connector, built once             */
+
+/* Immutable once built; refcounted: the connector holds the current one, every running
+ * attempt holds the one it started with (a reload swaps the connector's pointer; the old
+ * settings -- URL, secrets, headers -- are freed when their last attempt ends). Holds a
+ * reference on its config generation, whose strings it points into. */
+typedef struct wb_settings {
+    int refs;
+    wb_config *cfg;
+    const wb_connector *cc;
+    wb_signer *signer;
+    wb_egress_policy *policy;
+    wb_http_target *target;
+    /* JSON pointers read from every record by one scan: [0] type, [1] id */
+    const char *type_pointer, *id_pointer;
+    double rate_per_s; /* the deployment-wide rate_limit (this replica applies its share) */
+} wb_settings;
+
+wb_settings *wb_settings_new(wb_config *cfg, const wb_connector *cc, wb_http *http, char *errstr,
+                             size_t errstr_size);
+wb_settings *wb_settings_ref(wb_settings *st);
+void wb_settings_unref(wb_settings *st);
+
+/* ---------------------------------------------------------------------------------- */
+/* Records                                                                              */
+
+typedef enum rec_state {
+    REC_PREPARING = 0, /* decoded; filter/contract/transform still running (job held) */
+    REC_QUEUED,        /* in the scheduler, waiting for its turn / a retry timer */
+    REC_RUNNING,       /* an HTTP attempt is in flight */
+    REC_DEAD_LETTER,   /* a dead-letter write is in flight or waiting to be retried */
+    REC_DONE,          /* terminal (being released) */
+} rec_state;
+
+typedef struct rec {
+    wb_job job; /* scheduler link; first member */
+    TAILQ_ENTRY(rec) link;
+    struct wb_conn *conn;
+    wb_ledger_part *part;
+    rd_kafka_message_t *rkm;
+    int64_t offset;
+    size_t bytes; /* counted against the ledger's byte budget */
+    rec_state state;
+    wb_event ev;
+    wb_buf body; /* what the partner receives (envelope, or the transform's output) */
+    int queued;  /* in the scheduler (submitted and not finished/cancelled) */
+    /* attempts */
+    wb_settings *attempt_st; /* settings of the running attempt (a reference) */
+    wb_http_xfer *xfer;
+    int attempts;
+    int last_status;
+    int64_t first_attempt_ms, last_attempt_ms; /* wall clock */
+    int64_t started_us;
+    /* dead letter */
+    const char *reason; /* dead-letter reason class: decode, schema, transform, rejected, ... */
+    char error[256];
+    int dlq_reduced; /* the full record could never be written: park it without its value */
+    int dlq_tries;
+    int dlq_inflight; /* a write is queued in the producer: its callback is still to come */
+    wb_produce_result dlq_res; /* copied from the producer thread */
+    char dlq_errmsg[160];
+    wb_loop_msg dlq_msg;
+    wb_timer dlq_timer;
+} rec;
+
+TAILQ_HEAD(rec_list, rec);
+
+/* ---------------------------------------------------------------------------------- */
+/* The connector                                                                        */
+
+typedef struct part_user {
+    int paused_window; /* paused because its window is full */
+    int paused_wait;   /* paused while the schema registry is unreachable */
+    int64_t wait_until;
+    int revoking; /* a revoke is pending: nothing new starts, records arriving are dropped */
+    int64_t caught_up_ms; /* wall ms when lag was last seen to be 0 */
+    int64_t committed;    /* last committed position, -1 unknown */
+    wb_gauge *m_committed, *m_stored, *m_consumed;
+} part_user;
+
+struct wb_conn {
+    char *name;
+    struct wb_engine_loop *el; /* the loop this connector lives on */
+    wb_loop *lp;
+    wb_http *http;
+    wb_producer *prod;
+    wb_settings *st;     /* current settings (a reference) */
+    wb_schemas *schemas; /* Avro / contracts: borrowed from the loop, or NULL */
+    const wb_conn_hooks *hooks;
+    void *hooks_ctx;
+    /* Kafka */
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    int qfd[2]; /* queue io-event pipe */
+    int more;   /* the consumer queue may hold more than the last batch took */
+    wb_timer poll_timer;
+    rd_kafka_topic_partition_list_t *pending_revoke; /* revoked, waiting for its drain */
+    int64_t revoke_deadline;
+    int joined;   /* the group gave this member an assignment (maybe empty) at least once */
+    int assigned; /* partitions assigned now */
+    int lost;
+    /* state */
+    wb_ledger *ledger;
+    wb_sched *sched;
+    wb_sched_conn *sc;
+    struct rec_list recs;
+    int paused; /* by config or the admin API */
+    int bytes_paused;
+    int stopping; /* draining for a stop (SIGTERM, removed connector) */
+    int64_t stop_deadline;
+    int closed; /* consumer closed */
+    int dead;   /* fatal error in this connector's consumer */
+    wb_timer dispatch_timer, commit_timer, gauge_timer;
+    int dirty; /* a committable position moved since the last commit */
+    /* the JSON scan of every record */
+    wb_jscan_target targets[2];
+    wb_buf avro_json; /* scratch: a framed value decoded to JSON */
+    wb_buf sig;       /* scratch: the signer's header lines of the attempt being built */
+    /* rate share across replicas */
+    int owned_partitions, total_partitions;
+    /* counters (loop thread) */
+    uint64_t consumed, delivered, dead_lettered, filtered, unrouted, retried;
+    uint64_t commits;
+    char last_error[200];
+    int64_t last_error_ms;
+    /* metrics */
+    wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_filtered, *m_attempts;
+    wb_counter *m_consumed, *m_unrouted, *m_poison, *m_commits, *m_reduced, *m_id_refused;
+    wb_gauge *m_in_flight, *m_circuit, *m_lag, *m_oldest, *m_headroom, *m_paused, *m_assigned;
+    wb_histogram *m_latency;
+    /* status for the admin thread */
+    pthread_mutex_t status_lock;
+    wb_conn_status status;
+};
+
+/* connector.c */
+void conn_record_terminal(wb_conn *c, rec *r);
+void conn_set_error(wb_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_dispatch_soon(wb_conn *c);
+void conn_check_budgets(wb_conn *c, wb_ledger_part *p);
+
+/* consumer.c */
+rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, const char *bootstrap,
+                               int nconsumers, char *errstr, size_t errstr_size);
+wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *errstr,
+                      size_t errstr_size);
+void consumer_poll(wb_conn *c);
+void consumer_pause_part(wb_conn *c, wb_ledger_part *p, int pause);
+void consumer_pause_all(wb_conn *c, int pause);
+void consumer_seek(wb_conn *c, wb_ledger_part *p, int64_t offset);
+void consumer_commit(wb_conn *c, int sync);
+void consumer_finish_revoke(wb_conn *c, int force);
+void consumer_close(wb_conn *c);
+
+/* pipeline.c */
+void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm);
+void rec_free(wb_conn *c, rec *r);
+
+/* delivery.c */
+void delivery_start(wb_conn *c, rec *r);
+void delivery_cancel(wb_conn *c, rec *r);
+
+/* deadletter.c */
+void deadletter_send(wb_conn *c, rec *r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void deadletter_cancel(wb_conn *c, rec *r);
+
+#endif

@@ -1,0 +1,560 @@
+/* outbound/consumer.c - a connector's own Kafka consumer: its group, rebalances, polling,
+ * pausing, seeking and committing.
+ *
+ * The consumer queue's io-event fd is watched by the connector's loop, so hundreds of
+ * consumers share one thread of ours. librdkafka signals that fd only when the queue goes from
+ * empty to non-empty: a poll that stops at the batch limit must come back by itself (the poll
+ * timer), and the gauge timer polls once a second anyway so max.poll.interval.ms never expires
+ * while every partition is paused.
+ *
+ * Rebalances (cooperative-sticky). An assignment is applied in the callback. A revoke is not:
+ * the callback marks the partitions revoking (nothing new starts on them, records still
+ * arriving for them are dropped: the next owner reads them from our committed position) and
+ * returns; the loop keeps turning, and at the top of a later turn -- when the attempts still
+ * running on them are done, or the drain bound passed -- consumer_finish_revoke() commits their
+ * terminal prefix, fences them in the ledger and calls incremental_unassign. So a revoke never
+ * re-enters the loop from inside a callback and never stalls the other connectors of the loop.
+ * A lost assignment stores nothing and is fenced at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fatal.h"
+#include "kafka.h"
+#include "log.h"
+#include "outbound/conn_int.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------------------ */
+/* Partitions                                                                           */
+
+static part_user *user_of(wb_ledger_part *p)
+{
+    return p->user;
+}
+
+static void part_metrics(wb_conn *c, wb_ledger_part *p)
+{
+    part_user *u = user_of(p);
+    char labels[600];
+    wb_buf esc;
+    wb_buf_init(&esc, 512);
+    wb_metrics_escape_label(&esc, p->topic);
+    snprintf(labels, sizeof(labels), "connector=\"%s\",topic=\"%s\",partition=\"%d\"", c->name,
+             esc.data ? esc.data : "", p->partition);
+    wb_buf_free(&esc);
+    u->m_committed = wb_metrics_gauge("webhook_bridge_connector_committed_offset",
+                                      "Next offset committed to the connector's group", labels);
+    u->m_stored = wb_metrics_gauge("webhook_bridge_connector_stored_offset",
+                                   "Next offset stored for commit (terminal prefix)", labels);
+    u->m_consumed = wb_metrics_gauge("webhook_bridge_connector_consumed_offset",
+                                     "Offset of the last record consumed", labels);
+}
+
+static wb_ledger_part *part_new(wb_conn *c, const char *topic, int32_t partition)
+{
+    wb_ledger_part *p = wb_ledger_assign(c->ledger, topic, partition);
+    if (!p) return NULL;
+    if (!p->user) {
+        part_user *u = calloc(1, sizeof(*u));
+        if (!u) return NULL; /* the part stays without user state: treated as out of memory */
+        u->committed = -1;
+        u->caught_up_ms = wb_wall_ms();
+        p->user = u;
+        part_metrics(c, p);
+    }
+    return p;
+}
+
+/* Records of p with work the drain must wait for: an HTTP attempt or a dead-letter write
+ * in flight (a record waiting for a retry timer is not: the next owner redelivers it). */
+static size_t part_running(wb_conn *c, wb_ledger_part *p)
+{
+    size_t n = 0;
+    rec *r;
+    TAILQ_FOREACH(r, &c->recs, link)
+    if (r->part == p && (r->state == REC_RUNNING || r->state == REC_DEAD_LETTER)) n++;
+    return n;
+}
+
+/* Drop every record of p that is not running (queued, preparing, waiting for a retry): they
+ * were not delivered, so their offsets were not committed either -- the next owner of the
+ * partition (or this process after a restart) delivers them. */
+static void part_drop_idle(wb_conn *c, wb_ledger_part *p)
+{
+    rec *r, *next;
+    for (r = TAILQ_FIRST(&c->recs); r; r = next) {
+        next = TAILQ_NEXT(r, link);
+        if (r->part != p || r->state == REC_RUNNING) continue;
+        /* a write in the producer: its callback comes; the record is released then */
+        if (r->state == REC_DEAD_LETTER && r->dlq_inflight) continue;
+        if (r->state == REC_DEAD_LETTER) deadletter_cancel(c, r);
+        rec_free(c, r);
+    }
+}
+
+/* Fence p: nothing of it is committable any more; its idle records are dropped (the ledger
+ * counts that as a release of a fenced part, never as terminal), running attempts and
+ * dead-letter writes finish into the void. p may be freed by the last release. */
+static void part_fence(wb_conn *c, wb_ledger_part *p)
+{
+    free(p->user);
+    p->user = NULL;
+    if (c->assigned > 0) c->assigned--;
+    int tracked = wb_ledger_tracked(p) > 0;
+    wb_ledger_fence(c->ledger, p); /* frees p at once when it tracks nothing */
+    if (tracked) part_drop_idle(c, p);
+}
+
+void consumer_pause_part(wb_conn *c, wb_ledger_part *p, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(c->rk, l) : rd_kafka_resume_partitions(c->rk, l);
+    if (!err) err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err)
+        WB_WARN("connector %s: cannot %s %s[%d]: %s", c->name, pause ? "pause" : "resume", p->topic,
+                p->partition, rd_kafka_err2str(err));
+}
+
+void consumer_pause_all(wb_conn *c, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(c->rk, &l) || !l) return;
+    if (l->cnt > 0) {
+        if (pause)
+            rd_kafka_pause_partitions(c->rk, l);
+        else
+            rd_kafka_resume_partitions(c->rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void consumer_seek(wb_conn *c, wb_ledger_part *p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 0);
+    if (e) {
+        WB_ERROR("connector %s: seek %s[%d]@%" PRId64 ": %s", c->name, p->topic, p->partition,
+                 offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Committing                                                                           */
+
+static void add_store(void *ctx, const char *topic, int32_t partition, int64_t position)
+{
+    rd_kafka_topic_partition_list_t **l = ctx;
+    if (!*l) *l = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_add(*l, topic, partition)->offset = position;
+}
+
+/* Hand the advanced terminal prefixes to librdkafka and commit them (async by default: the
+ * result arrives in on_commit; sync during revoke and shutdown). */
+void consumer_commit(wb_conn *c, int sync)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    wb_ledger_take_stores(c->ledger, add_store, &l);
+    c->dirty = 0;
+    if (l) {
+        for (int i = 0; i < l->cnt; i++) {
+            wb_ledger_part *p = wb_ledger_find(c->ledger, l->elems[i].topic, l->elems[i].partition);
+            if (p && p->user) wb_gauge_set(user_of(p)->m_stored, (double)l->elems[i].offset);
+        }
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+        if (err) WB_WARN("connector %s: offsets_store: %s", c->name, rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+    } else if (!sync) {
+        return; /* nothing new to commit */
+    }
+    /* NULL: everything stored so far. Sync results are handled here, async ones in
+     * on_commit (served by consumer_poll). */
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, sync ? 0 : 1);
+    if (sync && err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        WB_WARN("connector %s: commit: %s", c->name, rd_kafka_err2str(err));
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    wb_conn *c = opaque;
+    if (err) {
+        if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            WB_WARN("connector %s: offset commit failed: %s", c->name, rd_kafka_err2str(err));
+            conn_set_error(c, "offset commit failed: %s", rd_kafka_err2str(err));
+        }
+        return;
+    }
+    int advanced = 0;
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        if (offsets->elems[i].err || offsets->elems[i].offset < 0) continue;
+        wb_ledger_part *p =
+            wb_ledger_find(c->ledger, offsets->elems[i].topic, offsets->elems[i].partition);
+        if (!p || !p->user) continue;
+        part_user *u = user_of(p);
+        if (offsets->elems[i].offset > u->committed) advanced = 1;
+        u->committed = offsets->elems[i].offset;
+        wb_gauge_set(u->m_committed, (double)u->committed);
+    }
+    if (advanced) {
+        c->commits++;
+        wb_counter_inc(c->m_commits);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Rebalance                                                                            */
+
+/* start: <time> for partitions without a committed offset: the first offset at or after that
+ * time. Partitions with a committed offset resume from it. Blocking lookups, bounded: this is
+ * an assignment, not the hot path. */
+static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, q, 10000);
+    if (err) {
+        WB_WARN("connector %s: committed offsets unknown (%s): start time not applied", c->name,
+                rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(q);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(q->cnt);
+    for (int i = 0; i < q->cnt; i++)
+        if (q->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_add(t, q->elems[i].topic, q->elems[i].partition)->offset =
+                c->st->cc->start_ms;
+    if (t->cnt > 0) {
+        err = rd_kafka_offsets_for_times(c->rk, t, 10000);
+        if (err)
+            WB_WARN("connector %s: offsets for the start time: %s", c->name, rd_kafka_err2str(err));
+        for (int i = 0; !err && i < t->cnt; i++) {
+            rd_kafka_topic_partition_t *e =
+                rd_kafka_topic_partition_list_find(parts, t->elems[i].topic, t->elems[i].partition);
+            /* -1: nothing at or after that time yet: start at the end */
+            if (e) e->offset = t->elems[i].offset >= 0 ? t->elems[i].offset : RD_KAFKA_OFFSET_END;
+            WB_INFO("connector %s: %s[%d] has no committed offset: starting at %" PRId64
+                    " (the first record at or after the configured start time)",
+                    c->name, t->elems[i].topic, t->elems[i].partition, t->elems[i].offset);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(t);
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
+static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        wb_ledger_part *p =
+            wb_ledger_find(c->ledger, parts->elems[i].topic, parts->elems[i].partition);
+        if (p && p->user && user_of(p)->revoking) {
+            /* Revoked and given back before our drain finished: cancel the pending revoke
+             * of it; it simply stays ours. */
+            user_of(p)->revoking = 0;
+            continue;
+        }
+        if (!part_new(c, parts->elems[i].topic, parts->elems[i].partition)) {
+            WB_ERROR("connector %s: out of memory on assignment", c->name);
+            wb_fatal_raise(c->name, "out of memory on assignment");
+            continue;
+        }
+        c->assigned++;
+    }
+    c->joined = 1;
+    if (c->st->cc->start && c->st->cc->start_mode == WB_START_TIME && parts->cnt > 0)
+        apply_start_time(c, parts);
+    WB_INFO("connector %s: assigned %d partition(s) (%d now)", c->name, parts->cnt, c->assigned);
+    rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+    if (e) {
+        WB_ERROR("connector %s: incremental_assign: %s", c->name, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    /* A pause set before an earlier revoke stays on librdkafka's partition object across
+     * unassign/assign: decide afresh for what we now own. */
+    if (c->paused || c->stopping)
+        rd_kafka_pause_partitions(rk, parts);
+    else
+        rd_kafka_resume_partitions(rk, parts);
+}
+
+static void merge_revoke(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
+{
+    if (!c->pending_revoke) c->pending_revoke = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++)
+        if (!rd_kafka_topic_partition_list_find(c->pending_revoke, parts->elems[i].topic,
+                                                parts->elems[i].partition))
+            rd_kafka_topic_partition_list_add(c->pending_revoke, parts->elems[i].topic,
+                                              parts->elems[i].partition);
+}
+
+/* Fence and unassign parts now. store: commit their terminal prefix first (not when lost:
+ * another member may own them already). */
+static void revoke_now(wb_conn *c, rd_kafka_topic_partition_list_t *parts, int store)
+{
+    if (store) consumer_commit(c, 1);
+    for (int i = 0; i < parts->cnt; i++) {
+        wb_ledger_part *p =
+            wb_ledger_find(c->ledger, parts->elems[i].topic, parts->elems[i].partition);
+        if (p) part_fence(c, p);
+    }
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(c->rk, parts);
+    if (e) {
+        WB_ERROR("connector %s: incremental_unassign: %s", c->name, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    wb_conn *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(c, rk, parts);
+        return;
+    }
+    if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Unknown state: fence everything (store nothing more), then unassign. */
+        WB_ERROR("connector %s: rebalance error: %s", c->name, rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_t *all = NULL;
+        if (!rd_kafka_assignment(rk, &all) && all) {
+            revoke_now(c, all, 0);
+            rd_kafka_topic_partition_list_destroy(all);
+        }
+        return;
+    }
+    int lost = rd_kafka_assignment_lost(rk);
+    WB_INFO("connector %s: %s %d partition(s)", c->name, lost ? "lost" : "revoking", parts->cnt);
+    if (lost || c->stopping) {
+        /* Lost: another member may own them already, store nothing. Stopping: the drain is
+         * over (wb_conn_stop waited for it), commit what is terminal and let go. */
+        revoke_now(c, parts, !lost);
+        return;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        wb_ledger_part *p =
+            wb_ledger_find(c->ledger, parts->elems[i].topic, parts->elems[i].partition);
+        if (p && p->user) user_of(p)->revoking = 1;
+    }
+    merge_revoke(c, parts);
+    c->revoke_deadline = wb_now_ms() + c->st->cfg->outbound.drain_timeout_ms;
+    conn_dispatch_soon(c); /* consumer_finish_revoke runs from there, outside this callback */
+}
+
+void consumer_finish_revoke(wb_conn *c, int force)
+{
+    rd_kafka_topic_partition_list_t *l = c->pending_revoke;
+    if (!l) return;
+    size_t busy = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        wb_ledger_part *p = wb_ledger_find(c->ledger, l->elems[i].topic, l->elems[i].partition);
+        if (p && p->user && user_of(p)->revoking) busy += part_running(c, p);
+    }
+    if (busy && !force && wb_now_ms() < c->revoke_deadline) return;
+    if (busy)
+        WB_WARN("connector %s: rebalance: %zu deliveries still running after the drain bound; "
+                "their records will be redelivered by the new owner",
+                c->name, busy);
+    c->pending_revoke = NULL;
+    /* Only the ones still revoking: a partition given back meanwhile stays. */
+    rd_kafka_topic_partition_list_t *go = rd_kafka_topic_partition_list_new(l->cnt);
+    for (int i = 0; i < l->cnt; i++) {
+        wb_ledger_part *p = wb_ledger_find(c->ledger, l->elems[i].topic, l->elems[i].partition);
+        if (!p || !p->user || user_of(p)->revoking)
+            rd_kafka_topic_partition_list_add(go, l->elems[i].topic, l->elems[i].partition);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (go->cnt > 0) revoke_now(c, go, 1);
+    rd_kafka_topic_partition_list_destroy(go);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Errors, polling                                                                      */
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    wb_conn *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        char msg[700];
+        snprintf(msg, sizeof(msg), "%s: %s", rd_kafka_err2name(orig), why);
+        char who[100];
+        snprintf(who, sizeof(who), "connector %s: consumer", c->name);
+        c->dead = 1;
+        wb_fatal_raise(who, msg);
+        return;
+    }
+    conn_set_error(c, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        WB_WARN("connector %s: consumer: all brokers down: %s", c->name, reason);
+    else
+        WB_WARN("connector %s: consumer: %s: %s", c->name, rd_kafka_err2name(err), reason);
+}
+
+void consumer_poll(wb_conn *c)
+{
+    if (!c->rk || c->closed) return;
+    int n = 0;
+    while (n < WB_CONN_POLL_BATCH) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, 0);
+        if (!rkm) break;
+        n++;
+        if (rkm->err) {
+            if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                WB_WARN("connector %s: consumer: %s", c->name, rd_kafka_message_errstr(rkm));
+                conn_set_error(c, "consumer: %s", rd_kafka_message_errstr(rkm));
+            }
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        pipeline_consume(c, rkm);
+    }
+    /* The io-event fd fires again only after the queue has been emptied: come back next
+     * turn ourselves when the batch limit cut this poll short. */
+    c->more = n >= WB_CONN_POLL_BATCH;
+    if (c->more) wb_loop_timer_start(c->lp, &c->poll_timer, wb_loop_now(c->lp));
+    if (c->stopping && !c->closed && rd_kafka_consumer_closed(c->rk)) c->closed = 1;
+    conn_dispatch_soon(c);
+}
+
+static void on_queue_fd(wb_loop *lp, int fd, unsigned events, void *arg)
+{
+    wb_conn *c = arg;
+    char drain[64];
+    while (read(fd, drain, sizeof(drain)) > 0) {
+    }
+    consumer_poll(c);
+}
+
+static int conf_has(const wb_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        if (!strcmp(cfg->kafka[i].key, key)) return 1;
+    return 0;
+}
+
+static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr, size_t n)
+{
+    char kerr[256];
+    if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, n, "consumer: %s: %s", k, kerr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Start and close                                                                      */
+
+rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, const char *bootstrap,
+                               int nconsumers, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = wb_kafka_conf(cfg, WB_KAFKA_CONSUMER, bootstrap, errstr, errstr_size);
+    if (!conf) return NULL;
+    /* Where a group without committed offsets starts: the connector's start:, else the
+     * kafka.auto.offset.reset the operator set, else latest (a new partner gets the events
+     * from now on). A time is applied per partition on assignment. */
+    const char *reset = NULL;
+    if (cc->start)
+        reset = cc->start_mode == WB_START_LATEST ? "latest" : "earliest";
+    else if (!conf_has(cfg, "auto.offset.reset"))
+        reset = "latest";
+    /* The process-wide fetch budget, split between the consumers (librdkafka prefetches up to
+     * queued.max.messages.kbytes per consumer). */
+    char kb[32], minmsg[32], client[120];
+    size_t per = cfg->outbound.fetch_buffer / 1024 / (size_t)(nconsumers > 0 ? nconsumers : 1);
+    snprintf(kb, sizeof(kb), "%zu", per < 1024 ? 1024 : per);
+    int window = cfg->outbound.max_in_flight_per_partition;
+    snprintf(minmsg, sizeof(minmsg), "%d", window < 1000 ? 1000 : window);
+    snprintf(client, sizeof(client), "webhook-bridge.%s", cc->name);
+    const char *file = cc->file ? cc->file : cc->name;
+    char serr[300];
+    if (set(conf, "group.id", cc->group_id, serr, sizeof(serr)) ||
+        set(conf, "enable.auto.offset.store", "false", serr, sizeof(serr)) ||
+        set(conf, "enable.auto.commit", "false", serr, sizeof(serr)) ||
+        (reset && set(conf, "auto.offset.reset", reset, serr, sizeof(serr))) ||
+        (!conf_has(cfg, "partition.assignment.strategy") &&
+         set(conf, "partition.assignment.strategy", "cooperative-sticky", serr, sizeof(serr))) ||
+        (!conf_has(cfg, "client.id") && set(conf, "client.id", client, serr, sizeof(serr))) ||
+        (!conf_has(cfg, "queued.max.messages.kbytes") &&
+         set(conf, "queued.max.messages.kbytes", kb, serr, sizeof(serr))) ||
+        (!conf_has(cfg, "queued.min.messages") &&
+         set(conf, "queued.min.messages", minmsg, serr, sizeof(serr))) ||
+        /* librdkafka's mock broker answers a fetch only when fetch.wait.max.ms expires, even
+         * when data is there (a real broker answers at once): keep the embedded cluster's
+         * latency realistic. */
+        (cfg->embedded && !conf_has(cfg, "fetch.wait.max.ms") &&
+         set(conf, "fetch.wait.max.ms", "10", serr, sizeof(serr)))) {
+        snprintf(errstr, errstr_size, "%s:%d: %s", file, cc->line, serr);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *errstr,
+                      size_t errstr_size)
+{
+    const wb_connector *cc = c->st->cc;
+    rd_kafka_conf_t *conf =
+        consumer_conf(c->st->cfg, cc, bootstrap, nconsumers, errstr, errstr_size);
+    if (!conf) return WB_ERR_CONFIG;
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, c);
+    char kerr[256];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr));
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "connector %s: consumer: %s", cc->name, kerr);
+        return WB_ERR_KAFKA;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    if (pipe2(c->qfd, O_NONBLOCK | O_CLOEXEC)) {
+        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+        c->qfd[0] = c->qfd[1] = -1;
+        return WB_ERR_IO;
+    }
+    c->queue = rd_kafka_queue_get_consumer(c->rk);
+    rd_kafka_queue_io_event_enable(c->queue, c->qfd[1], "1", 1);
+    if (wb_loop_io_add(c->lp, c->qfd[0], WB_LOOP_READ, on_queue_fd, c)) {
+        snprintf(errstr, errstr_size, "connector %s: cannot watch the consumer queue", cc->name);
+        return WB_ERR_IO;
+    }
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)cc->ntopics);
+    for (size_t i = 0; i < cc->ntopics; i++)
+        rd_kafka_topic_partition_list_add(topics, cc->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "connector %s: subscribe: %s", cc->name,
+                 rd_kafka_err2str(err));
+        return WB_ERR_KAFKA;
+    }
+    return WB_OK;
+}
+
+void consumer_close(wb_conn *c)
+{
+    if (!c->rk || c->closed) return;
+    /* Asynchronous close on the consumer queue: the revoke callback (stopping: commit and
+     * unassign at once) and the leave happen while the loop keeps serving the others. */
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(c->rk, c->queue);
+    if (e) {
+        WB_WARN("connector %s: consumer close: %s", c->name, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        c->closed = 1;
+        return;
+    }
+    consumer_poll(c);
+}

@@ -1,0 +1,242 @@
+/* outbound/pipeline.c - one record of one connector: decode once, match, (filter, contract,
+ * transform), envelope, then into its lane.
+ *
+ * Every record a connector consumes ends in exactly one of:
+ *   - dropped untracked: its partition is being revoked or the connector is stopping (the
+ *     next owner, or this process after a restart, reads it from the committed position), or
+ *     the schema registry cannot be reached (the partition is paused and sought back to it:
+ *     it is read again, never skipped);
+ *   - terminal at once: the connector does not subscribe to its type (or a filter said no);
+ *   - the dead-letter topic, with the reason (not JSON, schema, transform, ...);
+ *   - queued in its lane for delivery.
+ * Out of memory stops the process (fatal) rather than skip a record. */
+#include <inttypes.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fatal.h"
+#include "envelope.h"
+#include "log.h"
+#include "outbound/conn_int.h"
+#include "util.h"
+
+#define REGISTRY_RETRY_MS 2000 /* the registry was unreachable: read the record again after */
+#define PENDING_RETRY_MS  100  /* its writer schema is being fetched: look again soon */
+
+/* ------------------------------------------------------------------------------------ */
+/* Records                                                                              */
+
+/* Release a record: its ledger slot (terminal on an active part, a drop on a fenced one --
+ * see conn_record_terminal for the accounting), its Kafka message and memory. */
+void rec_free(wb_conn *c, rec *r)
+{
+    if (r->queued) {
+        wb_sched_cancel(c->sched, &r->job, wb_loop_now(c->lp));
+        r->queued = 0;
+    }
+    TAILQ_REMOVE(&c->recs, r, link);
+    wb_ledger_done(r->part, r->offset, r->bytes);
+    if (r->attempt_st) wb_settings_unref(r->attempt_st);
+    wb_buf_free(&r->body);
+    rd_kafka_message_destroy(r->rkm);
+    free(r);
+}
+
+/* The lane of a record: ordering key -> topic/partition/key, partition -> topic/partition,
+ * none (or a record without a key) -> no lane. */
+static size_t lane_key(const wb_connector *cc, const rec *r, char *buf, size_t size)
+{
+    const rd_kafka_message_t *rkm = r->rkm;
+    if (cc->ordering == WB_ORDER_NONE) return 0;
+    if (cc->ordering == WB_ORDER_KEY && (!rkm->key || rkm->key_len == 0)) return 0;
+    size_t tl = strlen(r->part->topic);
+    if (tl + 5 > size) tl = size - 5;
+    memcpy(buf, r->part->topic, tl);
+    buf[tl] = 0;
+    memcpy(buf + tl + 1, &r->part->partition, 4);
+    size_t n = tl + 5;
+    if (cc->ordering == WB_ORDER_KEY) {
+        if (n + rkm->key_len > size) { /* very long keys: their digest orders just as well */
+            unsigned char md[32];
+            SHA256(rkm->key, rkm->key_len, md);
+            memcpy(buf + n, md, 32);
+            n += 32;
+        } else {
+            memcpy(buf + n, rkm->key, rkm->key_len);
+            n += rkm->key_len;
+        }
+    }
+    return n;
+}
+
+static int subscribed(const wb_connector *cc, const char *type)
+{
+    for (size_t k = 0; k < cc->nevents; k++)
+        if (wb_glob_match(cc->events[k], type)) return 1;
+    return 0;
+}
+
+/* Whether the record names its type in a header (ce_type or event-type). */
+static int has_type_header(const rd_kafka_message_t *rkm)
+{
+    char t[8];
+    return (wb_record_header(rkm, "ce_type", t, sizeof(t)) && t[0]) ||
+           (wb_record_header(rkm, "event-type", t, sizeof(t)) && t[0]);
+}
+
+/* The string or integer a target found, or NULL. */
+static const char *found(const wb_jscan_target *t)
+{
+    return t->pointer && (t->kind == WB_JSCAN_STRING || t->kind == WB_JSCAN_INTEGER) ? t->value
+                                                                                     : NULL;
+}
+
+/* The schema registry cannot answer now: pause the partition and seek back to this record, so
+ * it and everything after it is read again once the wait is over. */
+static void registry_wait(wb_conn *c, wb_ledger_part *p, int64_t offset, int64_t ms,
+                          const char *why)
+{
+    part_user *u = p->user;
+    if (ms >= REGISTRY_RETRY_MS)
+        WB_WARN("connector %s: %s[%d]@%" PRId64 ": %s; pausing the partition, retrying in %" PRId64
+                " ms",
+                c->name, p->topic, p->partition, offset, why, ms);
+    if (!u->paused_wait) consumer_pause_part(c, p, 1);
+    u->paused_wait = 1;
+    u->wait_until = wb_now_ms() + ms;
+    consumer_seek(c, p, offset);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Consume                                                                              */
+
+void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
+{
+    const wb_settings *st = c->st;
+    const wb_connector *cc = st->cc;
+    wb_ledger_part *p = wb_ledger_find(c->ledger, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+    part_user *u = p ? p->user : NULL;
+    if (!u || u->revoking || u->paused_wait || c->stopping) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+
+    /* Decode. Confluent-framed Avro becomes JSON first (writer schema by id; resolved to the
+     * connector's contract when it pins one). A value that is neither is poison. */
+    const char *val = rkm->payload;
+    size_t vlen = rkm->len;
+    int framed = vlen > 0 && wb_schemas_is_framed(val, vlen);
+    char schema_reason[256] = "";
+    int schema_bad = 0;
+    if (framed) {
+        wb_buf_reset(&c->avro_json);
+        wb_err e = WB_ERR_SCHEMA;
+        if (!c->schemas)
+            snprintf(schema_reason, sizeof(schema_reason),
+                     "Avro record but neither schema_registry.url nor a schemas folder is "
+                     "configured");
+        else
+            e = wb_schemas_to_json(c->schemas, val, vlen, cc->contract, &c->avro_json,
+                                   schema_reason, sizeof(schema_reason));
+        if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT) {
+            registry_wait(c, p, rkm->offset, REGISTRY_RETRY_MS, schema_reason);
+            rd_kafka_message_destroy(rkm);
+            return;
+        }
+        if (e) {
+            schema_bad = 1;
+        } else {
+            val = c->avro_json.data;
+            vlen = c->avro_json.len;
+        }
+    }
+
+    rec *r = calloc(1, sizeof(*r));
+    size_t bytes = sizeof(*r) + rkm->len + rkm->key_len;
+    int64_t ts = rd_kafka_message_timestamp(rkm, NULL);
+    int t = r ? wb_ledger_track(p, rkm->offset, bytes, ts >= 0 ? ts : wb_wall_ms()) : -2;
+    if (t != 0) {
+        free(r);
+        rd_kafka_message_destroy(rkm);
+        if (t == -2) {
+            /* Stop rather than skip: nothing past this offset is committed. */
+            wb_fatal_raise(c->name, "out of memory tracking a record");
+        }
+        return; /* -1: already tracked (refetched after a seek): the first copy decides */
+    }
+    r->conn = c;
+    r->part = p;
+    r->rkm = rkm;
+    r->offset = rkm->offset;
+    r->bytes = bytes;
+    wb_buf_init(&r->body, 0);
+    TAILQ_INSERT_TAIL(&c->recs, r, link);
+    c->consumed++;
+    wb_counter_inc(c->m_consumed);
+    wb_gauge_set(u->m_consumed, (double)rkm->offset);
+    conn_check_budgets(c, p);
+
+    /* One pass over the value: is it JSON, and what is at the type and id pointers. */
+    char jerr[96] = "";
+    int jline = 0, bad = 0;
+    wb_jscan_target *tg = c->targets;
+    tg[0].kind = tg[1].kind = WB_JSCAN_NONE;
+    if (!schema_bad) {
+        bad = vlen == 0 || wb_jscan(val, vlen, tg, 2, jerr, sizeof(jerr), &jline) != 0;
+        if (vlen == 0) snprintf(jerr, sizeof(jerr), "empty value");
+    }
+    int usable = !bad && !schema_bad;
+    wb_event_decode(&r->ev, rkm, val, vlen, usable ? found(&tg[0]) : NULL,
+                    usable ? found(&tg[1]) : NULL);
+    if (r->ev.id_refused) {
+        wb_counter_inc(c->m_id_refused);
+        WB_WARN("connector %s: %s[%d]@%" PRId64 ": the record's own id is not usable in a "
+                "header (control characters or too long): webhook-id %s instead",
+                c->name, p->topic, p->partition, rkm->offset, r->ev.id);
+    }
+    if (!usable && has_type_header(rkm) && !subscribed(cc, r->ev.type)) {
+        /* Poison, but its headers name a type this connector does not take: not ours to
+         * park (a connector that subscribes to it parks its own copy). Without such a
+         * header the type is unknown, and an unknown record is parked, never skipped. */
+        c->unrouted++;
+        wb_counter_inc(c->m_unrouted);
+        conn_record_terminal(c, r);
+        return;
+    }
+    if (schema_bad) {
+        wb_counter_inc(c->m_poison);
+        deadletter_send(c, r, "schema", "%s", schema_reason);
+        return;
+    }
+    if (bad) {
+        wb_counter_inc(c->m_poison);
+        deadletter_send(c, r, "decode", "value is not JSON: %s (line %d)", jerr, jline);
+        return;
+    }
+    if (!subscribed(cc, r->ev.type)) {
+        /* Not for this connector: terminal at once. */
+        c->unrouted++;
+        wb_counter_inc(c->m_unrouted);
+        conn_record_terminal(c, r);
+        return;
+    }
+    if (wb_envelope_build(&r->body, r->ev.type, r->ev.ts_ms, val, vlen)) {
+        deadletter_send(c, r, "decode", "cannot build the envelope");
+        return;
+    }
+    r->ev.body = NULL; /* val may be the scratch buffer: the envelope holds the copy */
+    r->ev.body_len = 0;
+
+    char key[1024];
+    size_t kl = lane_key(cc, r, key, sizeof(key));
+    int64_t now = wb_loop_now(c->lp);
+    if (wb_sched_submit(c->sched, c->sc, &r->job, kl ? key : NULL, kl, now, now)) {
+        deadletter_send(c, r, "internal", "out of memory in the scheduler");
+        return;
+    }
+    r->queued = 1;
+    r->state = REC_QUEUED;
+    conn_dispatch_soon(c);
+}
