@@ -110,8 +110,10 @@ typedef struct part_user {
     int paused_wait;   /* paused while the schema registry is unreachable */
     int64_t wait_until;
     int revoking; /* a revoke is pending: nothing new starts, records arriving are dropped */
-    int64_t caught_up_ms; /* wall ms when lag was last seen to be 0 */
-    int64_t committed;    /* last committed position, -1 unknown */
+    int64_t caught_up_ms;   /* wall ms when lag was last seen to be 0 */
+    int64_t skip_before_ms; /* start: <time> read from the beginning: records older than this
+                             * are terminal at once until the first one at or after it */
+    int64_t committed;      /* last committed position, -1 unknown */
     wb_gauge *m_committed, *m_stored, *m_consumed;
 } part_user;
 

@@ -237,14 +237,28 @@ static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
         err = rd_kafka_offsets_for_times(c->rk, t, 10000);
         if (err)
             WB_WARN("connector %s: offsets for the start time: %s", c->name, rd_kafka_err2str(err));
-        for (int i = 0; !err && i < t->cnt; i++) {
+        for (int i = 0; i < t->cnt; i++) {
             rd_kafka_topic_partition_t *e =
                 rd_kafka_topic_partition_list_find(parts, t->elems[i].topic, t->elems[i].partition);
-            /* -1: nothing at or after that time yet: start at the end */
-            if (e) e->offset = t->elems[i].offset >= 0 ? t->elems[i].offset : RD_KAFKA_OFFSET_END;
-            WB_INFO("connector %s: %s[%d] has no committed offset: starting at %" PRId64
-                    " (the first record at or after the configured start time)",
-                    c->name, t->elems[i].topic, t->elems[i].partition, t->elems[i].offset);
+            if (!e) continue;
+            int64_t at = err || t->elems[i].err ? -1 : t->elems[i].offset;
+            if (at >= 0) {
+                e->offset = at;
+                WB_INFO("connector %s: %s[%d] has no committed offset: starting at %" PRId64
+                        ", the first record at or after the configured start time",
+                        c->name, t->elems[i].topic, t->elems[i].partition, at);
+                continue;
+            }
+            /* No answer by time (no record at or after it yet, or a broker that cannot look
+             * up timestamps, like the embedded mock): read from the beginning and let records
+             * older than the start time be terminal at once, until the first one at or after
+             * it. Correct either way, only slower. */
+            e->offset = RD_KAFKA_OFFSET_BEGINNING;
+            wb_ledger_part *p = wb_ledger_find(c->ledger, e->topic, e->partition);
+            if (p && p->user) user_of(p)->skip_before_ms = c->st->cc->start_ms;
+            WB_INFO("connector %s: %s[%d] has no committed offset: reading it from the "
+                    "beginning, records before the start time are skipped",
+                    c->name, e->topic, e->partition);
         }
     }
     rd_kafka_topic_partition_list_destroy(t);

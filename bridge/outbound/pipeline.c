@@ -196,6 +196,16 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
                 "header (control characters or too long): webhook-id %s instead",
                 c->name, p->topic, p->partition, rkm->offset, r->ev.id);
     }
+    if (u->skip_before_ms) {
+        if (r->ev.ts_ms < u->skip_before_ms) {
+            /* before the connector's start time: not for it */
+            c->unrouted++;
+            wb_counter_inc(c->m_unrouted);
+            conn_record_terminal(c, r);
+            return;
+        }
+        u->skip_before_ms = 0; /* from here on, everything (timestamps need not be ordered) */
+    }
     if (!usable && has_type_header(rkm) && !subscribed(cc, r->ev.type)) {
         /* Poison, but its headers name a type this connector does not take: not ours to
          * park (a connector that subscribes to it parks its own copy). Without such a

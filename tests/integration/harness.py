@@ -164,10 +164,10 @@ def mock(topics, brokers=3):
 class Receiver:
     def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
                  fail_first=0, status=None, name="receiver", extra_secrets=(),
-                 log_body=False):
+                 log_body=False, port=0):
         self.log_path = os.path.join(tmp, name + ".jsonl")
         self.err_path = os.path.join(tmp, name + ".stderr")
-        args = [NODE, RECEIVER, "--port", "0", "--control-port", "0", "--secret", SECRET,
+        args = [NODE, RECEIVER, "--port", str(port), "--control-port", "0", "--secret", SECRET,
                 "--log", self.log_path]
         if latency_ms:
             args += ["--latency-ms", latency_ms]
@@ -831,7 +831,8 @@ def log_lines(b):
 
 
 def write_connector(tmp, name, url, secret=SECRET, allow_private=True, extra=(),
-                    schedule=("0s", "200ms", "500ms"), events='["*"]'):
+                    schedule=("0s", "200ms", "500ms"), events='["*"]',
+                    on_exhausted="dead-letter"):
     """Write <tmp>/conn-<name>.yaml (an outbound connector); returns its path.
     extra: more YAML lines (e.g. 'allow_cidrs: ["127.0.0.0/8"]', 'contract: order.paid@1')."""
     path = os.path.join(tmp, "conn-%s.yaml" % name)
@@ -839,7 +840,8 @@ def write_connector(tmp, name, url, secret=SECRET, allow_private=True, extra=(),
              "events: %s" % events,
              "signing: { scheme: standard-webhooks, secrets: [%s] }" % _yaml_str(secret),
              "timeout: 5s",
-             "retry: { schedule: [%s], on_exhausted: dead-letter }" % ", ".join(schedule)]
+             "retry: { schedule: [%s], on_exhausted: %s }" % (", ".join(schedule),
+                                                               on_exhausted)]
     if allow_private:
         lines.append("allow_private_networks: true")
     lines += list(extra)

@@ -28,9 +28,11 @@
 // the connection closed before that, e.g. while going down).
 //
 // Control API, on the main port and on the always-up control port:
-//   POST /_control {"down":true|false, "for_ms":N?, "status":N|null}
+//   POST /_control {"down":true|false, "for_ms":N?, "status":N|null, "retry_after":"S"?,
+//                   "status_for_ms":N?}
 //        down: close the listening socket and destroy open sockets (for_ms: come back later)
-//        status: default answer from now on (null: back to --status)
+//        status: default answer from now on (null: back to --status), with a Retry-After
+//        header when retry_after is given; status_for_ms: back to --status after that long
 //   GET  /_stats -> {"received","verified","by_status":{..},"unique_2xx","down"}
 // Prints `port=<n>` then `control_port=<n>` on start. SIGTERM/SIGINT: flush the log and exit 0.
 'use strict';
@@ -121,6 +123,8 @@ const typeCounts = new Map();
 let planIndex = 0;
 let planUsed = 0;
 let defaultStatus = opts.status;
+let defaultRetryAfter;
+let statusTimer = null;
 
 function nowUs() {
   return Number(process.hrtime.bigint() / 1000n) + timeOffsetUs;
@@ -148,7 +152,7 @@ function decide(id, type) {
   }
   if (opts.failFirst > 0 && (attemptsById.get(id) || 0) <= opts.failFirst)
     return { status: 500 };
-  return { status: defaultStatus };
+  return { status: defaultStatus, retryAfter: defaultRetryAfter };
 }
 
 function answer(res, status, headers, body) {
@@ -177,8 +181,18 @@ function handleControl(req, res, body) {
     } catch (e) {
       return answer(res, 400, {}, 'bad json');
     }
-    if (Object.prototype.hasOwnProperty.call(cmd, 'status'))
+    if (Object.prototype.hasOwnProperty.call(cmd, 'status')) {
       defaultStatus = cmd.status === null ? opts.status : cmd.status;
+      defaultRetryAfter = cmd.status === null ? undefined : cmd.retry_after;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
+      if (cmd.status_for_ms)
+        statusTimer = setTimeout(() => {
+          defaultStatus = opts.status;
+          defaultRetryAfter = undefined;
+          statusTimer = null;
+        }, cmd.status_for_ms);
+    }
     answer(res, 200, { 'content-type': 'application/json', connection: 'close' }, statsJson());
     if (cmd.down === true) {
       res.on('finish', () => {
