@@ -26,6 +26,7 @@
 #include "kafka/event.h"
 #include "listener.h"
 #include "log.h"
+#include "ops/connectors_api.h"
 #include "outbound/engine.h"
 #include "producer.h"
 #include "signing.h"
@@ -437,6 +438,18 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         wb_admin_add_ready_check(admin, "producer", ready_producer, &rctx);
         wb_admin_add_ready_check(admin, "listener", ready_listener, &rctx);
         wb_admin_add_ready_check(admin, "fatal", ready_fatal, &rctx);
+        for (int i = 0; i < wb_engine_loops(engine); i++) {
+            char name[32];
+            snprintf(name, sizeof(name), "outbound-%d", i);
+            wb_engine_set_heartbeat(engine, i, wb_admin_heartbeat(admin, name, 30000));
+        }
+#ifdef WB_HAVE_ADMIN_ROUTES
+        if (wb_admin_set_token(admin, cfg->admin.token) ||
+            wb_connectors_api_register(admin, engine)) {
+            WB_ERROR("admin: cannot register the connector routes");
+            goto out;
+        }
+#endif
         WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
     }
     if (demo_opts) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/fatal.h"
+#include "admin.h"
 #include "core/loop.h"
 #include "log.h"
 #include "outbound/conn_int.h"
@@ -71,6 +72,7 @@ struct wb_engine_loop {
     pthread_mutex_t conns_lock; /* conns/nconns change (loop thread) vs status readers */
     wb_loop_msg cmd_msg;
     wb_conn_hooks hooks;
+    struct wb_heartbeat *hb;
 };
 
 struct wb_engine {
@@ -540,6 +542,7 @@ static void *loop_main(void *arg)
 {
     wb_engine_loop *el = arg;
     while (!atomic_load(&el->done)) {
+        wb_heartbeat_beat(el->hb);
         if (wb_loop_run_once(el->lp, 100) < 0) {
             WB_ERROR("outbound loop %d: epoll failed", el->idx);
             wb_fatal_raise("outbound loop", "epoll failed");
@@ -675,6 +678,16 @@ void wb_engine_observe(wb_engine *e, void (*fn)(void *ctx, const wb_delivery_eve
 {
     e->observe = fn;
     e->observe_ctx = ctx;
+}
+
+int wb_engine_loops(const wb_engine *e)
+{
+    return e->nloops;
+}
+
+void wb_engine_set_heartbeat(wb_engine *e, int loop, struct wb_heartbeat *hb)
+{
+    if (loop >= 0 && loop < e->nloops) e->loops[loop].hb = hb;
 }
 
 wb_err wb_engine_start(wb_engine *e, char *errstr, size_t errstr_size)

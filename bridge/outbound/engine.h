@@ -41,6 +41,11 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
                          size_t errstr_size);
 /* Observe every attempt outcome (demo); before start. Called on loop threads. */
 void wb_engine_observe(wb_engine *e, void (*fn)(void *ctx, const wb_delivery_event *ev), void *ctx);
+/* Liveness: loop i beats hb every turn (admin.h heartbeats; before start). */
+struct wb_heartbeat;
+int wb_engine_loops(const wb_engine *e);
+void wb_engine_set_heartbeat(wb_engine *e, int loop, struct wb_heartbeat *hb);
+
 /* Start the loop threads and the sampler. */
 wb_err wb_engine_start(wb_engine *e, char *errstr, size_t errstr_size);
 
