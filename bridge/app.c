@@ -26,6 +26,7 @@
 #include "kafka/event.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "ops/connectors_api.h"
 #include "outbound/engine.h"
 #include "producer.h"
@@ -478,7 +479,13 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
     }
 
     /* Supervise: signals, reloads, the fatal flag. */
+    wb_gauge *m_gens = wb_metrics_gauge(
+        "webhook_bridge_config_generations",
+        "Configuration generations still in use (the running one, the listener's, and "
+        "older ones until their last delivery ends)",
+        "");
     while (!stop && !wb_fatal_raised()) {
+        wb_gauge_set(m_gens, wb_config_live());
         if (reload_requested) {
             reload_requested = 0;
             reload(config_path, &cfg, listener, engine);

@@ -34,6 +34,8 @@
 
 #define MAX_ERRORS_TEXT (64 * 1024)
 
+static int live_configs; /* allocated by wb_config_load and not yet freed (atomic) */
+
 /* ------------------------------------------------------------------------------------------ */
 /* Load context and error reporting                                                            */
 /* ------------------------------------------------------------------------------------------ */
@@ -1419,6 +1421,7 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
     c.file = path;
     c.cfg = cfg;
     if (errstr && errstr_size) errstr[0] = 0;
+    if (cfg) __atomic_add_fetch(&live_configs, 1, __ATOMIC_RELAXED);
     if (!cfg || !(cfg->path = strdup(path))) {
         oom(&c);
         goto out;
@@ -1501,6 +1504,7 @@ static void connector_free(wb_connector *k)
 void wb_config_free(wb_config *cfg)
 {
     if (!cfg) return;
+    __atomic_sub_fetch(&live_configs, 1, __ATOMIC_RELAXED);
     free(cfg->path);
     for (size_t i = 0; i < cfg->nkafka; i++) {
         free(cfg->kafka[i].key);
@@ -1523,6 +1527,11 @@ void wb_config_free(wb_config *cfg)
         connector_free(&cfg->connectors[i]);
     free(cfg->connectors);
     free(cfg);
+}
+
+int wb_config_live(void)
+{
+    return __atomic_load_n(&live_configs, __ATOMIC_RELAXED);
 }
 
 wb_config *wb_config_ref(wb_config *cfg)

@@ -190,6 +190,9 @@ void wb_config_free(wb_config *cfg);
 wb_config *wb_config_ref(wb_config *cfg);
 void wb_config_unref(wb_config *cfg);
 
+/* Configurations loaded and not yet freed (every generation still in use counts). */
+int wb_config_live(void);
+
 /* The kafka group.id of cfg ("webhook-bridge" when not set). Borrowed. */
 const char *wb_config_group_id(const wb_config *cfg);
 

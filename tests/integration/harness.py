@@ -164,10 +164,10 @@ def mock(topics, brokers=3):
 class Receiver:
     def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
                  fail_first=0, status=None, name="receiver", extra_secrets=(),
-                 log_body=False, port=0):
+                 log_body=False, port=0, secret=SECRET):
         self.log_path = os.path.join(tmp, name + ".jsonl")
         self.err_path = os.path.join(tmp, name + ".stderr")
-        args = [NODE, RECEIVER, "--port", str(port), "--control-port", "0", "--secret", SECRET,
+        args = [NODE, RECEIVER, "--port", str(port), "--control-port", "0", "--secret", secret,
                 "--log", self.log_path]
         if latency_ms:
             args += ["--latency-ms", latency_ms]
@@ -397,9 +397,9 @@ def produce(bootstrap, topic, count, timeout=60, **kw):
         opt = "--" + k.replace("_", "-")
         if k == "types":
             args += [opt, ",".join(v)]
-        elif k == "header":
+        elif k in ("header", "kafka"):
             for h in v:
-                args += ["--header", h]
+                args += ["--" + k, h]
         elif k == "rate":
             args += [opt, "%s/s" % v]
         else:
@@ -436,11 +436,14 @@ def produce_async(bootstrap, topic, count, **kw):
     return t
 
 
-def produce_records(bootstrap, topic, records, timeout=30):
-    """records: list of {"key","value","headers","partition"} (value may be a dict)."""
+def produce_records(bootstrap, topic, records, timeout=30, kafka=()):
+    """records: list of {"key","value","headers","partition"} (value may be a dict).
+    kafka: librdkafka properties for wb-kafka's producer ("message.max.bytes=2000000")."""
     data = "".join(json.dumps(r) + "\n" for r in records).encode()
-    return json.loads(_run([KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic,
-                            "--stdin"], timeout, stdin=data).strip().splitlines()[-1])
+    args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic, "--stdin"]
+    for kv in kafka:
+        args += ["--kafka", kv]
+    return json.loads(_run(args, timeout, stdin=data).strip().splitlines()[-1])
 
 
 def consume(bootstrap, topic, timeout=10, count=None, eof=True, group=None):

@@ -37,6 +37,8 @@ typedef struct {
     const char *group;
     const char *id_prefix;
     const char *manifest;
+    const char *kafka[MAX_HEADERS]; /* --kafka k=v: more librdkafka properties */
+    int nkafka;
     const char *headers[MAX_HEADERS];
     int nheaders;
     char *types[MAX_TYPES];
@@ -162,6 +164,18 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const opts_t *o, const char 
     if (group != NULL &&
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
         goto bad;
+    for (i = 0; i < o->nkafka; i++) {
+        char k[256];
+        const char *eq = strchr(o->kafka[i], '=');
+        if (!eq || (size_t)(eq - o->kafka[i]) >= sizeof(k)) {
+            snprintf(errstr, sizeof(errstr), "--kafka %s: expected key=value", o->kafka[i]);
+            goto bad;
+        }
+        memcpy(k, o->kafka[i], (size_t)(eq - o->kafka[i]));
+        k[eq - o->kafka[i]] = 0;
+        if (rd_kafka_conf_set(conf, k, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+            goto bad;
+    }
     if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (rk == NULL) goto bad;
@@ -603,6 +617,7 @@ static void usage(FILE *f)
                "  wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]\n"
                "           [--types a,b] [--partition-by-key] [--partition P] [--rate R/s]\n"
                "           [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]\n"
+               "           [--kafka key=value]...\n"
                "  wb-kafka produce --bootstrap B --topic T --stdin\n"
                "  wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G]"
                " [--eof]\n"
@@ -625,6 +640,7 @@ int main(int argc, char **argv)
         {"start", required_argument, NULL, 'S'},
         {"header", required_argument, NULL, 'H'},
         {"manifest", required_argument, NULL, 'm'},
+        {"kafka", required_argument, NULL, 'X'},
         {"stdin", no_argument, NULL, 'I'},
         {"timeout", required_argument, NULL, 'o'},
         {"group", required_argument, NULL, 'g'},
@@ -696,6 +712,13 @@ int main(int argc, char **argv)
             break;
         case 'm':
             o.manifest = optarg;
+            break;
+        case 'X':
+            if (o.nkafka == MAX_HEADERS) {
+                fprintf(stderr, "wb-kafka: too many --kafka\n");
+                return 2;
+            }
+            o.kafka[o.nkafka++] = optarg;
             break;
         case 'I':
             o.from_stdin = 1;

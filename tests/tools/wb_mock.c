@@ -9,6 +9,9 @@
  * each answered by one line, `ok` or `error <why>`:
  *   down <broker_id> | up <broker_id> | alldown | allup | rtt <broker_id> <ms>
  *   topic <name> <partitions> | quit
+ *   errors <api_key> <count> <error_code>   the next <count> requests of that API (0 =
+ *                                           Produce, 1 = Fetch, ...) fail with that error
+ *   clear_errors <api_key>                   drop what is left of them
  * Exits 0 on `quit`, stdin EOF, SIGTERM or SIGINT.
  *
  * Thread: single-threaded; librdkafka runs the mock brokers on its own threads. */
@@ -126,8 +129,32 @@ static int run_command(rd_kafka_mock_cluster_t *mc, char *line, char *out, size_
             snprintf(out, outsz, "error %s", why);
             return 0;
         }
+    } else if (strcmp(argv[0], "errors") == 0 && argc == 4) {
+        long api = parse_num(argv[1]), cnt = parse_num(argv[2]), code = parse_num(argv[3]);
+        if (api < 0 || cnt < 1 || code < 1) {
+            snprintf(out, outsz, "error usage: errors <api_key> <count> <error_code>");
+            return 0;
+        }
+        rd_kafka_resp_err_t *errs = malloc(sizeof(*errs) * (size_t)cnt);
+        if (!errs) {
+            snprintf(out, outsz, "error out of memory");
+            return 0;
+        }
+        for (long i = 0; i < cnt; i++)
+            errs[i] = (rd_kafka_resp_err_t)code;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, (size_t)cnt, errs);
+        free(errs);
+    } else if (strcmp(argv[0], "clear_errors") == 0 && argc == 2) {
+        long api = parse_num(argv[1]);
+        if (api < 0) {
+            snprintf(out, outsz, "error usage: clear_errors <api_key>");
+            return 0;
+        }
+        rd_kafka_mock_clear_request_errors(mc, (int16_t)api);
     } else {
-        snprintf(out, outsz, "error unknown command '%s' (down|up|alldown|allup|rtt|topic|quit)",
+        snprintf(out, outsz,
+                 "error unknown command '%s' "
+                 "(down|up|alldown|allup|rtt|topic|errors|clear_errors|quit)",
                  argv[0]);
         return 0;
     }
