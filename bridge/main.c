@@ -14,6 +14,7 @@
 #include "cmd_sign.h"
 #include "config.h"
 #include "log.h"
+#include "outbound/reprocess.h"
 
 static void usage(FILE *fp)
 {
@@ -26,6 +27,10 @@ static void usage(FILE *fp)
                 "  sign ...                  print the headers a partner receives for a body\n"
                 "  verify ...                verify a signed body (debug a sender)\n"
                 "  schemas check [DIR]       prove each schema version compatible\n"
+                "  replay -c bridge.yaml --connector NAME --from TIME [--to TIME] [--events GLOB]\n"
+                "                            deliver a time window again, to one connector\n"
+                "  redrive -c bridge.yaml [--connector NAME] [--reason R] [--since TIME]\n"
+                "                            deliver dead-lettered records again\n"
                 "  version                   print the version\n"
                 "\n"
                 "`webhook-bridge <command> --help` describes each command.\n");
@@ -151,6 +156,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sign")) return wb_cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify")) return wb_cmd_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "schemas")) return wb_cmd_schemas(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay")) return wb_cmd_replay(argc - 1, argv + 1);
+    if (!strcmp(cmd, "redrive")) return wb_cmd_redrive(argc - 1, argv + 1);
     fprintf(stderr, "webhook-bridge: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

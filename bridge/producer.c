@@ -165,14 +165,14 @@ fail:
 }
 
 static wb_err produce(wb_producer *p, const char *topic, int32_t partition, const void *key,
-                      size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                      pending *pd, wb_produce_result *sync)
+                      size_t klen, const void *val, size_t vlen, int64_t ts_ms,
+                      rd_kafka_headers_t *hdrs, pending *pd, wb_produce_result *sync)
 {
-    rd_kafka_resp_err_t err =
-        rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
-                          RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_HEADERS(hdrs),
-                          RD_KAFKA_V_OPAQUE(pd), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, klen),
+        RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_TIMESTAMP(ts_ms > 0 ? ts_ms : 0),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pd), RD_KAFKA_V_END);
     if (!err) return WB_OK;
     free(pd);
     if (sync) {
@@ -197,13 +197,14 @@ wb_err wb_producer_send(wb_producer *p, const char *topic, int32_t partition, co
     if (!pd) return WB_ERR_NOMEM;
     pd->cb = cb;
     pd->opaque = opaque;
-    wb_err err = produce(p, topic, partition, key, klen, val, vlen, hdrs, pd, NULL);
+    wb_err err = produce(p, topic, partition, key, klen, val, vlen, 0, hdrs, pd, NULL);
     return err == WB_ERR_TOO_LARGE ? WB_ERR_KAFKA : err;
 }
 
 wb_err wb_producer_send_ex(wb_producer *p, const char *topic, int32_t partition, const void *key,
-                           size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                           wb_produce_ex_cb cb, void *opaque, wb_produce_result *sync)
+                           size_t klen, const void *val, size_t vlen, int64_t ts_ms,
+                           rd_kafka_headers_t *hdrs, wb_produce_ex_cb cb, void *opaque,
+                           wb_produce_result *sync)
 {
     pending *pd = calloc(1, sizeof(*pd));
     if (!pd) {
@@ -212,7 +213,7 @@ wb_err wb_producer_send_ex(wb_producer *p, const char *topic, int32_t partition,
     }
     pd->ex = cb;
     pd->opaque = opaque;
-    return produce(p, topic, partition, key, klen, val, vlen, hdrs, pd, sync);
+    return produce(p, topic, partition, key, klen, val, vlen, ts_ms, hdrs, pd, sync);
 }
 
 int wb_producer_connected(wb_producer *p)

@@ -51,12 +51,15 @@ wb_err wb_producer_send(wb_producer *p, const char *topic, int32_t partition, co
                         size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
                         wb_produce_cb cb, void *opaque);
 
-/* As wb_producer_send, with the typed result. On a synchronous refusal (queue full, record
- * too large for message.max.bytes, unknown topic ...) returns the error, fills *sync (when not
- * NULL) with its class, and cb never fires; hdrs then stays the caller's. */
+/* As wb_producer_send, with the record's timestamp (ts_ms > 0: that CreateTime, e.g. the
+ * source record's for a dead-letter record; 0: now) and the typed result. On a synchronous
+ * refusal (queue full, record too large for message.max.bytes, unknown topic ...) returns the
+ * error, fills *sync (when not NULL) with its class, and cb never fires; hdrs then stays the
+ * caller's. */
 wb_err wb_producer_send_ex(wb_producer *p, const char *topic, int32_t partition, const void *key,
-                           size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                           wb_produce_ex_cb cb, void *opaque, wb_produce_result *sync);
+                           size_t klen, const void *val, size_t vlen, int64_t ts_ms,
+                           rd_kafka_headers_t *hdrs, wb_produce_ex_cb cb, void *opaque,
+                           wb_produce_result *sync);
 
 /* 1 while the producer can reach the cluster (last metadata probe ok and no all-brokers-down
  * since), else 0. */

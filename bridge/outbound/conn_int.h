@@ -93,7 +93,8 @@ typedef struct rec {
     char error[256];
     int dlq_reduced; /* the full record could never be written: park it without its value */
     int dlq_tries;
-    int dlq_inflight; /* a write is queued in the producer: its callback is still to come */
+    int dlq_inflight;  /* a write is queued in the producer: its callback is still to come */
+    int redrive_count; /* redrive: the wb-redrive-count the dead-letter record carried */
     wb_produce_result dlq_res; /* copied from the producer thread */
     char dlq_errmsg[160];
     wb_loop_msg dlq_msg;
@@ -113,6 +114,9 @@ typedef struct part_user {
     int64_t caught_up_ms;   /* wall ms when lag was last seen to be 0 */
     int64_t skip_before_ms; /* start: <time> read from the beginning: records older than this
                              * are terminal at once until the first one at or after it */
+    int64_t start_offset;   /* bounded runs: where the range starts (-1 unknown) */
+    int64_t end_offset;     /* bounded runs: the log end offset when the run started */
+    int reached;            /* bounded runs: everything below end_offset was read */
     int64_t committed;      /* last committed position, -1 unknown */
     wb_gauge *m_committed, *m_stored, *m_consumed;
 } part_user;
@@ -127,6 +131,15 @@ struct wb_conn {
     wb_schemas *schemas; /* Avro / contracts: borrowed from the loop, or NULL */
     const wb_conn_hooks *hooks;
     void *hooks_ctx;
+    /* what it runs (live, replay, redrive) */
+    wb_conn_mode mode;
+    char *group;       /* consumer group in use */
+    char *events_glob; /* replay */
+    char *reason;      /* redrive */
+    int64_t from_ms, to_ms;
+    int dry_run;
+    int report_orphans;
+    wb_conn_progress progress;
     /* Kafka */
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
@@ -172,6 +185,10 @@ struct wb_conn {
     wb_conn_status status;
 };
 
+/* Whether c commits offsets: its live cursor and a redrive's progress do; a replay (no group
+ * of its own) and a dry run do not. */
+static inline int conn_commits(const struct wb_conn *c);
+
 /* connector.c */
 void conn_record_terminal(wb_conn *c, rec *r);
 void conn_set_error(wb_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -180,7 +197,8 @@ void conn_check_budgets(wb_conn *c, wb_ledger_part *p);
 
 /* consumer.c */
 rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, const char *bootstrap,
-                               int nconsumers, char *errstr, size_t errstr_size);
+                               int nconsumers, const char *group, int bounded, char *errstr,
+                               size_t errstr_size);
 wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *errstr,
                       size_t errstr_size);
 void consumer_poll(wb_conn *c);
@@ -203,5 +221,10 @@ void delivery_cancel(wb_conn *c, rec *r);
 void deadletter_send(wb_conn *c, rec *r, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void deadletter_cancel(wb_conn *c, rec *r);
+
+static inline int conn_commits(const struct wb_conn *c)
+{
+    return c->mode == WB_CONN_LIVE || (c->mode == WB_CONN_REDRIVE && !c->dry_run);
+}
 
 #endif

@@ -191,7 +191,7 @@ static void on_poll_timer(wb_loop *lp, void *arg)
 static void on_commit_timer(wb_loop *lp, void *arg)
 {
     wb_conn *c = arg;
-    if (c->dirty && !c->closed) consumer_commit(c, 0);
+    if (c->dirty && !c->closed && conn_commits(c)) consumer_commit(c, 0);
     wb_loop_timer_start(lp, &c->commit_timer,
                         wb_loop_now(lp) + c->st->cfg->outbound.commit_interval_ms);
 }
@@ -370,16 +370,31 @@ static void metrics_register(wb_conn *c)
 
 wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod,
                      struct wb_schemas *schemas, wb_settings *st, const char *bootstrap,
-                     int nconsumers, const wb_conn_hooks *hooks, void *hooks_ctx, char *errstr,
-                     size_t errstr_size)
+                     int nconsumers, const wb_conn_hooks *hooks, void *hooks_ctx,
+                     const wb_conn_opts *opts, char *errstr, size_t errstr_size)
 {
     const wb_connector *cc = st->cc;
+    static const wb_conn_opts live = {.mode = WB_CONN_LIVE};
+    if (!opts) opts = &live;
     wb_conn *c = calloc(1, sizeof(*c));
-    if (!c || !(c->name = strdup(cc->name))) {
+    if (!c || !(c->name = strdup(cc->name)) ||
+        !(c->group = strdup(opts->group ? opts->group : cc->group_id)) ||
+        (opts->events_glob && !(c->events_glob = strdup(opts->events_glob))) ||
+        (opts->reason && !(c->reason = strdup(opts->reason)))) {
+        if (c) {
+            free(c->name);
+            free(c->group);
+            free(c->events_glob);
+        }
         free(c);
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
+    c->mode = opts->mode;
+    c->from_ms = opts->from_ms;
+    c->to_ms = opts->to_ms;
+    c->dry_run = opts->dry_run;
+    c->report_orphans = opts->report_orphans;
     c->lp = lp;
     c->http = http;
     c->prod = prod;
@@ -391,7 +406,7 @@ wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod
     TAILQ_INIT(&c->recs);
     pthread_mutex_init(&c->status_lock, NULL);
     snprintf(c->status.name, sizeof(c->status.name), "%s", cc->name);
-    snprintf(c->status.group, sizeof(c->status.group), "%s", cc->group_id);
+    snprintf(c->status.group, sizeof(c->status.group), "%s", c->group);
     snprintf(c->status.state, sizeof(c->status.state), "starting");
     c->status.lag = -1;
     wb_buf_init(&c->avro_json, 0);
@@ -419,8 +434,9 @@ wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod
     if (consumer_start(c, bootstrap, nconsumers, errstr, errstr_size)) goto fail;
     wb_loop_timer_start(lp, &c->gauge_timer, wb_loop_now(lp) + GAUGE_MS);
     wb_loop_timer_start(lp, &c->commit_timer, wb_loop_now(lp) + cfg->outbound.commit_interval_ms);
-    WB_INFO("connector %s: consuming %zu topic(s) in group %s%s", c->name, cc->ntopics,
-            cc->group_id, c->paused ? " (paused)" : "");
+    if (c->mode == WB_CONN_LIVE)
+        WB_INFO("connector %s: consuming %zu topic(s) in group %s%s", c->name, cc->ntopics,
+                c->group, c->paused ? " (paused)" : "");
     return c;
 fail:
     wb_conn_free(c);
@@ -483,7 +499,7 @@ static void stop_progress(wb_conn *c)
             next = TAILQ_NEXT(r, link);
             if (r->state == REC_RUNNING) delivery_cancel(c, r);
         }
-        consumer_commit(c, 1);
+        if (conn_commits(c)) consumer_commit(c, 1);
         /* Fence every partition (drops what is idle; dead-letter writes in the producer come
          * back and are released then), then leave the group. */
         wb_ledger_part *p;
@@ -561,7 +577,27 @@ void wb_conn_free(wb_conn *c)
     if (c->st) wb_settings_unref(c->st);
     pthread_mutex_destroy(&c->status_lock);
     free(c->name);
+    free(c->group);
+    free(c->events_glob);
+    free(c->reason);
     free(c);
+}
+
+void wb_conn_get_progress(const wb_conn *c, wb_conn_progress *out)
+{
+    *out = c->progress;
+    if (c->mode == WB_CONN_LIVE || !c->joined) {
+        out->done = 0;
+        return;
+    }
+    /* done: every partition read to its end, nothing in flight (dead-letter writes included) */
+    int done = wb_ledger_in_flight(c->ledger) == 0;
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); done && p; p = p->next)
+        done = p->user && ((part_user *)p->user)->reached;
+    const rec *r;
+    TAILQ_FOREACH(r, &c->recs, link)
+    if (r->dlq_inflight || r->state == REC_DEAD_LETTER) done = 0;
+    out->done = done && (c->mode == WB_CONN_REPLAY || c->assigned > 0 || c->joined);
 }
 
 const char *wb_conn_name(const wb_conn *c)

@@ -75,14 +75,53 @@ typedef struct wb_conn_status {
     int64_t last_error_ms; /* wall ms, 0 none */
 } wb_conn_status;
 
+/* What a connector runs: its live cursor (the default), or a bounded reprocessing run
+ * through the same delivery path (same envelope, signature scheme and webhook-ids):
+ *   REPLAY   its topics again, every record whose Kafka timestamp is in [from_ms, to_ms), up
+ *            to the log end offsets when the run starts, with no group of its own (manual
+ *            assignment, nothing committed): the live connector's offsets never move;
+ *   REDRIVE  the dead-letter topic: the records whose wb-connector header names this
+ *            connector (optionally: wb-error-reason starting with `reason`, dead-lettered at or
+ *            after from_ms), delivered with their original webhook-id and event type; records
+ *            failing again go back to the dead-letter topic with wb-redrive-count + 1. Progress
+ *            is committed in `group` (so a second identical run sends nothing twice), up to the
+ *            log end offsets when the run starts.
+ * dry_run: count what would be sent, send nothing (and, for redrive, commit nothing). */
+typedef enum wb_conn_mode { WB_CONN_LIVE = 0, WB_CONN_REPLAY, WB_CONN_REDRIVE } wb_conn_mode;
+
+typedef struct wb_conn_opts {
+    wb_conn_mode mode;
+    const char *group;       /* consumer group (redrive progress; replay: a throwaway one) */
+    int64_t from_ms, to_ms;  /* replay window; redrive: dead-lettered since (0: any) */
+    const char *events_glob; /* replay: only these event types (NULL: all it subscribes to) */
+    const char *reason;      /* redrive: wb-error-reason prefix (NULL: any) */
+    int dry_run;
+    int report_orphans; /* redrive: log records of connectors the config no longer has */
+} wb_conn_opts;
+
+/* Progress of a bounded run (also filled, as far as it applies, for a live connector). */
+typedef struct wb_conn_progress {
+    uint64_t total;     /* records in the run's range (known at start; 0 live) */
+    uint64_t scanned;   /* records read */
+    uint64_t selected;  /* records the run is about (in the window / named the connector) */
+    uint64_t delivered; /* 2xx (dry run: would be sent) */
+    uint64_t dead_lettered;
+    uint64_t failed;   /* could not be processed (no value kept, missing headers, ...) */
+    uint64_t orphaned; /* redrive: records of connectors the config no longer has */
+    int done;          /* every partition reached its end and nothing is in flight */
+} wb_conn_progress;
+
 /* Create a connector on lp with settings st (a reference is taken), consuming through a new
  * consumer to bootstrap (NULL: the config's bootstrap.servers). nconsumers: how many consumers
  * the process runs (the fetch buffer budget is split between them). http, prod and schemas
- * are borrowed (schemas may be NULL). NULL + errstr on failure. */
+ * are borrowed (schemas may be NULL); opts (NULL: live) is copied. NULL + errstr. */
 wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod,
                      struct wb_schemas *schemas, wb_settings *st, const char *bootstrap,
-                     int nconsumers, const wb_conn_hooks *hooks, void *hooks_ctx, char *errstr,
-                     size_t errstr_size);
+                     int nconsumers, const wb_conn_hooks *hooks, void *hooks_ctx,
+                     const wb_conn_opts *opts, char *errstr, size_t errstr_size);
+
+/* A bounded run's progress (loop thread). */
+void wb_conn_get_progress(const wb_conn *c, wb_conn_progress *out);
 
 /* Apply new settings of the same connector (a reference is taken, the old one released). */
 void wb_conn_reload(wb_conn *c, wb_settings *st);

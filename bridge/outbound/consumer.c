@@ -70,6 +70,17 @@ static wb_ledger_part *part_new(wb_conn *c, const char *topic, int32_t partition
     return p;
 }
 
+/* The range of a partition for a bounded run: from start (or the committed position) to the
+ * log end offset now. */
+static void set_bounds(wb_conn *c, wb_ledger_part *p, int64_t start, int64_t lo, int64_t hi)
+{
+    part_user *u = user_of(p);
+    u->start_offset = start >= 0 ? start : lo;
+    u->end_offset = hi;
+    u->reached = u->start_offset >= hi;
+    if (hi > u->start_offset) c->progress.total += (uint64_t)(hi - u->start_offset);
+}
+
 /* Records of p with work the drain must wait for: an HTTP attempt or a dead-letter write
  * in flight (a record waiting for a retry timer is not: the next owner redelivers it). */
 static size_t part_running(wb_conn *c, wb_ledger_part *p)
@@ -284,8 +295,28 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
         c->assigned++;
     }
     c->joined = 1;
-    if (c->st->cc->start && c->st->cc->start_mode == WB_START_TIME && parts->cnt > 0)
+    if (c->mode == WB_CONN_LIVE && c->st->cc->start && c->st->cc->start_mode == WB_START_TIME &&
+        parts->cnt > 0)
         apply_start_time(c, parts);
+    if (c->mode == WB_CONN_REDRIVE) {
+        /* The run ends at the log end offsets of now; it starts at the group's position. */
+        rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(rk, q, 10000)) {
+            for (int i = 0; i < q->cnt; i++)
+                q->elems[i].offset = -1;
+        }
+        for (int i = 0; i < q->cnt; i++) {
+            int64_t lo = 0, hi = 0;
+            wb_ledger_part *p = wb_ledger_find(c->ledger, q->elems[i].topic, q->elems[i].partition);
+            if (!p || !p->user) continue;
+            if (rd_kafka_query_watermark_offsets(rk, q->elems[i].topic, q->elems[i].partition, &lo,
+                                                 &hi, 10000))
+                hi = lo = 0;
+            set_bounds(c, p, q->elems[i].offset, lo, hi);
+            user_of(p)->committed = q->elems[i].offset;
+        }
+        rd_kafka_topic_partition_list_destroy(q);
+    }
     WB_INFO("connector %s: assigned %d partition(s) (%d now)", c->name, parts->cnt, c->assigned);
     rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
     if (e) {
@@ -314,7 +345,7 @@ static void merge_revoke(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
  * another member may own them already). */
 static void revoke_now(wb_conn *c, rd_kafka_topic_partition_list_t *parts, int store)
 {
-    if (store) consumer_commit(c, 1);
+    if (store && conn_commits(c)) consumer_commit(c, 1);
     for (int i = 0; i < parts->cnt; i++) {
         wb_ledger_part *p =
             wb_ledger_find(c->ledger, parts->elems[i].topic, parts->elems[i].partition);
@@ -423,6 +454,11 @@ void consumer_poll(wb_conn *c)
         if (!rkm) break;
         n++;
         if (rkm->err) {
+            if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && c->mode != WB_CONN_LIVE) {
+                wb_ledger_part *p =
+                    wb_ledger_find(c->ledger, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+                if (p && p->user && rkm->offset >= user_of(p)->end_offset) user_of(p)->reached = 1;
+            }
             if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 WB_WARN("connector %s: consumer: %s", c->name, rd_kafka_message_errstr(rkm));
                 conn_set_error(c, "consumer: %s", rd_kafka_message_errstr(rkm));
@@ -470,7 +506,8 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *errstr
 /* Start and close                                                                      */
 
 rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, const char *bootstrap,
-                               int nconsumers, char *errstr, size_t errstr_size)
+                               int nconsumers, const char *group, int bounded, char *errstr,
+                               size_t errstr_size)
 {
     rd_kafka_conf_t *conf = wb_kafka_conf(cfg, WB_KAFKA_CONSUMER, bootstrap, errstr, errstr_size);
     if (!conf) return NULL;
@@ -478,7 +515,9 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
      * kafka.auto.offset.reset the operator set, else latest (a new partner gets the events
      * from now on). A time is applied per partition on assignment. */
     const char *reset = NULL;
-    if (cc->start)
+    if (bounded) /* a redrive's group starts at the beginning of the dead-letter topic */
+        reset = "earliest";
+    else if (cc->start)
         reset = cc->start_mode == WB_START_LATEST ? "latest" : "earliest";
     else if (!conf_has(cfg, "auto.offset.reset"))
         reset = "latest";
@@ -492,7 +531,8 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
     snprintf(client, sizeof(client), "webhook-bridge.%s", cc->name);
     const char *file = cc->file ? cc->file : cc->name;
     char serr[300];
-    if (set(conf, "group.id", cc->group_id, serr, sizeof(serr)) ||
+    if (set(conf, "group.id", group ? group : cc->group_id, serr, sizeof(serr)) ||
+        (bounded && set(conf, "enable.partition.eof", "true", serr, sizeof(serr))) ||
         set(conf, "enable.auto.offset.store", "false", serr, sizeof(serr)) ||
         set(conf, "enable.auto.commit", "false", serr, sizeof(serr)) ||
         (reset && set(conf, "auto.offset.reset", reset, serr, sizeof(serr))) ||
@@ -515,12 +555,82 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
     return conf;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Bounded runs (replay, redrive)                                                       */
+
+/* Replay: assign every partition of the connector's topics by hand (no group membership, so
+ * the live connector's assignment and offsets are untouched), from the first offset at or
+ * after from_ms (by timestamp lookup; where the broker cannot look timestamps up, from the
+ * beginning, records before from_ms skipped) to the log end offset now. */
+static wb_err replay_assign(wb_conn *c, char *errstr, size_t errstr_size)
+{
+    const wb_connector *cc = c->st->cc;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (size_t t = 0; t < cc->ntopics; t++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, cc->topics[t], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err =
+            rkt ? rd_kafka_metadata(c->rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__NOENT;
+        if (!err && md && md->topic_cnt == 1 && md->topics[0].err) err = md->topics[0].err;
+        int n = !err && md && md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0;
+        if (md) rd_kafka_metadata_destroy(md);
+        if (rkt) rd_kafka_topic_destroy(rkt);
+        if (err || n == 0) {
+            snprintf(errstr, errstr_size, "topic %s: %s", cc->topics[t],
+                     err ? rd_kafka_err2str(err) : "no partitions");
+            rd_kafka_topic_partition_list_destroy(l);
+            return WB_ERR_KAFKA;
+        }
+        for (int p = 0; p < n; p++)
+            rd_kafka_topic_partition_list_add(l, cc->topics[t], p)->offset = c->from_ms;
+    }
+    rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_copy(l);
+    rd_kafka_resp_err_t terr = rd_kafka_offsets_for_times(c->rk, at, 10000);
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *e = &l->elems[i];
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(c->rk, e->topic, e->partition, &lo, &hi, 10000);
+        if (err) {
+            snprintf(errstr, errstr_size, "%s[%d]: log end offset: %s", e->topic, e->partition,
+                     rd_kafka_err2str(err));
+            rd_kafka_topic_partition_list_destroy(at);
+            rd_kafka_topic_partition_list_destroy(l);
+            return WB_ERR_KAFKA;
+        }
+        wb_ledger_part *p = part_new(c, e->topic, e->partition);
+        if (!p || !p->user) {
+            snprintf(errstr, errstr_size, "out of memory");
+            rd_kafka_topic_partition_list_destroy(at);
+            rd_kafka_topic_partition_list_destroy(l);
+            return WB_ERR_NOMEM;
+        }
+        int64_t start = !terr && !at->elems[i].err ? at->elems[i].offset : -1;
+        if (start < 0 || start > hi) {
+            start = lo; /* no answer by time: scan from the beginning */
+            user_of(p)->skip_before_ms = c->from_ms;
+        }
+        e->offset = start;
+        set_bounds(c, p, start, lo, hi);
+        c->assigned++;
+    }
+    rd_kafka_topic_partition_list_destroy(at);
+    rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) {
+        snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+        return WB_ERR_KAFKA;
+    }
+    c->joined = 1;
+    return WB_OK;
+}
+
 wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *errstr,
                       size_t errstr_size)
 {
     const wb_connector *cc = c->st->cc;
-    rd_kafka_conf_t *conf =
-        consumer_conf(c->st->cfg, cc, bootstrap, nconsumers, errstr, errstr_size);
+    rd_kafka_conf_t *conf = consumer_conf(c->st->cfg, cc, bootstrap, nconsumers, c->group,
+                                          c->mode != WB_CONN_LIVE, errstr, errstr_size);
     if (!conf) return WB_ERR_CONFIG;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
@@ -545,9 +655,14 @@ wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *e
         snprintf(errstr, errstr_size, "connector %s: cannot watch the consumer queue", cc->name);
         return WB_ERR_IO;
     }
+    if (c->mode == WB_CONN_REPLAY) return replay_assign(c, errstr, errstr_size);
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)cc->ntopics);
-    for (size_t i = 0; i < cc->ntopics; i++)
-        rd_kafka_topic_partition_list_add(topics, cc->topics[i], RD_KAFKA_PARTITION_UA);
+    if (c->mode == WB_CONN_REDRIVE)
+        rd_kafka_topic_partition_list_add(topics, c->st->cfg->outbound.dead_letter_topic,
+                                          RD_KAFKA_PARTITION_UA);
+    else
+        for (size_t i = 0; i < cc->ntopics; i++)
+            rd_kafka_topic_partition_list_add(topics, cc->topics[i], RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {

@@ -50,6 +50,17 @@ static rd_kafka_headers_t *build_headers(wb_conn *c, rec *r)
         h = rd_kafka_headers_copy(orig);
     else
         h = rd_kafka_headers_new(16);
+    if (c->mode == WB_CONN_REDRIVE) {
+        /* Parked again: the record's own headers stay, the previous wb-* ones of this
+         * connector's attempt are replaced by this attempt's; the source coordinates stay
+         * those of the first source. */
+        static const char *const ours[] = {
+            "wb-error-reason",  "wb-error-status",       "wb-error-attempts", "wb-connector",
+            "wb-first-attempt", "wb-last-attempt",       "wb-webhook-id",     "wb-event-type",
+            "wb-redrive-count", "wb-dead-letter-reduced"};
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+            rd_kafka_header_remove(h, ours[i]);
+    }
     char t1[WB_TIME_BUF], t2[WB_TIME_BUF];
     int64_t now = wb_wall_ms();
     wb_time_format_ms(r->first_attempt_ms ? r->first_attempt_ms : now, t1, sizeof(t1));
@@ -60,9 +71,14 @@ static rd_kafka_headers_t *build_headers(wb_conn *c, rec *r)
     add_header(h, "wb-error-status", "%d", r->last_status);
     add_header(h, "wb-error-attempts", "%d", r->attempts);
     add_header(h, "wb-connector", "%s", c->name);
-    add_header(h, "wb-source-topic", "%s", r->part->topic);
-    add_header(h, "wb-source-partition", "%" PRId32, r->part->partition);
-    add_header(h, "wb-source-offset", "%" PRId64, r->offset);
+    if (c->mode != WB_CONN_REDRIVE) { /* a redriven record keeps its first source */
+        add_header(h, "wb-source-topic", "%s", r->part->topic);
+        add_header(h, "wb-source-partition", "%" PRId32, r->part->partition);
+        add_header(h, "wb-source-offset", "%" PRId64, r->offset);
+        add_header(h, "wb-source-timestamp", "%" PRId64, r->ev.ts_ms);
+    } else {
+        add_header(h, "wb-redrive-count", "%d", r->redrive_count + 1);
+    }
     add_header(h, "wb-first-attempt", "%s", t1);
     add_header(h, "wb-last-attempt", "%s", t2);
     add_header(h, "wb-webhook-id", "%s", r->ev.id);
@@ -77,6 +93,7 @@ static void on_result(wb_conn *c, rec *r, const wb_produce_result *res)
 {
     if (res->err == WB_OK) {
         c->dead_lettered++;
+        c->progress.dead_lettered++;
         wb_counter_inc(c->m_dead_lettered);
         if (r->dlq_reduced) wb_counter_inc(c->m_reduced);
         if (r->dlq_tries) wb_engine_dlq_failing(c->el, -1);
@@ -171,7 +188,7 @@ static void write_record(wb_conn *c, rec *r)
     r->dlq_inflight = 1;
     wb_err err =
         wb_producer_send_ex(c->prod, c->st->cfg->outbound.dead_letter_topic, -1,
-                            klen ? rkm->key : NULL, klen, val, vlen, h, on_produced, r, &sync);
+                            klen ? rkm->key : NULL, klen, val, vlen, 0, h, on_produced, r, &sync);
     if (err) {
         r->dlq_inflight = 0;
         rd_kafka_headers_destroy(h);

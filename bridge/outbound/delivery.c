@@ -190,6 +190,7 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
         wb_sched_finish(c->sched, &r->job, 1, now);
         r->queued = 0;
         c->delivered++;
+        c->progress.delivered++;
         wb_counter_inc(c->m_delivered);
         wb_histogram_observe(c->m_latency, (double)(wb_wall_ms() - r->ev.ts_ms) / 1000.0);
         notify(c, r, "delivered", latency_us, NULL);

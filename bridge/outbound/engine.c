@@ -102,8 +102,6 @@ struct wb_engine {
 /* ------------------------------------------------------------------------------------ */
 /* Checking (shared with `webhook-bridge check`)                                        */
 
-static wb_schemas *schemas_for(const wb_config *cfg, char *errstr, size_t errstr_size, int *fail);
-
 static int count_outbound(const wb_config *cfg)
 {
     int n = 0;
@@ -140,7 +138,7 @@ int wb_engine_check(const wb_config *cfg, char *errstr, size_t errstr_size)
         }
         /* the consumer's configuration, exactly as the connector will build it */
         rd_kafka_conf_t *conf =
-            consumer_conf(cfg, cc, NULL, count_outbound(cfg), serr, sizeof(serr));
+            consumer_conf(cfg, cc, NULL, count_outbound(cfg), NULL, 0, serr, sizeof(serr));
         if (!conf)
             wb_buf_printf(&errs, "%s\n", serr);
         else
@@ -156,7 +154,7 @@ int wb_engine_check(const wb_config *cfg, char *errstr, size_t errstr_size)
     /* the schema sources the connectors would open */
     char serr[700];
     int sfail = 0;
-    wb_schemas *s = schemas_for(cfg, serr, sizeof(serr), &sfail);
+    wb_schemas *s = wb_engine_open_schemas(cfg, serr, sizeof(serr), &sfail);
     if (sfail) wb_buf_printf(&errs, "%s\n", serr);
     if (s) wb_schemas_free(s);
     int bad = errs.len > 0;
@@ -391,7 +389,7 @@ static wb_conn *add_conn(wb_engine_loop *el, wb_config *cfg, const wb_connector 
     wb_settings *st = wb_settings_new(cfg, cc, el->http, errstr, errstr_size);
     if (!st) return NULL;
     wb_conn *c = wb_conn_new(el->lp, el->http, el->e->prod, el->schemas, st, el->e->bootstrap,
-                             count_outbound(cfg), &el->hooks, el, errstr, errstr_size);
+                             count_outbound(cfg), &el->hooks, el, NULL, errstr, errstr_size);
     wb_settings_unref(st);
     if (!c) return NULL;
     c->el = el;
@@ -583,7 +581,8 @@ static void loop_teardown(wb_engine_loop *el)
 }
 
 /* Avro: a registry, or a local schemas folder with a manifest. */
-static wb_schemas *schemas_for(const wb_config *cfg, char *errstr, size_t errstr_size, int *fail)
+wb_schemas *wb_engine_open_schemas(const wb_config *cfg, char *errstr, size_t errstr_size,
+                                   int *fail)
 {
     *fail = 0;
     int need = cfg->schema_registry.url != NULL;
@@ -657,7 +656,7 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
         el->http = wb_http_new(el->lp, &ho, errstr, errstr_size);
         if (!el->http) goto fail;
         int sfail;
-        el->schemas = schemas_for(cfg, errstr, errstr_size, &sfail);
+        el->schemas = wb_engine_open_schemas(cfg, errstr, errstr_size, &sfail);
         if (sfail) goto fail;
     }
     for (size_t k = 0; k < cfg->nconnectors; k++) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/fatal.h"
+#include "core/timefmt.h"
 #include "envelope.h"
 #include "log.h"
 #include "outbound/conn_int.h"
@@ -110,6 +111,74 @@ static void registry_wait(wb_conn *c, wb_ledger_part *p, int64_t offset, int64_t
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Bounded runs: what a replay or a redrive is about                                    */
+
+/* Replay: the record's Kafka timestamp is in [from, to), and its type passes --events. 1
+ * selected, 0 not. (Whether the connector subscribes to the type is checked as live.) */
+static int replay_selects(wb_conn *c, rec *r)
+{
+    if (r->ev.ts_ms < c->from_ms || (c->to_ms > 0 && r->ev.ts_ms >= c->to_ms)) return 0;
+    if (c->events_glob && !wb_glob_match(c->events_glob, r->ev.type)) return 0;
+    return subscribed(c->st->cc, r->ev.type);
+}
+
+/* Redrive: a dead-letter record parked by this connector (and matching --reason / --since).
+ * It is delivered with its original webhook-id and event type, and the envelope timestamp of
+ * the source record. 1 selected, 0 not this run's, -1 this connector's but it cannot be
+ * redriven (missing headers, value not kept): reported, left where it is. */
+static int redrive_selects(wb_conn *c, rec *r)
+{
+    const rd_kafka_message_t *rkm = r->rkm;
+    char conn[80] = "", id[160] = "", type[128] = "", reason[300] = "", last[48] = "";
+    char n[24] = "", ts[24] = "";
+    if (!wb_record_header(rkm, "wb-connector", conn, sizeof(conn)) || strcmp(conn, c->name)) {
+        const wb_connector *k = conn[0] ? wb_config_connector(c->st->cfg, conn) : NULL;
+        if (c->report_orphans && (!k || k->direction != WB_DIR_OUTBOUND)) {
+            c->progress.orphaned++;
+            WB_WARN("redrive: dead-letter record %s[%d]@%" PRId64 " belongs to %s%s%s, which "
+                    "the configuration no longer has: left in place",
+                    r->part->topic, r->part->partition, r->offset, conn[0] ? "connector '" : "",
+                    conn[0] ? conn : "no connector (no wb-connector header)", conn[0] ? "'" : "");
+        }
+        return 0;
+    }
+    wb_record_header(rkm, "wb-error-reason", reason, sizeof(reason));
+    if (c->reason && strncmp(reason, c->reason, strlen(c->reason))) return 0;
+    if (c->from_ms > 0) {
+        int64_t at;
+        if (!wb_record_header(rkm, "wb-last-attempt", last, sizeof(last)) ||
+            wb_time_parse_ms(last, 0, &at) != WB_OK)
+            at = r->ev.ts_ms;
+        if (at < c->from_ms) return 0;
+    }
+    if (!wb_record_header(rkm, "wb-webhook-id", id, sizeof(id)) || !id[0] ||
+        !wb_header_token_ok(id, WB_EVENT_ID_MAX) ||
+        !wb_record_header(rkm, "wb-event-type", type, sizeof(type)) || !type[0]) {
+        WB_ERROR("redrive %s: dead-letter record %s[%d]@%" PRId64 " lacks a usable "
+                 "wb-webhook-id or wb-event-type header: left in place, not sent",
+                 c->name, r->part->topic, r->part->partition, r->offset);
+        return -1;
+    }
+    if (wb_record_header(rkm, "wb-dead-letter-reduced", n, sizeof(n)) || rkm->len == 0) {
+        WB_ERROR("redrive %s: dead-letter record %s[%d]@%" PRId64 " (webhook-id %s) was parked "
+                 "without its value (it could not be written): it cannot be delivered again",
+                 c->name, r->part->topic, r->part->partition, r->offset, id);
+        return -1;
+    }
+    snprintf(r->ev.id, sizeof(r->ev.id), "%s", id);
+    snprintf(r->ev.type, sizeof(r->ev.type), "%s", type);
+    if (wb_record_header(rkm, "wb-source-timestamp", ts, sizeof(ts))) {
+        long long v = strtoll(ts, NULL, 10);
+        if (v > 0) r->ev.ts_ms = v;
+    }
+    long cnt;
+    if (wb_record_header(rkm, "wb-redrive-count", n, sizeof(n)) &&
+        wb_parse_int(n, 0, 1000000, &cnt) == WB_OK)
+        r->redrive_count = (int)cnt;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Consume                                                                              */
 
 void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
@@ -119,6 +188,13 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     wb_ledger_part *p = wb_ledger_find(c->ledger, rd_kafka_topic_name(rkm->rkt), rkm->partition);
     part_user *u = p ? p->user : NULL;
     if (!u || u->revoking || u->paused_wait || c->stopping) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    if (c->mode != WB_CONN_LIVE && rkm->offset >= u->end_offset) {
+        /* past the end of a bounded run: appended after it started */
+        u->reached = 1;
+        consumer_pause_part(c, p, 1);
         rd_kafka_message_destroy(rkm);
         return;
     }
@@ -190,6 +266,17 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     int usable = !bad && !schema_bad;
     wb_event_decode(&r->ev, rkm, val, vlen, usable ? found(&tg[0]) : NULL,
                     usable ? found(&tg[1]) : NULL);
+    if (c->mode != WB_CONN_LIVE) {
+        c->progress.scanned++;
+        if (rkm->offset + 1 >= u->end_offset) u->reached = 1;
+        int sel = c->mode == WB_CONN_REPLAY ? replay_selects(c, r) : redrive_selects(c, r);
+        if (sel <= 0) {
+            if (sel < 0) c->progress.failed++;
+            conn_record_terminal(c, r);
+            return;
+        }
+        c->progress.selected++;
+    }
     if (r->ev.id_refused) {
         wb_counter_inc(c->m_id_refused);
         WB_WARN("connector %s: %s[%d]@%" PRId64 ": the record's own id is not usable in a "
@@ -206,7 +293,8 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         }
         u->skip_before_ms = 0; /* from here on, everything (timestamps need not be ordered) */
     }
-    if (!usable && has_type_header(rkm) && !subscribed(cc, r->ev.type)) {
+    if (!usable && c->mode != WB_CONN_REDRIVE && has_type_header(rkm) &&
+        !subscribed(cc, r->ev.type)) {
         /* Poison, but its headers name a type this connector does not take: not ours to
          * park (a connector that subscribes to it parks its own copy). Without such a
          * header the type is unknown, and an unknown record is parked, never skipped. */
@@ -225,7 +313,7 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         deadletter_send(c, r, "decode", "value is not JSON: %s (line %d)", jerr, jline);
         return;
     }
-    if (!subscribed(cc, r->ev.type)) {
+    if (c->mode != WB_CONN_REDRIVE && !subscribed(cc, r->ev.type)) {
         /* Not for this connector: terminal at once. */
         c->unrouted++;
         wb_counter_inc(c->m_unrouted);
@@ -239,6 +327,11 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     r->ev.body = NULL; /* val may be the scratch buffer: the envelope holds the copy */
     r->ev.body_len = 0;
 
+    if (c->dry_run) { /* counted as what would be sent; nothing is sent */
+        c->progress.delivered++;
+        conn_record_terminal(c, r);
+        return;
+    }
     char key[1024];
     size_t kl = lane_key(cc, r, key, sizeof(key));
     int64_t now = wb_loop_now(c->lp);

@@ -33,6 +33,7 @@
 //        down: close the listening socket and destroy open sockets (for_ms: come back later)
 //        status: default answer from now on (null: back to --status), with a Retry-After
 //        header when retry_after is given; status_for_ms: back to --status after that long
+//   POST /_control {"id_status": {"<webhook-id>": status, ...}}  per-id answers (replace)
 //   GET  /_stats -> {"received","verified","by_status":{..},"unique_2xx","down"}
 // Prints `port=<n>` then `control_port=<n>` on start. SIGTERM/SIGINT: flush the log and exit 0.
 'use strict';
@@ -125,6 +126,7 @@ let planUsed = 0;
 let defaultStatus = opts.status;
 let defaultRetryAfter;
 let statusTimer = null;
+let idStatus = {};
 
 function nowUs() {
   return Number(process.hrtime.bigint() / 1000n) + timeOffsetUs;
@@ -134,6 +136,7 @@ const timeOffsetUs = Date.now() * 1000 - Number(process.hrtime.bigint() / 1000n)
 
 // Decide the answer for one request: {status, retryAfter}.
 function decide(id, type) {
+  if (Object.prototype.hasOwnProperty.call(idStatus, id)) return { status: idStatus[id] };
   for (const rule of opts.typeStatus) {
     if (rule.type !== type) continue;
     const n = (typeCounts.get(type) || 0) + 1;
@@ -181,6 +184,7 @@ function handleControl(req, res, body) {
     } catch (e) {
       return answer(res, 400, {}, 'bad json');
     }
+    if (cmd.id_status && typeof cmd.id_status === 'object') idStatus = cmd.id_status;
     if (Object.prototype.hasOwnProperty.call(cmd, 'status')) {
       defaultStatus = cmd.status === null ? opts.status : cmd.status;
       defaultRetryAfter = cmd.status === null ? undefined : cmd.retry_after;

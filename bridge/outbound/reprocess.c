@@ -1,0 +1,362 @@
+/* outbound/reprocess.c - `webhook-bridge replay` and `webhook-bridge redrive` (reprocess.h).
+ *
+ * One loop on this thread, one HTTP client, the dead-letter producer, and one bounded
+ * connector per connector the run is about (wb_conn_opts: REPLAY or REDRIVE). The run ends when
+ * every connector read its range to the end with nothing in flight; then redrive commits its
+ * progress and every consumer leaves. */
+#include "outbound/reprocess.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core/loop.h"
+#include "core/timefmt.h"
+#include "log.h"
+#include "outbound/conn_int.h"
+#include "outbound/engine.h"
+#include "outbound/http.h"
+#include "producer.h"
+#include "registry.h"
+#include "util.h"
+
+#define PROGRESS_TTY_MS 1000
+#define PROGRESS_LOG_MS 5000
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    if (interrupted) _exit(130);
+    interrupted = 1;
+}
+
+/* "acme" -> the progress group of a redrive of acme with these filters. */
+static void redrive_group(const wb_config *cfg, const char *name, const wb_reprocess_opts *o,
+                          char *out, size_t n)
+{
+    int len = snprintf(out, n, "%s.%s.redrive", wb_config_group_id(cfg), name);
+    if (o->reason && len > 0 && (size_t)len < n) {
+        len += snprintf(out + len, n - (size_t)len, ".reason-");
+        for (const char *p = o->reason; *p && (size_t)len + 1 < n; p++)
+            out[len++] = (strchr("._-", *p) || (*p >= 'a' && *p <= 'z') ||
+                          (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+                             ? *p
+                             : '_';
+        out[len] = 0;
+    }
+    if (o->from_ms && len > 0 && (size_t)len < n)
+        snprintf(out + len, n - (size_t)len, ".since-%" PRId64, o->from_ms);
+}
+
+static void progress_line(const wb_reprocess_opts *o, const wb_conn_progress *p, int64_t t0,
+                          int final, int tty)
+{
+    double secs = (double)(wb_now_ms() - t0) / 1000.0;
+    double rate = secs > 0 ? (double)p->scanned / secs : 0;
+    char eta[32] = "-";
+    if (!final && rate > 0 && p->total > p->scanned)
+        snprintf(eta, sizeof(eta), "%.0fs", (double)(p->total - p->scanned) / rate);
+    const char *verb = o->dry_run ? "would send" : "delivered";
+    char line[400];
+    snprintf(line, sizeof(line),
+             "%s: scanned %" PRIu64 "/%" PRIu64 ", selected %" PRIu64 ", %s %" PRIu64
+             ", dead-lettered %" PRIu64 ", failed %" PRIu64 "%s, %.0f/s, ETA %s",
+             o->redrive ? "redrive" : "replay", p->scanned, p->total, p->selected, verb,
+             p->delivered, p->dead_lettered, p->failed,
+             p->orphaned ? " (+ orphaned records left in place)" : "", rate, eta);
+    if (tty && !final)
+        fprintf(stderr, "\r%-150s", line);
+    else
+        WB_INFO("%s", line);
+}
+
+static int find_outbound(const wb_config *cfg, const char *name, char *names, size_t n)
+{
+    size_t len = 0;
+    names[0] = 0;
+    int found = 0;
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        const wb_connector *cc = &cfg->connectors[i];
+        if (cc->direction != WB_DIR_OUTBOUND) continue;
+        if (name && !strcmp(cc->name, name)) found = 1;
+        int w = snprintf(names + len, n - len, "%s%s", len ? ", " : "", cc->name);
+        if (w > 0 && len + (size_t)w < n) len += (size_t)w;
+    }
+    return found;
+}
+
+int wb_reprocess_run(const wb_reprocess_opts *o)
+{
+    char errstr[8192];
+    const char *cmd = o->redrive ? "redrive" : "replay";
+    wb_config *cfg = wb_config_load(o->config, errstr, sizeof(errstr));
+    if (!cfg) {
+        fprintf(stderr, "%s\nwebhook-bridge %s: %s is not valid\n", errstr, cmd, o->config);
+        return 2;
+    }
+    wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
+    int rc = 2;
+    wb_loop *lp = NULL;
+    wb_http *http = NULL;
+    wb_producer *prod = NULL;
+    wb_schemas *schemas = NULL;
+    wb_conn **conns = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*conns));
+    size_t nconns = 0;
+    char names[2048];
+    if (!conns) goto out;
+    if (cfg->embedded) {
+        fprintf(stderr,
+                "webhook-bridge %s: %s uses `bootstrap.servers: embedded`, an in-process cluster "
+                "that lives only as long as the bridge process: there is nothing to %s from a "
+                "separate process\n",
+                cmd, o->config, cmd);
+        goto out;
+    }
+    if (o->connector && !find_outbound(cfg, o->connector, names, sizeof(names))) {
+        fprintf(stderr, "webhook-bridge %s: unknown connector '%s' (outbound connectors: %s)\n",
+                cmd, o->connector, names[0] ? names : "none");
+        goto out;
+    }
+    if (wb_engine_check(cfg, errstr, sizeof(errstr))) {
+        fprintf(stderr, "%s\n", errstr);
+        goto out;
+    }
+    lp = wb_loop_new(errstr, sizeof(errstr));
+    prod = lp ? wb_producer_new(cfg, NULL, errstr, sizeof(errstr)) : NULL;
+    wb_http_opts ho = {.max_total_connections = 64};
+    http = prod ? wb_http_new(lp, &ho, errstr, sizeof(errstr)) : NULL;
+    int sfail = 0;
+    if (http) schemas = wb_engine_open_schemas(cfg, errstr, sizeof(errstr), &sfail);
+    if (!http || sfail) {
+        fprintf(stderr, "webhook-bridge %s: %s\n", cmd, errstr);
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int first = 1;
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        const wb_connector *cc = &cfg->connectors[i];
+        if (cc->direction != WB_DIR_OUTBOUND) continue;
+        if (o->connector && strcmp(cc->name, o->connector)) continue;
+        char group[600];
+        if (o->redrive)
+            redrive_group(cfg, cc->name, o, group, sizeof(group));
+        else
+            snprintf(group, sizeof(group), "%s.%s.replay-%d-%" PRId64, wb_config_group_id(cfg),
+                     cc->name, (int)getpid(), wb_wall_ms());
+        wb_conn_opts co = {.mode = o->redrive ? WB_CONN_REDRIVE : WB_CONN_REPLAY,
+                           .group = group,
+                           .from_ms = o->from_ms,
+                           .to_ms = o->to_ms,
+                           .events_glob = o->events,
+                           .reason = o->reason,
+                           .dry_run = o->dry_run,
+                           .report_orphans = first};
+        wb_settings *st = wb_settings_new(cfg, cc, http, errstr, sizeof(errstr));
+        wb_conn *c = st ? wb_conn_new(lp, http, prod, schemas, st, NULL, 1, NULL, NULL, &co, errstr,
+                                      sizeof(errstr))
+                        : NULL;
+        if (st) wb_settings_unref(st);
+        if (!c) {
+            fprintf(stderr, "webhook-bridge %s: connector %s: %s\n", cmd, cc->name, errstr);
+            goto out;
+        }
+        conns[nconns++] = c;
+        first = 0;
+        char from[WB_TIME_BUF] = "", to[WB_TIME_BUF] = "the log end";
+        if (o->from_ms) wb_time_format_ms(o->from_ms, from, sizeof(from));
+        if (o->to_ms) wb_time_format_ms(o->to_ms, to, sizeof(to));
+        if (o->redrive)
+            WB_INFO("redrive %s: dead-letter topic %s, progress group %s%s", cc->name,
+                    cfg->outbound.dead_letter_topic, group, o->dry_run ? " (dry run)" : "");
+        else
+            WB_INFO("replay %s: %s .. %s%s%s%s", cc->name, from, to, o->events ? ", events " : "",
+                    o->events ? o->events : "", o->dry_run ? " (dry run)" : "");
+    }
+    if (!nconns) {
+        fprintf(stderr, "webhook-bridge %s: no outbound connector to %s\n", cmd, cmd);
+        goto out;
+    }
+
+    int tty = isatty(STDERR_FILENO);
+    int64_t t0 = wb_now_ms(), next = t0 + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+    wb_conn_progress sum;
+    for (;;) {
+        wb_loop_run_once(lp, 100);
+        memset(&sum, 0, sizeof(sum));
+        int done = 1;
+        for (size_t i = 0; i < nconns; i++) {
+            wb_conn_progress p;
+            wb_conn_get_progress(conns[i], &p);
+            sum.total += p.total;
+            sum.scanned += p.scanned;
+            sum.selected += p.selected;
+            sum.delivered += p.delivered;
+            sum.dead_lettered += p.dead_lettered;
+            sum.failed += p.failed;
+            sum.orphaned += p.orphaned;
+            done &= p.done;
+        }
+        if (done || interrupted) break;
+        if (wb_now_ms() >= next) {
+            progress_line(o, &sum, t0, 0, tty);
+            next = wb_now_ms() + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+        }
+    }
+    if (tty) fputc('\n', stderr);
+    /* Commit (redrive) and leave the groups. */
+    int64_t deadline = wb_now_ms() + cfg->outbound.drain_timeout_ms;
+    for (size_t i = 0; i < nconns; i++)
+        wb_conn_stop(conns[i], deadline);
+    for (;;) {
+        int stopped = 1;
+        for (size_t i = 0; i < nconns; i++)
+            stopped &= wb_conn_stopped(conns[i]);
+        if (stopped || wb_now_ms() > deadline + 5000) break;
+        wb_loop_run_once(lp, 50);
+    }
+    progress_line(o, &sum, t0, 1, tty);
+    int complete =
+        !interrupted && sum.failed == 0 && sum.delivered + sum.dead_lettered == sum.selected;
+    printf("%s%s: %s; scanned %" PRIu64 ", selected %" PRIu64 ", %s %" PRIu64
+           ", dead-lettered %" PRIu64 ", failed %" PRIu64 ", orphaned %" PRIu64 ", %.1f s\n",
+           cmd, o->dry_run ? " (dry run)" : "",
+           interrupted ? "interrupted"
+           : complete  ? "complete"
+                       : "incomplete",
+           sum.scanned, sum.selected, o->dry_run ? "would send" : "delivered", sum.delivered,
+           sum.dead_lettered, sum.failed, sum.orphaned, (double)(wb_now_ms() - t0) / 1000.0);
+    rc = complete ? 0 : 1;
+out:
+    for (size_t i = 0; i < nconns; i++)
+        if (!wb_conn_stopped(conns[i])) wb_conn_stop(conns[i], 1);
+    if (prod) wb_producer_free(prod, 5000);
+    for (size_t i = 0; i < nconns; i++)
+        wb_conn_free(conns[i]);
+    free(conns);
+    wb_http_free(http);
+    if (schemas) wb_schemas_free(schemas);
+    wb_loop_free(lp);
+    wb_config_unref(cfg);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Command lines                                                                        */
+
+static int parse_time(const char *cmd, const char *flag, const char *v, int64_t *out)
+{
+    if (wb_time_parse_ms(v, wb_wall_ms(), out) != WB_OK) {
+        fprintf(stderr,
+                "webhook-bridge %s: %s: unparsable time '%s' (RFC 3339, e.g. "
+                "2026-12-01T10:00:00Z, a date, or a duration before now such as -2h)\n",
+                cmd, flag, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_cmd(int argc, char **argv, int redrive)
+{
+    const char *cmd = redrive ? "redrive" : "replay";
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"connector", required_argument, NULL, 'n'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+        {"events", required_argument, NULL, 'e'}, {"reason", required_argument, NULL, 'r'},
+        {"since", required_argument, NULL, 's'},  {"dry-run", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    wb_reprocess_opts o = {.redrive = redrive};
+    const char *from = NULL, *to = NULL, *since = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'n':
+            o.connector = optarg;
+            break;
+        case 'f':
+        case 't':
+        case 'e':
+            if (redrive) goto bad_flag;
+            if (c == 'f') from = optarg;
+            if (c == 't') to = optarg;
+            if (c == 'e') o.events = optarg;
+            break;
+        case 'r':
+        case 's':
+            if (!redrive) goto bad_flag;
+            if (c == 'r') o.reason = optarg;
+            if (c == 's') since = optarg;
+            break;
+        case 'd':
+            o.dry_run = 1;
+            break;
+        case 'h':
+            if (redrive)
+                printf("usage: webhook-bridge redrive -c bridge.yaml [--connector NAME] "
+                       "[--reason R] [--since TIME] [--dry-run]\n"
+                       "Delivers the dead-letter topic's records again, each only to the "
+                       "connector its wb-connector header names, with its original webhook-id. "
+                       "Records failing again are parked again with wb-redrive-count + 1. "
+                       "Progress is committed, so running it twice sends nothing twice.\n");
+            else
+                printf("usage: webhook-bridge replay -c bridge.yaml --connector NAME --from TIME "
+                       "[--to TIME] [--events GLOB] [--dry-run]\n"
+                       "Delivers again, to that connector only, every record of its topics with "
+                       "a Kafka timestamp in [from, to) (default to: the log end when the run "
+                       "starts), with the original webhook-ids. The live connector's offsets do "
+                       "not move.\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (!o.config) {
+        fprintf(stderr, "webhook-bridge %s: missing -c bridge.yaml\n", cmd);
+        return 2;
+    }
+    if (!redrive && !o.connector) {
+        fprintf(stderr, "webhook-bridge replay: missing --connector NAME\n");
+        return 2;
+    }
+    if (!redrive && !from) {
+        fprintf(stderr, "webhook-bridge replay: missing --from TIME\n");
+        return 2;
+    }
+    if (from && parse_time(cmd, "--from", from, &o.from_ms)) return 2;
+    if (to && parse_time(cmd, "--to", to, &o.to_ms)) return 2;
+    if (since && parse_time(cmd, "--since", since, &o.from_ms)) return 2;
+    if (to && o.from_ms >= o.to_ms) {
+        fprintf(stderr, "webhook-bridge replay: --from (%s) must be before --to (%s)\n", from, to);
+        return 2;
+    }
+    return wb_reprocess_run(&o);
+bad_flag:
+    fprintf(stderr, "webhook-bridge %s: %s is not an option of %s (see --help)\n", cmd,
+            argv[optind - 1], cmd);
+    return 2;
+}
+
+int wb_cmd_replay(int argc, char **argv)
+{
+    return run_cmd(argc, argv, 0);
+}
+
+int wb_cmd_redrive(int argc, char **argv)
+{
+    return run_cmd(argc, argv, 1);
+}
