@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // helm lint --strict on every scenario's values (warnings are errors), at the Kubernetes
@@ -180,5 +181,57 @@ func TestChecksum(t *testing.T) {
 		if got := sum(values) != c0; got != changes {
 			t.Errorf("%q: checksum changed=%v, want %v", values, got, changes)
 		}
+	}
+}
+
+// NOTES.txt, rendered by helm itself: `helm template` skips it and `helm install --dry-run`
+// wants a cluster, so a copy of the chart wraps the same text in a define and renders it
+// into a ConfigMap. It must name the release's objects, the ingress URL when there is one,
+// and warn when no Secret is configured.
+func TestNotes(t *testing.T) {
+	chart := copyChart(t)
+	notes, err := os.ReadFile(filepath.Join(chart, "templates", "NOTES.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrap := "{{- define \"test.notes\" -}}\n" + string(notes) + "\n{{- end }}\n"
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n" +
+		"  notes: {{ include \"test.notes\" . | toJson }}\n"
+	for name, text := range map[string]string{"_test_notes.tpl": wrap, "test-notes.yaml": cm} {
+		if err := os.WriteFile(filepath.Join(chart, "templates", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	render := func(files []string) string {
+		t.Helper()
+		stream, err := runHelm(templateArgs(chart, files, "--show-only", "templates/test-notes.yaml")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := decodeStrict([]byte(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obj.(*corev1.ConfigMap).Data["notes"]
+	}
+	def := render(nil)
+	for _, want := range []string{"rel-webhook-bridge", "svc/rel-webhook-bridge-metrics", "/readyz",
+		"WARNING: secrets.existingSecret is empty"} {
+		if !strings.Contains(def, want) {
+			t.Errorf("default NOTES lack %q:\n%s", want, def)
+		}
+	}
+	all := render([]string{"values-all.yaml"})
+	for _, want := range []string{"orders-webhook-bridge", "https://webhooks.example.com/webhooks/<connector>",
+		"set replay.enabled=false", "app.kubernetes.io/component=redrive"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("values-all NOTES lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(def, "Job runs once") {
+		t.Errorf("default NOTES mention a Job:\n%s", def)
+	}
+	if strings.Contains(all, "WARNING") {
+		t.Errorf("values-all NOTES warn although existingSecret is set:\n%s", all)
 	}
 }
