@@ -14,6 +14,7 @@
 #include "cmd_sign.h"
 #include "config.h"
 #include "log.h"
+#include "outbound/jq.h"
 
 static void usage(FILE *fp)
 {
@@ -137,6 +138,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* The jq sandbox re-executes this binary (outbound/jq.h): nothing else may run first. */
+    if (!strcmp(cmd, "jq-worker")) return wb_jq_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("webhook-bridge %s\n", WB_VERSION);
         return 0;
