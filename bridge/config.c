@@ -24,6 +24,8 @@
 
 #include "buf.h"
 #include "log.h"
+#include "outbound/jq.h"
+#include "registry.h"
 #include "secret.h"
 #include "util.h"
 
@@ -174,6 +176,9 @@ static const char *const algorithm_names[] = {"sha256", "sha512", NULL};
 static const char *const encoding_names[] = {"hex", "base64", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 static const char *const format_names[] = {"json", "text", NULL};
+/* order as wb_json_writer (registry.h) */
+static const char *const writer_names[] = {"auto", "ce_dataschema", "schema_version", "newest",
+                                           NULL};
 
 #define CO(m) offsetof(wb_connector, m)
 #define GO(m) offsetof(wb_config, m)
@@ -231,6 +236,9 @@ static const field connector_fields[] = {
     {"headers", T_HEADERS, CO(headers), CO(nheaders), 0, 0, NULL, NULL, 0, F_OUT},
     {"id_pointer", T_STR, CO(id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, F_OUT},
     {"contract", T_STR, CO(contract), 0, 0, 0, NULL, NULL, V_SCHEMA_REF, F_OUT},
+    {"contract_writer", T_ENUM, CO(contract_writer), 0, 0, 0, writer_names, NULL, 0, F_OUT},
+    {"filter", T_STR, CO(filter), 0, 0, 0, NULL, NULL, 0, F_OUT},
+    {"transform", T_STR, CO(transform), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"circuit_breaker", T_MAP, 0, 0, 0, 0, NULL, breaker_fields, 0, F_OUT},
     {"allow_private_networks", T_BOOL, CO(allow_private_networks), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"allow_cidrs", T_STRLIST, CO(allow_cidrs), CO(nallow_cidrs), 0, 0, NULL, NULL, V_CIDR, F_OUT},
@@ -267,6 +275,8 @@ static const field outbound_fields[] = {
     {"id_pointer", T_STR, GO(outbound.id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, 0},
     {"user_agent", T_STR, GO(outbound.user_agent), 0, 0, 0, NULL, NULL, 0, 0},
     {"workers", T_INT, GO(outbound.workers), 0, 1, 64, NULL, NULL, 0, 0},
+    {"jq_budget", T_DUR, GO(outbound.jq_budget_ms), 0, 1, 0, NULL, NULL, 0, 0},
+    {"jq_memory", T_SIZE, GO(outbound.jq_memory), 0, 32L << 20, 1L << 40, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1108,6 +1118,18 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
     return NULL;
 }
 
+/* A jq program compiles now (as `run` compiles it), or the error carries jq's message. */
+static void check_jq(ctx *c, yaml_document_t *doc, yaml_node_t *root, const char *key,
+                     const char *expr)
+{
+    char msg[600];
+    int line = 1;
+    if (!expr) return;
+    map_get(doc, root, key, &line);
+    if (wb_jq_check(expr, msg, sizeof(msg)) != WB_OK)
+        report(c, line, key, "invalid jq program: %s", msg);
+}
+
 /* Checks that need the whole connector (required keys, cross-field rules). A required key
  * that is present but invalid was already reported by the walk: only absence is reported. */
 static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
@@ -1139,6 +1161,9 @@ static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, ya
             report(c, sigline, "scheme", "'none' is only allowed for inbound connectors");
         if ((k->client_cert != NULL) != (k->client_key != NULL))
             report(c, line, "tls", "client_cert and client_key must be given together");
+        check_jq(c, doc, root, "filter", k->filter);
+        check_jq(c, doc, root, "transform", k->transform);
+        if (k->contract) map_get(doc, root, "contract", &k->contract_line);
     } else {
         if (!map_get(doc, root, "topic", NULL))
             report(c, line, "topic", "required for inbound connectors");
@@ -1274,6 +1299,8 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.max_in_flight_per_partition = 1000;
     cfg->outbound.drain_timeout_ms = 30000;
     cfg->outbound.workers = 1;
+    cfg->outbound.jq_budget_ms = 100;
+    cfg->outbound.jq_memory = 256u << 20;
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;
@@ -1308,6 +1335,60 @@ static void resolve_connectors(ctx *c, yaml_document_t *doc, const char *dir)
     }
 }
 
+/* A pinned contract needs a schema source, and must name a version the local schemas have
+ * (the reader side of the resolution always comes from the schemas folder). The folder is
+ * loaded once, as `run` loads it. */
+static void check_contracts(ctx *c)
+{
+    wb_config *cfg = c->cfg;
+    wb_schemas *s = NULL;
+    char err[1024] = "";
+    int loaded = 0;
+    const char *dir = cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas";
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        wb_connector *k = &cfg->connectors[i];
+        if (!k->contract || k->direction != WB_DIR_OUTBOUND) continue;
+        c->file = k->file ? k->file : "?";
+        char manifest[4096];
+        struct stat st;
+        snprintf(manifest, sizeof(manifest), "%s/manifest.json", dir);
+        if (stat(manifest, &st)) {
+            if (!cfg->schema_registry.url)
+                report(c, k->contract_line, "contract",
+                       "'%s' needs a schema source: set schema_registry.url or add the schemas "
+                       "folder (%s not found)",
+                       k->contract, manifest);
+            else
+                report(c, k->contract_line, "contract",
+                       "'%s' must be a schema of the local schemas folder (%s not found); the "
+                       "registry supplies only the writers' schemas",
+                       k->contract, manifest);
+            continue;
+        }
+        if (!loaded) {
+            loaded = 1;
+            s = wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err));
+        }
+        if (!s) {
+            report(c, k->contract_line, "contract", "cannot load the schemas: %s", err);
+            continue;
+        }
+        if (wb_schemas_id_of(s, k->contract) >= 0) continue;
+        char versions[512];
+        const char *at = strrchr(k->contract, '@');
+        size_t elen = at ? (size_t)(at - k->contract) : strlen(k->contract);
+        char event[256];
+        snprintf(event, sizeof(event), "%.*s", (int)(elen < 255 ? elen : 255), k->contract);
+        if (wb_schemas_versions(s, event, versions, sizeof(versions)) > 0)
+            report(c, k->contract_line, "contract", "unknown version '%s' (%s has %s)", k->contract,
+                   manifest, versions);
+        else
+            report(c, k->contract_line, "contract", "unknown event '%s' (not in %s)", event,
+                   manifest);
+    }
+    wb_schemas_free(s);
+}
+
 /* Rules across files: unique names, outbound connectors need outbound.topics. */
 static void cross_validate(ctx *c, yaml_document_t *doc)
 {
@@ -1329,6 +1410,7 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
                    "connector '%s' subscribes to events but outbound.topics is not set in %s",
                    k->name ? k->name : "?", saved);
     }
+    check_contracts(c);
     c->file = saved;
     (void)doc;
 }
@@ -1411,6 +1493,8 @@ static void connector_free(wb_connector *k)
     free(k->headers);
     free(k->id_pointer);
     free(k->contract);
+    free(k->filter);
+    free(k->transform);
     free_strv(k->allow_cidrs, k->nallow_cidrs);
     free(k->client_cert);
     free(k->client_key);

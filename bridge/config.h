@@ -77,7 +77,11 @@ typedef struct wb_connector {
     wb_header *headers; /* extra static request headers */
     size_t nheaders;
     char *id_pointer;     /* JSON pointer giving webhook-id (overrides outbound.id_pointer) */
-    char *contract;       /* "order.paid@1" pinned reader schema (Avro), or NULL */
+    char *contract;       /* "order.paid@1" pinned reader schema (Avro or JSON events), or NULL */
+    int contract_line;    /* line of `contract:` (checked against the schemas after the walk) */
+    int contract_writer;  /* wb_json_writer (registry.h): how a JSON event names its version */
+    char *filter;         /* jq program: the record is delivered only if it yields true, or NULL */
+    char *transform;      /* jq program applied to the envelope {type,timestamp,data}, or NULL */
     int circuit_failures; /* consecutive failures that open the breaker, default 10 */
     int64_t circuit_cooldown_ms; /* open -> half-open after, default 30s */
     int allow_private_networks;  /* egress guard off for this connector */
@@ -125,6 +129,8 @@ typedef struct wb_config {
         char *id_pointer;                /* JSON pointer to the event id, or NULL */
         char *user_agent;                /* default "webhook-bridge/<version>" */
         int workers; /* engines (threads, consumer group members) in this process, default 1 */
+        int64_t jq_budget_ms; /* wall clock per filter/transform evaluation, default 100ms */
+        size_t jq_memory;     /* memory cap of the jq sandbox worker, default 256MiB */
     } outbound;
 
     struct {

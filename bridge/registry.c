@@ -546,3 +546,30 @@ wb_err wb_schemas_from_json(wb_schemas *s, const char *schema_ref, const char *j
     json_decref(doc);
     return err;
 }
+
+int wb_schemas_versions(const wb_schemas *s, const char *event, char *out, size_t out_size)
+{
+    size_t elen = strlen(event), used = 0;
+    int n = 0;
+    long last = 0;
+    if (out_size) out[0] = 0;
+    /* ascending without sorting: pick the next larger version each pass (a few versions) */
+    for (;;) {
+        long best = 0;
+        for (size_t i = 0; i < s->nw; i++) {
+            const char *r = s->w[i].ref;
+            long v;
+            if (!r || strncmp(r, event, elen) || r[elen] != '@' ||
+                wb_parse_int(r + elen + 1, 1, 100000, &v) || v <= last || (best && v >= best))
+                continue;
+            best = v;
+        }
+        if (!best) break;
+        int w = snprintf(out + used, out_size > used ? out_size - used : 0, "%s%s@%ld",
+                         n ? ", " : "", event, best);
+        if (w > 0) used = used + (size_t)w < out_size ? used + (size_t)w : out_size;
+        last = best;
+        n++;
+    }
+    return n;
+}

@@ -83,4 +83,8 @@ wb_err wb_schemas_from_json(wb_schemas *s, const char *schema_ref, const char *j
 /* Registry id of a local schema ("order.paid@2"), or -1. */
 int32_t wb_schemas_id_of(const wb_schemas *s, const char *schema_ref);
 
+/* The local versions of event as "order.paid@1, order.paid@2" (ascending) in out; returns
+ * how many (0: the event is not in the local schemas). */
+int wb_schemas_versions(const wb_schemas *s, const char *event, char *out, size_t out_size);
+
 #endif

@@ -34,15 +34,26 @@ static void on_jq_error(void *data, jv msg)
     const char *s = jv_string_value(text);
     if (!strncmp(s, "jq: error: ", 11)) s += 11;
     if (!strncmp(s, "jq: ", 4)) s += 4;
-    if (m->buf && m->size > m->used + 1) {
+    /* the closing "1 compile error" count adds nothing to the messages before it */
+    char *end;
+    strtol(s, &end, 10);
+    if (end != s && (!strcmp(end, " compile error") || !strcmp(end, " compile errors"))) s = "";
+    if (*s && m->buf && m->size > m->used + 1) {
         int w = snprintf(m->buf + m->used, m->size - m->used, "%s%s", m->used ? "; " : "", s);
         if (w > 0) m->used += (size_t)w < m->size - m->used ? (size_t)w : m->size - m->used - 1;
     }
-    /* jq prints the offending source after a newline: one line is enough in a config error */
-    char *nl = m->buf ? strchr(m->buf, '\n') : NULL;
-    while (nl) {
-        *nl = ' ';
-        nl = strchr(nl, '\n');
+    /* jq puts the offending source on a second line, padded: one line, single spaces */
+    if (m->buf && m->size) {
+        size_t o = 0;
+        for (size_t i = 0; i < m->used; i++) {
+            char ch = m->buf[i] == '\n' || m->buf[i] == '\t' ? ' ' : m->buf[i];
+            if (ch == ' ' && (o == 0 || m->buf[o - 1] == ' ')) continue;
+            m->buf[o++] = ch;
+        }
+        while (o && m->buf[o - 1] == ' ')
+            o--;
+        m->buf[o] = 0;
+        m->used = o;
     }
     jv_free(text);
     jv_free(msg);
