@@ -1473,6 +1473,41 @@ out:
     return cfg;
 }
 
+/* See config.h. Same walk and checks as a connector named by bridge.yaml. */
+wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, char *errstr,
+                                    size_t errstr_size)
+{
+    ctx c;
+    wb_config *cfg = calloc(1, sizeof(*cfg));
+    memset(&c, 0, sizeof(c));
+    wb_buf_init(&c.errs, MAX_ERRORS_TEXT);
+    c.file = path;
+    c.cfg = cfg;
+    if (errstr && errstr_size) errstr[0] = 0;
+    if (!cfg || !(cfg->path = strdup(path)) ||
+        !(cfg->schema_registry.dir = strdup(schemas_dir ? schemas_dir : "schemas"))) {
+        oom(&c);
+    } else {
+        config_defaults(&c, cfg, "");
+        load_connector(&c, path);
+        check_contracts(&c);
+    }
+    if (c.nerrs) {
+        if (errstr && errstr_size) {
+            size_t n = c.errs.len;
+            while (n && c.errs.data[n - 1] == '\n')
+                n--;
+            if (n >= errstr_size) n = errstr_size - 1;
+            if (n) memcpy(errstr, c.errs.data, n);
+            errstr[n] = 0;
+        }
+        wb_config_free(cfg);
+        cfg = NULL;
+    }
+    wb_buf_free(&c.errs);
+    return cfg;
+}
+
 static void connector_free(wb_connector *k)
 {
     free(k->name);

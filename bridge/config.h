@@ -171,6 +171,13 @@ typedef struct wb_config {
 wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size);
 void wb_config_free(wb_config *cfg);
 
+/* Load one connector file on its own (the `transform` CLI): a config with bridge defaults,
+ * that connector, and schema_registry.dir = schemas_dir (NULL: "schemas"), checked as
+ * wb_config_load() checks connectors (jq programs compiled, contract against the folder).
+ * NULL + "file:line: key: message" lines on error. */
+wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, char *errstr,
+                                    size_t errstr_size);
+
 /* Connector lookup by name (NULL if none). */
 const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);
 

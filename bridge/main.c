@@ -12,6 +12,7 @@
 #include "app.h"
 #include "cmd_schemas.h"
 #include "cmd_sign.h"
+#include "cmd_transform.h"
 #include "config.h"
 #include "log.h"
 #include "outbound/jq.h"
@@ -26,7 +27,9 @@ static void usage(FILE *fp)
                 "  check -c bridge.yaml      validate the config and every connector\n"
                 "  sign ...                  print the headers a partner receives for a body\n"
                 "  verify ...                verify a signed body (debug a sender)\n"
+                "  transform -c conn.yaml    what a connector's partner receives for an event\n"
                 "  schemas check [DIR]       prove each schema version compatible\n"
+                "  schemas catalog [DIR]     the partner-facing event catalog (markdown, html)\n"
                 "  version                   print the version\n"
                 "\n"
                 "`webhook-bridge <command> --help` describes each command.\n");
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "demo")) return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "sign")) return wb_cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify")) return wb_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "transform")) return wb_cmd_transform(argc - 1, argv + 1);
     if (!strcmp(cmd, "schemas")) return wb_cmd_schemas(argc - 1, argv + 1);
     fprintf(stderr, "webhook-bridge: unknown command '%s'\n", cmd);
     usage(stderr);
