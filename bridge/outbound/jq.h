@@ -83,6 +83,8 @@ typedef struct wb_jq_limits {
     size_t max_input;       /* largest event sent; 0: 16 MiB (larger: WB_ERR_TOO_LARGE) */
     size_t max_output;      /* largest transform output; 0: 1 MiB */
     size_t max_pending;     /* requests queued or running; 0: 100000 (more: WB_ERR_FULL) */
+    long recycle_after;     /* a worker retires after this many evaluations (a fresh heap:
+                             * libjq 1.6 leaks a little on some errors); 0: 1000000 */
     const char *worker_exe; /* binary run as `<exe> jq-worker ...`; NULL: /proc/self/exe */
 } wb_jq_limits;
 
@@ -101,6 +103,7 @@ typedef struct wb_jq_stats {
     uint64_t budget_kills;
     uint64_t worker_deaths; /* died while evaluating (memory cap, crash, CPU backstop) */
     uint64_t spawns;
+    uint64_t recycles; /* planned retirements (recycle_after) */
 } wb_jq_stats;
 
 /* One sandbox for the loop lp (loop thread). The worker starts lazily with the first
@@ -125,7 +128,7 @@ void wb_jq_get_stats(const wb_jq *jq, wb_jq_stats *st);
 /* Process id of the current worker, or -1 (tests). */
 int wb_jq_worker_pid(const wb_jq *jq);
 
-/* The worker's main: `webhook-bridge jq-worker FD MEMORY CPU MAX_OUTPUT`. Every program
+/* The worker's main: `webhook-bridge jq-worker FD MEMORY CPU MAX_OUTPUT RECYCLE`. Every program
  * that creates a wb_jq with worker_exe NULL must call this first thing in main() when
  * argv[1] is "jq-worker" (argv[0] is then "jq-worker"). Returns the exit code. */
 int wb_jq_worker_main(int argc, char **argv);

@@ -7,6 +7,8 @@
  *   response  a = wb_jq_status, b = 0; then the transform's JSON (PASS of a transform) or the
  *             error message (FAILED).
  *   hello     the worker's first frame: id 0, a = WB_JQP_VERSION.
+ *   bye       id 0, a = WB_JQP_BYE: the worker retires after this batch (recycle_after);
+ *             requests it has not answered are sent to the next one.
  *
  * The progress slot is a shared page (memfd) the worker writes before and after each
  * evaluation, so the parent knows which request is running and since when without a write
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #define WB_JQP_VERSION  1
+#define WB_JQP_BYE      0xffffffffu
 #define WB_JQP_HDR      16
 #define WB_JQP_MAX_EXPR (64 * 1024) /* program text */
 #define WB_JQP_FD       3           /* the socket, in the worker */

@@ -64,12 +64,13 @@ struct wb_jq {
     wb_timer flush_t, budget_t, respawn_t, reap_t;
     int64_t backoff_ms;
     int idle_deaths; /* deaths in a row while no evaluation was running */
+    unsigned gen;    /* +1 per worker_down: the fd number alone may be reused at once */
     pid_t reap[MAX_REAP];
     size_t nreap;
     wb_jq_stats st;
 };
 
-enum down_why { DOWN_EOF, DOWN_BUDGET, DOWN_NO_HELLO, DOWN_IO };
+enum down_why { DOWN_EOF, DOWN_BUDGET, DOWN_NO_HELLO, DOWN_IO, DOWN_RECYCLE };
 
 static void worker_down(wb_jq *jq, enum down_why why);
 static void ensure_worker(wb_jq *jq);
@@ -200,6 +201,11 @@ static void on_frame(wb_jq *jq, const unsigned char *h, size_t flen)
     uint32_t id = wb_jqp_get32(h + 4), a = wb_jqp_get32(h + 8);
     const char *payload = (const char *)h + WB_JQP_HDR;
     size_t plen = flen - WB_JQP_HDR;
+    if (id == 0 && a == WB_JQP_BYE) {
+        jq->st.recycles++;
+        worker_down(jq, DOWN_RECYCLE); /* planned: nothing is blamed, the rest is resent */
+        return;
+    }
     if (id == 0) {
         if (a != WB_JQP_VERSION) {
             WB_ERROR("jq sandbox: worker speaks version %u, not %d", a, WB_JQP_VERSION);
@@ -242,8 +248,8 @@ static int read_frames(wb_jq *jq)
         break;
     }
     size_t off = 0;
-    int fd = jq->fd;
-    while (jq->fd == fd && jq->in.len - off >= WB_JQP_HDR) {
+    unsigned gen = jq->gen;
+    while (jq->gen == gen && jq->in.len - off >= WB_JQP_HDR) {
         const unsigned char *h = (const unsigned char *)jq->in.data + off;
         size_t flen = (size_t)wb_jqp_get32(h) + 4;
         if (flen < WB_JQP_HDR) return -1;
@@ -251,7 +257,7 @@ static int read_frames(wb_jq *jq)
         on_frame(jq, h, flen); /* callbacks may queue requests, never touch jq->in */
         off += flen;
     }
-    if (jq->fd != fd) return 0; /* a bad hello took the worker down already */
+    if (jq->gen != gen) return 0; /* a bad hello or a bye took the worker down already */
     memmove(jq->in.data, jq->in.data + off, jq->in.len - off);
     jq->in.len -= off;
     return eof ? -1 : 0;
@@ -262,11 +268,12 @@ static void on_io(wb_loop *lp, int fd, unsigned events, void *arg)
     (void)lp;
     (void)fd;
     wb_jq *jq = arg;
+    unsigned gen = jq->gen;
     if ((events & (WB_LOOP_READ | WB_LOOP_ERROR)) && read_frames(jq)) {
         worker_down(jq, DOWN_EOF);
         return;
     }
-    if (events & WB_LOOP_WRITE) flush(jq);
+    if ((events & WB_LOOP_WRITE) && jq->gen == gen) flush(jq);
 }
 
 /* ------------------------------------------------------------------ the budget */
@@ -322,7 +329,7 @@ static int spawn(wb_jq *jq, char *errstr, size_t errstr_size)
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     int have_fa = 0, have_attr = 0;
-    char mem[32], cpu[32], maxout[32];
+    char mem[32], cpu[32], maxout[32], recycle[32];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
         (memfd = memfd_create("wb-jq-slot", MFD_CLOEXEC)) < 0 ||
         ftruncate(memfd, sizeof(wb_jqp_slot))) {
@@ -340,8 +347,9 @@ static int spawn(wb_jq *jq, char *errstr, size_t errstr_size)
     snprintf(mem, sizeof(mem), "%zu", jq->lim.memory_bytes);
     snprintf(cpu, sizeof(cpu), "%d", jq->lim.cpu_s);
     snprintf(maxout, sizeof(maxout), "%zu", jq->lim.max_output);
+    snprintf(recycle, sizeof(recycle), "%ld", jq->lim.recycle_after);
     char fdarg[] = "3";
-    char *argv[] = {"webhook-bridge", "jq-worker", fdarg, mem, cpu, maxout, NULL};
+    char *argv[] = {"webhook-bridge", "jq-worker", fdarg, mem, cpu, maxout, recycle, NULL};
     char *envp[] = {NULL}; /* jq's env / $ENV must not see the bridge's secrets */
     sigset_t none, dfl;
     sigemptyset(&none);
@@ -443,6 +451,7 @@ static void worker_down(wb_jq *jq, enum down_why why)
         jq->slot = NULL;
     }
     int was_up = jq->hello, status = 0, reaped = 0;
+    jq->gen++;
     if (jq->fd >= 0) {
         wb_loop_io_del(jq->lp, jq->fd);
         close(jq->fd);
@@ -458,10 +467,12 @@ static void worker_down(wb_jq *jq, enum down_why why)
     wb_loop_timer_stop(jq->lp, &jq->flush_t);
     wb_loop_timer_stop(jq->lp, &jq->budget_t);
 
+    if (why == DOWN_RECYCLE) running = 0;
     wb_jq_req *r = was_up && running ? find_req(jq, running) : NULL;
     /* A death outside any evaluation again and again, with the same request first in line:
      * that request is what kills it (e.g. a frame too large to buffer). */
-    if (was_up && !running && !TAILQ_EMPTY(&jq->q) && ++jq->idle_deaths >= 3) {
+    if (was_up && why != DOWN_RECYCLE && !running && !TAILQ_EMPTY(&jq->q) &&
+        ++jq->idle_deaths >= 3) {
         r = TAILQ_FIRST(&jq->q);
         jq->idle_deaths = 0;
     }
@@ -506,6 +517,7 @@ wb_jq *wb_jq_new(wb_loop *lp, const wb_jq_limits *lim, char *errstr, size_t errs
     if (!jq->lim.max_input) jq->lim.max_input = 4u << 20;
     if (!jq->lim.max_output) jq->lim.max_output = 1u << 20;
     if (!jq->lim.max_pending) jq->lim.max_pending = 100000;
+    if (jq->lim.recycle_after <= 0) jq->lim.recycle_after = 1000000;
     jq->lim.worker_exe = NULL;
     if (lim && lim->worker_exe && !(jq->exe = wb_strdup(lim->worker_exe))) {
         free(jq);

@@ -36,6 +36,8 @@ static struct {
     size_t memory;
     long cpu_s;
     size_t max_output;
+    long recycle_after;
+    long evaluations;
     wb_jqp_slot *slot;
     wb_buf out;  /* responses of the current batch */
     size_t done; /* bytes of out that are whole responses (the rest is being built) */
@@ -167,8 +169,9 @@ static int arg_size(const char *s, size_t *out)
 int wb_jq_worker_main(int argc, char **argv)
 {
     long fd, cpu;
-    if (argc != 5 || wb_parse_int(argv[1], 0, 1024, &fd) || arg_size(argv[2], &W.memory) ||
-        wb_parse_int(argv[3], 1, 86400, &cpu) || arg_size(argv[4], &W.max_output)) {
+    if (argc != 6 || wb_parse_int(argv[1], 0, 1024, &fd) || arg_size(argv[2], &W.memory) ||
+        wb_parse_int(argv[3], 1, 86400, &cpu) || arg_size(argv[4], &W.max_output) ||
+        wb_parse_int(argv[5], 1, 1L << 40, &W.recycle_after)) {
         fprintf(stderr, "jq-worker: internal command of webhook-bridge, not for direct use\n");
         return 2;
     }
@@ -223,9 +226,18 @@ int wb_jq_worker_main(int argc, char **argv)
             evaluate(wb_jqp_get32(h + 4), wb_jqp_get32(h + 8), expr, elen, expr + elen,
                      flen - WB_JQP_HDR - elen);
             off += flen;
+            if (++W.evaluations >= W.recycle_after) break;
         }
         memmove(in.data, in.data + off, in.len - off);
         in.len -= off;
+        if (W.evaluations >= W.recycle_after) {
+            /* retire with a fresh heap next time: answers so far, then bye */
+            unsigned char bye[WB_JQP_HDR] = {0};
+            wb_jqp_put32(bye, 12);
+            wb_jqp_put32(bye + 8, WB_JQP_BYE);
+            if (!wb_buf_add(&W.out, bye, sizeof(bye))) (void)write_all(W.fd, W.out.data, W.out.len);
+            return 0;
+        }
         if (W.out.len && write_all(W.fd, W.out.data, W.out.len)) return 0;
         wb_buf_reset(&W.out);
         W.done = 0;

@@ -368,6 +368,47 @@ static void test_sandbox_cancel_and_kill(void)
     wb_loop_free(lp);
 }
 
+/* A worker retires after recycle_after evaluations (libjq 1.6 leaks a little on some
+ * errors): the next one takes over, nothing fails, nothing is lost or answered twice. */
+static void test_sandbox_recycle(void)
+{
+    wb_loop *lp = new_loop();
+    char err[256];
+    wb_jq_limits lim = {.recycle_after = 40};
+    wb_jq *jq = wb_jq_new(lp, &lim, err, sizeof(err));
+    ASSERT(jq);
+    enum { N = 300 };
+    static result r[N];
+    memset(r, 0, sizeof(r));
+    int done = 0;
+    for (int i = 0; i < N; i++)
+        eval(jq, i % 3 ? ".n > 1" : "{n}", i % 3 ? WB_JQ_FILTER : WB_JQ_TRANSFORM,
+             i % 2 ? "{\"n\":2}" : "{\"n\":2} junk", &r[i]);
+    for (int64_t end = wb_now_ms() + 20000; wb_now_ms() < end && done < N;) {
+        ASSERT(wb_loop_run_once(lp, 10) >= 0);
+        done = 0;
+        for (int i = 0; i < N; i++)
+            done += r[i].done;
+    }
+    ASSERT_EQ(done, N);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(r[i].done, 1);
+        if (i % 2 == 0) {
+            ASSERT_EQ(r[i].st, WB_JQ_FAILED);
+            ASSERT_CONTAINS(r[i].err, "the event is not JSON: ");
+        } else {
+            ASSERT_EQ(r[i].st, WB_JQ_PASS);
+        }
+    }
+    wb_jq_stats st;
+    wb_jq_get_stats(jq, &st);
+    ASSERT(st.recycles >= N / 40 - 1);
+    ASSERT_EQ(st.budget_kills + st.worker_deaths, 0);
+    ASSERT_EQ(st.evaluations, N);
+    wb_jq_free(jq);
+    wb_loop_free(lp);
+}
+
 /* A worker that cannot start fails no record: they wait (retried with a growing delay). */
 static void test_sandbox_cannot_start(void)
 {
@@ -398,6 +439,7 @@ int main(int argc, char **argv)
     RUN(test_sandbox_budget);
     RUN(test_sandbox_memory_cap);
     RUN(test_sandbox_cancel_and_kill);
+    RUN(test_sandbox_recycle);
     RUN(test_sandbox_cannot_start);
     TEST_DONE();
 }
