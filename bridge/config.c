@@ -307,6 +307,8 @@ static const field registry_fields[] = {
     {"password", T_SECRET, GO(schema_registry.password), 0, 0, 0, NULL, NULL, 0, 0},
     {"bearer_token", T_SECRET, GO(schema_registry.bearer_token), 0, 0, 0, NULL, NULL, 0, 0},
     {"dir", T_STR, GO(schema_registry.dir), 0, 0, 0, NULL, NULL, 0, 0},
+    {"cache_size", T_INT, GO(schema_registry.cache_size), 0, 1, 1000000, NULL, NULL, 0, 0},
+    {"negative_ttl", T_DUR, GO(schema_registry.negative_ttl_ms), 0, 1000, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1301,6 +1303,8 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.workers = 1;
     cfg->outbound.jq_budget_ms = 100;
     cfg->outbound.jq_memory = 256u << 20;
+    cfg->schema_registry.cache_size = 1000;
+    cfg->schema_registry.negative_ttl_ms = 60000;
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;

@@ -156,7 +156,9 @@ typedef struct wb_config {
         char *username;
         char *password;
         char *bearer_token;
-        char *dir; /* local schemas/ folder (default: "schemas" next to the config) */
+        char *dir;               /* local schemas/ folder (default: "schemas" next to the config) */
+        int cache_size;          /* registry schemas kept (LRU), default 1000 */
+        int64_t negative_ttl_ms; /* a permanent registry failure is remembered, default 60s */
     } schema_registry;
 
     int allow_private_networks; /* bridge-wide egress guard override */

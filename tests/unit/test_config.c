@@ -230,6 +230,9 @@ static const bad_case bad_cases[] = {
     {BRIDGE_OK, OUT_HEAD SIGN_OK "contract_writer: header\n",
      "connectors/c.yaml:6: contract_writer: unknown value 'header'; expected one of: auto, "
      "ce_dataschema, schema_version, newest"},
+    /* 52 registry cache bound */
+    {"schema_registry: { url: \"http://sr:8081\", cache_size: 0 }\n", NULL,
+     "bridge.yaml:1: cache_size: expected an integer in 1..1000000, got '0'"},
     /* 51 jq budget */
     {"outbound: { topics: [t], jq_budget: 0ms }\n", NULL,
      "bridge.yaml:1: jq_budget: duration '0ms' is too short (minimum 1ms)"},
@@ -287,6 +290,8 @@ static void test_contract_checks(void)
     ASSERT_EQ(cfg->connectors[0].contract_writer, 2);
     ASSERT_EQ(cfg->outbound.jq_budget_ms, 100);
     ASSERT_EQ(cfg->outbound.jq_memory, 256u << 20);
+    ASSERT_EQ(cfg->schema_registry.cache_size, 1000);
+    ASSERT_EQ(cfg->schema_registry.negative_ttl_ms, 60000);
     wb_config_free(cfg);
 }
 
