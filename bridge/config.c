@@ -1419,6 +1419,25 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
     (void)doc;
 }
 
+/* The end of a load: cfg, or NULL with every error (one per line) in errstr. */
+static wb_config *finish(ctx *c, wb_config *cfg, char *errstr, size_t errstr_size)
+{
+    if (c->nerrs) {
+        if (errstr && errstr_size) {
+            size_t n = c->errs.len;
+            while (n && c->errs.data[n - 1] == '\n')
+                n--;
+            if (n >= errstr_size) n = errstr_size - 1;
+            if (n) memcpy(errstr, c->errs.data, n);
+            errstr[n] = 0;
+        }
+        wb_config_free(cfg);
+        cfg = NULL;
+    }
+    wb_buf_free(&c->errs);
+    return cfg;
+}
+
 /* Load path and its connector files (see config.h). Returns a config the caller frees with
  * wb_config_free(), or NULL with every error, one per line, in errstr. Any thread; uses
  * getenv() and the current directory for relative paths. */
@@ -1461,20 +1480,7 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
 out:
     if (have_doc) yaml_document_delete(&doc);
     free(dir);
-    if (c.nerrs) {
-        if (errstr && errstr_size) {
-            size_t n = c.errs.len;
-            while (n && c.errs.data[n - 1] == '\n')
-                n--;
-            if (n >= errstr_size) n = errstr_size - 1;
-            if (n) memcpy(errstr, c.errs.data, n);
-            errstr[n] = 0;
-        }
-        wb_config_free(cfg);
-        cfg = NULL;
-    }
-    wb_buf_free(&c.errs);
-    return cfg;
+    return finish(&c, cfg, errstr, errstr_size);
 }
 
 /* See config.h. Same walk and checks as a connector named by bridge.yaml. */
@@ -1496,20 +1502,7 @@ wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, c
         load_connector(&c, path);
         check_contracts(&c);
     }
-    if (c.nerrs) {
-        if (errstr && errstr_size) {
-            size_t n = c.errs.len;
-            while (n && c.errs.data[n - 1] == '\n')
-                n--;
-            if (n >= errstr_size) n = errstr_size - 1;
-            if (n) memcpy(errstr, c.errs.data, n);
-            errstr[n] = 0;
-        }
-        wb_config_free(cfg);
-        cfg = NULL;
-    }
-    wb_buf_free(&c.errs);
-    return cfg;
+    return finish(&c, cfg, errstr, errstr_size);
 }
 
 static void connector_free(wb_connector *k)

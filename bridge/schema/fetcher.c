@@ -38,6 +38,18 @@ static int known(const wb_fetcher *f, int32_t id)
     return 0;
 }
 
+/* Append w to the ids to fetch. Lock held. */
+static void push(wb_fetcher *f, wanted *w)
+{
+    w->next = NULL;
+    if (f->tail)
+        f->tail->next = w;
+    else
+        f->head = w;
+    f->tail = w;
+    f->nqueued++;
+}
+
 static void *run(void *arg)
 {
     wb_fetcher *f = arg;
@@ -63,13 +75,7 @@ static void *run(void *arg)
         f->in_flight = -1;
         if (!r) {
             /* no memory for the answer: ask again later rather than lose the id */
-            w->next = NULL;
-            if (f->tail)
-                f->tail->next = w;
-            else
-                f->head = w;
-            f->tail = w;
-            f->nqueued++;
+            push(f, w);
             continue;
         }
         if (f->done_tail)
@@ -164,13 +170,7 @@ wb_err wb_fetcher_request(wb_fetcher *f, int32_t id)
         goto out;
     }
     w->id = id;
-    w->next = NULL;
-    if (f->tail)
-        f->tail->next = w;
-    else
-        f->head = w;
-    f->tail = w;
-    f->nqueued++;
+    push(f, w);
     pthread_cond_signal(&f->cond);
 out:
     pthread_mutex_unlock(&f->lock);

@@ -69,10 +69,9 @@ static void test_fixtures(void)
     }
 }
 
-static wb_avro_schema *load(const char *name, int v)
+static wb_avro_schema *load_path(const char *path)
 {
-    char path[2048], err[256];
-    snprintf(path, sizeof(path), "%s/%s/thing/v%d.avsc", cases_dir, name, v);
+    char err[256];
     FILE *fp = fopen(path, "rb");
     ASSERT(fp);
     static char text[8192];
@@ -81,6 +80,13 @@ static wb_avro_schema *load(const char *name, int v)
     wb_avro_schema *sc = wb_avro_schema_parse(text, n, err, sizeof(err));
     if (!sc) FAIL_("%s: %s", path, err);
     return sc;
+}
+
+static wb_avro_schema *load(const char *name, int v)
+{
+    char path[2048];
+    snprintf(path, sizeof(path), "%s/%s/thing/v%d.avsc", cases_dir, name, v);
+    return load_path(path);
 }
 
 /* The runtime resolver agrees with the checker: a BACKWARD-compatible pair builds a plan
@@ -152,16 +158,9 @@ static void test_modes_and_real_schemas(void)
 
 static wb_avro_schema *load_real(const char *event, int v)
 {
-    char path[2048], err[256];
+    char path[2048];
     snprintf(path, sizeof(path), "%s/schemas/%s/v%d.avsc", src_dir, event, v);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) FAIL_("cannot open %s", path);
-    static char text[8192];
-    size_t n = fread(text, 1, sizeof(text), fp);
-    fclose(fp);
-    wb_avro_schema *sc = wb_avro_schema_parse(text, n, err, sizeof(err));
-    if (!sc) FAIL_("%s: %s", path, err);
-    return sc;
+    return load_path(path);
 }
 
 /* What changed between versions, for the event catalog: exact lines on the real schemas and a
