@@ -110,7 +110,8 @@ typedef struct wb_jq_stats {
  * request. lim may be NULL (defaults); its strings are copied. NULL + errstr on failure. */
 wb_jq *wb_jq_new(wb_loop *lp, const wb_jq_limits *lim, char *errstr, size_t errstr_size);
 /* Kill the worker and free everything. Requests still pending are dropped without their
- * callback: the owner cancels or forgets them first. NULL is fine. Loop thread. */
+ * callback: the owner cancels or forgets them first. NULL is fine. Loop thread, never from
+ * inside a wb_jq_cb. */
 void wb_jq_free(wb_jq *jq);
 
 /* Queue expr on json[0..len) (both copied). cb(opaque, ...) runs exactly once later on the
