@@ -11,7 +11,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       librdkafka-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev \
-      libavro-dev libmicrohttpd-dev \
+      libavro-dev libmicrohttpd-dev libjq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -25,10 +25,11 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 # -------------------------------------------------------------- runtime stage
 FROM debian:12-slim
 # Runtime libraries only: librdkafka, libcurl (OpenSSL flavour), OpenSSL, jansson, libyaml,
-# avro-c, libmicrohttpd; ca-certificates for HTTPS to partners and TLS to Kafka.
+# avro-c, libmicrohttpd, libjq (+ libonig); ca-certificates for HTTPS to partners and TLS to
+# Kafka. The jq sandbox worker is this same binary (`webhook-bridge jq-worker`): nothing more.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      librdkafka1 libcurl4 libssl3 libjansson4 libyaml-0-2 libavro23 libmicrohttpd12 \
+      librdkafka1 libcurl4 libssl3 libjansson4 libyaml-0-2 libavro23 libmicrohttpd12 libjq1 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # Fixed non-root uid/gid so Kubernetes runAsNonRoot / runAsUser 10001 line up.

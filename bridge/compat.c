@@ -32,6 +32,148 @@ const char *wb_compat_mode_name(wb_compat_mode mode)
     return (unsigned)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "?";
 }
 
+/* ---------------------------------------------------------------- changes, for people */
+
+/* The record a field's type leads to (itself, array items, map values, a union branch). */
+static const wb_avro_type *inner_record(const wb_avro_type *t, const char **suffix)
+{
+    *suffix = "";
+    for (int i = 0; t && i < 4; i++) {
+        if (t->kind == WB_AVRO_RECORD) return t;
+        if (t->kind == WB_AVRO_ARRAY) {
+            *suffix = "[]";
+            t = t->items;
+        } else if (t->kind == WB_AVRO_MAP) {
+            *suffix = "{}";
+            t = t->items;
+        } else if (t->kind == WB_AVRO_UNION) {
+            const wb_avro_type *rec = NULL;
+            for (size_t b = 0; b < t->nbranches; b++)
+                if (t->branches[b]->kind == WB_AVRO_RECORD) rec = t->branches[b];
+            t = rec;
+        } else {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static int diff_line(wb_buf *lines, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int diff_line(wb_buf *lines, int *n, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    (*n)++;
+    return wb_buf_printf(lines, "%s\n", msg) ? -1 : 0;
+}
+
+static void default_text(const json_t *def, char *out, size_t n)
+{
+    char *s = def ? json_dumps(def, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    snprintf(out, n, "%.100s", s ? s : "none");
+    free(s);
+}
+
+static int diff_record(const wb_avro_type *o, const wb_avro_type *nw, const char *prefix,
+                       wb_buf *lines, int *n, int depth)
+{
+    char path[400], a[128], b[128];
+    if (depth > 8) return 0;
+    for (size_t i = 0; i < nw->nfields; i++) {
+        const wb_avro_field *nf = &nw->fields[i];
+        snprintf(path, sizeof(path), "%.300s%.90s", prefix, nf->name);
+        int oi = -1;
+        for (size_t j = 0; j < o->nfields; j++)
+            if (!strcmp(o->fields[j].name, nf->name)) oi = (int)j;
+        const char *renamed = NULL;
+        for (size_t k = 0; oi < 0 && k < nf->naliases; k++)
+            for (size_t j = 0; j < o->nfields; j++)
+                if (!strcmp(o->fields[j].name, nf->aliases[k])) {
+                    oi = (int)j;
+                    renamed = nf->aliases[k];
+                }
+        if (oi < 0) {
+            default_text(nf->def, a, sizeof(a));
+            if (diff_line(lines, n,
+                          nf->def ? "field '%s' added (default %s)" : "field '%s' added%s", path,
+                          nf->def ? a : " (required: no default)"))
+                return -1;
+            continue;
+        }
+        const wb_avro_field *of = &o->fields[oi];
+        if (renamed && diff_line(lines, n,
+                                 "field '%s%s' renamed to '%s' (alias: data written with the old "
+                                 "name still reads)",
+                                 prefix, renamed, nf->name))
+            return -1;
+        wb_avro_type_describe(of->type, a, sizeof(a));
+        wb_avro_type_describe(nf->type, b, sizeof(b));
+        if (strcmp(a, b) &&
+            diff_line(lines, n, "field '%s': type changed from %s to %s", path, a, b))
+            return -1;
+        if (of->type->kind == WB_AVRO_ENUM && nf->type->kind == WB_AVRO_ENUM) {
+            char added[400] = "";
+            size_t used = 0;
+            for (size_t s2 = 0; s2 < nf->type->nsymbols; s2++) {
+                int found = 0;
+                for (size_t s1 = 0; s1 < of->type->nsymbols; s1++)
+                    found |= !strcmp(of->type->symbols[s1], nf->type->symbols[s2]);
+                if (!found) {
+                    int w = snprintf(added + used, sizeof(added) - used, "%s%s", used ? ", " : "",
+                                     nf->type->symbols[s2]);
+                    if (w > 0 && (size_t)w < sizeof(added) - used) used += (size_t)w;
+                }
+            }
+            if (used && diff_line(lines, n, "field '%s': symbols added: %s", path, added))
+                return -1;
+        }
+        if ((of->def == NULL) != (nf->def == NULL) ||
+            (of->def && nf->def && !json_equal(of->def, nf->def))) {
+            default_text(nf->def, b, sizeof(b));
+            if (diff_line(
+                    lines, n, "field '%s': default %s %s", path,
+                    of->def ? (nf->def ? "changed to" : "removed") : "added:", nf->def ? b : ""))
+                return -1;
+        }
+        const char *so, *sn;
+        const wb_avro_type *ro = inner_record(of->type, &so), *rn = inner_record(nf->type, &sn);
+        if (ro && rn) {
+            char sub[300];
+            snprintf(sub, sizeof(sub), "%.290s%s.", path, sn);
+            if (diff_record(ro, rn, sub, lines, n, depth + 1)) return -1;
+        }
+    }
+    for (size_t j = 0; j < o->nfields; j++) {
+        int kept = 0;
+        for (size_t i = 0; i < nw->nfields; i++) {
+            kept |= !strcmp(nw->fields[i].name, o->fields[j].name);
+            for (size_t k = 0; k < nw->fields[i].naliases; k++)
+                kept |= !strcmp(nw->fields[i].aliases[k], o->fields[j].name);
+        }
+        if (!kept && diff_line(lines, n, "field '%s%s' removed", prefix, o->fields[j].name))
+            return -1;
+    }
+    return 0;
+}
+
+int wb_compat_diff(const wb_avro_type *old_t, const wb_avro_type *new_t, wb_buf *lines)
+{
+    int n = 0;
+    if (old_t->kind == WB_AVRO_RECORD && new_t->kind == WB_AVRO_RECORD) {
+        if (diff_record(old_t, new_t, "", lines, &n, 0)) return -1;
+        return n;
+    }
+    char a[128], b[128];
+    wb_avro_type_describe(old_t, a, sizeof(a));
+    wb_avro_type_describe(new_t, b, sizeof(b));
+    if (strcmp(a, b) && diff_line(lines, &n, "type changed from %s to %s", a, b)) return -1;
+    return n;
+}
+
 /* ---------------------------------------------------------------- pairwise check */
 
 #define MAX_STACK 64

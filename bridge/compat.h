@@ -34,6 +34,14 @@ const char *wb_compat_mode_name(wb_compat_mode mode);
 int wb_compat_check(const wb_avro_type *reader, const wb_avro_type *writer, int reader_is_new,
                     const char *prefix, const char *old_label, const char *new_label, wb_buf *msgs);
 
+/* What changed from old to new, for people (the event catalog): one line per change appended
+ * to lines, e.g. "field 'sales_channel' added (default \"web\")", "field 'full_name' renamed
+ * to 'contact_name' (alias)", "field 'quantity': type changed from int to long", "field
+ * 'payment_method': symbols added: BNPL, GIFT_CARD", "field 'x' removed", "field 'y': default
+ * changed". Records nested in arrays, maps and unions are followed ("lines[].sku"). Returns
+ * the number of lines, -1 when lines could not grow. */
+int wb_compat_diff(const wb_avro_type *old_t, const wb_avro_type *new_t, wb_buf *lines);
+
 /* Check every dir/<event>/v<N>.avsc against the earlier versions of that event in `mode`, and
  * dir/manifest.json (when present) for an id per version, ids unique. Violation lines and a
  * summary line are appended to report. Returns the number of violations, or -1 with errstr

@@ -25,6 +25,8 @@
 #include "buf.h"
 #include "core/timefmt.h"
 #include "log.h"
+#include "outbound/jq.h"
+#include "registry.h"
 #include "secret.h"
 #include "util.h"
 
@@ -179,6 +181,9 @@ static const char *const algorithm_names[] = {"sha256", "sha512", NULL};
 static const char *const encoding_names[] = {"hex", "base64", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 static const char *const format_names[] = {"json", "text", NULL};
+/* order as wb_json_writer (registry.h) */
+static const char *const writer_names[] = {"auto", "ce_dataschema", "schema_version", "newest",
+                                           NULL};
 
 #define CO(m) offsetof(wb_connector, m)
 #define GO(m) offsetof(wb_config, m)
@@ -236,6 +241,9 @@ static const field connector_fields[] = {
     {"headers", T_HEADERS, CO(headers), CO(nheaders), 0, 0, NULL, NULL, 0, F_OUT},
     {"id_pointer", T_STR, CO(id_pointer), 0, 0, 0, NULL, NULL, V_POINTER, F_OUT},
     {"contract", T_STR, CO(contract), 0, 0, 0, NULL, NULL, V_SCHEMA_REF, F_OUT},
+    {"contract_writer", T_ENUM, CO(contract_writer), 0, 0, 0, writer_names, NULL, 0, F_OUT},
+    {"filter", T_STR, CO(filter), 0, 0, 0, NULL, NULL, 0, F_OUT},
+    {"transform", T_STR, CO(transform), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"circuit_breaker", T_MAP, 0, 0, 0, 0, NULL, breaker_fields, 0, F_OUT},
     {"allow_private_networks", T_BOOL, CO(allow_private_networks), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"allow_cidrs", T_STRLIST, CO(allow_cidrs), CO(nallow_cidrs), 0, 0, NULL, NULL, V_CIDR, F_OUT},
@@ -283,6 +291,8 @@ static const field outbound_fields[] = {
      NULL, 0, 0},
     {"commit_interval", T_DUR, GO(outbound.commit_interval_ms), 0, 10, 0, NULL, NULL, 0, 0},
     {"retention", T_DUR, GO(outbound.retention_ms), 0, 1000, 0, NULL, NULL, 0, 0},
+    {"jq_budget", T_DUR, GO(outbound.jq_budget_ms), 0, 1, 0, NULL, NULL, 0, 0},
+    {"jq_memory", T_SIZE, GO(outbound.jq_memory), 0, 32L << 20, 1L << 40, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -313,6 +323,8 @@ static const field registry_fields[] = {
     {"password", T_SECRET, GO(schema_registry.password), 0, 0, 0, NULL, NULL, 0, 0},
     {"bearer_token", T_SECRET, GO(schema_registry.bearer_token), 0, 0, 0, NULL, NULL, 0, 0},
     {"dir", T_STR, GO(schema_registry.dir), 0, 0, 0, NULL, NULL, 0, 0},
+    {"cache_size", T_INT, GO(schema_registry.cache_size), 0, 1, 1000000, NULL, NULL, 0, 0},
+    {"negative_ttl", T_DUR, GO(schema_registry.negative_ttl_ms), 0, 1000, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1157,6 +1169,18 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
     return NULL;
 }
 
+/* A jq program compiles now (as `run` compiles it), or the error carries jq's message. */
+static void check_jq(ctx *c, yaml_document_t *doc, yaml_node_t *root, const char *key,
+                     const char *expr)
+{
+    char msg[600];
+    int line = 1;
+    if (!expr) return;
+    map_get(doc, root, key, &line);
+    if (wb_jq_check(expr, msg, sizeof(msg)) != WB_OK)
+        report(c, line, key, "invalid jq program: %s", msg);
+}
+
 /* Checks that need the whole connector (required keys, cross-field rules). A required key
  * that is present but invalid was already reported by the walk: only absence is reported. */
 static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
@@ -1188,6 +1212,9 @@ static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, ya
             report(c, sigline, "scheme", "'none' is only allowed for inbound connectors");
         if ((k->client_cert != NULL) != (k->client_key != NULL))
             report(c, line, "tls", "client_cert and client_key must be given together");
+        check_jq(c, doc, root, "filter", k->filter);
+        check_jq(c, doc, root, "transform", k->transform);
+        if (k->contract) map_get(doc, root, "contract", &k->contract_line);
     } else {
         if (!map_get(doc, root, "topic", NULL))
             report(c, line, "topic", "required for inbound connectors");
@@ -1327,6 +1354,10 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.max_in_flight_bytes = 64 * 1024 * 1024;
     cfg->outbound.commit_interval_ms = 250;
     cfg->outbound.retention_ms = 7LL * 24 * 3600 * 1000;
+    cfg->outbound.jq_budget_ms = 100;
+    cfg->outbound.jq_memory = 256u << 20;
+    cfg->schema_registry.cache_size = 1000;
+    cfg->schema_registry.negative_ttl_ms = 60000;
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;
@@ -1359,6 +1390,60 @@ static void resolve_connectors(ctx *c, yaml_document_t *doc, const char *dir)
         report(c, c->connectors_line, "connectors", "expected a folder or a list of files, got %s",
                kind_name(n));
     }
+}
+
+/* A pinned contract needs a schema source, and must name a version the local schemas have
+ * (the reader side of the resolution always comes from the schemas folder). The folder is
+ * loaded once, as `run` loads it. */
+static void check_contracts(ctx *c)
+{
+    wb_config *cfg = c->cfg;
+    wb_schemas *s = NULL;
+    char err[1024] = "";
+    int loaded = 0;
+    const char *dir = cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas";
+    for (size_t i = 0; i < cfg->nconnectors; i++) {
+        wb_connector *k = &cfg->connectors[i];
+        if (!k->contract || k->direction != WB_DIR_OUTBOUND) continue;
+        c->file = k->file ? k->file : "?";
+        char manifest[4096];
+        struct stat st;
+        snprintf(manifest, sizeof(manifest), "%s/manifest.json", dir);
+        if (stat(manifest, &st)) {
+            if (!cfg->schema_registry.url)
+                report(c, k->contract_line, "contract",
+                       "'%s' needs a schema source: set schema_registry.url or add the schemas "
+                       "folder (%s not found)",
+                       k->contract, manifest);
+            else
+                report(c, k->contract_line, "contract",
+                       "'%s' must be a schema of the local schemas folder (%s not found); the "
+                       "registry supplies only the writers' schemas",
+                       k->contract, manifest);
+            continue;
+        }
+        if (!loaded) {
+            loaded = 1;
+            s = wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err));
+        }
+        if (!s) {
+            report(c, k->contract_line, "contract", "cannot load the schemas: %s", err);
+            continue;
+        }
+        if (wb_schemas_id_of(s, k->contract) >= 0) continue;
+        char versions[512];
+        const char *at = strrchr(k->contract, '@');
+        size_t elen = at ? (size_t)(at - k->contract) : strlen(k->contract);
+        char event[256];
+        snprintf(event, sizeof(event), "%.*s", (int)(elen < 255 ? elen : 255), k->contract);
+        if (wb_schemas_versions(s, event, versions, sizeof(versions)) > 0)
+            report(c, k->contract_line, "contract", "unknown version '%s' (%s has %s)", k->contract,
+                   manifest, versions);
+        else
+            report(c, k->contract_line, "contract", "unknown event '%s' (not in %s)", event,
+                   manifest);
+    }
+    wb_schemas_free(s);
 }
 
 /* Rules across files: unique names, outbound connectors need outbound.topics. */
@@ -1401,8 +1486,28 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
                 oom(c);
         }
     }
+    check_contracts(c);
     c->file = saved;
     (void)doc;
+}
+
+/* The end of a load: cfg, or NULL with every error (one per line) in errstr. */
+static wb_config *finish(ctx *c, wb_config *cfg, char *errstr, size_t errstr_size)
+{
+    if (c->nerrs) {
+        if (errstr && errstr_size) {
+            size_t n = c->errs.len;
+            while (n && c->errs.data[n - 1] == '\n')
+                n--;
+            if (n >= errstr_size) n = errstr_size - 1;
+            if (n) memcpy(errstr, c->errs.data, n);
+            errstr[n] = 0;
+        }
+        wb_config_free(cfg);
+        cfg = NULL;
+    }
+    wb_buf_free(&c->errs);
+    return cfg;
 }
 
 /* Load path and its connector files (see config.h). Returns a config the caller frees with
@@ -1449,20 +1554,29 @@ wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size)
 out:
     if (have_doc) yaml_document_delete(&doc);
     free(dir);
-    if (c.nerrs) {
-        if (errstr && errstr_size) {
-            size_t n = c.errs.len;
-            while (n && c.errs.data[n - 1] == '\n')
-                n--;
-            if (n >= errstr_size) n = errstr_size - 1;
-            if (n) memcpy(errstr, c.errs.data, n);
-            errstr[n] = 0;
-        }
-        wb_config_free(cfg);
-        cfg = NULL;
+    return finish(&c, cfg, errstr, errstr_size);
+}
+
+/* See config.h. Same walk and checks as a connector named by bridge.yaml. */
+wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, char *errstr,
+                                    size_t errstr_size)
+{
+    ctx c;
+    wb_config *cfg = calloc(1, sizeof(*cfg));
+    memset(&c, 0, sizeof(c));
+    wb_buf_init(&c.errs, MAX_ERRORS_TEXT);
+    c.file = path;
+    c.cfg = cfg;
+    if (errstr && errstr_size) errstr[0] = 0;
+    if (!cfg || !(cfg->path = strdup(path)) ||
+        !(cfg->schema_registry.dir = strdup(schemas_dir ? schemas_dir : "schemas"))) {
+        oom(&c);
+    } else {
+        config_defaults(&c, cfg, "");
+        load_connector(&c, path);
+        check_contracts(&c);
     }
-    wb_buf_free(&c.errs);
-    return cfg;
+    return finish(&c, cfg, errstr, errstr_size);
 }
 
 static void connector_free(wb_connector *k)
@@ -1485,6 +1599,8 @@ static void connector_free(wb_connector *k)
     free(k->headers);
     free(k->id_pointer);
     free(k->contract);
+    free(k->filter);
+    free(k->transform);
     free_strv(k->allow_cidrs, k->nallow_cidrs);
     free(k->client_cert);
     free(k->client_key);

@@ -78,7 +78,11 @@ typedef struct wb_connector {
     wb_header *headers; /* extra static request headers */
     size_t nheaders;
     char *id_pointer;     /* JSON pointer giving webhook-id (overrides outbound.id_pointer) */
-    char *contract;       /* "order.paid@1" pinned reader schema (Avro), or NULL */
+    char *contract;       /* "order.paid@1" pinned reader schema (Avro or JSON events), or NULL */
+    int contract_line;    /* line of `contract:` (checked against the schemas after the walk) */
+    int contract_writer;  /* wb_json_writer (registry.h): how a JSON event names its version */
+    char *filter;         /* jq program: the record is delivered only if it yields true, or NULL */
+    char *transform;      /* jq program applied to the envelope {type,timestamp,data}, or NULL */
     int circuit_failures; /* consecutive failures that open the breaker, default 10 */
     int64_t circuit_cooldown_ms; /* open -> half-open after, default 30s */
     int allow_private_networks;  /* egress guard off for this connector */
@@ -142,6 +146,8 @@ typedef struct wb_config {
         int64_t commit_interval_ms; /* store + commit the terminal prefix this often, 250ms */
         int64_t retention_ms;       /* topic retention assumed when the broker does not tell
                                      * (DescribeConfigs refused), default 7d */
+        int64_t jq_budget_ms; /* wall clock per filter/transform evaluation, default 100ms */
+        size_t jq_memory;     /* memory cap of the jq sandbox worker, default 256MiB */
     } outbound;
 
     struct {
@@ -167,7 +173,9 @@ typedef struct wb_config {
         char *username;
         char *password;
         char *bearer_token;
-        char *dir; /* local schemas/ folder (default: "schemas" next to the config) */
+        char *dir;               /* local schemas/ folder (default: "schemas" next to the config) */
+        int cache_size;          /* registry schemas kept (LRU), default 1000 */
+        int64_t negative_ttl_ms; /* a permanent registry failure is remembered, default 60s */
     } schema_registry;
 
     int allow_private_networks; /* bridge-wide egress guard override */
@@ -195,6 +203,12 @@ int wb_config_live(void);
 
 /* The kafka group.id of cfg ("webhook-bridge" when not set). Borrowed. */
 const char *wb_config_group_id(const wb_config *cfg);
+/* Load one connector file on its own (the `transform` CLI): a config with bridge defaults,
+ * that connector, and schema_registry.dir = schemas_dir (NULL: "schemas"), checked as
+ * wb_config_load() checks connectors (jq programs compiled, contract against the folder).
+ * NULL + "file:line: key: message" lines on error. */
+wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, char *errstr,
+                                    size_t errstr_size);
 
 /* Connector lookup by name (NULL if none). */
 const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);

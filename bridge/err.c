@@ -19,6 +19,7 @@ const char *wb_err_str(wb_err err)
         [WB_ERR_SCHEMA] = "schema error",
         [WB_ERR_TIMEOUT] = "timeout",
         [WB_ERR_DENIED] = "denied by policy",
+        [WB_ERR_PENDING] = "pending",
     };
     if ((unsigned)err >= WB_ERR__COUNT || !names[err]) return "unknown error";
     return names[err];

@@ -21,6 +21,7 @@ typedef enum wb_err {
     WB_ERR_SCHEMA,    /* Avro decode / resolution failure */
     WB_ERR_TIMEOUT,   /* deadline passed */
     WB_ERR_DENIED,    /* refused by policy (egress guard, insecure settings) */
+    WB_ERR_PENDING,   /* not yet: an answer is being fetched; retry when notified */
     WB_ERR__COUNT
 } wb_err;
 

@@ -12,9 +12,11 @@
 #include "app.h"
 #include "cmd_schemas.h"
 #include "cmd_sign.h"
+#include "cmd_transform.h"
 #include "config.h"
 #include "log.h"
 #include "outbound/reprocess.h"
+#include "outbound/jq.h"
 
 static void usage(FILE *fp)
 {
@@ -26,11 +28,13 @@ static void usage(FILE *fp)
                 "  check -c bridge.yaml      validate the config and every connector\n"
                 "  sign ...                  print the headers a partner receives for a body\n"
                 "  verify ...                verify a signed body (debug a sender)\n"
+                "  transform -c conn.yaml    what a connector's partner receives for an event\n"
                 "  schemas check [DIR]       prove each schema version compatible\n"
                 "  replay -c bridge.yaml --connector NAME --from TIME [--to TIME] [--events GLOB]\n"
                 "                            deliver a time window again, to one connector\n"
                 "  redrive -c bridge.yaml [--connector NAME] [--reason R] [--since TIME]\n"
                 "                            deliver dead-lettered records again\n"
+                "  schemas catalog [DIR]     the partner-facing event catalog (markdown, html)\n"
                 "  version                   print the version\n"
                 "\n"
                 "`webhook-bridge <command> --help` describes each command.\n");
@@ -142,6 +146,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* The jq sandbox re-executes this binary (outbound/jq.h): nothing else may run first. */
+    if (!strcmp(cmd, "jq-worker")) return wb_jq_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("webhook-bridge %s\n", WB_VERSION);
         return 0;
@@ -155,6 +161,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "demo")) return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "sign")) return wb_cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "verify")) return wb_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "transform")) return wb_cmd_transform(argc - 1, argv + 1);
     if (!strcmp(cmd, "schemas")) return wb_cmd_schemas(argc - 1, argv + 1);
     if (!strcmp(cmd, "replay")) return wb_cmd_replay(argc - 1, argv + 1);
     if (!strcmp(cmd, "redrive")) return wb_cmd_redrive(argc - 1, argv + 1);

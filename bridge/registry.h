@@ -1,13 +1,8 @@
-/* registry.h - writer schemas by id (Confluent Schema Registry and/or the local schemas/
- * folder), and the schema runtime the outbound/inbound engines call: Confluent-framed Avro ->
- * JSON (optionally pinned to a contract) and JSON -> framed Avro.
+/* registry.h - the Confluent Schema Registry client (GET /schemas/ids/{id}), and (through
+ * schema/schemas.h, included at the end) the schema runtime the engines call.
  *
- * Caches: writer schemas by id forever (ids are immutable); one resolution plan per
- * (writer id, contract), built on first use and reused; failures that are permanent (unknown id
- * 40403, unparsable schema, unresolvable contract) are cached too. Registry errors that may
- * pass (connection, timeout, 5xx, 401/403) are not cached: the caller retries.
- *
- * Thread: a wb_schemas / wb_registry is owned by one thread (the hot path); no locks. */
+ * Thread: a wb_registry is used by one thread at a time (the schema runtime's fetch thread,
+ * or its owner in synchronous mode); wb_registry_abort() may be called from any thread. */
 #ifndef WB_REGISTRY_H
 #define WB_REGISTRY_H
 
@@ -29,6 +24,10 @@ typedef struct wb_registry_opts {
     long connect_timeout_ms;  /* 0: 5000 */
     long timeout_ms;          /* 0: 10000 */
     int insecure_skip_verify; /* 1 disables TLS peer/host checks (tests only) */
+    /* The schema runtime (wb_schemas_new_opts) reads these; the client ignores them. */
+    int async_fetch;         /* 1: misses are fetched on a background thread (WB_ERR_PENDING) */
+    size_t cache_size;       /* registry schemas kept (LRU); 0: 1000 */
+    int64_t negative_ttl_ms; /* how long a permanent failure is remembered; 0: 60 s */
 } wb_registry_opts;
 
 /* Create a client (a reusable libcurl easy handle: keep-alive). NULL + errstr on failure.
@@ -44,43 +43,9 @@ wb_err wb_registry_fetch(wb_registry *reg, int32_t id, char **schema_json, char 
                          size_t reason_size);
 /* Requests sent so far (tests, metrics). */
 unsigned long wb_registry_requests(const wb_registry *reg);
+/* Any thread: make the request in progress (and every later one) fail at once (shutdown). */
+void wb_registry_abort(wb_registry *reg);
 
-/* ---------------------------------------------------------------- schema runtime */
-
-typedef struct wb_schemas wb_schemas;
-
-/* dir: local schemas folder with manifest.json (may be NULL); registry_url may be NULL (local
- * only); username/password (basic) or bearer may be NULL. At least one of dir / registry_url.
- * Local schemas are parsed and checked here: an error names the file. NULL + errstr. */
-wb_schemas *wb_schemas_new(const char *dir, const char *registry_url, const char *username,
-                           const char *password, const char *bearer, char *errstr,
-                           size_t errstr_size);
-/* Same with full registry options (opts->url NULL: no registry). */
-wb_schemas *wb_schemas_new_opts(const char *dir, const wb_registry_opts *opts, char *errstr,
-                                size_t errstr_size);
-void wb_schemas_free(wb_schemas *s);
-
-/* 1 when val looks Confluent-framed: magic byte 0 and a 4-byte schema id (payload may be
- * empty). JSON values never start with a 0 byte. */
-int wb_schemas_is_framed(const void *val, size_t len);
-
-/* Decode a framed value with its writer schema, resolve it to contract ("order.paid@1";
- * NULL: no resolution) and append the JSON to out (mapping: schemas/README.md).
- * WB_OK; WB_ERR_SCHEMA for a permanent problem (not framed, undecodable bytes, unknown id,
- * unknown contract, unresolvable to the contract) with reason filled; WB_ERR_IO /
- * WB_ERR_TIMEOUT when the registry is unreachable (transient: retry later, never skip);
- * WB_ERR_TOO_LARGE / WB_ERR_NOMEM from out. out is unchanged on error. */
-wb_err wb_schemas_to_json(wb_schemas *s, const void *val, size_t len, const char *contract,
-                          wb_buf *out, char *reason, size_t reason_size);
-
-/* Inbound: validate a JSON body against local schema schema_ref ("order.paid@2") and append
- * the Confluent-framed Avro (its manifest id) to out. WB_ERR_SCHEMA with a reason naming the
- * field at fault ("field 'amount': ...") on mismatch or unknown schema_ref; out unchanged on
- * error. */
-wb_err wb_schemas_from_json(wb_schemas *s, const char *schema_ref, const char *json, size_t len,
-                            wb_buf *out, char *reason, size_t reason_size);
-
-/* Registry id of a local schema ("order.paid@2"), or -1. */
-int32_t wb_schemas_id_of(const wb_schemas *s, const char *schema_ref);
+#include "schema/schemas.h"
 
 #endif

@@ -164,7 +164,7 @@ def mock(topics, brokers=3):
 class Receiver:
     def __init__(self, tmp, latency_ms=None, status_plan=None, type_status=None,
                  fail_first=0, status=None, name="receiver", extra_secrets=(),
-                 log_body=False, port=0, secret=SECRET):
+                 log_body=False, log_payload=False, port=0, secret=SECRET):
         self.log_path = os.path.join(tmp, name + ".jsonl")
         self.err_path = os.path.join(tmp, name + ".stderr")
         args = [NODE, RECEIVER, "--port", str(port), "--control-port", "0", "--secret", secret,
@@ -183,6 +183,8 @@ class Receiver:
             args += ["--secret", s]
         if log_body:
             args += ["--log-body"]
+        if log_payload:  # the whole verified body (a transform's output is no envelope)
+            args += ["--log-payload"]
         env = dict(os.environ)
         env["NODE_PATH"] = os.path.join(SRC, "tests", "node_modules") + (
             os.pathsep + env["NODE_PATH"] if env.get("NODE_PATH") else "")

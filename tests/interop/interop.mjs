@@ -241,6 +241,53 @@ await check("shopify: node HMAC verifies with ours, ours with node", () => {
   assert(headersOf(r.out)["x-shopify-hmac-sha256"] === sig, r.out);
 });
 
+// ---- transform: the body after filter/contract/transform, signed, verifies with the SDK ----
+await check("transform: a transformed, contract-pinned body verifies with the SDK", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "wb-transform-"));
+  try {
+    const conn = path.join(dir, "c.yaml");
+    writeFileSync(
+      conn,
+      [
+        "name: acme",
+        "direction: outbound",
+        "url: https://acme.example/hook",
+        'events: ["order.*"]',
+        `signing: { secrets: ["${whsec}"] }`,
+        "contract: order.paid@1",
+        "filter: '.data.amount | tonumber > 100'",
+        "transform: '{event: .type, order: .data.order_id, amount: .data.amount}'",
+        "",
+      ].join("\n"),
+    );
+    const v2 = {
+      schema_version: 2, event_id: "6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d", order_id: "ord_7",
+      customer_id: "cus_7", amount: "1234.50", currency: "EUR", payment_method: "CARD",
+      paid_at: "2026-11-23T17:44:06.123Z", coupon_code: null, lines: [], sales_channel: "web",
+      tax_amount: null,
+    };
+    const schemas = path.join(testsDir, "..", "schemas");
+    const args = ["transform", "-c", conn, "--schemas", schemas, "--type", "order.paid",
+      "--id", "msg_tr1"];
+    const r = run(args, JSON.stringify(v2));
+    expectOk(r, "transform");
+    const [head, out] = r.out.split("\n\n");
+    const h = headersOf(head);
+    const sent = out.trim();
+    assert(sent === '{"event":"order.paid","order":"ord_7","amount":"1234.50"}', sent);
+    assert(h["webhook-id"] === "msg_tr1", head);
+    new Webhook(whsec).verify(sent, h); // the signature covers the transformed body
+    // filtered out: exit 1 and says so
+    const f = run(args, JSON.stringify({ ...v2, amount: "99.00" }));
+    assert(f.code === 1 && f.err.includes("filtered out"), `filtered: ${f.code} ${f.err}`);
+    // a v2 field with the wrong type: the contract names it
+    const b = run(args, JSON.stringify({ ...v2, currency: 5 }));
+    assert(b.code === 1 && b.err.includes("field 'currency'"), `bad: ${b.code} ${b.err}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---- CLI usage ----
 await check("cli: --help exits 0 on stdout, bad usage exits 2", () => {
   for (const cmd of ["sign", "verify"]) {

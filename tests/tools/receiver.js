@@ -19,6 +19,8 @@
 //   --secret        may be repeated: a request verifies if any secret verifies it; the log
 //                   line's "secret_index" says which one (0 = the first given; -1 = none).
 //   --log-body      also log the event's "data" object (for payload comparisons).
+//   --log-payload   also log the whole verified body as "payload" (transformed bodies are
+//                   not envelopes).
 //   unverifiable requests answer 401 (the bridge would dead-letter them: a test fails).
 //
 // Log line: {"t_us","id","type","key","seq","per_key_seq","status","verified","attempt","ts",
@@ -65,6 +67,7 @@ function parseArgs(argv) {
     port: 0, controlPort: 0, secret: null, log: null, latency: [0, 0], status: 204,
     statusPlan: [], typeStatus: [], failFirst: 0, host: '127.0.0.1', secrets: [],
     logBody: false,
+    logPayload: false,
   };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
@@ -78,6 +81,7 @@ function parseArgs(argv) {
       case '--host': o.host = v(); break;
       case '--secret': o.secret = v(); o.secrets.push(o.secret); break;
       case '--log-body': o.logBody = true; break;
+      case '--log-payload': o.logPayload = true; break;
       case '--log': o.log = v(); break;
       case '--latency-ms': {
         const parts = v().split('-').map((x) => parseInt(x, 10));
@@ -259,6 +263,7 @@ function handleHook(req, res, body, tArrive) {
       secret_index: secretIndex,
     };
     if (opts.logBody) line.data = data;
+    if (opts.logPayload) line.payload = payload;
     logStream.write(JSON.stringify(line) + '\n');
   };
   res.on('finish', () => writeLog(status));

@@ -69,10 +69,9 @@ static void test_fixtures(void)
     }
 }
 
-static wb_avro_schema *load(const char *name, int v)
+static wb_avro_schema *load_path(const char *path)
 {
-    char path[2048], err[256];
-    snprintf(path, sizeof(path), "%s/%s/thing/v%d.avsc", cases_dir, name, v);
+    char err[256];
     FILE *fp = fopen(path, "rb");
     ASSERT(fp);
     static char text[8192];
@@ -81,6 +80,13 @@ static wb_avro_schema *load(const char *name, int v)
     wb_avro_schema *sc = wb_avro_schema_parse(text, n, err, sizeof(err));
     if (!sc) FAIL_("%s: %s", path, err);
     return sc;
+}
+
+static wb_avro_schema *load(const char *name, int v)
+{
+    char path[2048];
+    snprintf(path, sizeof(path), "%s/%s/thing/v%d.avsc", cases_dir, name, v);
+    return load_path(path);
 }
 
 /* The runtime resolver agrees with the checker: a BACKWARD-compatible pair builds a plan
@@ -150,6 +156,55 @@ static void test_modes_and_real_schemas(void)
     ASSERT_CONTAINS(err, "/nonexistent-dir");
 }
 
+static wb_avro_schema *load_real(const char *event, int v)
+{
+    char path[2048];
+    snprintf(path, sizeof(path), "%s/schemas/%s/v%d.avsc", src_dir, event, v);
+    return load_path(path);
+}
+
+/* What changed between versions, for the event catalog: exact lines on the real schemas and a
+ * fixture that removes a field. */
+static void test_diff(void)
+{
+    static const struct {
+        const char *event;
+        const char *lines;
+    } cases[] = {
+        {"order.paid", "field 'payment_method': symbols added: BNPL, GIFT_CARD\n"
+                       "field 'sales_channel' added (default \"web\")\n"
+                       "field 'tax_amount' added (default null)\n"},
+        {"lead.created", "field 'full_name' renamed to 'contact_name' (alias: data written with "
+                         "the old name still reads)\n"
+                         "field 'phone' added (default null)\n"},
+        {"inventory.low", "field 'quantity_on_hand': type changed from int to long\n"
+                          "field 'reorder_point': type changed from int to long\n"
+                          "field 'preferred_supplier_id' added (default null)\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        wb_avro_schema *a = load_real(cases[i].event, 1), *b = load_real(cases[i].event, 2);
+        wb_buf lines;
+        wb_buf_init(&lines, 0);
+        ASSERT(wb_compat_diff(wb_avro_schema_root(a), wb_avro_schema_root(b), &lines) > 0);
+        ASSERT_STR_EQ(lines.data, cases[i].lines);
+        /* and backwards: the new field is "removed" */
+        wb_buf_reset(&lines);
+        ASSERT(wb_compat_diff(wb_avro_schema_root(b), wb_avro_schema_root(a), &lines) > 0);
+        wb_buf_free(&lines);
+        wb_avro_schema_free(a);
+        wb_avro_schema_free(b);
+    }
+    wb_avro_schema *a = load_real("order.paid", 2), *b = load_real("order.paid", 1);
+    wb_buf lines;
+    wb_buf_init(&lines, 0);
+    ASSERT_EQ(wb_compat_diff(wb_avro_schema_root(a), wb_avro_schema_root(b), &lines), 2);
+    ASSERT_CONTAINS(lines.data, "field 'sales_channel' removed\n");
+    ASSERT_EQ(wb_compat_diff(wb_avro_schema_root(a), wb_avro_schema_root(a), &lines), 0);
+    wb_buf_free(&lines);
+    wb_avro_schema_free(a);
+    wb_avro_schema_free(b);
+}
+
 int main(void)
 {
     const char *sd = getenv("WB_SOURCE_DIR");
@@ -159,5 +214,6 @@ int main(void)
     RUN(test_plans_agree);
     RUN(test_pairwise_api);
     RUN(test_modes_and_real_schemas);
+    RUN(test_diff);
     TEST_DONE();
 }

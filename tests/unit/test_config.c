@@ -210,7 +210,90 @@ static const bad_case bad_cases[] = {
     {BRIDGE_OK, OUT_HEAD SIGN_OK "headers:\n  Webhook-Signature: forged\n",
      "connectors/c.yaml:7: Webhook-Signature: header is set by the bridge and cannot be "
      "overridden"},
+    /* 46 a filter that jq cannot compile: jq's own message, on one line */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "filter: '.data.amount >'\n",
+     "connectors/c.yaml:6: filter: invalid jq program: syntax error, unexpected $end (Unix "
+     "shell quoting issues?) at <top-level>, line 1: .data.amount >"},
+    /* 47 a transform calling what jq does not have */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "transform: |\n  {id: .data.order_id, amount: cents(.data)}\n",
+     "connectors/c.yaml:6: transform: invalid jq program: cents/1 is not defined at "
+     "<top-level>, line 1: {id: .data.order_id, amount: cents(.data)}"},
+    /* 48 contract without a registry and without a schemas folder */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "contract: order.paid@1\n",
+     "connectors/c.yaml:6: contract: 'order.paid@1' needs a schema source: set "
+     "schema_registry.url or add the schemas folder (schemas/manifest.json not found)"},
+    /* 49 filter and transform are outbound keys */
+    {BRIDGE_OK,
+     "name: in\ndirection: inbound\ntopic: t\nverify: { secrets: [x] }\nfilter: 'true'\n",
+     "connectors/c.yaml:5: filter: only valid for outbound connectors"},
+    /* 50 writer rule */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "contract_writer: header\n",
+     "connectors/c.yaml:6: contract_writer: unknown value 'header'; expected one of: auto, "
+     "ce_dataschema, schema_version, newest"},
+    /* 52 registry cache bound */
+    {"schema_registry: { url: \"http://sr:8081\", cache_size: 0 }\n", NULL,
+     "bridge.yaml:1: cache_size: expected an integer in 1..1000000, got '0'"},
+    /* 51 jq budget */
+    {"outbound: { topics: [t], jq_budget: 0ms }\n", NULL,
+     "bridge.yaml:1: jq_budget: duration '0ms' is too short (minimum 1ms)"},
 };
+
+/* Copy the repository's schemas/ manifest and order.paid into dir (for contract checks). */
+static void write_schemas(const char *dir)
+{
+    char path[PATH_MAX], src[PATH_MAX];
+    const char *sd = getenv("WB_SOURCE_DIR");
+    ASSERT(mkdir(dir, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/order.paid", dir);
+    ASSERT(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    write_file(path, "{\"order.paid\": {\"1\": 101, \"2\": 102}}\n");
+    for (int v = 1; v <= 2; v++) {
+        snprintf(src, sizeof(src), "cp %s/schemas/order.paid/v%d.avsc %s/order.paid/",
+                 sd ? sd : ".", v, dir);
+        ASSERT(system(src) == 0);
+    }
+}
+
+/* contract: checked against the schemas `run` loads: exact messages. */
+static void test_contract_checks(void)
+{
+    reset_dir();
+    write_schemas("schemas");
+    write_file("bridge.yaml", BRIDGE_OK);
+    write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "contract: order.paid@9\n");
+    ASSERT(wb_config_load("bridge.yaml", errbuf, sizeof(errbuf)) == NULL);
+    ASSERT_STR_EQ(errbuf, "connectors/c.yaml:6: contract: unknown version 'order.paid@9' "
+                          "(schemas/manifest.json has order.paid@1, order.paid@2)");
+    write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "contract: order.payd@1\n");
+    ASSERT(wb_config_load("bridge.yaml", errbuf, sizeof(errbuf)) == NULL);
+    ASSERT_STR_EQ(errbuf, "connectors/c.yaml:6: contract: unknown event 'order.payd' (not in "
+                          "schemas/manifest.json)");
+    /* a registry alone supplies writers, never the pinned reader schema */
+    write_file("bridge.yaml",
+               BRIDGE_OK "schema_registry: { url: \"http://sr:8081\", dir: none }\n");
+    write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "contract: order.paid@1\n");
+    ASSERT(wb_config_load("bridge.yaml", errbuf, sizeof(errbuf)) == NULL);
+    ASSERT_STR_EQ(errbuf, "connectors/c.yaml:6: contract: 'order.paid@1' must be a schema of the "
+                          "local schemas folder (none/manifest.json not found); the registry "
+                          "supplies only the writers' schemas");
+    /* the good case, with filter and transform */
+    write_file("bridge.yaml", BRIDGE_OK);
+    write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "contract: order.paid@1\n"
+                                                     "contract_writer: schema_version\n"
+                                                     "filter: '.data.amount | tonumber > 100'\n"
+                                                     "transform: '{id: .data.order_id}'\n");
+    wb_config *cfg = wb_config_load("bridge.yaml", errbuf, sizeof(errbuf));
+    if (!cfg) FAIL_("%s", errbuf);
+    ASSERT_STR_EQ(cfg->connectors[0].filter, ".data.amount | tonumber > 100");
+    ASSERT_STR_EQ(cfg->connectors[0].transform, "{id: .data.order_id}");
+    ASSERT_EQ(cfg->connectors[0].contract_writer, 2);
+    ASSERT_EQ(cfg->outbound.jq_budget_ms, 100);
+    ASSERT_EQ(cfg->outbound.jq_memory, 256u << 20);
+    ASSERT_EQ(cfg->schema_registry.cache_size, 1000);
+    ASSERT_EQ(cfg->schema_registry.negative_ttl_ms, 60000);
+    wb_config_free(cfg);
+}
 
 static void test_bad_cases(void)
 {
@@ -289,6 +372,7 @@ static void test_full_config(void)
     unsetenv("WB_TEST_CONC");
     unsetenv("WB_TEST_UNSET_HOST");
     write_file("secret.txt", "filesecret\n");
+    write_schemas("avro");
     write_file("bridge.yaml",
                "kafka:\n"
                "  bootstrap.servers: k1:9092,k2:9092\n"
@@ -648,6 +732,7 @@ int main(void)
     unsetenv("WB_TEST_UNSET");
     setenv("WB_TEST_KPASS", "kafka-pass", 1);
     RUN(test_bad_cases);
+    RUN(test_contract_checks);
     RUN(test_exact_single_error);
     RUN(test_several_errors);
     RUN(test_duplicate_names);

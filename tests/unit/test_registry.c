@@ -2,6 +2,7 @@
  * that answers like Confluent's REST API (GET /schemas/ids/{id}). */
 #include "registry.h"
 #include "test.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -17,7 +18,7 @@ typedef enum MHD_Result mhd_result;
 static char src_dir[1024];
 static char lead_v1[8192]; /* schema text served for id 1234 */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static int hits_1234, hits_7, hits_8;
+static int hits_1234, hits_7, hits_8, hits_12, hits_20xx;
 static char last_auth[256];
 static char last_accept[256];
 
@@ -72,7 +73,22 @@ static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *ur
         return reply(conn, 200, "{\"schemaType\":\"PROTOBUF\",\"schema\":\"syntax = 1;\"}");
     if (!strcmp(url, "/schemas/ids/10"))
         return reply(conn, 200, "{\"schema\":\"{\\\"type\\\":\\\"nope\\\"}\"}");
-    if (!strcmp(url, "/schemas/ids/11")) {
+    if (!strncmp(url, "/schemas/ids/20", 15) && strlen(url) == 17) {
+        /* 2000..2099: a valid schema each (the cache bound test) */
+        pthread_mutex_lock(&mu);
+        hits_20xx++;
+        pthread_mutex_unlock(&mu);
+        return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
+    }
+    if (!strcmp(url, "/schemas/ids/12")) {
+        /* as id 8, for the asynchronous path */
+        pthread_mutex_lock(&mu);
+        int n = ++hits_12;
+        pthread_mutex_unlock(&mu);
+        if (n > 2) return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
+        return reply(conn, 500, "{\"error_code\":50001,\"message\":\"Error in the backend\"}");
+    }
+    if (!strcmp(url, "/schemas/ids/11") || !strcmp(url, "/schemas/ids/13")) {
         usleep(1500 * 1000);
         return reply(conn, 200, "{\"schema\":\"\\\"string\\\"\"}");
     }
@@ -229,6 +245,173 @@ static void test_bearer_and_timeout(void)
     ASSERT_CONTAINS(err, "need a local folder or a registry URL");
 }
 
+static int hits(int *which)
+{
+    pthread_mutex_lock(&mu);
+    int n = *which;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
+static int notified;
+static int32_t notified_id;
+
+static void on_notify(void *ctx, int32_t id)
+{
+    (void)ctx;
+    __atomic_store_n(&notified_id, id, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&notified, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Wait for the fetch thread's notify (the engine would get a loop message). */
+static void wait_notified(int want)
+{
+    for (int i = 0; i < 500 && __atomic_load_n(&notified, __ATOMIC_ACQUIRE) < want; i++)
+        usleep(10000);
+    ASSERT_EQ(__atomic_load_n(&notified, __ATOMIC_ACQUIRE), want);
+}
+
+static unsigned char *framed(int32_t id, unsigned char *b)
+{
+    b[0] = 0;
+    b[1] = (unsigned char)(id >> 24);
+    b[2] = (unsigned char)(id >> 16);
+    b[3] = (unsigned char)(id >> 8);
+    b[4] = (unsigned char)id;
+    b[5] = 4; /* the string "hi" for the "string" schemas */
+    b[6] = 'h';
+    b[7] = 'i';
+    return b;
+}
+
+/* async_fetch: a miss answers WB_ERR_PENDING at once (the delivery thread never waits for the
+ * registry), the fetch thread notifies, the retry decodes; permanent failures are remembered,
+ * transient ones are told once and asked again. */
+static void test_async_fetch(void)
+{
+    int port;
+    char url[64], err[256], reason[512];
+    struct MHD_Daemon *d = start(&port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    wb_registry_opts o = {.url = url, .async_fetch = 1, .timeout_ms = 5000};
+    wb_schemas *s = wb_schemas_new_opts(NULL, &o, err, sizeof(err));
+    if (!s) FAIL_("%s", err);
+    wb_schemas_set_notify(s, on_notify, NULL);
+    notified = 0;
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    unsigned char b[8];
+
+    /* the slow id (the server sleeps 1.5 s) does not hold the caller */
+    int64_t t0 = wb_now_ms();
+    ASSERT_EQ(wb_schemas_to_json(s, framed(11, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_PENDING);
+    ASSERT_STR_EQ(reason, "schema id 11 is being fetched from the registry");
+    ASSERT_EQ(wb_schemas_to_json(s, framed(2001, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_PENDING);
+    ASSERT(wb_now_ms() - t0 < 200);
+    ASSERT(out.len == 0);
+    wait_notified(2);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(11, b), 8, NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_STR_EQ(out.data, "\"hi\"");
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(2001, b), 8, NULL, &out, reason, sizeof(reason)), WB_OK);
+
+    /* permanent: asked once, remembered */
+    int h7 = hits(&hits_7);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(7, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_PENDING);
+    wait_notified(3);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(wb_schemas_to_json(s, framed(7, b), 8, NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_SCHEMA);
+        ASSERT_CONTAINS(reason, "schema id 7 not found in the registry");
+    }
+    ASSERT_EQ(hits(&hits_7), h7 + 1);
+
+    /* transient (HTTP 500 twice, then the schema): told once each, then it decodes */
+    for (int round = 0; round < 2; round++) {
+        ASSERT_EQ(wb_schemas_to_json(s, framed(12, b), 8, NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_PENDING);
+        wait_notified(4 + round);
+        ASSERT_EQ(notified_id, 12);
+        ASSERT_EQ(wb_schemas_to_json(s, framed(12, b), 8, NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_IO);
+        ASSERT_CONTAINS(reason, "HTTP 500 for id 12");
+    }
+    ASSERT_EQ(wb_schemas_to_json(s, framed(12, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_PENDING);
+    wait_notified(6);
+    wb_buf_reset(&out);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(12, b), 8, NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_STR_EQ(out.data, "\"hi\"");
+    ASSERT_EQ(hits(&hits_12), 3);
+
+    /* many misses for one id while it is fetched: one request */
+    int h20 = hits(&hits_20xx);
+    for (int i = 0; i < 50; i++)
+        ASSERT_EQ(wb_schemas_to_json(s, framed(2002, b), 8, NULL, &out, reason, sizeof(reason)),
+                  WB_ERR_PENDING);
+    wait_notified(7);
+    ASSERT_EQ(hits(&hits_20xx), h20 + 1);
+
+    /* free while a request is in flight: aborted, not waited out */
+    ASSERT_EQ(wb_schemas_to_json(s, framed(13, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_PENDING);
+    usleep(100 * 1000); /* the request is in flight (the server sleeps 1.5 s) */
+    t0 = wb_now_ms();
+    wb_schemas_free(s);
+    ASSERT(wb_now_ms() - t0 < 1000);
+    wb_buf_free(&out);
+    MHD_stop_daemon(d);
+}
+
+/* The registry cache is bounded (LRU) and a permanent failure is forgotten after its TTL. */
+static void test_cache_bounds(void)
+{
+    int port;
+    char url[64], err[256], reason[512];
+    struct MHD_Daemon *d = start(&port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    wb_registry_opts o = {.url = url, .cache_size = 3, .negative_ttl_ms = 200};
+    wb_schemas *s = wb_schemas_new_opts(NULL, &o, err, sizeof(err));
+    if (!s) FAIL_("%s", err);
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    unsigned char b[8];
+    int h0 = hits(&hits_20xx);
+    for (int32_t id = 2010; id < 2020; id++) {
+        wb_buf_reset(&out);
+        ASSERT_EQ(wb_schemas_to_json(s, framed(id, b), 8, NULL, &out, reason, sizeof(reason)),
+                  WB_OK);
+    }
+    wb_schemas_stats st;
+    wb_schemas_get_stats(s, &st);
+    ASSERT_EQ(st.registry_schemas, 3);
+    ASSERT(st.plans <= 12);
+    ASSERT_EQ(st.evictions, 7);
+    ASSERT_EQ(hits(&hits_20xx), h0 + 10);
+    /* the most recent ones are still there; the oldest is fetched again */
+    ASSERT_EQ(wb_schemas_to_json(s, framed(2019, b), 8, NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_EQ(hits(&hits_20xx), h0 + 10);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(2010, b), 8, NULL, &out, reason, sizeof(reason)), WB_OK);
+    ASSERT_EQ(hits(&hits_20xx), h0 + 11);
+
+    int h7 = hits(&hits_7);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(7, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(7, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_EQ(hits(&hits_7), h7 + 1);
+    usleep(250 * 1000);
+    ASSERT_EQ(wb_schemas_to_json(s, framed(7, b), 8, NULL, &out, reason, sizeof(reason)),
+              WB_ERR_SCHEMA);
+    ASSERT_EQ(hits(&hits_7), h7 + 2);
+    wb_buf_free(&out);
+    wb_schemas_free(s);
+    MHD_stop_daemon(d);
+}
+
 int main(void)
 {
     const char *sd = getenv("WB_SOURCE_DIR");
@@ -242,5 +425,7 @@ int main(void)
     fclose(fp);
     RUN(test_cache_and_basic_auth);
     RUN(test_bearer_and_timeout);
+    RUN(test_async_fetch);
+    RUN(test_cache_bounds);
     TEST_DONE();
 }

@@ -1,0 +1,47 @@
+/* schema/fetcher.h - a background thread that fetches writer schemas from the registry, so
+ * a registry miss never blocks a delivery thread (issue: registry cache).
+ *
+ * The owner asks for ids (deduplicated: an id queued, in flight or answered but not yet
+ * taken is not asked twice) and takes the answers when it likes; the notify callback says
+ * an answer is waiting. The schema text is handed over unparsed: the owner parses it on its
+ * own thread (avro-c is not known to be thread-safe).
+ *
+ * Thread: wb_fetcher_request / _take / _set_notify are the owner's; the fetch thread runs
+ * the registry client and the notify callback. One mutex guards the queues. */
+#ifndef WB_SCHEMA_FETCHER_H
+#define WB_SCHEMA_FETCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+#include "registry.h"
+
+typedef struct wb_fetcher wb_fetcher;
+
+typedef struct wb_fetch_result {
+    struct wb_fetch_result *next;
+    int32_t id;
+    wb_err err;       /* WB_OK: text; WB_ERR_SCHEMA: permanent; IO / TIMEOUT: transient */
+    char *text;       /* the schema (WB_OK), owned by the result */
+    char reason[512]; /* on error */
+} wb_fetch_result;
+
+typedef void (*wb_fetch_notify_fn)(void *ctx, int32_t id);
+
+/* Start the thread; reg is owned by the fetcher from now on (also on failure). max_queue
+ * bounds the ids waiting (0: 4096). NULL + errstr on failure. */
+wb_fetcher *wb_fetcher_new(wb_registry *reg, size_t max_queue, char *errstr, size_t errstr_size);
+/* Abort a request in flight, join the thread, free every queue and the registry client. */
+void wb_fetcher_free(wb_fetcher *f);
+void wb_fetcher_set_notify(wb_fetcher *f, wb_fetch_notify_fn fn, void *ctx);
+
+/* Ask for id. WB_OK (queued now or already), WB_ERR_FULL (max_queue ids wait), NOMEM. */
+wb_err wb_fetcher_request(wb_fetcher *f, int32_t id);
+/* Every answer ready, oldest first (a list through ->next), or NULL. Cheap when none. The
+ * caller frees each with wb_fetch_result_free(). */
+wb_fetch_result *wb_fetcher_take(wb_fetcher *f);
+void wb_fetch_result_free(wb_fetch_result *r);
+/* Registry requests sent so far. */
+unsigned long wb_fetcher_requests(wb_fetcher *f);
+
+#endif
