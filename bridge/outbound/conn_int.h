@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "outbound/connector.h"
 #include "outbound/http.h"
+#include "outbound/jq.h"
 #include "outbound/ledger.h"
 #include "producer.h"
 #include "registry.h"
@@ -95,6 +96,7 @@ typedef struct rec {
     int dlq_tries;
     int dlq_inflight;  /* a write is queued in the producer: its callback is still to come */
     int redrive_count; /* redrive: the wb-redrive-count the dead-letter record carried */
+    wb_jq_req *jq_req; /* a filter or transform being evaluated in the jq sandbox */
     wb_produce_result dlq_res; /* copied from the producer thread */
     char dlq_errmsg[160];
     wb_loop_msg dlq_msg;
@@ -129,6 +131,7 @@ struct wb_conn {
     wb_producer *prod;
     wb_settings *st;     /* current settings (a reference) */
     wb_schemas *schemas; /* Avro / contracts: borrowed from the loop, or NULL */
+    wb_jq *jq;           /* the loop's jq sandbox (filters, transforms), or NULL */
     const wb_conn_hooks *hooks;
     void *hooks_ctx;
     /* what it runs (live, replay, redrive) */
@@ -168,6 +171,7 @@ struct wb_conn {
     wb_jscan_target targets[2];
     wb_buf avro_json; /* scratch: a framed value decoded to JSON */
     wb_buf sig;       /* scratch: the signer's header lines of the attempt being built */
+    wb_buf pinned;    /* scratch: a JSON event resolved to the connector's contract */
     /* rate share across replicas */
     int owned_partitions, total_partitions;
     /* counters (loop thread) */

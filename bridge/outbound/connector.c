@@ -411,6 +411,7 @@ wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod
     c->status.lag = -1;
     wb_buf_init(&c->avro_json, 0);
     wb_buf_init(&c->sig, 64 * 1024);
+    wb_buf_init(&c->pinned, 0);
     c->targets[0].pointer = st->type_pointer;
     c->targets[1].pointer = st->id_pointer;
     wb_timer_init(&c->dispatch_timer, dispatch, c);
@@ -562,6 +563,7 @@ void wb_conn_free(wb_conn *c)
         r->xfer = NULL;
         wb_loop_timer_stop(c->lp, &r->dlq_timer);
         wb_loop_unpost(c->lp, &r->dlq_msg);
+        if (r->jq_req && c->jq) wb_jq_cancel(c->jq, r->jq_req);
         TAILQ_REMOVE(&c->recs, r, link);
         if (r->attempt_st) wb_settings_unref(r->attempt_st);
         wb_buf_free(&r->body);
@@ -574,6 +576,7 @@ void wb_conn_free(wb_conn *c)
     wb_sched_free(c->sched);
     wb_buf_free(&c->avro_json);
     wb_buf_free(&c->sig);
+    wb_buf_free(&c->pinned);
     if (c->st) wb_settings_unref(c->st);
     pthread_mutex_destroy(&c->status_lock);
     free(c->name);
@@ -581,6 +584,21 @@ void wb_conn_free(wb_conn *c)
     free(c->events_glob);
     free(c->reason);
     free(c);
+}
+
+void wb_conn_registry_ready(wb_conn *c)
+{
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
+        part_user *u = p->user;
+        if (!u || !u->paused_wait) continue;
+        u->paused_wait = 0;
+        maybe_resume_part(c, p);
+    }
+}
+
+void wb_conn_set_jq(wb_conn *c, struct wb_jq *jq)
+{
+    c->jq = jq;
 }
 
 void wb_conn_get_progress(const wb_conn *c, wb_conn_progress *out)

@@ -106,6 +106,7 @@ typedef struct wb_conn_progress {
     uint64_t selected;  /* records the run is about (in the window / named the connector) */
     uint64_t delivered; /* 2xx (dry run: would be sent) */
     uint64_t dead_lettered;
+    uint64_t filtered; /* the connector's filter said no (terminal, as live) */
     uint64_t failed;   /* could not be processed (no value kept, missing headers, ...) */
     uint64_t orphaned; /* redrive: records of connectors the config no longer has */
     int done;          /* every partition reached its end and nothing is in flight */
@@ -122,6 +123,16 @@ wb_conn *wb_conn_new(wb_loop *lp, struct wb_http *http, struct wb_producer *prod
 
 /* A bounded run's progress (loop thread). */
 void wb_conn_get_progress(const wb_conn *c, wb_conn_progress *out);
+
+/* The loop's jq sandbox for filters and transforms (borrowed; set before records flow). A
+ * connector with a filter or transform and no sandbox dead-letters nothing: it refuses to
+ * start (wb_conn_new checks). */
+struct wb_jq;
+void wb_conn_set_jq(wb_conn *c, struct wb_jq *jq);
+
+/* The schema registry answered something a partition was waiting for: partitions paused for
+ * it read on now (the record is decoded again, with the schema now cached). */
+void wb_conn_registry_ready(wb_conn *c);
 
 /* Apply new settings of the same connector (a reference is taken, the old one released). */
 void wb_conn_reload(wb_conn *c, wb_settings *st);

@@ -58,7 +58,9 @@ struct wb_engine_loop {
     wb_loop *lp;
     wb_http *http;
     wb_schemas *schemas;
-    wb_conn **conns; /* live connectors */
+    wb_jq *jq; /* the jq sandbox of the loop's filters and transforms (started when needed) */
+    wb_loop_msg schema_msg; /* the registry answered a writer schema a partition waits for */
+    wb_conn **conns;        /* live connectors */
     size_t nconns, capconns;
     wb_conn **retiring; /* removed or replaced: draining, freed once stopped */
     size_t nretiring, capretiring;
@@ -154,7 +156,7 @@ int wb_engine_check(const wb_config *cfg, char *errstr, size_t errstr_size)
     /* the schema sources the connectors would open */
     char serr[700];
     int sfail = 0;
-    wb_schemas *s = wb_engine_open_schemas(cfg, serr, sizeof(serr), &sfail);
+    wb_schemas *s = wb_engine_open_schemas(cfg, 0, serr, sizeof(serr), &sfail);
     if (sfail) wb_buf_printf(&errs, "%s\n", serr);
     if (s) wb_schemas_free(s);
     int bad = errs.len > 0;
@@ -383,9 +385,21 @@ static int push(wb_conn ***v, size_t *n, size_t *cap, wb_conn *c)
     return 0;
 }
 
+/* The loop's jq sandbox, started the first time a connector on it needs one. */
+static int need_jq(wb_engine_loop *el, const wb_config *cfg, const wb_connector *cc, char *errstr,
+                   size_t errstr_size)
+{
+    if (el->jq || (!cc->filter && !cc->transform)) return 0;
+    wb_jq_limits lim = {.budget_ms = cfg->outbound.jq_budget_ms,
+                        .memory_bytes = cfg->outbound.jq_memory};
+    el->jq = wb_jq_new(el->lp, &lim, errstr, errstr_size);
+    return el->jq ? 0 : -1;
+}
+
 static wb_conn *add_conn(wb_engine_loop *el, wb_config *cfg, const wb_connector *cc, char *errstr,
                          size_t errstr_size)
 {
+    if (need_jq(el, cfg, cc, errstr, errstr_size)) return NULL;
     wb_settings *st = wb_settings_new(cfg, cc, el->http, errstr, errstr_size);
     if (!st) return NULL;
     wb_conn *c = wb_conn_new(el->lp, el->http, el->e->prod, el->schemas, st, el->e->bootstrap,
@@ -393,6 +407,7 @@ static wb_conn *add_conn(wb_engine_loop *el, wb_config *cfg, const wb_connector 
     wb_settings_unref(st);
     if (!c) return NULL;
     c->el = el;
+    wb_conn_set_jq(c, el->jq);
     pthread_mutex_lock(&el->conns_lock);
     int err = push(&el->conns, &el->nconns, &el->capconns, c);
     pthread_mutex_unlock(&el->conns_lock);
@@ -451,10 +466,13 @@ static void apply_reload(wb_engine_loop *el, wb_config *cfg)
             retire(el, i, deadline);
             continue;
         }
-        wb_settings *st = wb_settings_new(cfg, cc, el->http, errstr, sizeof(errstr));
+        wb_settings *st = need_jq(el, cfg, cc, errstr, sizeof(errstr))
+                              ? NULL
+                              : wb_settings_new(cfg, cc, el->http, errstr, sizeof(errstr));
         if (!st) {
             WB_ERROR("reload: connector %s keeps its running settings: %s", c->name, errstr);
         } else {
+            wb_conn_set_jq(c, el->jq);
             wb_conn_reload(c, st);
             wb_settings_unref(st);
         }
@@ -554,6 +572,22 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* The registry's fetch thread has an answer: the loop resumes the partitions waiting for it
+ * (at most one notice is queued at a time; a resumed partition that still lacks its schema
+ * simply waits again). */
+static void run_fetched(wb_loop *lp, void *arg)
+{
+    wb_engine_loop *el = arg;
+    for (size_t i = 0; i < el->nconns; i++)
+        wb_conn_registry_ready(el->conns[i]);
+}
+
+static void on_fetched(void *ctx, int32_t id)
+{
+    wb_engine_loop *el = ctx;
+    wb_loop_post(el->lp, &el->schema_msg, run_fetched, el);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Engine                                                                               */
 
@@ -567,6 +601,7 @@ static void loop_teardown(wb_engine_loop *el)
     free(el->retiring);
     el->conns = el->retiring = NULL;
     el->nconns = el->nretiring = 0;
+    if (el->jq) wb_jq_free(el->jq);
     wb_http_free(el->http);
     if (el->schemas) wb_schemas_free(el->schemas);
     while (el->cmds) {
@@ -581,8 +616,8 @@ static void loop_teardown(wb_engine_loop *el)
 }
 
 /* Avro: a registry, or a local schemas folder with a manifest. */
-wb_schemas *wb_engine_open_schemas(const wb_config *cfg, char *errstr, size_t errstr_size,
-                                   int *fail)
+wb_schemas *wb_engine_open_schemas(const wb_config *cfg, int async, char *errstr,
+                                   size_t errstr_size, int *fail)
 {
     *fail = 0;
     int need = cfg->schema_registry.url != NULL;
@@ -597,7 +632,10 @@ wb_schemas *wb_engine_open_schemas(const wb_config *cfg, char *errstr, size_t er
     wb_registry_opts ro = {.url = cfg->schema_registry.url,
                            .username = cfg->schema_registry.username,
                            .password = cfg->schema_registry.password,
-                           .bearer = cfg->schema_registry.bearer_token};
+                           .bearer = cfg->schema_registry.bearer_token,
+                           .async_fetch = async && cfg->schema_registry.url != NULL,
+                           .cache_size = cfg->schema_registry.cache_size,
+                           .negative_ttl_ms = cfg->schema_registry.negative_ttl_ms};
     char serr[512];
     wb_schemas *s =
         wb_schemas_new_opts(have_dir ? cfg->schema_registry.dir : NULL, &ro, serr, sizeof(serr));
@@ -656,8 +694,9 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
         el->http = wb_http_new(el->lp, &ho, errstr, errstr_size);
         if (!el->http) goto fail;
         int sfail;
-        el->schemas = wb_engine_open_schemas(cfg, errstr, errstr_size, &sfail);
+        el->schemas = wb_engine_open_schemas(cfg, 1, errstr, errstr_size, &sfail);
         if (sfail) goto fail;
+        if (el->schemas) wb_schemas_set_notify(el->schemas, on_fetched, el);
     }
     for (size_t k = 0; k < cfg->nconnectors; k++) {
         const wb_connector *cc = &cfg->connectors[k];

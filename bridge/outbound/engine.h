@@ -79,8 +79,8 @@ void wb_engine_free(wb_engine *e);
 
 /* The schema runtime cfg asks for (a registry, or a local schemas folder with a manifest), or
  * NULL when it asks for none; *fail set (errstr filled) when it cannot be opened. */
-struct wb_schemas *wb_engine_open_schemas(const wb_config *cfg, char *errstr, size_t errstr_size,
-                                          int *fail);
+struct wb_schemas *wb_engine_open_schemas(const wb_config *cfg, int async, char *errstr,
+                                          size_t errstr_size, int *fail);
 
 /* For the connectors' dead-letter path (loop threads): a record whose dead-letter write keeps
  * failing (+1 when it starts failing, -1 when it succeeds or is dropped), and the failure

@@ -24,7 +24,9 @@
 #include "util.h"
 
 #define REGISTRY_RETRY_MS 2000 /* the registry was unreachable: read the record again after */
-#define PENDING_RETRY_MS  100  /* its writer schema is being fetched: look again soon */
+#define PENDING_RETRY_MS                                                                           \
+    5000 /* its writer schema is being fetched: the fetcher's notice                               \
+          * resumes the partition; this is only the backstop */
 
 /* ------------------------------------------------------------------------------------ */
 /* Records                                                                              */
@@ -33,6 +35,10 @@
  * see conn_record_terminal for the accounting), its Kafka message and memory. */
 void rec_free(wb_conn *c, rec *r)
 {
+    if (r->jq_req) {
+        wb_jq_cancel(c->jq, r->jq_req);
+        r->jq_req = NULL;
+    }
     if (r->queued) {
         wb_sched_cancel(c->sched, &r->job, wb_loop_now(c->lp));
         r->queued = 0;
@@ -100,7 +106,7 @@ static void registry_wait(wb_conn *c, wb_ledger_part *p, int64_t offset, int64_t
                           const char *why)
 {
     part_user *u = p->user;
-    if (ms >= REGISTRY_RETRY_MS)
+    if (why)
         WB_WARN("connector %s: %s[%d]@%" PRId64 ": %s; pausing the partition, retrying in %" PRId64
                 " ms",
                 c->name, p->topic, p->partition, offset, why, ms);
@@ -179,6 +185,103 @@ static int redrive_selects(wb_conn *c, rec *r)
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Filter and transform (jq sandbox, asynchronous)                                      */
+
+static void stage_transform(wb_conn *c, rec *r);
+
+/* The record is ready: its job, held since it was consumed, may start when its turn comes. */
+static void prepared(wb_conn *c, rec *r)
+{
+    if (c->dry_run) { /* counted as what would be sent */
+        c->progress.delivered++;
+        conn_record_terminal(c, r);
+        return;
+    }
+    r->state = REC_QUEUED;
+    wb_sched_release(c->sched, &r->job, wb_loop_now(c->lp));
+    conn_dispatch_soon(c);
+}
+
+static void on_transform(void *opaque, wb_jq_status st, const char *out, size_t len,
+                         const char *error)
+{
+    rec *r = opaque;
+    wb_conn *c = r->conn;
+    r->jq_req = NULL;
+    if (st != WB_JQ_PASS) {
+        deadletter_send(c, r, "transform", "transform: %s", error ? error : "failed");
+        return;
+    }
+    wb_buf_reset(&r->body);
+    if (wb_buf_add(&r->body, out, len)) {
+        deadletter_send(c, r, "transform", "transform: output too large");
+        return;
+    }
+    prepared(c, r);
+}
+
+static void stage_transform(wb_conn *c, rec *r)
+{
+    const wb_connector *cc = c->st->cc;
+    if (!cc->transform) {
+        prepared(c, r);
+        return;
+    }
+    wb_err e = wb_jq_eval(c->jq, cc->transform, WB_JQ_TRANSFORM, r->body.data, r->body.len,
+                          on_transform, r, &r->jq_req);
+    if (e) deadletter_send(c, r, "transform", "transform: %s", wb_err_str(e));
+}
+
+static void on_filter(void *opaque, wb_jq_status st, const char *out, size_t len, const char *error)
+{
+    rec *r = opaque;
+    wb_conn *c = r->conn;
+    r->jq_req = NULL;
+    if (st == WB_JQ_FILTERED) {
+        /* not for this partner: terminal for the connector, counted */
+        c->filtered++;
+        c->progress.filtered++;
+        wb_counter_inc(c->m_filtered);
+        conn_record_terminal(c, r);
+        return;
+    }
+    if (st != WB_JQ_PASS) {
+        deadletter_send(c, r, "transform", "filter: %s", error ? error : "failed");
+        return;
+    }
+    stage_transform(c, r);
+}
+
+/* Take the record's lane place now (so an evaluation that finishes late never lets a later
+ * record of its key overtake it), then filter and transform in the sandbox. */
+static void prepare_async(wb_conn *c, rec *r)
+{
+    const wb_connector *cc = c->st->cc;
+    char key[1024];
+    size_t kl = lane_key(cc, r, key, sizeof(key));
+    if (!c->jq) {
+        deadletter_send(c, r, "transform", "no jq sandbox on this loop");
+        return;
+    }
+    if (!c->dry_run) {
+        if (wb_sched_submit_held(c->sched, c->sc, &r->job, kl ? key : NULL, kl,
+                                 wb_loop_now(c->lp))) {
+            deadletter_send(c, r, "internal", "out of memory in the scheduler");
+            return;
+        }
+        r->queued = 1;
+    }
+    r->state = REC_PREPARING;
+    if (!cc->filter) {
+        stage_transform(c, r);
+        return;
+    }
+    wb_err e = wb_jq_eval(c->jq, cc->filter, WB_JQ_FILTER, r->body.data, r->body.len, on_filter, r,
+                          &r->jq_req);
+    if (e) deadletter_send(c, r, "transform", "filter: %s", wb_err_str(e));
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Consume                                                                              */
 
 void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
@@ -216,8 +319,12 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         else
             e = wb_schemas_to_json(c->schemas, val, vlen, cc->contract, &c->avro_json,
                                    schema_reason, sizeof(schema_reason));
-        if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT) {
-            registry_wait(c, p, rkm->offset, REGISTRY_RETRY_MS, schema_reason);
+        if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT || e == WB_ERR_PENDING) {
+            /* Never skipped: the partition waits and reads this record again. PENDING: the
+             * fetch thread is getting the writer schema and posts a notice when it is in. */
+            registry_wait(c, p, rkm->offset,
+                          e == WB_ERR_PENDING ? PENDING_RETRY_MS : REGISTRY_RETRY_MS,
+                          e == WB_ERR_PENDING ? NULL : schema_reason);
             rd_kafka_message_destroy(rkm);
             return;
         }
@@ -320,12 +427,37 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         conn_record_terminal(c, r);
         return;
     }
+    /* A plain JSON event under contract: validated against the version it claims and resolved
+     * to the pinned one, as a framed record already was at decode. Before the filter and the
+     * transform: a partner's jq programs see the shape it is pinned to, whatever version the
+     * producer wrote. */
+    if (cc->contract && !framed) {
+        char reason[256] = "";
+        wb_buf_reset(&c->pinned);
+        wb_err e = c->schemas ? wb_schemas_json_to_contract(
+                                    c->schemas, val, vlen, (wb_json_writer)cc->contract_writer,
+                                    r->ev.dataschema[0] ? r->ev.dataschema : NULL, cc->contract,
+                                    &c->pinned, reason, sizeof(reason))
+                              : WB_ERR_SCHEMA;
+        if (e) {
+            deadletter_send(c, r, "schema", "contract %s: %s", cc->contract,
+                            reason[0] ? reason : "no schema source");
+            return;
+        }
+        val = c->pinned.data;
+        vlen = c->pinned.len;
+    }
     if (wb_envelope_build(&r->body, r->ev.type, r->ev.ts_ms, val, vlen)) {
         deadletter_send(c, r, "decode", "cannot build the envelope");
         return;
     }
-    r->ev.body = NULL; /* val may be the scratch buffer: the envelope holds the copy */
+    r->ev.body = NULL; /* val may be a scratch buffer: the envelope holds the copy */
     r->ev.body_len = 0;
+    if (cc->filter || cc->transform) {
+        /* (a dry run evaluates them too: its count is what would really be sent) */
+        prepare_async(c, r);
+        return;
+    }
 
     if (c->dry_run) { /* counted as what would be sent; nothing is sent */
         c->progress.delivered++;

@@ -106,6 +106,7 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
     wb_http *http = NULL;
     wb_producer *prod = NULL;
     wb_schemas *schemas = NULL;
+    wb_jq *jq = NULL;
     wb_conn **conns = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*conns));
     size_t nconns = 0;
     char names[2048];
@@ -132,7 +133,7 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
     wb_http_opts ho = {.max_total_connections = 64};
     http = prod ? wb_http_new(lp, &ho, errstr, sizeof(errstr)) : NULL;
     int sfail = 0;
-    if (http) schemas = wb_engine_open_schemas(cfg, errstr, sizeof(errstr), &sfail);
+    if (http) schemas = wb_engine_open_schemas(cfg, 0, errstr, sizeof(errstr), &sfail);
     if (!http || sfail) {
         fprintf(stderr, "webhook-bridge %s: %s\n", cmd, errstr);
         goto out;
@@ -163,6 +164,14 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
                            .reason = o->reason,
                            .dry_run = o->dry_run,
                            .report_orphans = first};
+        if ((cc->filter || cc->transform) && !jq) {
+            wb_jq_limits lim = {.budget_ms = cfg->outbound.jq_budget_ms,
+                                .memory_bytes = cfg->outbound.jq_memory};
+            if (!(jq = wb_jq_new(lp, &lim, errstr, sizeof(errstr)))) {
+                fprintf(stderr, "webhook-bridge %s: jq sandbox: %s\n", cmd, errstr);
+                goto out;
+            }
+        }
         wb_settings *st = wb_settings_new(cfg, cc, http, errstr, sizeof(errstr));
         wb_conn *c = st ? wb_conn_new(lp, http, prod, schemas, st, NULL, 1, NULL, NULL, &co, errstr,
                                       sizeof(errstr))
@@ -172,6 +181,7 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
             fprintf(stderr, "webhook-bridge %s: connector %s: %s\n", cmd, cc->name, errstr);
             goto out;
         }
+        wb_conn_set_jq(c, jq);
         conns[nconns++] = c;
         first = 0;
         char from[WB_TIME_BUF] = "", to[WB_TIME_BUF] = "the log end";
@@ -204,6 +214,7 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
             sum.selected += p.selected;
             sum.delivered += p.delivered;
             sum.dead_lettered += p.dead_lettered;
+            sum.filtered += p.filtered;
             sum.failed += p.failed;
             sum.orphaned += p.orphaned;
             done &= p.done;
@@ -245,6 +256,7 @@ out:
     for (size_t i = 0; i < nconns; i++)
         wb_conn_free(conns[i]);
     free(conns);
+    if (jq) wb_jq_free(jq);
     wb_http_free(http);
     if (schemas) wb_schemas_free(schemas);
     wb_loop_free(lp);
