@@ -388,6 +388,11 @@ def _run(args, timeout, stdin=None):
 def produce(bootstrap, topic, count, timeout=60, **kw):
     """Generated events (wb-kafka produce). kw: size, keys, types (list), rate, id_prefix,
     start, partition, manifest, header (list of 'k=v'). Returns the summary dict."""
+    return json.loads(_run(_produce_args(bootstrap, topic, count, kw),
+                           timeout).strip().splitlines()[-1])
+
+
+def _produce_args(bootstrap, topic, count, kw):
     args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", str(count)]
     for k, v in kw.items():
         if v is None:
@@ -402,7 +407,43 @@ def produce(bootstrap, topic, count, timeout=60, **kw):
             args += [opt, "%s/s" % v]
         else:
             args += [opt, str(v)]
-    return json.loads(_run(args, timeout).strip().splitlines()[-1])
+    return args
+
+
+class ProduceProc:
+    """`wb-kafka produce` as a process that can be stopped early: stop() sends SIGTERM (it
+    stops producing, waits for every delivery report) and returns its summary
+    {"sent","acked","failed",...}; the events produced are ids(prefix, summary["sent"])."""
+
+    def __init__(self, bootstrap, topic, count, **kw):
+        self.proc = subprocess.Popen(_produce_args(bootstrap, topic, count, kw),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=150):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.finish(timeout)
+
+    def finish(self, timeout=150):
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise TestFailure("wb-kafka produce did not finish within %ss" % timeout)
+        lines = out.decode().strip().splitlines()
+        if self.proc.returncode != 0 or not lines:
+            raise TestFailure("wb-kafka produce exited %d: %s" % (
+                self.proc.returncode, err.decode(errors="replace")[-800:]))
+        return json.loads(lines[-1])
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 class _Producer(threading.Thread):
@@ -851,3 +892,78 @@ def set_connectors(config, paths, extra_lines=()):
     with open(config, "w") as f:
         f.write("\n".join(lines) + "\n")
     return config
+
+
+# --------------------------------------------------------------------------------------------
+# consumer groups and inbound webhooks (shared with tests/realkafka/)
+
+
+def connector_group(config_path, connector_name):
+    """The consumer group whose committed offsets say what `connector_name` of the bridge
+    configured by config_path has finished. Every test that reads the bridge's committed
+    offsets goes through here, so a change of the grouping (one group per outbound connector,
+    `<group.id>.<connector>` or its `group_id:`) is made in this one place."""
+    del connector_name  # today every outbound connector shares the bridge's group.id
+    return group_of(config_path)
+
+
+def sign_standard(msg_id, ts, body, secret=SECRET):
+    """The Standard Webhooks `webhook-signature` value (v1, HMAC-SHA256 of id.ts.body)."""
+    import base64
+    import hashlib
+    import hmac
+    key = base64.b64decode(secret.split("_", 1)[1])
+    mac = hmac.new(key, b"%s.%d.%s" % (msg_id.encode(), ts, body), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def write_inbound_connector(tmp, name, topic, key="/id", secret=SECRET, extra=()):
+    """Write <tmp>/in-<name>.yaml (a standard-webhooks inbound connector); returns its path."""
+    path = os.path.join(tmp, "in-%s.yaml" % name)
+    lines = ["name: %s" % name, "direction: inbound", "topic: %s" % topic,
+             "verify: { scheme: standard-webhooks, secrets: [%s] }" % _yaml_str(secret),
+             "key: %s" % key] + list(extra)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def inbound_port(b, timeout=15):
+    """The inbound listener port the bridge logged (`inbound listener on port N`)."""
+    import re
+
+    def find():
+        for path in (b.err_path, b.out_path):
+            try:
+                with open(path, "rb") as f:
+                    m = re.search(rb"inbound listener on port (\d+)", f.read())
+            except FileNotFoundError:
+                continue
+            if m:
+                return int(m.group(1))
+        return None
+    return wait_until(find, timeout, what="the inbound port in the bridge log", alive=[b])
+
+
+def post_webhook(port, connector, msg_id, body, secret=SECRET, conn=None, timeout=30):
+    """POST a Standard Webhooks request to /webhooks/<connector>; returns (status, headers
+    {lower-case name: value}, body str). conn: a keep-alive http.client.HTTPConnection to reuse
+    (it is reset on a connection error, so the caller's next request reconnects)."""
+    import http.client
+    ts = int(time.time())
+    own = conn is None
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("POST", "/webhooks/%s" % connector, body=body,
+                  headers={"content-type": "application/json", "webhook-id": msg_id,
+                           "webhook-timestamp": str(ts),
+                           "webhook-signature": sign_standard(msg_id, ts, body, secret)})
+        r = c.getresponse()
+        text = r.read().decode(errors="replace")
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, text
+    except (OSError, http.client.HTTPException):
+        c.close()
+        raise
+    finally:
+        if own:
+            c.close()
