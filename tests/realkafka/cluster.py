@@ -96,15 +96,35 @@ def _pdeathsig():
         pass  # atexit/signal cleanup still applies
 
 
-def free_ports(n):
-    """n distinct free TCP ports on 127.0.0.1 (bound together, then released)."""
-    socks = []
+def _ephemeral_low():
     try:
-        for _ in range(n):
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1, below the kernel's ephemeral range: a killed
+    broker restarts on its old ports, and a port from the ephemeral range could meanwhile be
+    the local port of some client connection (EADDRINUSE)."""
+    import random
+    hi = _ephemeral_low() - 1
+    lo = max(1024, hi - 12000)
+    socks, ports = [], []
+    try:
+        for port in random.sample(range(lo, hi + 1), min(400, hi - lo + 1)):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            ports.append(port)
+            if len(ports) == n:
+                return ports
+        raise ClusterError("no %d free ports in %d-%d" % (n, lo, hi))
     finally:
         for s in socks:
             s.close()
