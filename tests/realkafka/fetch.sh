@@ -23,8 +23,12 @@ if [ ! -f "$WB_RK_KAFKA_LIBS/.complete" ]; then
   echo "realkafka fetch: Kafka $WB_KAFKA_VERSION jars -> $WB_RK_KAFKA_LIBS"
   tmp="$WB_RK_KAFKA_LIBS.tmp.$$"
   rm -rf "$tmp"
-  mvn -q -B -Dstyle.color=never -f "$WB_RK_POM" dependency:copy-dependencies -Dkafka.version="$WB_KAFKA_VERSION" \
-      -DoutputDirectory="$tmp" || { rm -rf "$tmp"; fail "mvn could not fetch Kafka $WB_KAFKA_VERSION"; }
+  if ! mvn -q -B -f "$WB_RK_POM" dependency:copy-dependencies -Dkafka.version="$WB_KAFKA_VERSION" \
+         -DoutputDirectory="$tmp" >"$WB_CACHE/mvn-kafka-$WB_KAFKA_VERSION.log" 2>&1; then
+    tail -30 "$WB_CACHE/mvn-kafka-$WB_KAFKA_VERSION.log" >&2
+    rm -rf "$tmp"
+    fail "mvn could not fetch Kafka $WB_KAFKA_VERSION"
+  fi
   ls "$tmp"/kafka_2.13-"$WB_KAFKA_VERSION".jar >/dev/null || fail "no kafka_2.13 jar fetched"
   rm -rf "$WB_RK_KAFKA_LIBS"
   mv "$tmp" "$WB_RK_KAFKA_LIBS"
