@@ -623,6 +623,31 @@ def wait_delivered(rcv, expected_ids, timeout, alive=(), what=None):
     return state["recs"]
 
 
+def delivery_rate(rcv, seconds=0.3):
+    """Unique 2xx deliveries per second at rcv, measured over `seconds` from now."""
+    t0 = time.monotonic()
+    n0 = rcv.stats()["unique_2xx"]
+    time.sleep(seconds)
+    return (rcv.stats()["unique_2xx"] - n0) / (time.monotonic() - t0)
+
+
+def kill9_midstream(b, rcv, expected_ids, before, timeout=60, wait_before=40):
+    """The bridge kill -9 scenario (tests/integration and tests/realkafka): once rcv has
+    `before` deliveries, measure the rate, kill -9 the running Bridge b, restart it after
+    0.5 s and wait until every expected id is delivered. Returns (receiver records,
+    deliveries at the kill, deliveries/s just before it); b is running again."""
+    wait_until(lambda: rcv.stats()["unique_2xx"] >= before, wait_before, interval=0.02,
+               alive=[b, rcv], what="%d deliveries before the kill" % before)
+    rate = delivery_rate(rcv)
+    b.kill9()
+    at_kill = rcv.stats()["unique_2xx"]
+    check(at_kill < len(expected_ids), "all %d delivered before the kill: not mid-stream"
+          % len(expected_ids))
+    time.sleep(0.5)
+    b.start()
+    return wait_delivered(rcv, expected_ids, timeout, alive=[b, rcv]), at_kill, rate
+
+
 def summarize(run, expected_ids, records, **extra):
     """Fill run.summary with the standard counts; returns (lost, dups)."""
     lost, dups, unverified = account(expected_ids, records)
@@ -644,22 +669,27 @@ def check_ids_are_event_ids(records, prefix):
 # admin endpoint, Prometheus text, signals (added for the operations tests)
 
 
-def admin_port(b, timeout=15):
-    """The admin port the bridge logged (`admin endpoint on port N`, admin.listen port 0)."""
+def logged_port(b, pattern, what, timeout=15):
+    """The port number the bridge b logged in a line matching pattern (bytes regex with one
+    group), waiting up to timeout; used for listeners configured on port 0."""
     import re
 
     def find():
         for path in (b.err_path, b.out_path):
             try:
                 with open(path, "rb") as f:
-                    m = re.search(rb"admin endpoint on port (\d+)", f.read())
+                    m = re.search(pattern, f.read())
             except FileNotFoundError:
                 continue
             if m:
                 return int(m.group(1))
         return None
-    return wait_until(find, timeout, what="the admin endpoint port in the bridge log",
-                      alive=[b])
+    return wait_until(find, timeout, what="the %s port in the bridge log" % what, alive=[b])
+
+
+def admin_port(b, timeout=15):
+    """The admin port the bridge logged (`admin endpoint on port N`, admin.listen port 0)."""
+    return logged_port(b, rb"admin endpoint on port (\d+)", "admin endpoint", timeout)
 
 
 def http_get(port, path, timeout=5):
@@ -930,19 +960,7 @@ def write_inbound_connector(tmp, name, topic, key="/id", secret=SECRET, extra=()
 
 def inbound_port(b, timeout=15):
     """The inbound listener port the bridge logged (`inbound listener on port N`)."""
-    import re
-
-    def find():
-        for path in (b.err_path, b.out_path):
-            try:
-                with open(path, "rb") as f:
-                    m = re.search(rb"inbound listener on port (\d+)", f.read())
-            except FileNotFoundError:
-                continue
-            if m:
-                return int(m.group(1))
-        return None
-    return wait_until(find, timeout, what="the inbound port in the bridge log", alive=[b])
+    return logged_port(b, rb"inbound listener on port (\d+)", "inbound", timeout)
 
 
 def post_webhook(port, connector, msg_id, body, secret=SECRET, conn=None, timeout=30):
