@@ -79,7 +79,7 @@ def test(run):
             h.receiver(run.tmp, name="pinned", log_body=True) as rv:
         cfg = h.write_config(run.tmp, m.bootstrap, rp.url,
                              kafka_extra={"auto.commit.interval.ms": 200})
-        group = h.group_of(cfg)
+        groups = {h.connector_group(cfg, "plain"), h.connector_group(cfg, "pinned")}
         c1 = h.write_connector(run.tmp, "plain", rp.url, events='["order.paid"]')
         c2 = h.write_connector(run.tmp, "pinned", rv.url, events='["order.paid"]',
                                extra=["contract: order.paid@1"])
@@ -98,9 +98,10 @@ def test(run):
             dlq = h.wait_until(lambda: (lambda d: d if len(d) >= 3 else None)(
                 h.consume(m.bootstrap, "dlq", timeout=3)), 30, interval=0.5,
                 what="3 dead-letter records", alive=[b])
-            h.wait_until(lambda: h.committed(m.bootstrap, group, "orders") == ends, 20,
-                         interval=0.5, what="committed offsets at the ends %r" % ends,
-                         alive=[b])
+            for group in sorted(groups):  # each connector's cursor reaches the ends
+                h.wait_until(lambda: h.committed(m.bootstrap, group, "orders") == ends, 20,
+                             interval=0.5, what="%s: committed offsets at the ends %r"
+                             % (group, ends), alive=[b])
         by_id = {d["headers"].get("ce_id"): d for d in dlq}
         run.summary.update({"produced": total, "plain_delivered": len(h.delivered(rp_recs)),
                             "pinned_delivered": len(h.delivered(rv_recs)),
