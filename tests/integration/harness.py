@@ -387,7 +387,8 @@ def _run(args, timeout, stdin=None):
 
 def produce(bootstrap, topic, count, timeout=60, **kw):
     """Generated events (wb-kafka produce). kw: size, keys, types (list), rate, id_prefix,
-    start, partition, manifest, header (list of 'k=v'). Returns the summary dict."""
+    start, partition, manifest, header (list of 'k=v'), idempotent (bool). Returns the summary
+    dict."""
     return json.loads(_run(_produce_args(bootstrap, topic, count, kw),
                            timeout).strip().splitlines()[-1])
 
@@ -395,10 +396,12 @@ def produce(bootstrap, topic, count, timeout=60, **kw):
 def _produce_args(bootstrap, topic, count, kw):
     args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", str(count)]
     for k, v in kw.items():
-        if v is None:
+        if v is None or v is False:
             continue
         opt = "--" + k.replace("_", "-")
-        if k == "types":
+        if v is True:  # a flag: idempotent=True -> --idempotent
+            args.append(opt)
+        elif k == "types":
             args += [opt, ",".join(v)]
         elif k == "header":
             for h in v:

@@ -176,24 +176,27 @@ def wait_committed_to_end(bootstrap, group, topic, timeout, alive=()):
 # outbound checks
 
 
-def per_key_order(records):
-    """Violations of per-key order among first 2xx arrivals: [(key, previous seq, seq)]."""
+def per_key_order(records, positions):
+    """Violations of per-key order among first 2xx arrivals: [(key, previous, this)]. The
+    promise is offset order per key, so with positions ({id: (partition, offset)}, read back
+    from the topic) offsets are compared; without, the generator's per_key_seq."""
     seen, last, bad = set(), {}, []
     for x in records:
         if not (200 <= x["status"] < 300) or x["id"] in seen:
             continue
         seen.add(x["id"])
+        now = positions[x["id"]] if positions else x["per_key_seq"]
         prev = last.get(x["key"])
-        if prev is not None and x["per_key_seq"] <= prev:
-            bad.append((x["key"], prev, x["per_key_seq"]))
-        last[x["key"]] = x["per_key_seq"]
+        if prev is not None and now <= prev:
+            bad.append((x["key"], prev, now))
+        last[x["key"]] = now
     return bad
 
 
-def check_outbound(summary, rcv_records, expected, prefix, dup_bound, order=True):
+def check_outbound(summary, rcv_records, expected, prefix, dup_bound, positions=None):
     """The standard outbound verdict on receiver records: lost 0, duplicates <= dup_bound, each
     with the event's own webhook-id (the id field, so stable across replays), every request
-    verified by the SDK, per-key order kept. Fills the dict `summary` (e.g. run.summary)."""
+    verified by the SDK, per-key order kept (see per_key_order). Fills the dict `summary`."""
     lost, dups, unverified = h.account(expected, rcv_records)
     summary.update({"expected": len(expected), "delivered": len(h.delivered(rcv_records)),
                     "lost": len(lost), "duplicated": dups, "duplicate_bound": dup_bound,
@@ -202,22 +205,29 @@ def check_outbound(summary, rcv_records, expected, prefix, dup_bound, order=True
     h.check(not lost, "lost %d events, e.g. %s" % (len(lost), lost[:5]))
     h.check(dups <= dup_bound, "%d duplicates > bound %d" % (dups, dup_bound))
     h.check(unverified == 0, "%d unverified requests" % unverified)
-    if order:
-        bad = per_key_order(rcv_records)
-        summary["order_violations"] = len(bad)
-        h.check(not bad, "per-key order broken %d times, e.g. %r" % (len(bad), bad[:3]))
+    bad = per_key_order(rcv_records, positions)
+    summary["order_violations"] = len(bad)
+    h.check(not bad, "per-key order broken %d times, e.g. %r" % (len(bad), bad[:3]))
 
 
-def kafka_ids(records):
-    """{event id: copies} of generated events read back from a topic."""
-    out = {}
-    for x in records:
+def source_positions(bootstrap, topic, expected):
+    """Read topic back (kafka-python) and check the test producer's side: every expected event
+    is there exactly once (the producer is idempotent, so a leader move does not write a batch
+    twice or reorder a key). Returns {event id: (partition, offset)}."""
+    pos, twice = {}, []
+    for x in read_topic(bootstrap, topic):
         try:
             eid = json.loads(x["value"])["id"]
         except (ValueError, TypeError, KeyError):
             continue
-        out[eid] = out.get(eid, 0) + 1
-    return out
+        if eid in pos:
+            twice.append(eid)
+        pos.setdefault(eid, (x["partition"], x["offset"]))
+    missing = [i for i in expected if i not in pos]
+    h.check(not missing, "%d acked events are not in %s, e.g. %s"
+            % (len(missing), topic, missing[:5]))
+    h.check(not twice, "%d events are in %s twice, e.g. %s" % (len(twice), topic, twice[:5]))
+    return pos
 
 
 # --------------------------------------------------------------------------------------------

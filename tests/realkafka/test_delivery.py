@@ -39,7 +39,7 @@ def test(run):
         group = h.connector_group(cfg, "partner")
         h.produce_records(c.bootstrap, "orders", head_records())
         h.produce(c.bootstrap, "orders", N, keys=KEYS, size=300, id_prefix=P,
-                  types=["order.paid", "inventory.low"])
+                  types=["order.paid", "inventory.low"], idempotent=True)
         src = rk.read_topic(c.bootstrap, "orders")
         h.check(len(src) == LEAD + N, "read back %d of %d produced records"
                 % (len(src), LEAD + N))
@@ -80,7 +80,8 @@ def test(run):
             stop.set()
             th.join(15)
         recs = r.records()
-        rk.check_outbound(run.summary, recs, ok_ids, P, dup_bound=0, order=True)
+        rk.check_outbound(run.summary, recs, ok_ids, P, dup_bound=0,
+                          positions=where)
         retried = sum(1 for x in recs if x["status"] == 500 and x["attempt"] == 1)
         run.summary.update({"dead_letters": len(dlq), "commit_samples": len(samples),
                             "first_attempts_failed": retried})
