@@ -2,7 +2,7 @@
 # kept across CI runs). Override WB_CACHE to move the cache, WB_KAFKA_VERSION to test another
 # Kafka release (the README lists those tested).
 _rk_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WB_CACHE="${WB_CACHE:-$HOME/.cache/webhook-bridge}"
+WB_CACHE="${WB_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/webhook-bridge}"
 WB_KAFKA_VERSION="${WB_KAFKA_VERSION:-4.4.0}"
 export WB_CACHE WB_KAFKA_VERSION
 export WB_RK_KAFKA_LIBS="$WB_CACHE/kafka-$WB_KAFKA_VERSION/libs"
