@@ -391,13 +391,21 @@ def _run(args, timeout, stdin=None):
 
 def produce(bootstrap, topic, count, timeout=60, **kw):
     """Generated events (wb-kafka produce). kw: size, keys, types (list), rate, id_prefix,
-    start, partition, manifest, header (list of 'k=v'). Returns the summary dict."""
+    start, partition, manifest, header (list of 'k=v'), idempotent (bool). Returns the summary
+    dict."""
+    return json.loads(_run(_produce_args(bootstrap, topic, count, kw),
+                           timeout).strip().splitlines()[-1])
+
+
+def _produce_args(bootstrap, topic, count, kw):
     args = [KAFKA, "produce", "--bootstrap", bootstrap, "--topic", topic, "--count", str(count)]
     for k, v in kw.items():
-        if v is None:
+        if v is None or v is False:
             continue
         opt = "--" + k.replace("_", "-")
-        if k == "types":
+        if v is True:  # a flag: idempotent=True -> --idempotent
+            args.append(opt)
+        elif k == "types":
             args += [opt, ",".join(v)]
         elif k in ("header", "kafka"):
             for h in v:
@@ -406,7 +414,43 @@ def produce(bootstrap, topic, count, timeout=60, **kw):
             args += [opt, "%s/s" % v]
         else:
             args += [opt, str(v)]
-    return json.loads(_run(args, timeout).strip().splitlines()[-1])
+    return args
+
+
+class ProduceProc:
+    """`wb-kafka produce` as a process that can be stopped early: stop() sends SIGTERM (it
+    stops producing, waits for every delivery report) and returns its summary
+    {"sent","acked","failed",...}; the events produced are ids(prefix, summary["sent"])."""
+
+    def __init__(self, bootstrap, topic, count, **kw):
+        self.proc = subprocess.Popen(_produce_args(bootstrap, topic, count, kw),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=150):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.finish(timeout)
+
+    def finish(self, timeout=150):
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise TestFailure("wb-kafka produce did not finish within %ss" % timeout)
+        lines = out.decode().strip().splitlines()
+        if self.proc.returncode != 0 or not lines:
+            raise TestFailure("wb-kafka produce exited %d: %s" % (
+                self.proc.returncode, err.decode(errors="replace")[-800:]))
+        return json.loads(lines[-1])
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 class _Producer(threading.Thread):
@@ -471,7 +515,22 @@ def committed(bootstrap, group, topic, timeout=10):
 
 def connector_group(config_path, connector="partner"):
     """The consumer group of an outbound connector: its own cursor,
-    "<kafka group.id>.<connector name>" (a connector file may override it with group_id:)."""
+    "<kafka group.id>.<connector name>", or the group_id: its connector file sets. Every test
+    that reads the bridge's committed offsets goes through here."""
+    import re
+    with open(config_path) as f:
+        text = f.read()
+    m = re.search(r"^connectors:\s*\[(.*)\]", text, re.M)
+    for path in (json.loads("[%s]" % m.group(1)) if m else []):
+        try:
+            with open(path) as f:
+                conn = f.read()
+        except OSError:
+            continue
+        if re.search(r"^name:\s*%s\s*$" % re.escape(connector), conn, re.M):
+            g = re.search(r"^group_id:\s*\"?([^\"\n]+)\"?\s*$", conn, re.M)
+            if g:
+                return g.group(1).strip()
     return "%s.%s" % (group_of(config_path), connector)
 
 
@@ -595,6 +654,31 @@ def wait_delivered(rcv, expected_ids, timeout, alive=(), what=None):
     return state["recs"]
 
 
+def delivery_rate(rcv, seconds=0.3):
+    """Unique 2xx deliveries per second at rcv, measured over `seconds` from now."""
+    t0 = time.monotonic()
+    n0 = rcv.stats()["unique_2xx"]
+    time.sleep(seconds)
+    return (rcv.stats()["unique_2xx"] - n0) / (time.monotonic() - t0)
+
+
+def kill9_midstream(b, rcv, expected_ids, before, timeout=60, wait_before=40):
+    """The bridge kill -9 scenario (tests/integration and tests/realkafka): once rcv has
+    `before` deliveries, measure the rate, kill -9 the running Bridge b, restart it after
+    0.5 s and wait until every expected id is delivered. Returns (receiver records,
+    deliveries at the kill, deliveries/s just before it); b is running again."""
+    wait_until(lambda: rcv.stats()["unique_2xx"] >= before, wait_before, interval=0.02,
+               alive=[b, rcv], what="%d deliveries before the kill" % before)
+    rate = delivery_rate(rcv)
+    b.kill9()
+    at_kill = rcv.stats()["unique_2xx"]
+    check(at_kill < len(expected_ids), "all %d delivered before the kill: not mid-stream"
+          % len(expected_ids))
+    time.sleep(0.5)
+    b.start()
+    return wait_delivered(rcv, expected_ids, timeout, alive=[b, rcv]), at_kill, rate
+
+
 def summarize(run, expected_ids, records, **extra):
     """Fill run.summary with the standard counts; returns (lost, dups)."""
     lost, dups, unverified = account(expected_ids, records)
@@ -616,22 +700,27 @@ def check_ids_are_event_ids(records, prefix):
 # admin endpoint, Prometheus text, signals (added for the operations tests)
 
 
-def admin_port(b, timeout=15):
-    """The admin port the bridge logged (`admin endpoint on port N`, admin.listen port 0)."""
+def logged_port(b, pattern, what, timeout=15):
+    """The port number the bridge b logged in a line matching pattern (bytes regex with one
+    group), waiting up to timeout; used for listeners configured on port 0."""
     import re
 
     def find():
         for path in (b.err_path, b.out_path):
             try:
                 with open(path, "rb") as f:
-                    m = re.search(rb"admin endpoint on port (\d+)", f.read())
+                    m = re.search(pattern, f.read())
             except FileNotFoundError:
                 continue
             if m:
                 return int(m.group(1))
         return None
-    return wait_until(find, timeout, what="the admin endpoint port in the bridge log",
-                      alive=[b])
+    return wait_until(find, timeout, what="the %s port in the bridge log" % what, alive=[b])
+
+
+def admin_port(b, timeout=15):
+    """The admin port the bridge logged (`admin endpoint on port N`, admin.listen port 0)."""
+    return logged_port(b, rb"admin endpoint on port (\d+)", "admin endpoint", timeout)
 
 
 def http_get(port, path, timeout=5):
@@ -866,3 +955,57 @@ def set_connectors(config, paths, extra_lines=()):
     with open(config, "w") as f:
         f.write("\n".join(lines) + "\n")
     return config
+
+
+# --------------------------------------------------------------------------------------------
+# consumer groups and inbound webhooks (shared with tests/realkafka/)
+
+
+def sign_standard(msg_id, ts, body, secret=SECRET):
+    """The Standard Webhooks `webhook-signature` value (v1, HMAC-SHA256 of id.ts.body)."""
+    import base64
+    import hashlib
+    import hmac
+    key = base64.b64decode(secret.split("_", 1)[1])
+    mac = hmac.new(key, b"%s.%d.%s" % (msg_id.encode(), ts, body), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def write_inbound_connector(tmp, name, topic, key="/id", secret=SECRET, extra=()):
+    """Write <tmp>/in-<name>.yaml (a standard-webhooks inbound connector); returns its path."""
+    path = os.path.join(tmp, "in-%s.yaml" % name)
+    lines = ["name: %s" % name, "direction: inbound", "topic: %s" % topic,
+             "verify: { scheme: standard-webhooks, secrets: [%s] }" % _yaml_str(secret),
+             "key: %s" % key] + list(extra)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def inbound_port(b, timeout=15):
+    """The inbound listener port the bridge logged (`inbound listener on port N`)."""
+    return logged_port(b, rb"inbound listener on port (\d+)", "inbound", timeout)
+
+
+def post_webhook(port, connector, msg_id, body, secret=SECRET, conn=None, timeout=30):
+    """POST a Standard Webhooks request to /webhooks/<connector>; returns (status, headers
+    {lower-case name: value}, body str). conn: a keep-alive http.client.HTTPConnection to reuse
+    (it is reset on a connection error, so the caller's next request reconnects)."""
+    import http.client
+    ts = int(time.time())
+    own = conn is None
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("POST", "/webhooks/%s" % connector, body=body,
+                  headers={"content-type": "application/json", "webhook-id": msg_id,
+                           "webhook-timestamp": str(ts),
+                           "webhook-signature": sign_standard(msg_id, ts, body, secret)})
+        r = c.getresponse()
+        text = r.read().decode(errors="replace")
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, text
+    except (OSError, http.client.HTTPException):
+        c.close()
+        raise
+    finally:
+        if own:
+            c.close()

@@ -32,7 +32,7 @@ def test(run):
             h.receiver(run.tmp, type_status=types) as r:
         cfg = h.write_config(run.tmp, m.bootstrap, r.url, schedule=("0s", "200ms", "500ms"),
                              kafka_extra={"auto.commit.interval.ms": 200})
-        group = h.connector_group(cfg)
+        group = h.connector_group(cfg, "partner")
         h.produce_records(m.bootstrap, "orders", records())
         src = {json.loads(x["value"])["id"]: x for x in h.consume(m.bootstrap, "orders")}
         h.check(src[P + str(FAIL)]["offset"] == FAIL and src[P + str(FAIL)]["partition"] == 0,

@@ -3,8 +3,6 @@
 duplicates bounded by the in-flight window plus what one commit interval delivers, and a
 duplicate carries the same webhook-id (the event's id field)."""
 
-import time
-
 import harness as h
 
 N, P, PARTS, WINDOW, COMMIT_MS = 5000, "k9-", 4, 250, 200
@@ -16,19 +14,7 @@ def test(run):
                              outbound_extra="commit_interval: %dms" % COMMIT_MS)
         h.produce(m.bootstrap, "orders", N, keys=20, size=300, id_prefix=P)
         with h.bridge(run.tmp, cfg) as b:
-            h.wait_until(lambda: r.stats()["unique_2xx"] >= 1000, 40, interval=0.02,
-                         alive=[b, r], what="1000 deliveries before the kill")
-            t0 = time.monotonic()
-            n0 = r.stats()["unique_2xx"]
-            time.sleep(0.3)
-            n1 = r.stats()["unique_2xx"]
-            rate = (n1 - n0) / (time.monotonic() - t0)
-            b.kill9()
-            at_kill = r.stats()["unique_2xx"]
-            h.check(at_kill < N, "all %d delivered before the kill: not mid-stream" % N)
-            time.sleep(0.5)
-            b.start()
-            recs = h.wait_delivered(r, h.ids(P, N), 60, alive=[b, r])
+            recs, at_kill, rate = h.kill9_midstream(b, r, h.ids(P, N), 1000)
         # bound: a window of undelivered gaps per partition + what one commit interval carries
         bound = PARTS * WINDOW + int(rate * COMMIT_MS / 1000.0) + 64
         lost, dups = h.summarize(run, h.ids(P, N), recs, delivered_at_kill=at_kill,

@@ -7,35 +7,15 @@ Kafka, read back with wb-kafka) and stop on SIGTERM with exit 0.
 Regression for: "An inbound-only bridge does not start" (`max_total_connections must be
 >= 1` while `check` said the config was fine)."""
 
-import base64
-import hashlib
-import hmac
-import http.client
 import json
 import os
-import re
 import subprocess
-import time
 
 import harness as h
 
-SECRET = h.SECRET  # whsec_<base64>
-
-
-def sign(msg_id, ts, body):
-    key = base64.b64decode(SECRET.split("_", 1)[1])
-    mac = hmac.new(key, b"%s.%d.%s" % (msg_id.encode(), ts, body), hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
-
 
 def write_shape(tmp, name, bootstrap, outbound):
-    inbound = os.path.join(tmp, name + "-in.yaml")
-    with open(inbound, "w") as f:
-        f.write("name: platform\n"
-                "direction: inbound\n"
-                "topic: inbound.events\n"
-                "verify: { scheme: standard-webhooks, secrets: [\"%s\"] }\n"
-                "key: /id\n" % SECRET)
+    inbound = h.write_inbound_connector(tmp, "platform", "inbound.events", key="/id")
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
         f.write("kafka: { bootstrap.servers: %s, group.id: wb-shapes-%d }\n"
@@ -49,31 +29,6 @@ def write_shape(tmp, name, bootstrap, outbound):
     return path
 
 
-def inbound_port(b, timeout=15):
-    def find():
-        try:
-            with open(b.err_path, "rb") as f:
-                m = re.search(rb"inbound listener on port (\d+)", f.read())
-        except FileNotFoundError:
-            return None
-        return int(m.group(1)) if m else None
-    return h.wait_until(find, timeout, what="the inbound port in the bridge log", alive=[b])
-
-
-def post_webhook(port, msg_id, body):
-    ts = int(time.time())
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("POST", "/webhooks/platform", body=body,
-                  headers={"content-type": "application/json", "webhook-id": msg_id,
-                           "webhook-timestamp": str(ts),
-                           "webhook-signature": sign(msg_id, ts, body)})
-        r = c.getresponse()
-        return r.status, r.read().decode(errors="replace")
-    finally:
-        c.close()
-
-
 def one_shape(run, m, name, outbound):
     cfg = write_shape(run.tmp, name, m.bootstrap, outbound)
     p = subprocess.run([h.BRIDGE, "check", "-c", cfg], capture_output=True, timeout=20)
@@ -85,7 +40,7 @@ def one_shape(run, m, name, outbound):
                      what="%s: /readyz 200" % name, alive=[b])
         msg_id = "msg_%s_1" % name
         body = json.dumps({"id": "evt_%s" % name, "type": "shape.tested"}).encode()
-        st, text = post_webhook(inbound_port(b), msg_id, body)
+        st, _, text = h.post_webhook(h.inbound_port(b), "platform", msg_id, body)
         h.check(st == 200, "%s: inbound answered %s %s" % (name, st, text[:300]))
         recs = h.consume(m.bootstrap, "inbound.events", timeout=10)
         mine = [r for r in recs if r.get("key") == "evt_%s" % name]

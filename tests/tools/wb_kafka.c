@@ -2,7 +2,7 @@
  *
  *   wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]
  *            [--types a,b,...] [--partition-by-key] [--partition P] [--rate R/s]
- *            [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]
+ *            [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE] [--idempotent]
  *   wb-kafka produce --bootstrap B --topic T --stdin     (JSONL
  * {"key","value"|"value_b64","headers","partition"}) wb-kafka consume --bootstrap B --topic T
  * [--timeout 10s] [--count N] [--group G] [--eof] wb-kafka committed --bootstrap B --group G
@@ -52,6 +52,7 @@ typedef struct {
     double timeout_s;
     int from_stdin;
     int eof;
+    int idempotent;
 } opts_t;
 
 static long delivered_ok;
@@ -176,6 +177,12 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const opts_t *o, const char 
         if (rd_kafka_conf_set(conf, k, eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
             goto bad;
     }
+    /* Without idempotence a retried batch can land twice, or after a later one (reordering a
+     * key); tests that move partition leaders under load need the producer's order. */
+    if (type == RD_KAFKA_PRODUCER && o->idempotent &&
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK)
+        goto bad;
     if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (rk == NULL) goto bad;
@@ -617,7 +624,7 @@ static void usage(FILE *f)
                "  wb-kafka produce --bootstrap B --topic T [--count N] [--size BYTES] [--keys K]\n"
                "           [--types a,b] [--partition-by-key] [--partition P] [--rate R/s]\n"
                "           [--id-prefix P] [--start S] [--header k=v]... [--manifest FILE]\n"
-               "           [--kafka key=value]...\n"
+               "           [--kafka key=value]... [--idempotent]\n"
                "  wb-kafka produce --bootstrap B --topic T --stdin\n"
                "  wb-kafka consume --bootstrap B --topic T [--timeout 10s] [--count N] [--group G]"
                " [--eof]\n"
@@ -645,6 +652,7 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 'o'},
         {"group", required_argument, NULL, 'g'},
         {"eof", no_argument, NULL, 'e'},
+        {"idempotent", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -731,6 +739,9 @@ int main(int argc, char **argv)
             break;
         case 'e':
             o.eof = 1;
+            break;
+        case 'P':
+            o.idempotent = 1;
             break;
         case 'h':
             usage(stdout);
