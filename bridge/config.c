@@ -1108,6 +1108,64 @@ static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *map, const char *
     return NULL;
 }
 
+/* hmac: a timestamp_header or id_header outside the signed content can be rewritten by
+ * whoever replays a captured request (a fresh timestamp, a new id that passes dedupe). */
+static void hmac_coverage(ctx *c, const wb_connector *k, yaml_document_t *doc, yaml_node_t *sig,
+                          int sigline)
+{
+    const wb_hmac_opts *o = &k->signing.hmac;
+    const char *content = o->content ? o->content : "{body}";
+    int line = sigline;
+    if (o->timestamp_header && !strstr(content, "{timestamp}")) {
+        map_get(doc, sig, "timestamp_header", &line);
+        report(c, line, "timestamp_header",
+               "%s is not covered by the signed content '%s': add {timestamp} to content (a "
+               "replay with a fresh timestamp would pass)",
+               o->timestamp_header, content);
+    }
+    line = sigline;
+    if (o->id_header && !strstr(content, "{id}")) {
+        map_get(doc, sig, "id_header", &line);
+        report(c, line, "id_header",
+               "%s is not covered by the signed content '%s': add {id} to content (a replay "
+               "with a new id would pass dedupe)",
+               o->id_header, content);
+    }
+}
+
+/* The producer's message.max.bytes: the kafka: value when set, else librdkafka's default. */
+static size_t kafka_max_message(const wb_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        long v;
+        if (!strcmp(cfg->kafka[i].key, "message.max.bytes") &&
+            wb_parse_int(cfg->kafka[i].value, 1, 1000000000, &v) == WB_OK)
+            return (size_t)v;
+    }
+    return 1000000;
+}
+
+/* An inbound body is published as one record: max_body above the producer's
+ * message.max.bytes is a body that can never be published. The default (1MiB) is lowered to
+ * leave WB_RECORD_HEADROOM for the key and headers when the producer's limit is smaller. */
+#define WB_RECORD_HEADROOM (32 * 1024)
+static void inbound_body_limit(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
+{
+    size_t mmb = kafka_max_message(c->cfg);
+    int line = k->line;
+    if (!map_get(doc, root, "max_body", &line)) {
+        if (k->max_body + WB_RECORD_HEADROOM > mmb)
+            k->max_body = mmb > 2 * WB_RECORD_HEADROOM ? mmb - WB_RECORD_HEADROOM : mmb / 2;
+        return;
+    }
+    if (k->max_body > mmb)
+        report(c, line, "max_body",
+               "%zu bytes is above kafka message.max.bytes (%zu): such a body could never be "
+               "published; raise kafka.message.max.bytes (and the topic's max.message.bytes) "
+               "or lower max_body",
+               k->max_body, mmb);
+}
+
 /* Checks that need the whole connector (required keys, cross-field rules). A required key
  * that is present but invalid was already reported by the walk: only absence is reported. */
 static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
@@ -1150,6 +1208,9 @@ static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, ya
                wb_scheme_name(k->signing.scheme));
     if (k->signing.scheme == WB_SCHEME_HMAC && !k->signing.hmac.header)
         report(c, sigline, "header", "required for scheme hmac");
+    if (k->signing.scheme == WB_SCHEME_HMAC && sig && sig->type == YAML_MAPPING_NODE)
+        hmac_coverage(c, k, doc, sig, sigline);
+    if (k->direction == WB_DIR_INBOUND) inbound_body_limit(c, k, doc, root);
 }
 
 /* Parse one connector file into a new element of cfg->connectors. */
