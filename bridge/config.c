@@ -274,6 +274,9 @@ static const field inbound_fields[] = {
     {"listen", T_STR, GO(inbound.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
     {"max_connections", T_INT, GO(inbound.max_connections), 0, 1, 1000000, NULL, NULL, 0, 0},
     {"request_timeout", T_DUR, GO(inbound.request_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
+    {"header_timeout", T_DUR, GO(inbound.header_timeout_ms), 0, 100, 0, NULL, NULL, 0, 0},
+    {"max_connections_per_ip", T_INT, GO(inbound.max_connections_per_ip), 0, 0, 1000000, NULL, NULL,
+     0, 0},
     {"publish_timeout", T_DUR, GO(inbound.publish_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
     {"max_header", T_SIZE, GO(inbound.max_header), 0, 1024, 1L << 24, NULL, NULL, 0, 0},
     {"threads", T_INT, GO(inbound.threads), 0, 1, 256, NULL, NULL, 0, 0},
@@ -282,6 +285,7 @@ static const field inbound_fields[] = {
 
 static const field admin_fields[] = {
     {"listen", T_STR, GO(admin.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
+    {"token", T_SECRET, GO(admin.token), 0, 0, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1338,6 +1342,8 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;
+    cfg->inbound.header_timeout_ms = 10000;
+    cfg->inbound.max_connections_per_ip = 256;
     cfg->inbound.publish_timeout_ms = 10000;
     cfg->inbound.max_header = 16 * 1024;
     cfg->inbound.threads = 2;
@@ -1374,6 +1380,13 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
 {
     wb_config *cfg = c->cfg;
     const char *saved = c->file;
+    if (cfg->inbound.header_timeout_ms > cfg->inbound.request_timeout_ms) {
+        int line = 1;
+        yaml_node_t *root = yaml_document_get_root_node(doc);
+        yaml_node_t *in = root ? map_get(doc, root, "inbound", &line) : NULL;
+        if (in && in->type == YAML_MAPPING_NODE) map_get(doc, in, "header_timeout", &line);
+        report(c, line, "header_timeout", "must not be longer than request_timeout");
+    }
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         wb_connector *k = &cfg->connectors[i];
         c->file = k->file ? k->file : "?";
@@ -1501,6 +1514,7 @@ void wb_config_free(wb_config *cfg)
     free(cfg->outbound.user_agent);
     free(cfg->inbound.listen);
     free(cfg->admin.listen);
+    if (cfg->admin.token) wb_secret_free(cfg->admin.token);
     free(cfg->schema_registry.url);
     free(cfg->schema_registry.username);
     free(cfg->schema_registry.password);
@@ -1568,7 +1582,8 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp)
     print_list(fp, cfg->outbound.topics, cfg->outbound.ntopics);
     fprintf(fp, "\ndead-letter topic: %s\n", cfg->outbound.dead_letter_topic);
     fprintf(fp, "inbound listener: %s\n", cfg->inbound.listen ? cfg->inbound.listen : "off");
-    fprintf(fp, "admin listener: %s\n", cfg->admin.listen ? cfg->admin.listen : "off");
+    fprintf(fp, "admin listener: %s%s\n", cfg->admin.listen ? cfg->admin.listen : "off",
+            cfg->admin.token ? " (token set)" : "");
     if (cfg->schema_registry.url) {
         fputs("schema registry: ", fp);
         print_url(fp, cfg->schema_registry.url);

@@ -130,7 +130,12 @@ typedef struct wb_config {
     struct {
         char *listen;               /* "0.0.0.0:8080"; NULL = no listener */
         int max_connections;        /* default 1024 */
-        int64_t request_timeout_ms; /* whole request incl. body, default 30s */
+        int64_t request_timeout_ms; /* whole request incl. body, from accept (or the previous
+                                     * answer on a kept-alive connection), default 30s */
+        int64_t header_timeout_ms;  /* request head complete within, same start, default 10s;
+                                     * also the idle limit of a kept-alive connection */
+        int max_connections_per_ip; /* open connections per client address (IPv6: per /64),
+                                     * default 256, 0 = no limit */
         int64_t publish_timeout_ms; /* wait for the broker ack, default 10s */
         size_t max_header;          /* default 16KiB */
         int threads;                /* default 2 */
@@ -138,6 +143,7 @@ typedef struct wb_config {
 
     struct {
         char *listen; /* "0.0.0.0:9090"; NULL = no admin endpoint */
+        char *token;  /* bearer token for mutating admin routes (a secret), or NULL */
     } admin;
 
     struct {

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
 
 #include "buf.h"
+#include "log.h"
 
 #define MAX_SECRET (1024 * 1024)
 
@@ -77,10 +81,18 @@ static char *read_file(const char *path, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path, strerror(errno));
         goto out;
     }
+    /* fstat of the file opened (not a second lookup of the path): what was read is what was
+     * checked. Readable by every local user is worth a warning, not a refusal: some
+     * platforms mount secrets 0644 by default and the operator may know better. */
+    struct stat st;
+    if (!fstat(fileno(fp), &st) && (st.st_mode & S_IROTH))
+        WB_WARN("secret file '%s' is readable by every user (mode %04o): make it 0600 or 0640",
+                path, (unsigned)(st.st_mode & 07777));
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
         wb_err e = wb_buf_add(&b, chunk, n);
+        OPENSSL_cleanse(chunk, n);
         if (e == WB_ERR_TOO_LARGE) {
             snprintf(errstr, errstr_size, "secret file '%s' is larger than 1MiB", path);
             goto out;
@@ -117,4 +129,11 @@ char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errst
         v = f;
     }
     return v;
+}
+
+void wb_secret_free(char *v)
+{
+    if (!v) return;
+    OPENSSL_cleanse(v, strlen(v));
+    free(v);
 }
