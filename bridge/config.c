@@ -1138,7 +1138,7 @@ static void hmac_coverage(ctx *c, const wb_connector *k, yaml_document_t *doc, y
 }
 
 /* The producer's message.max.bytes: the kafka: value when set, else librdkafka's default. */
-static size_t kafka_max_message(const wb_config *cfg)
+size_t wb_config_kafka_max_message(const wb_config *cfg)
 {
     for (size_t i = 0; i < cfg->nkafka; i++) {
         long v;
@@ -1155,7 +1155,7 @@ static size_t kafka_max_message(const wb_config *cfg)
 #define WB_RECORD_HEADROOM (32 * 1024)
 static void inbound_body_limit(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
 {
-    size_t mmb = kafka_max_message(c->cfg);
+    size_t mmb = wb_config_kafka_max_message(c->cfg);
     int line = k->line;
     if (!map_get(doc, root, "max_body", &line)) {
         if (k->max_body + WB_RECORD_HEADROOM > mmb)

@@ -179,4 +179,8 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp);
 
 const char *wb_scheme_name(wb_scheme s);
 
+/* The producer's message.max.bytes: kafka.message.max.bytes when set, else librdkafka's
+ * default (1000000). The largest record (value + key + headers) a produce accepts. */
+size_t wb_config_kafka_max_message(const wb_config *cfg);
+
 #endif

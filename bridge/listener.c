@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "connguard.h"
 #include "dedupe.h"
+#include "header_value.h"
 #include "log.h"
 #include "metrics.h"
 #include "problem.h"
@@ -41,6 +43,12 @@
 
 #define DEDUPE_TOTAL_ENTRIES    1000000 /* shared between the inbound connectors */
 #define RETRY_AFTER_UNAVAILABLE 5       /* seconds, on 503 */
+/* An error decided before the body (404, 401...) while the client is already sending one
+ * (no Expect: 100-continue) is answered after reading and discarding up to this much of it:
+ * answering at once makes libmicrohttpd close with unread data, and the client sees a
+ * reset instead of the answer (nginx's lingering close, done before the answer). */
+#define DRAIN_MAX (16u << 20)
+#define SWEEP_MS  200 /* connection deadlines are checked this often */
 
 /* ------------------------------------------------------------------------------------------
  * Types
@@ -58,6 +66,7 @@ typedef struct shared {
     int stop;       /* timer thread exits */
     wb_dedupe **dd; /* per connector index (NULL for outbound connectors) */
     size_t ndd;
+    wb_connguard *guard; /* swept by the timer thread (joined before the guard is freed) */
 } shared;
 
 struct ticket {
@@ -68,18 +77,22 @@ struct ticket {
     wb_dedupe *dd;     /* reservation to commit/abort, or NULL */
     wb_histogram *lat; /* publish latency, observed on the report */
     int64_t t0_us;
-    size_t idlen;
-    char id[];
+    size_t idlen, dglen; /* dedupe keys in keys[]: the delivery id, then the digest key */
+    char keys[];
 };
 
 /* Statuses the listener answers; one requests_total series per connector and status. */
 static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 422, 429, 503};
-#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
+/* The key of a signature digest in the dedupe cache: ids are header values, so no id can
+ * start with this byte. */
+#define DIGEST_KEY_TAG '\x01'
+#define DIGEST_KEY_MAX (1 + 32)
+#define NSTATUS        (sizeof(counted_status) / sizeof(counted_status[0]))
 
 typedef struct inmetrics {
     wb_counter *requests[NSTATUS];
     wb_counter *verify_signature, *verify_stale, *verify_malformed;
-    wb_counter *duplicates, *in_flight_conflicts;
+    wb_counter *duplicates, *in_flight_conflicts, *dedupe_evictions;
     wb_histogram *publish_seconds;
 } inmetrics;
 
@@ -92,13 +105,19 @@ typedef struct inconn {
     int64_t rl_last_us;
 } inconn;
 
-enum phase { P_BODY = 0, P_WAIT, P_DONE };
+enum phase { P_BODY = 0, P_DRAIN, P_WAIT, P_DONE };
 
 struct request {
     struct MHD_Connection *conn;
+    wb_conn_slot *slot; /* the connection's deadlines (connguard.h), or NULL */
     int connector;
     int form;
     int64_t start_ms;
+    /* P_DRAIN: the answer decided before the body, given once the body has been read */
+    size_t drained;
+    int drain_status, drain_retry;
+    const char *drain_slug;
+    char drain_detail[200];
     wb_buf body;
     wb_buf avro;  /* the body encoded with the connector's schema, when it has one */
     int overflow; /* body went past max_body */
@@ -125,7 +144,6 @@ struct wb_listener {
     int timer_started;
     inmetrics unknown; /* requests to no connector (404): connector="-" */
     atomic_int active; /* requests between first call and completion */
-    atomic_int nconn;  /* open connections */
     int max_conn;
     int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
     wb_schemas *schemas;        /* inbound Avro encoding (connectors with `schema:`), or NULL */
@@ -133,6 +151,8 @@ struct wb_listener {
     size_t nretired;
     pthread_mutex_t schemas_lock; /* wb_schemas is single-threaded; MHD serves from a pool */
     int64_t request_timeout_ms;
+    wb_connguard *guard; /* time from accept, per-IP and total connection limits */
+    size_t max_record;   /* the producer's message.max.bytes */
 };
 
 /* ------------------------------------------------------------------------------------------
@@ -234,6 +254,43 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
     }
 }
 
+static int hexdigit(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+int wb_listener_form_ok(const char *body, size_t len)
+{
+    /* name=value pairs joined by '&'; bytes outside the URL-unreserved set must be
+     * percent-encoded (what Slack, browsers and every form encoder send) */
+    size_t pair_start = 0;
+    int have_name = 0;
+    if (len == 0) return 0;
+    for (size_t i = 0; i <= len; i++) {
+        char ch = i < len ? body[i] : '&';
+        if (ch == '&') {
+            if (i == pair_start || !have_name) return 0; /* empty pair or "=value" */
+            pair_start = i + 1;
+            have_name = 0;
+            continue;
+        }
+        if (ch == '=') {
+            if (i == pair_start) return 0;
+            have_name = 1;
+            continue;
+        }
+        if (ch == '%') {
+            if (i + 2 >= len || !hexdigit(body[i + 1]) || !hexdigit(body[i + 2])) return 0;
+            i += 2;
+        } else if (!ch || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                            (ch >= '0' && ch <= '9') || strchr("-._~*+!'()", ch))) {
+            return 0;
+        }
+        if (i + 1 == len || body[i + 1] == '&') have_name = 1; /* "flag" alone is a name */
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------------------------------
  * Answers
  * ---------------------------------------------------------------------------------------- */
@@ -312,6 +369,16 @@ static void pending_unlink(shared *sh, ticket *t)
     sh->npending--;
 }
 
+/* Commit (the broker acked) or abort (forget: the partner's retry is accepted) the dedupe
+ * keys of a publish: the delivery id and the signature digest. */
+static void keys_release(wb_dedupe *dd, const char *keys, size_t idlen, size_t dglen, int commit)
+{
+    if (!dd) return;
+    void (*fn)(wb_dedupe *, const char *, size_t) = commit ? wb_dedupe_commit : wb_dedupe_abort;
+    if (idlen) fn(dd, keys, idlen);
+    if (dglen) fn(dd, keys + idlen, dglen);
+}
+
 /* Lock held: answer the ticket's request with a 503 (timeout or shutdown) and forget the
  * dedupe reservation so the partner's retry is accepted. Returns the connection to resume. */
 static struct MHD_Connection *expire(shared *sh, ticket *t, const char *why)
@@ -319,7 +386,7 @@ static struct MHD_Connection *expire(shared *sh, ticket *t, const char *why)
     request *r = t->req;
     pending_unlink(sh, t);
     t->req = NULL;
-    if (t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
+    keys_release(t->dd, t->keys, t->idlen, t->dglen, 0);
     r->perr = WB_ERR_TIMEOUT;
     r->timed_out = 1;
     snprintf(r->errmsg, sizeof(r->errmsg), "%s", why);
@@ -335,20 +402,21 @@ static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partiti
     if (t->lat) wb_histogram_observe(t->lat, (double)(wb_now_us() - t->t0_us) / 1e6);
     /* Commit first, so a retry racing with our 200 already finds the id SEEN. A late success
      * (after a timeout) commits too; a late failure leaves the id alone (a retry may hold it). */
-    if (!err && t->dd) wb_dedupe_commit(t->dd, t->id, t->idlen);
+    if (!err) keys_release(t->dd, t->keys, t->idlen, t->dglen, 1);
     pthread_mutex_lock(&sh->lock);
     request *r = t->req;
     if (r) {
         pending_unlink(sh, t);
         t->req = NULL;
-        if (err && t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
+        if (err) keys_release(t->dd, t->keys, t->idlen, t->dglen, 0);
         r->perr = err;
         r->partition = partition;
         r->offset = offset;
         if (err) snprintf(r->errmsg, sizeof(r->errmsg), "%s", errmsg ? errmsg : "kafka error");
         r->phase = P_DONE;
     } else if (!err) {
-        WB_INFO("inbound: broker acked a request after it was answered 503 (id %.64s)", t->id);
+        WB_INFO("inbound: broker acked a request after it was answered 503 (id %.*s)",
+                (int)(t->idlen < 64 ? t->idlen : 64), t->keys);
     }
     pthread_mutex_unlock(&sh->lock);
     if (r) MHD_resume_connection(r->conn);
@@ -356,13 +424,22 @@ static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partiti
     shared_unref(sh);
 }
 
-/* Timer thread: answers 503 to requests whose publish deadline passed. */
+/* Timer thread: answers 503 to requests whose publish deadline passed, and cuts connections
+ * past their own deadline (slow clients) every SWEEP_MS. */
 static void *timer_run(void *arg)
 {
     shared *sh = arg;
+    int64_t next_sweep = 0;
     pthread_mutex_lock(&sh->lock);
     while (!sh->stop) {
         int64_t now = wb_now_ms();
+        if (now >= next_sweep && sh->guard) {
+            pthread_mutex_unlock(&sh->lock);
+            wb_connguard_sweep(sh->guard, now);
+            pthread_mutex_lock(&sh->lock);
+            next_sweep = now + SWEEP_MS;
+            continue;
+        }
         if (sh->head && sh->head->deadline_ms <= now) {
             struct MHD_Connection *c = expire(sh, sh->head,
                                               "no acknowledgement from Kafka "
@@ -372,7 +449,8 @@ static void *timer_run(void *arg)
             pthread_mutex_lock(&sh->lock);
             continue;
         }
-        int64_t wake = sh->head ? sh->head->deadline_ms : now + 1000;
+        int64_t wake =
+            sh->head && sh->head->deadline_ms < next_sweep ? sh->head->deadline_ms : next_sweep;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t ns = (int64_t)ts.tv_nsec + (wake - now) * 1000000LL;
@@ -488,15 +566,70 @@ static char *pointer_text(const wb_jscan_target *t, const char *json, size_t len
     return text;
 }
 
-static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *value)
+/* Token bucket, burst = one second of rate (at least 1). Returns 0 or the Retry-After. */
+static int rate_take(inconn *ic)
 {
-    if (value) rd_kafka_header_add(h, name, -1, value, -1);
+    double rate = ic->k->rate_per_s;
+    if (rate <= 0) return 0;
+    double burst = rate < 1 ? 1 : rate;
+    int retry = 0;
+    pthread_mutex_lock(&ic->rl_lock);
+    int64_t now = wb_now_us();
+    ic->tokens += (double)(now - ic->rl_last_us) / 1e6 * rate;
+    if (ic->tokens > burst) ic->tokens = burst;
+    ic->rl_last_us = now;
+    if (ic->tokens >= 1)
+        ic->tokens -= 1;
+    else
+        retry = (int)((1 - ic->tokens) / rate) + 1;
+    pthread_mutex_unlock(&ic->rl_lock);
+    return retry;
+}
+
+/* Kafka record headers being built, with their serialized size (librdkafka counts key +
+ * value + headers against message.max.bytes; 8 bytes covers each header's varints). */
+typedef struct hdrset {
+    rd_kafka_headers_t *h;
+    size_t bytes;
+} hdrset;
+
+static void add_hdr(hdrset *hs, const char *name, const char *value)
+{
+    if (!value) return;
+    size_t vl = strlen(value);
+    rd_kafka_header_add(hs->h, name, -1, value, (ssize_t)vl);
+    hs->bytes += strlen(name) + vl + 8;
+}
+
+/* 400 when v (named field) cannot be a header value; 0 when it can. */
+static int field_bad(request *r, const char *url, const char *field, const char *v, size_t max,
+                     enum MHD_Result *rc)
+{
+    const char *bad = v ? wb_header_value_problem(v, strlen(v), max) : NULL;
+    if (!bad) return 0;
+    char detail[256];
+    snprintf(detail, sizeof(detail), "%s %s", field, bad);
+    *rc = problem(r, url, 400, "malformed", detail, 0);
+    return 1;
+}
+
+/* Reserve the dedupe keys of a verified request. Anything but NEW leaves nothing reserved;
+ * ERROR (out of memory) means: publish without dedupe. */
+static wb_dedupe_state keys_reserve(wb_dedupe *dd, const char *keys, size_t idlen, size_t dglen)
+{
+    wb_dedupe_state st = WB_DEDUPE_NEW;
+    if (idlen && (st = wb_dedupe_begin(dd, keys, idlen)) != WB_DEDUPE_NEW) return st;
+    if (dglen && (st = wb_dedupe_begin(dd, keys + idlen, dglen)) != WB_DEDUPE_NEW) {
+        if (idlen) wb_dedupe_abort(dd, keys, idlen);
+        return st;
+    }
+    return st;
 }
 
 /* Body complete: verify, parse, dedupe, publish and suspend. */
 static enum MHD_Result process(wb_listener *l, request *r, const char *url)
 {
-    const inconn *ic = &l->in[r->connector];
+    inconn *ic = &l->in[r->connector];
     const wb_connector *k = ic->k;
     struct MHD_Connection *c = r->conn;
     const char *body = r->body.data ? r->body.data : "";
@@ -508,12 +641,14 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         {.pointer = k->key_pointer},
         {.pointer = k->event_type && k->event_type[0] == '/' ? k->event_type : NULL}};
     char *key = NULL, *type = NULL;
-    rd_kafka_headers_t *hdrs = NULL;
+    hdrset hs = {NULL, 0};
     ticket *t = NULL;
+    wb_dedupe *dd = NULL;
+    char keys[256 + DIGEST_KEY_MAX];
+    size_t idlen = 0, dglen = 0;
 
     /* 1. signature and freshness */
     wb_verify_result vr;
-    memset(&vr, 0, sizeof(vr));
     wb_err err =
         wb_verifier_verify(atomic_load(&ic->v), hdr_get, c, body, len, (int64_t)time(NULL), &vr);
     if (err == WB_ERR_SIGNATURE) {
@@ -533,7 +668,14 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         goto out;
     }
 
-    /* 2. JSON (form bodies of Slack are forwarded as they are) */
+    /* 1b. the rate token, only for requests that proved to be the partner's */
+    int retry = rate_take(ic);
+    if (retry) {
+        rc = problem(r, url, 429, "rate-limited", "over the connector's rate_limit", retry);
+        goto out;
+    }
+
+    /* 2. JSON (form bodies of Slack are validated as forms and forwarded as they are) */
     if (!r->form) {
         char jerr[96] = "empty body";
         int jline = 1;
@@ -544,9 +686,36 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
             goto out;
         }
         is_json = 1;
+    } else if (!wb_listener_form_ok(body, len)) {
+        rc = problem(r, url, 400, "malformed",
+                     "body is not application/x-www-form-urlencoded (name=value pairs joined "
+                     "by '&', percent-encoded)",
+                     0);
+        goto out;
     }
 
-    /* 2b. schema: validate and encode to Confluent-framed Avro (422 names the field) */
+    /* 2b. the values that become record headers: no control characters (typed headers
+     * downstream never split them again, but a partner request header must not carry one) */
+    if (k->event_type) {
+        if (k->event_type[0] == '/')
+            type = is_json ? pointer_text(&tg[1], r->body.data, r->body.len) : NULL;
+        else
+            type = wb_strdup(hdr_get(c, k->event_type));
+        char field[96];
+        snprintf(field, sizeof(field), "event type (%s)", k->event_type);
+        if (field_bad(r, url, field, type, WB_HEADER_ID_MAX, &rc)) goto out;
+    }
+    if (field_bad(r, url, "Content-Type", hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+                  WB_SIG_MAX_HEADER, &rc))
+        goto out;
+    for (size_t i = 0; i < k->nforward_headers; i++) {
+        char field[96];
+        snprintf(field, sizeof(field), "header %s", k->forward_headers[i]);
+        if (field_bad(r, url, field, hdr_get(c, k->forward_headers[i]), WB_SIG_MAX_HEADER, &rc))
+            goto out;
+    }
+
+    /* 2c. schema: validate and encode to Confluent-framed Avro (422 names the field) */
     if (k->schema && is_json) {
         char reason[256] = "";
         wb_buf_reset(&r->avro);
@@ -565,20 +734,35 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         len = r->avro.len;
     }
 
-    /* 3. dedupe */
-    wb_dedupe *dd = vr.delivery_id[0] ? l->sh->dd[r->connector] : NULL;
-    size_t idlen = strlen(vr.delivery_id);
+    /* 3. dedupe: on the delivery id and, when a replay could change the id (it is not
+     * signed) or there is none, on the signature's digest too */
+    idlen = strlen(vr.delivery_id);
+    memcpy(keys, vr.delivery_id, idlen);
+    if (vr.digest_len && (!vr.id_signed || !idlen)) {
+        keys[idlen] = DIGEST_KEY_TAG;
+        memcpy(keys + idlen + 1, vr.digest, vr.digest_len);
+        dglen = 1 + vr.digest_len;
+    }
+    dd = idlen || dglen ? l->sh->dd[r->connector] : NULL;
     if (dd) {
-        wb_dedupe_state st = wb_dedupe_begin(dd, vr.delivery_id, idlen);
+        wb_dedupe_state st = keys_reserve(dd, keys, idlen, dglen);
         if (st == WB_DEDUPE_SEEN) {
             wb_counter_inc(ic->m.duplicates);
             rc = json_ok(r, "{\"duplicate\":true}");
+            dd = NULL;
             goto out;
         }
         if (st == WB_DEDUPE_IN_FLIGHT) {
             wb_counter_inc(ic->m.in_flight_conflicts);
             rc = problem(r, url, 409, "in-flight",
                          "a request with this delivery id is being published; retry later", 1);
+            dd = NULL;
+            goto out;
+        }
+        if (st == WB_DEDUPE_FULL) {
+            rc = problem(r, url, 503, "unavailable",
+                         "too many deliveries of this connector are being published", 1);
+            dd = NULL;
             goto out;
         }
         if (st == WB_DEDUPE_ERROR) dd = NULL;
@@ -586,12 +770,6 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
 
     /* 4. key, CloudEvents headers */
     if (is_json && k->key_pointer) key = pointer_text(&tg[0], r->body.data, r->body.len);
-    if (k->event_type) {
-        if (k->event_type[0] == '/')
-            type = is_json ? pointer_text(&tg[1], r->body.data, r->body.len) : NULL;
-        else
-            type = wb_strdup(hdr_get(c, k->event_type));
-    }
     char ceid[37], cetime[48], tp[56], source[300];
     const char *id = vr.delivery_id;
     if (!id[0]) {
@@ -605,42 +783,54 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         snprintf(tp, sizeof(tp), "%s", in_tp);
     else
         new_traceparent(tp);
-    hdrs = rd_kafka_headers_new(8 + k->nforward_headers);
-    if (!hdrs) goto nomem;
-    add_hdr(hdrs, "ce_specversion", "1.0");
-    add_hdr(hdrs, "ce_id", id);
-    add_hdr(hdrs, "ce_source", source);
-    add_hdr(hdrs, "ce_type", type ? type : "unknown");
-    add_hdr(hdrs, "ce_time", cetime);
-    add_hdr(hdrs, "content-type",
+    hs.h = rd_kafka_headers_new(8 + k->nforward_headers);
+    if (!hs.h) goto nomem;
+    add_hdr(&hs, "ce_specversion", "1.0");
+    add_hdr(&hs, "ce_id", id);
+    add_hdr(&hs, "ce_source", source);
+    add_hdr(&hs, "ce_type", type ? type : "unknown");
+    add_hdr(&hs, "ce_time", cetime);
+    add_hdr(&hs, "content-type",
             k->schema ? "application/vnd.apache.avro+binary"
                       : hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
-    add_hdr(hdrs, "traceparent", tp);
+    add_hdr(&hs, "traceparent", tp);
     for (size_t i = 0; i < k->nforward_headers; i++)
-        add_hdr(hdrs, k->forward_headers[i], hdr_get(c, k->forward_headers[i]));
+        add_hdr(&hs, k->forward_headers[i], hdr_get(c, k->forward_headers[i]));
+
+    /* 4b. the record must fit the producer's message.max.bytes (max_body does, checked at
+     * load; its key and headers may not) */
+    if (len + (key ? strlen(key) : 0) + hs.bytes > l->max_record) {
+        keys_release(dd, keys, idlen, dglen, 0);
+        dd = NULL;
+        rc = problem(r, url, 413, "too-large",
+                     "the record (body, key and headers) exceeds Kafka's message.max.bytes", 0);
+        goto out;
+    }
 
     /* 5. publish: ticket in the pending list and connection suspended before the send, so
      * the delivery report can never run ahead of us. */
-    t = calloc(1, sizeof(*t) + idlen + 1);
+    t = calloc(1, sizeof(*t) + idlen + dglen);
     if (!t) goto nomem;
     t->sh = l->sh;
     t->req = r;
     t->dd = dd;
     t->idlen = idlen;
-    memcpy(t->id, vr.delivery_id, idlen);
+    t->dglen = dglen;
+    memcpy(t->keys, keys, idlen + dglen);
     t->deadline_ms = wb_now_ms() + l->publish_timeout_ms;
     t->lat = ic->m.publish_seconds;
     t->t0_us = wb_now_us();
     r->phase = P_WAIT;
     r->waiting = 1;
-    MHD_suspend_connection(c); /* before the ticket is reachable: nobody resumes early */
+    wb_connguard_park(r->slot); /* publish_timeout bounds the wait */
+    MHD_suspend_connection(c);  /* before the ticket is reachable: nobody resumes early */
     pthread_mutex_lock(&l->sh->lock);
     if (l->sh->stop) { /* shutting down: the timer is gone, do not start a wait */
         r->phase = P_DONE;
         r->perr = WB_ERR_TIMEOUT;
         snprintf(r->errmsg, sizeof(r->errmsg), "shutting down");
         pthread_mutex_unlock(&l->sh->lock);
-        if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
+        keys_release(dd, keys, idlen, dglen, 0);
         free(t);
         MHD_resume_connection(c);
         rc = MHD_YES;
@@ -655,7 +845,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     l->sh->tail = t;
     l->sh->npending++;
     pthread_mutex_unlock(&l->sh->lock);
-    err = wb_producer_send(l->prod, k->topic, -1, key, key ? strlen(key) : 0, body, len, hdrs,
+    err = wb_producer_send(l->prod, k->topic, -1, key, key ? strlen(key) : 0, body, len, hs.h,
                            on_ack, t);
     if (err) {
         /* No report will come: take the ticket back (the timer may have expired it already,
@@ -672,21 +862,21 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
         }
         l->sh->refs--; /* never the last: the listener holds one */
         pthread_mutex_unlock(&l->sh->lock);
-        if (dd && mine) /* else expire() already released it (and a retry may hold it now) */
-            wb_dedupe_abort(dd, vr.delivery_id, idlen);
+        if (mine) /* else expire() already released it (and a retry may hold it now) */
+            keys_release(dd, keys, idlen, dglen, 0);
         free(t);
-        rd_kafka_headers_destroy(hdrs);
+        rd_kafka_headers_destroy(hs.h);
         if (mine) MHD_resume_connection(c);
     }
-    hdrs = NULL; /* the producer owns them now */
+    hs.h = NULL; /* the producer owns them now */
     rc = MHD_YES;
     goto out;
 
 nomem:
-    if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
+    keys_release(dd, keys, idlen, dglen, 0);
     rc = problem(r, url, 503, "unavailable", "out of memory", RETRY_AFTER_UNAVAILABLE);
 out:
-    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    if (hs.h) rd_kafka_headers_destroy(hs.h);
     free(key);
     free(type);
 
@@ -721,24 +911,75 @@ static enum MHD_Result finish(wb_listener *l, request *r, const char *url)
  * MHD callbacks
  * ---------------------------------------------------------------------------------------- */
 
-/* Token bucket, burst = one second of rate (at least 1). Returns 0 or the Retry-After. */
-static int rate_take(inconn *ic)
+/* An error found before the body (route, header stage of verification). When the client
+ * is sending a body without waiting for 100 Continue, read and discard it first (up to
+ * DRAIN_MAX), then answer: answering now makes libmicrohttpd close the connection with
+ * unread data in the socket, which the kernel turns into a reset that the client sees
+ * instead of the answer (issue 9.14). */
+static enum MHD_Result early_error(request *r, const char *url, int status, const char *slug,
+                                   const char *detail, int retry_after, const wb_route *rt)
 {
-    double rate = ic->k->rate_per_s;
-    if (rate <= 0) return 0;
-    double burst = rate < 1 ? 1 : rate;
-    int retry = 0;
-    pthread_mutex_lock(&ic->rl_lock);
-    int64_t now = wb_now_us();
-    ic->tokens += (double)(now - ic->rl_last_us) / 1e6 * rate;
-    if (ic->tokens > burst) ic->tokens = burst;
-    ic->rl_last_us = now;
-    if (ic->tokens >= 1)
-        ic->tokens -= 1;
-    else
-        retry = (int)((1 - ic->tokens) / rate) + 1;
-    pthread_mutex_unlock(&ic->rl_lock);
-    return retry;
+    struct MHD_Connection *c = r->conn;
+    const char *te = hdr_get(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = hdr_get(c, MHD_HTTP_HEADER_EXPECT);
+    int body_coming = (rt->length > 0 && (unsigned long long)rt->length <= DRAIN_MAX) ||
+                      (rt->length < 0 && te && strcasecmp(te, "identity"));
+    if (!body_coming || (expect && !strcasecmp(expect, "100-continue"))) {
+        r->phase = P_DONE;
+        return problem(r, url, status, slug, detail, retry_after);
+    }
+    r->phase = P_DRAIN;
+    r->drain_status = status;
+    r->drain_slug = slug;
+    r->drain_retry = retry_after;
+    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail ? detail : "");
+    return MHD_YES;
+}
+
+/* Switch a request whose body turned out bad (too large, too late) to draining. */
+static void start_drain(request *r, int status, const char *slug, const char *detail)
+{
+    r->phase = P_DRAIN;
+    r->drain_status = status;
+    r->drain_slug = slug;
+    r->drain_retry = 0;
+    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail);
+    wb_buf_free(&r->body);
+}
+
+/* First call for a request: its head is complete. Route, header stage of verification. */
+static enum MHD_Result on_head(wb_listener *l, request *r, const char *method, const char *url)
+{
+    struct MHD_Connection *c = r->conn;
+    wb_route rt;
+    wb_listener_route(l->cfg, method, url, hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+                      hdr_get(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
+    r->connector = rt.connector; /* 405/413/415 count under their connector */
+    if (rt.status) return early_error(r, url, rt.status, rt.slug, rt.detail, 0, &rt);
+    inconn *ic = &l->in[rt.connector];
+    r->form = rt.form;
+    /* Signature headers present and well formed, timestamp fresh: before a byte of body is
+     * buffered (the full check needs the body, below). */
+    wb_verify_result vr;
+    wb_err err = wb_verifier_precheck(atomic_load(&ic->v), hdr_get, c, (int64_t)time(NULL), &vr);
+    if (err) {
+        wb_counter *m = err == WB_ERR_SIGNATURE ? ic->m.verify_signature
+                        : err == WB_ERR_STALE   ? ic->m.verify_stale
+                                                : ic->m.verify_malformed;
+        wb_counter_inc(m);
+        int st = err == WB_ERR_SIGNATURE || err == WB_ERR_STALE ? 401 : 400;
+        const char *slug = err == WB_ERR_STALE       ? "stale-timestamp"
+                           : err == WB_ERR_SIGNATURE ? "signature"
+                                                     : "malformed";
+        return early_error(r, url, st, slug, vr.reason[0] ? vr.reason : wb_err_str(err), 0, &rt);
+    }
+    const wb_connector *k = ic->k;
+    size_t max = k->max_body ? k->max_body : 1024 * 1024;
+    wb_buf_init(&r->body, max);
+    /* One allocation when the length is known (saves the doubling copies). */
+    if (rt.length > 0 && wb_buf_reserve(&r->body, (size_t)rt.length)) return MHD_NO;
+    wb_buf_init(&r->avro, 0);
+    return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -754,26 +995,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->conn = c;
         r->connector = -1;
         r->start_ms = wb_now_ms();
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->slot = ci ? ci->socket_context : NULL;
+        wb_connguard_head_done(r->slot);
         *con_cls = r;
         atomic_fetch_add(&l->active, 1);
-        wb_route rt;
-        wb_listener_route(l->cfg, method, url, hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-                          hdr_get(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
-        if (rt.status) {
-            r->phase = P_DONE;
-            return problem(r, url, rt.status, rt.slug, rt.detail, 0);
-        }
-        r->connector = rt.connector;
-        r->form = rt.form;
-        int retry = rate_take(&l->in[rt.connector]);
-        if (retry) {
-            r->phase = P_DONE;
-            return problem(r, url, 429, "rate-limited", "over the connector's rate_limit", retry);
-        }
-        const wb_connector *k = l->in[rt.connector].k;
-        wb_buf_init(&r->body, k->max_body ? k->max_body : 1024 * 1024);
-        wb_buf_init(&r->avro, 0);
-        return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
+        return on_head(l, r, method, url);
     }
 
     if (r->waiting) return finish(l, r, url);
@@ -781,30 +1009,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->phase == P_DRAIN) {
+        if (*upload_data_size) {
+            r->drained += *upload_data_size;
+            *upload_data_size = 0;
+            /* past the bound: close rather than read an unbounded body */
+            return r->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
+        }
+        r->phase = P_DONE;
+        return problem(r, url, r->drain_status, r->drain_slug, r->drain_detail, r->drain_retry);
+    }
 
     if (*upload_data_size) {
-        if (!r->overflow && !r->expired) {
-            if (wb_now_ms() - r->start_ms > l->request_timeout_ms)
-                r->expired = 1;
-            else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
-                r->overflow = 1;
-            if (r->overflow || r->expired) wb_buf_free(&r->body);
-        }
-        *upload_data_size = 0;
-        if (r->overflow || r->expired) {
-            /* Answer now and stop reading; if MHD cannot answer mid-body, drop the
-             * connection rather than read an unbounded body. */
-            r->phase = P_DONE;
-            enum MHD_Result q =
-                r->overflow ? problem(r, url, 413, "too-large", "body exceeds max_body", 0)
-                            : problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
-            return q;
+        if (wb_connguard_expired(r->slot, wb_now_ms()))
+            start_drain(r, 408, "timeout", "request_timeout exceeded");
+        else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
+            start_drain(r, 413, "too-large", "body exceeds max_body");
+        else
+            *upload_data_size = 0;
+        if (r->phase == P_DRAIN) {
+            r->drained = *upload_data_size;
+            *upload_data_size = 0;
         }
         return MHD_YES;
     }
 
     /* body complete */
-    if (wb_now_ms() - r->start_ms > l->request_timeout_ms) {
+    if (wb_connguard_expired(r->slot, wb_now_ms())) {
         r->phase = P_DONE;
         return problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
     }
@@ -822,6 +1053,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         for (size_t i = 0; i < NSTATUS; i++)
             if (counted_status[i] == r->status && m->requests[i]) wb_counter_inc(m->requests[i]);
     }
+    wb_connguard_next(r->slot); /* the next request on this connection starts now */
     wb_buf_free(&r->body);
     wb_buf_free(&r->avro);
     free(r);
@@ -829,26 +1061,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&l->active, 1);
 }
 
-/* Over max_connections a new connection is closed at once (MHD itself would merely stop
- * accepting and leave clients hanging in the kernel's backlog). */
+/* Over max_connections or max_connections_per_ip a new connection is closed at once (MHD
+ * itself would merely stop accepting and leave clients hanging in the kernel's backlog). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     wb_listener *l = cls;
-    if (atomic_load(&l->nconn) >= l->max_conn) {
-        WB_DEBUG("inbound: connection refused: max_connections (%d) reached", l->max_conn);
-        return MHD_NO;
-    }
-    return MHD_YES;
+    return wb_connguard_admit(l->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     wb_listener *l = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&l->nconn, 1);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&l->nconn, 1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            fd ? wb_connguard_open(l->guard, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        wb_connguard_close(l->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -922,6 +1157,9 @@ static void metrics_register(inmetrics *m, const char *name)
     snprintf(lb, sizeof(lb), "connector=\"%s\"", name);
     m->duplicates = wb_metrics_counter("webhook_bridge_inbound_duplicates_total",
                                        "Duplicate deliveries answered without publishing", lb);
+    m->dedupe_evictions =
+        wb_metrics_counter("webhook_bridge_inbound_dedupe_evictions_total",
+                           "Delivery ids forgotten before their dedupe_ttl to stay in bounds", lb);
     m->in_flight_conflicts =
         wb_metrics_counter("webhook_bridge_inbound_in_flight_conflicts_total",
                            "Deliveries answered 409 while the same id was being published", lb);
@@ -1028,6 +1266,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             snprintf(errstr, errstr_size, "out of memory");
             goto fail;
         }
+        wb_dedupe_set_eviction_counter(sh->dd[i], l->in[i].m.dedupe_evictions);
     }
 
     metrics_register(&l->unknown, "-");
@@ -1042,10 +1281,23 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
         cfg->inbound.publish_timeout_ms > 0 ? cfg->inbound.publish_timeout_ms : 10000;
     l->request_timeout_ms =
         cfg->inbound.request_timeout_ms > 0 ? cfg->inbound.request_timeout_ms : 30000;
-    int64_t to_s = (l->request_timeout_ms + 999) / 1000;
-    if (to_s < 1) to_s = 1;
+    int64_t header_ms = cfg->inbound.header_timeout_ms > 0 ? cfg->inbound.header_timeout_ms : 10000;
+    if (header_ms > l->request_timeout_ms) header_ms = l->request_timeout_ms;
+    /* MHD's idle timeout is only a backstop now: the guard's deadlines are shorter */
+    int64_t to_s = (l->request_timeout_ms + 999) / 1000 + 1;
     size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;
     l->max_conn = cfg->inbound.max_connections > 0 ? cfg->inbound.max_connections : 1024;
+    l->max_record = wb_config_kafka_max_message(cfg);
+    wb_connguard_conf gc = {.endpoint = "inbound",
+                            .max_connections = l->max_conn,
+                            .max_per_ip = cfg->inbound.max_connections_per_ip,
+                            .header_timeout_ms = header_ms,
+                            .request_timeout_ms = l->request_timeout_ms};
+    if (!(l->guard = wb_connguard_new(&gc))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    sh->guard = l->guard;
     l->d = MHD_start_daemon(
         flags, 0, on_accept, l, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
@@ -1073,6 +1325,8 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     return l;
 fail:
     if (l->d) MHD_stop_daemon(l->d);
+    sh->guard = NULL;
+    wb_connguard_free(l->guard);
     free_inconns(l);
     shared_unref(sh);
     if (l->schemas) wb_schemas_free(l->schemas);
@@ -1170,6 +1424,8 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
     if (l->timer_started) pthread_join(l->timer, NULL);
     MHD_stop_daemon(l->d);
     if (lsock != MHD_INVALID_SOCKET) close(lsock);
+    sh->guard = NULL;
+    wb_connguard_free(l->guard); /* the timer (its sweeper) is joined, MHD stopped */
     free_inconns(l);
     shared_unref(sh);
     if (l->schemas) wb_schemas_free(l->schemas);
