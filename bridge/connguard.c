@@ -259,10 +259,11 @@ int wb_connguard_sweep(wb_connguard *g, int64_t now)
         int64_t age = now - atomic_load_explicit(&s->start_ms, memory_order_relaxed);
         int late = (ph == PH_HEAD && age > g->header_ms) || (ph == PH_BODY && age > g->request_ms);
         if (!late) continue;
-        /* The owner thread notices the shutdown (EOF) and closes the connection. */
-        shutdown(s->fd, SHUT_RDWR);
-        atomic_store_explicit(&s->phase, PH_CUT, memory_order_relaxed);
+        /* Counted first: whoever watches the client may look the moment it is cut. The
+         * owner thread notices the shutdown (EOF) and closes the connection. */
         wb_counter_inc(ph == PH_HEAD ? g->timeout_headers : g->timeout_body);
+        atomic_store_explicit(&s->phase, PH_CUT, memory_order_relaxed);
+        shutdown(s->fd, SHUT_RDWR);
         cut++;
     }
     pthread_mutex_unlock(&g->lock);
