@@ -2,7 +2,7 @@
  * (wb_secret_expand). A few variables are set, one of them empty; file: is tried on every
  * input whose expansion starts with it (paths that exist or not, directories, /dev/null).
  * Invariants: a result or an error, never both; an error never contains the value of a
- * variable (it may be a secret); without ${ the value is the input itself. */
+ * variable (it may be a secret), even as a file: path; without ${ the value is the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wb_secret_free(v);
         } else {
             if (!err[0]) abort();
-            if (strstr(err, SECRET_VALUE)) abort();
+            /* a value from the environment never shows (the input itself may) */
+            if (strstr(err, SECRET_VALUE) && !strstr(s, SECRET_VALUE)) abort();
         }
     }
     free(s);

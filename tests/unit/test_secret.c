@@ -76,7 +76,14 @@ static void test_file_mode_warning(void)
 
     unlink(path);
     ASSERT(wb_secret_expand(ref, 1, err, sizeof err) == NULL);
-    ASSERT_CONTAINS(err, "cannot read secret file");
+    ASSERT_CONTAINS(err, "cannot read secret file '");
+    ASSERT_CONTAINS(err, path);
+    /* found by fuzz_secret: "file:${VAR}" (the secret put in VAR by mistake) printed the
+     * variable's value as the path */
+    setenv("WB_T_TOKEN", "tok-abc-123", 1);
+    ASSERT(wb_secret_expand("file:${WB_T_TOKEN}", 1, err, sizeof err) == NULL);
+    ASSERT_CONTAINS(err, "cannot read secret file (path from an environment variable)");
+    ASSERT(!strstr(err, "tok-abc-123"));
     rmdir(dir);
 }
 
