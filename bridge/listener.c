@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "connguard.h"
 #include "dedupe.h"
+#include "envelope.h"
 #include "header_value.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,6 +104,7 @@ typedef struct inconn {
     pthread_mutex_t rl_lock; /* guards the token bucket */
     double tokens;
     int64_t rl_last_us;
+    char source[96]; /* ce_source: "webhook-bridge/<name>" */
 } inconn;
 
 enum phase { P_BODY = 0, P_DRAIN, P_WAIT, P_DONE };
@@ -526,20 +528,47 @@ static void new_traceparent(char out[56])
     rand_bytes(b, sizeof(b));
     b[0] |= 1;
     b[16] |= 1;
-    char hex[49];
-    wb_hex_encode(b, sizeof(b), hex);
-    snprintf(out, 56, "00-%.32s-%.16s-00", hex, hex + 32);
+    /* "00-" <32 hex trace id> "-" <16 hex parent id> "-00", built without printf */
+    memcpy(out, "00-", 3);
+    wb_hex_encode(b, 16, out + 3);
+    out[35] = '-';
+    wb_hex_encode(b + 16, 8, out + 36);
+    memcpy(out + 52, "-00", 4);
 }
 
+/* ce_time now. The formatter (envelope.h) runs once a second per thread; the milliseconds
+ * are patched in. */
 static void rfc3339_now(char out[48])
 {
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 48, "%s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
+    static _Thread_local int64_t cached_s = -1;
+    static _Thread_local char cached[32]; /* "2026-11-23T18:00:00.000Z" */
+    int64_t ms = wb_wall_ms();
+    if (ms / 1000 != cached_s) {
+        wb_rfc3339_ms(ms - ms % 1000, cached, sizeof(cached));
+        cached_s = ms / 1000;
+    }
+    memcpy(out, cached, 25);
+    int frac = (int)(ms % 1000);
+    out[20] = (char)('0' + frac / 100);
+    out[21] = (char)('0' + frac / 10 % 10);
+    out[22] = (char)('0' + frac % 10);
+}
+
+/* Decimal text of v at p; returns the length. */
+static size_t put_int(char *p, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0) p[len++] = '-';
+    while (n)
+        p[len++] = tmp[--n];
+    return len;
 }
 
 /* A JSON value as Kafka key / header text: strings as is, anything else compact JSON.
@@ -770,14 +799,13 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
 
     /* 4. key, CloudEvents headers */
     if (is_json && k->key_pointer) key = pointer_text(&tg[0], r->body.data, r->body.len);
-    char ceid[37], cetime[48], tp[56], source[300];
+    char ceid[37], cetime[48], tp[56];
     const char *id = vr.delivery_id;
     if (!id[0]) {
         uuid4(ceid);
         id = ceid;
     }
     rfc3339_now(cetime);
-    snprintf(source, sizeof(source), "webhook-bridge/%s", k->name);
     const char *in_tp = hdr_get(c, "traceparent");
     if (traceparent_ok(in_tp))
         snprintf(tp, sizeof(tp), "%s", in_tp);
@@ -787,7 +815,7 @@ static enum MHD_Result process(wb_listener *l, request *r, const char *url)
     if (!hs.h) goto nomem;
     add_hdr(&hs, "ce_specversion", "1.0");
     add_hdr(&hs, "ce_id", id);
-    add_hdr(&hs, "ce_source", source);
+    add_hdr(&hs, "ce_source", ic->source);
     add_hdr(&hs, "ce_type", type ? type : "unknown");
     add_hdr(&hs, "ce_time", cetime);
     add_hdr(&hs, "content-type",
@@ -901,9 +929,21 @@ static enum MHD_Result finish(wb_listener *l, request *r, const char *url)
         snprintf(detail, sizeof(detail), "Kafka did not acknowledge the event: %s", errmsg);
         return problem(r, url, 503, "unavailable", detail, RETRY_AFTER_UNAVAILABLE);
     }
+    /* {"topic":"...","partition":N,"offset":N}, built without printf (the hot path) */
     char body[512];
-    snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld}",
-             l->in[r->connector].k->topic, (int)partition, (long long)offset);
+    const char *topic = l->in[r->connector].k->topic; /* a topic name: <= 249 safe chars */
+    size_t tl = strlen(topic), n = 0;
+    memcpy(body, "{\"topic\":\"", 10);
+    n = 10;
+    memcpy(body + n, topic, tl);
+    n += tl;
+    memcpy(body + n, "\",\"partition\":", 14);
+    n += 14;
+    n += put_int(body + n, partition);
+    memcpy(body + n, ",\"offset\":", 10);
+    n += 10;
+    n += put_int(body + n, offset);
+    memcpy(body + n, "}", 2);
     return json_ok(r, body);
 }
 
@@ -1254,6 +1294,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
         metrics_register(&l->in[i].m, k->name);
+        snprintf(l->in[i].source, sizeof(l->in[i].source), "webhook-bridge/%s", k->name);
         pthread_mutex_init(&l->in[i].rl_lock, NULL);
         l->in[i].tokens = k->rate_per_s < 1 ? 1 : k->rate_per_s;
         l->in[i].rl_last_us = wb_now_us();

@@ -1,18 +1,21 @@
 /* signing.c - webhook signature schemes: sign (outbound) and verify (inbound).
  *
  * Keys are decoded once in *_new. Every HMAC secret becomes an EVP_MAC_CTX already
- * initialised with its key (the ipad/opad blocks are computed then); each call duplicates that
- * context with EVP_MAC_CTX_dup. Micro-benchmark (HMAC-SHA256, 500-byte body, OpenSSL 3.0,
- * shared 2-core VM, best/typical of 4 runs): dup of a prepared context 1.4-2.0 us; new
- * context + EVP_MAC_init with the key 3.0-3.8 us; HMAC() one-shot 3.5-4.4 us; EVP_Q_mac
- * 3.5-4.9 us. The prepared contexts are only read after creation, so one signer/verifier may
- * be used from several threads.
+ * initialised with its key (the ipad/opad blocks are computed then); a thread duplicates it
+ * once (EVP_MAC_CTX_dup) and then re-initialises its own copy for each call (mac_start).
+ * Micro-benchmark (HMAC-SHA256, 500-byte body, OpenSSL 3.0, shared 2-core VM, best/typical of
+ * 4 runs): dup of a prepared context 1.4-2.0 us; new context + EVP_MAC_init with the key
+ * 3.0-3.8 us; HMAC() one-shot 3.5-4.4 us; EVP_Q_mac 3.5-4.9 us; the thread's own copy
+ * re-initialised: see verify_bench in the report of this change. The prepared contexts are
+ * only read after creation, so one signer/verifier may be used from several threads.
  *
  * Signed content is fed to the MAC in parts ("id" "." "ts" "." body) so the body is never
  * copied for HMAC; Ed25519 (pure EdDSA, one-shot) needs one contiguous message. */
 #include "signing.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +37,8 @@
 struct wb_signer {
     wb_keyset k;
 };
+
+static _Atomic uint64_t next_gen = 1; /* wb_keyset.gen */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Key material shared by signer and verifier (verify.c)                                      */
@@ -214,6 +219,7 @@ wb_err wb_keyset_init(wb_keyset *k, const wb_signing *cfg, int signer, char *err
 {
     wb_err err = WB_OK;
     memset(k, 0, sizeof(*k));
+    k->gen = atomic_fetch_add(&next_gen, 1);
     k->scheme = cfg->scheme;
     k->insecure = cfg->insecure;
     k->tolerance_ms = cfg->tolerance_ms > 0 ? cfg->tolerance_ms : DEFAULT_TOLERANCE_MS;
@@ -309,19 +315,83 @@ wb_err wb_keyset_init(wb_keyset *k, const wb_signing *cfg, int signer, char *err
 /* Primitives                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-/* HMAC of the concatenated parts with a prepared context (duplicated, never modified). */
-static wb_err hmac_parts(const EVP_MAC_CTX *base, const wb_part *parts, size_t nparts,
+/* Per-thread working copies of the prepared contexts. EVP_MAC_CTX_dup costs about a dozen
+ * allocations (HMAC, three digest contexts, provider state); a context this thread already
+ * owns, re-initialised with EVP_MAC_init(ctx, NULL, 0, NULL) (HMAC keeps its key and restores
+ * the precomputed inner state), costs one. Slots are keyed by the keyset's generation, which
+ * is never reused (an address can be, after a reload frees a verifier); least recently
+ * filled is replaced; the cache is freed when its thread exits. A retired keyset's copies
+ * stay until replaced or the thread exits. */
+#define MAC_SLOTS 16
+typedef struct mac_slot {
+    uint64_t gen;
+    size_t idx;
+    EVP_MAC_CTX *ctx;
+} mac_slot;
+typedef struct mac_cache {
+    mac_slot s[MAC_SLOTS];
+    unsigned next;
+} mac_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_ok;
+
+static void cache_free(void *p)
+{
+    mac_cache *c = p;
+    for (size_t i = 0; i < MAC_SLOTS; i++)
+        EVP_MAC_CTX_free(c->s[i].ctx);
+    free(c);
+}
+
+static void cache_init(void)
+{
+    cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+}
+
+/* A context for secret i of k, at its keyed start state. *owned: the caller frees it. */
+static EVP_MAC_CTX *mac_start(const wb_keyset *k, size_t i, int *owned)
+{
+    pthread_once(&cache_once, cache_init);
+    mac_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (cache_ok && !c && (c = calloc(1, sizeof(*c))) && pthread_setspecific(cache_key, c)) {
+        free(c);
+        c = NULL;
+    }
+    *owned = 0;
+    for (size_t j = 0; c && j < MAC_SLOTS; j++) {
+        mac_slot *sl = &c->s[j];
+        if (!sl->ctx || sl->gen != k->gen || sl->idx != i) continue;
+        if (EVP_MAC_init(sl->ctx, NULL, 0, NULL)) return sl->ctx;
+        EVP_MAC_CTX_free(sl->ctx); /* cannot be reset: start over */
+        sl->ctx = NULL;
+        break;
+    }
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(k->hmac[i]);
+    if (!ctx || !c) {
+        *owned = ctx != NULL;
+        return ctx;
+    }
+    mac_slot *sl = &c->s[c->next++ % MAC_SLOTS];
+    EVP_MAC_CTX_free(sl->ctx);
+    *sl = (mac_slot){k->gen, i, ctx};
+    return ctx;
+}
+
+/* HMAC of the concatenated parts with secret i. */
+static wb_err hmac_parts(const wb_keyset *k, size_t idx, const wb_part *parts, size_t nparts,
                          unsigned char *out, size_t outsize, size_t *outlen)
 {
     wb_err err = WB_ERR_INVALID;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(base);
+    int owned;
+    EVP_MAC_CTX *c = mac_start(k, idx, &owned);
     if (!c) return WB_ERR_NOMEM;
     for (size_t i = 0; i < nparts; i++)
         if (parts[i].n && !EVP_MAC_update(c, parts[i].p, parts[i].n)) goto out;
     if (!EVP_MAC_final(c, out, outlen, outsize)) goto out;
     err = WB_OK;
 out:
-    EVP_MAC_CTX_free(c);
+    if (owned) EVP_MAC_CTX_free(c);
     return err;
 }
 
@@ -391,12 +461,12 @@ size_t wb_keyset_parts(const wb_keyset *k, const char *id, const char *ts, const
 }
 
 /* HMAC for the generic scheme: segments fed one at a time. */
-static wb_err hmac_template(const wb_keyset *k, const EVP_MAC_CTX *base, const char *id,
-                            const char *ts, const void *body, size_t len, unsigned char *out,
-                            size_t *outlen)
+static wb_err hmac_template(const wb_keyset *k, size_t idx, const char *id, const char *ts,
+                            const void *body, size_t len, unsigned char *out, size_t *outlen)
 {
     wb_err err = WB_ERR_INVALID;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(base);
+    int owned;
+    EVP_MAC_CTX *c = mac_start(k, idx, &owned);
     if (!c) return WB_ERR_NOMEM;
     for (size_t i = 0; i < k->nsegs; i++) {
         const void *p = NULL;
@@ -424,18 +494,17 @@ static wb_err hmac_template(const wb_keyset *k, const EVP_MAC_CTX *base, const c
     if (!EVP_MAC_final(c, out, outlen, WB_SIG_MAX_MAC)) goto out;
     err = WB_OK;
 out:
-    EVP_MAC_CTX_free(c);
+    if (owned) EVP_MAC_CTX_free(c);
     return err;
 }
 
 wb_err wb_keyset_mac(const wb_keyset *k, size_t i, const char *id, const char *ts, const void *body,
                      size_t len, unsigned char *mac, size_t *maclen)
 {
-    if (k->scheme == WB_SCHEME_HMAC)
-        return hmac_template(k, k->hmac[i], id, ts, body, len, mac, maclen);
+    if (k->scheme == WB_SCHEME_HMAC) return hmac_template(k, i, id, ts, body, len, mac, maclen);
     wb_part parts[WB_SIG_MAX_PARTS];
     size_t np = wb_keyset_parts(k, id, ts, body, len, parts);
-    return hmac_parts(k->hmac[i], parts, np, mac, WB_SIG_MAX_MAC, maclen);
+    return hmac_parts(k, i, parts, np, mac, WB_SIG_MAX_MAC, maclen);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -17,6 +17,7 @@ typedef struct wb_seg {
 
 /* Decoded keys and scheme settings, immutable after wb_keyset_init. */
 typedef struct wb_keyset {
+    uint64_t gen; /* unique per wb_keyset_init (keys the per-thread MAC context cache) */
     wb_scheme scheme;
     int64_t tolerance_ms;
     int insecure;

@@ -606,6 +606,40 @@ static void test_delivery_id_checked(void)
     ASSERT_EQ(r.id_signed, 1);
 }
 
+/* The per-thread MAC context cache (signing.c) never mixes keys up: verifiers used in turn
+ * on one thread, and a verifier freed and another made (likely at the same address) with
+ * another key, as a reload does. */
+static void test_mac_cache_keys(void)
+{
+    char *ka[] = {"key-a"}, *kb[] = {"key-b"};
+    wb_signing a = cfg_of(WB_SCHEME_GITHUB, ka, 1), b = cfg_of(WB_SCHEME_GITHUB, kb, 1);
+    char la[512], lb[512], err[128];
+    snprintf(la, sizeof la, "%s", sign(&a, NULL, 0, "body"));
+    snprintf(lb, sizeof lb, "%s", sign(&b, NULL, 0, "body"));
+    hdrs ha = {0}, hb = {0};
+    hparse(&ha, la);
+    hparse(&hb, lb);
+    wb_verify_result r;
+    for (int round = 0; round < 40; round++) {
+        wb_verifier *v = wb_verifier_new(round % 2 ? &b : &a, err, sizeof err);
+        ASSERT(v);
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ(wb_verifier_verify(v, hget, round % 2 ? &hb : &ha, "body", 4, 0, &r), WB_OK);
+            ASSERT_EQ(wb_verifier_verify(v, hget, round % 2 ? &ha : &hb, "body", 4, 0, &r),
+                      WB_ERR_SIGNATURE);
+        }
+        wb_verifier_free(v);
+    }
+    wb_verifier *va = wb_verifier_new(&a, err, sizeof err),
+                *vb = wb_verifier_new(&b, err, sizeof err);
+    for (int i = 0; i < 40; i++) {
+        ASSERT_EQ(wb_verifier_verify(i % 2 ? vb : va, hget, i % 2 ? &hb : &ha, "body", 4, 0, &r),
+                  WB_OK);
+    }
+    wb_verifier_free(va);
+    wb_verifier_free(vb);
+}
+
 /* Issue 9.8: what needs no body is checked before the body is read. */
 static void test_precheck(void)
 {
@@ -759,6 +793,7 @@ int main(void)
     RUN(test_hmac);
     RUN(test_delivery_id_checked);
     RUN(test_precheck);
+    RUN(test_mac_cache_keys);
     RUN(test_none_and_config);
     RUN(test_parsers);
     RUN(test_threads);
