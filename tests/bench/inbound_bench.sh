@@ -9,14 +9,15 @@
 #   BUILD_DIR defaults to build (cmake --preset release).
 # Kafka is wb-mock (librdkafka's mock cluster) in a process of its own, so the CPU figure is
 # the bridge's: HTTP + verify + dedupe + produce + delivery reports. WB_BENCH_PARTITIONS
-# (default 8), WB_BENCH_THREADS (inbound.threads, default 2), WB_BENCH_BODY (bytes, 200).
+# (default 8), WB_BENCH_THREADS (inbound.threads, default 2), WB_BENCH_BODY (bytes, 200),
+# WB_BENCH_BRIDGE (a webhook-bridge binary of another build, for before/after figures).
 # Every process started here is stopped on exit.
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
 secs=${2:-10}
 conns=${3:-128}
-bridge=$build/webhook-bridge
+bridge=${WB_BENCH_BRIDGE:-$build/webhook-bridge} # another build's binary: same loader, same mock
 mock=$build/tests/tools/wb-mock
 bench=$build/tests/integration/inbound/inbound_bench
 for b in "$bridge" "$mock" "$bench"; do
@@ -71,6 +72,8 @@ admin: { listen: 127.0.0.1:0 }
 log: { level: warn }
 connectors: connectors
 YAML
+# (an older binary without max_connections_per_ip: drop the key)
+"$bridge" check -c "$dir/bridge.yaml" > /dev/null 2>&1 || sed -i '/max_connections_per_ip/d' "$dir/bridge.yaml"
 "$bridge" check -c "$dir/bridge.yaml" > /dev/null
 # log level warn hides the port line: ask for info on stderr, filtered below
 sed -i 's/level: warn/level: info/' "$dir/bridge.yaml"
@@ -113,8 +116,10 @@ NGX
   nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" &
   ngx_pid=$!
   sleep 0.5
-  echo "== ceiling: nginx return 204, same loader and request size (unsigned)"
-  "$bench" -p "$nport" -c "$conns" -d "$secs" -u /webhooks/bench -b "$body" -n nginx | tee "$dir/nginx.result"
+  # the same requests, signed the same way: the loader does the same work in both runs
+  echo "== ceiling: nginx return 204, same loader, same signed requests"
+  "$bench" -p "$nport" -c "$conns" -d "$secs" -s "$secret" -u /webhooks/bench -b "$body" -n nginx \
+    | tee "$dir/nginx.result"
   kill "$ngx_pid" 2>/dev/null || true
   wait "$ngx_pid" 2>/dev/null || true
   ngx_pid=""
