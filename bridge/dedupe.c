@@ -84,12 +84,12 @@ wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clo
 void wb_dedupe_free(wb_dedupe *d)
 {
     if (!d) return;
-    entry *e = d->head;
-    while (e) {
-        entry *n = e->next;
-        free(e);
-        e = n;
-    }
+    /* every entry is in a bucket (in-flight ones are not in the FIFO) */
+    for (size_t b = 0; b <= d->mask; b++)
+        for (entry *e = d->buckets[b], *n; e; e = n) {
+            n = e->chain;
+            free(e);
+        }
     free(d->buckets);
     pthread_mutex_destroy(&d->lock);
     free(d);
