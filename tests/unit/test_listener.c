@@ -295,6 +295,8 @@ static const char *hget(rd_kafka_headers_t *h, const char *name, char *buf, size
     return buf;
 }
 
+static uint64_t counter_of(const char *name, const char *labels);
+
 /* ------------------------------------------------------------------------------------------
  * Tests
  * ---------------------------------------------------------------------------------------- */
@@ -632,6 +634,15 @@ static void test_errors(void)
     ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
                                                   "connector=\"-\",status=\"404\"")),
               1);
+    /* regression (issue 9.15): 405/413/415 were counted under connector "-" */
+    ASSERT_EQ(
+        counter_of("webhook_bridge_inbound_requests_total", "connector=\"std\",status=\"405\""), 1);
+    ASSERT_EQ(
+        counter_of("webhook_bridge_inbound_requests_total", "connector=\"std\",status=\"415\""), 1);
+    ASSERT(counter_of("webhook_bridge_inbound_requests_total",
+                      "connector=\"std\",status=\"413\"") >= 2);
+    ASSERT_EQ(counter_of("webhook_bridge_inbound_requests_total", "connector=\"-\",status=\"405\""),
+              0);
     ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total",
                                                   "", "connector=\"std\",reason=\"stale\"")),
               2);
