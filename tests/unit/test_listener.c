@@ -739,6 +739,35 @@ static void test_queue_full(void)
     stop();
 }
 
+/* Issue 9.13: a body within max_body whose record (key + headers) would exceed the
+ * producer's message.max.bytes gets 413 and is not published (librdkafka would refuse it). */
+static void test_record_too_large(void)
+{
+    static wb_kv kv[] = {{"message.max.bytes", "2000"}, {"batch.size", "2000"}};
+    extra_kafka = kv;
+    nextra_kafka = 2;
+    start(5000, 64, 5000);
+    extra_kafka = NULL;
+    nextra_kafka = 0;
+    char body[2200];
+    int n = snprintf(body, sizeof body, "{\"type\":\"t\",\"data\":{\"id\":\"k\"},\"pad\":\"");
+    memset(body + n, 'p', 1800);
+    snprintf(body + n + 1800, sizeof body - (size_t)n - 1800, "\"}");
+    resp r;
+    post_std("big_1", time(NULL), body, &r);
+    ASSERT_EQ(r.status, 413);
+    ASSERT_CONTAINS(r.body.data, "message.max.bytes");
+    resp_free(&r);
+    post_std("small_1", time(NULL), "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    post_std("big_1", time(NULL), "{\"type\":\"t\"}", &r); /* the id was not kept */
+    ASSERT_EQ(r.status, 200);
+    ASSERT(!strstr(r.body.data, "duplicate"));
+    resp_free(&r);
+    stop();
+}
+
 typedef struct bg_post {
     const char *id;
     resp r;
@@ -1128,6 +1157,7 @@ int main(void)
     RUN(test_signature_dedupe_and_rate);
     RUN(test_expect_continue);
     RUN(test_queue_full);
+    RUN(test_record_too_large);
     RUN(test_shutdown_while_waiting);
     curl_global_cleanup();
     TEST_DONE();
