@@ -315,7 +315,8 @@ static int ready_fatal(void *arg, wb_buf *why)
 
 /* SIGHUP: a new configuration generation for the listener (secrets) and the engine
  * (connectors). All or nothing: a broken file keeps the running generation. */
-static void reload(const char *path, wb_config **current, wb_listener *listener, wb_engine *e)
+static void reload(const char *path, wb_config **current, wb_listener *listener, wb_engine *e,
+                   wb_admin *admin)
 {
     char errstr[8192];
     wb_config *ncfg = wb_config_load(path, errstr, sizeof(errstr));
@@ -335,7 +336,9 @@ static void reload(const char *path, wb_config **current, wb_listener *listener,
         wb_config_unref(ncfg);
         return;
     }
-    wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+        wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+    if (admin && wb_admin_set_token(admin, ncfg->admin.token))
+        WB_ERROR("reload: the new admin.token could not be set; the previous one stays");
     /* The listener copied the new secrets into its verifiers (it routes with the generation
      * it started with, which app holds for it); connectors hold references of their own:
      * the previous generation is freed as soon as its last user lets go. */
@@ -444,13 +447,11 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
             snprintf(name, sizeof(name), "outbound-%d", i);
             wb_engine_set_heartbeat(engine, i, wb_admin_heartbeat(admin, name, 30000));
         }
-#ifdef WB_HAVE_ADMIN_ROUTES
         if (wb_admin_set_token(admin, cfg->admin.token) ||
             wb_connectors_api_register(admin, engine)) {
             WB_ERROR("admin: cannot register the connector routes");
             goto out;
         }
-#endif
         WB_INFO("admin endpoint on port %d (/metrics, /healthz, /readyz)", wb_admin_port(admin));
     }
     if (demo_opts) {
@@ -488,7 +489,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         wb_gauge_set(m_gens, wb_config_live());
         if (reload_requested) {
             reload_requested = 0;
-            reload(config_path, &cfg, listener, engine);
+                        reload(config_path, &cfg, listener, engine, admin);
         }
         usleep(50000);
     }

@@ -300,6 +300,9 @@ static const field inbound_fields[] = {
     {"listen", T_STR, GO(inbound.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
     {"max_connections", T_INT, GO(inbound.max_connections), 0, 1, 1000000, NULL, NULL, 0, 0},
     {"request_timeout", T_DUR, GO(inbound.request_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
+    {"header_timeout", T_DUR, GO(inbound.header_timeout_ms), 0, 100, 0, NULL, NULL, 0, 0},
+    {"max_connections_per_ip", T_INT, GO(inbound.max_connections_per_ip), 0, 0, 1000000, NULL, NULL,
+     0, 0},
     {"publish_timeout", T_DUR, GO(inbound.publish_timeout_ms), 0, 1, 0, NULL, NULL, 0, 0},
     {"max_header", T_SIZE, GO(inbound.max_header), 0, 1024, 1L << 24, NULL, NULL, 0, 0},
     {"threads", T_INT, GO(inbound.threads), 0, 1, 256, NULL, NULL, 0, 0},
@@ -308,6 +311,7 @@ static const field inbound_fields[] = {
 
 static const field admin_fields[] = {
     {"listen", T_STR, GO(admin.listen), 0, 0, 0, NULL, NULL, V_LISTEN, 0},
+    {"token", T_SECRET, GO(admin.token), 0, 0, 0, NULL, NULL, 0, 0},
     END_FIELDS,
 };
 
@@ -1181,6 +1185,64 @@ static void check_jq(ctx *c, yaml_document_t *doc, yaml_node_t *root, const char
         report(c, line, key, "invalid jq program: %s", msg);
 }
 
+/* hmac: a timestamp_header or id_header outside the signed content can be rewritten by
+ * whoever replays a captured request (a fresh timestamp, a new id that passes dedupe). */
+static void hmac_coverage(ctx *c, const wb_connector *k, yaml_document_t *doc, yaml_node_t *sig,
+                          int sigline)
+{
+    const wb_hmac_opts *o = &k->signing.hmac;
+    const char *content = o->content ? o->content : "{body}";
+    int line = sigline;
+    if (o->timestamp_header && !strstr(content, "{timestamp}")) {
+        map_get(doc, sig, "timestamp_header", &line);
+        report(c, line, "timestamp_header",
+               "%s is not covered by the signed content '%s': add {timestamp} to content (a "
+               "replay with a fresh timestamp would pass)",
+               o->timestamp_header, content);
+    }
+    line = sigline;
+    if (o->id_header && !strstr(content, "{id}")) {
+        map_get(doc, sig, "id_header", &line);
+        report(c, line, "id_header",
+               "%s is not covered by the signed content '%s': add {id} to content (a replay "
+               "with a new id would pass dedupe)",
+               o->id_header, content);
+    }
+}
+
+/* The producer's message.max.bytes: the kafka: value when set, else librdkafka's default. */
+size_t wb_config_kafka_max_message(const wb_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        long v;
+        if (!strcmp(cfg->kafka[i].key, "message.max.bytes") &&
+            wb_parse_int(cfg->kafka[i].value, 1, 1000000000, &v) == WB_OK)
+            return (size_t)v;
+    }
+    return 1000000;
+}
+
+/* An inbound body is published as one record: max_body above the producer's
+ * message.max.bytes is a body that can never be published. The default (1MiB) is lowered to
+ * leave WB_RECORD_HEADROOM for the key and headers when the producer's limit is smaller. */
+#define WB_RECORD_HEADROOM (32 * 1024)
+static void inbound_body_limit(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
+{
+    size_t mmb = wb_config_kafka_max_message(c->cfg);
+    int line = k->line;
+    if (!map_get(doc, root, "max_body", &line)) {
+        if (k->max_body + WB_RECORD_HEADROOM > mmb)
+            k->max_body = mmb > 2 * WB_RECORD_HEADROOM ? mmb - WB_RECORD_HEADROOM : mmb / 2;
+        return;
+    }
+    if (k->max_body > mmb)
+        report(c, line, "max_body",
+               "%zu bytes is above kafka message.max.bytes (%zu): such a body could never be "
+               "published; raise kafka.message.max.bytes (and the topic's max.message.bytes) "
+               "or lower max_body",
+               k->max_body, mmb);
+}
+
 /* Checks that need the whole connector (required keys, cross-field rules). A required key
  * that is present but invalid was already reported by the walk: only absence is reported. */
 static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, yaml_node_t *root)
@@ -1226,6 +1288,9 @@ static void connector_validate(ctx *c, wb_connector *k, yaml_document_t *doc, ya
                wb_scheme_name(k->signing.scheme));
     if (k->signing.scheme == WB_SCHEME_HMAC && !k->signing.hmac.header)
         report(c, sigline, "header", "required for scheme hmac");
+    if (k->signing.scheme == WB_SCHEME_HMAC && sig && sig->type == YAML_MAPPING_NODE)
+        hmac_coverage(c, k, doc, sig, sigline);
+    if (k->direction == WB_DIR_INBOUND) inbound_body_limit(c, k, doc, root);
 }
 
 /* Parse one connector file into a new element of cfg->connectors. */
@@ -1361,6 +1426,8 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.user_agent = dup_or_oom(c, "webhook-bridge/" WB_VERSION);
     cfg->inbound.max_connections = 1024;
     cfg->inbound.request_timeout_ms = 30000;
+    cfg->inbound.header_timeout_ms = 10000;
+    cfg->inbound.max_connections_per_ip = 256;
     cfg->inbound.publish_timeout_ms = 10000;
     cfg->inbound.max_header = 16 * 1024;
     cfg->inbound.threads = 2;
@@ -1451,6 +1518,13 @@ static void cross_validate(ctx *c, yaml_document_t *doc)
 {
     wb_config *cfg = c->cfg;
     const char *saved = c->file;
+    if (cfg->inbound.header_timeout_ms > cfg->inbound.request_timeout_ms) {
+        int line = 1;
+        yaml_node_t *root = yaml_document_get_root_node(doc);
+        yaml_node_t *in = root ? map_get(doc, root, "inbound", &line) : NULL;
+        if (in && in->type == YAML_MAPPING_NODE) map_get(doc, in, "header_timeout", &line);
+        report(c, line, "header_timeout", "must not be longer than request_timeout");
+    }
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         wb_connector *k = &cfg->connectors[i];
         c->file = k->file ? k->file : "?";
@@ -1634,6 +1708,7 @@ void wb_config_free(wb_config *cfg)
     free(cfg->outbound.user_agent);
     free(cfg->inbound.listen);
     free(cfg->admin.listen);
+    if (cfg->admin.token) wb_secret_free(cfg->admin.token);
     free(cfg->schema_registry.url);
     free(cfg->schema_registry.username);
     free(cfg->schema_registry.password);
@@ -1724,7 +1799,8 @@ void wb_config_print_summary(const wb_config *cfg, FILE *fp)
     print_list(fp, cfg->outbound.topics, cfg->outbound.ntopics);
     fprintf(fp, "\ndead-letter topic: %s\n", cfg->outbound.dead_letter_topic);
     fprintf(fp, "inbound listener: %s\n", cfg->inbound.listen ? cfg->inbound.listen : "off");
-    fprintf(fp, "admin listener: %s\n", cfg->admin.listen ? cfg->admin.listen : "off");
+    fprintf(fp, "admin listener: %s%s\n", cfg->admin.listen ? cfg->admin.listen : "off",
+            cfg->admin.token ? " (token set)" : "");
     if (cfg->schema_registry.url) {
         fputs("schema registry: ", fp);
         print_url(fp, cfg->schema_registry.url);

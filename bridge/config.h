@@ -153,7 +153,12 @@ typedef struct wb_config {
     struct {
         char *listen;               /* "0.0.0.0:8080"; NULL = no listener */
         int max_connections;        /* default 1024 */
-        int64_t request_timeout_ms; /* whole request incl. body, default 30s */
+        int64_t request_timeout_ms; /* whole request incl. body, from accept (or the previous
+                                     * answer on a kept-alive connection), default 30s */
+        int64_t header_timeout_ms;  /* request head complete within, same start, default 10s;
+                                     * also the idle limit of a kept-alive connection */
+        int max_connections_per_ip; /* open connections per client address (IPv6: per /64),
+                                     * default 256, 0 = no limit */
         int64_t publish_timeout_ms; /* wait for the broker ack, default 10s */
         size_t max_header;          /* default 16KiB */
         int threads;                /* default 2 */
@@ -161,6 +166,7 @@ typedef struct wb_config {
 
     struct {
         char *listen; /* "0.0.0.0:9090"; NULL = no admin endpoint */
+        char *token;  /* bearer token for mutating admin routes (a secret), or NULL */
     } admin;
 
     struct {
@@ -217,5 +223,9 @@ const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);
 void wb_config_print_summary(const wb_config *cfg, FILE *fp);
 
 const char *wb_scheme_name(wb_scheme s);
+
+/* The producer's message.max.bytes: kafka.message.max.bytes when set, else librdkafka's
+ * default (1000000). The largest record (value + key + headers) a produce accepts. */
+size_t wb_config_kafka_max_message(const wb_config *cfg);
 
 #endif

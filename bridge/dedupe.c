@@ -2,7 +2,12 @@
  *
  * Keys reach this cache only after the signature verified (the partner's secret is needed to
  * choose them), so a seeded FNV-1a is enough against collisions; the seed comes from
- * getrandom so chains cannot be precomputed anyway. */
+ * getrandom so chains cannot be precomputed anyway.
+ *
+ * Only SEEN entries are in the FIFO: an IN_FLIGHT entry sits in the hash table alone until
+ * its commit appends it. Reaping and eviction walk the FIFO, so they can never drop an entry
+ * whose publish is still running (its duplicate would otherwise be published too), and they
+ * stay O(1) per call whatever the number of requests in flight. */
 #include "dedupe.h"
 
 #include <pthread.h>
@@ -10,11 +15,12 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "metrics.h"
 #include "util.h"
 
 typedef struct entry {
     struct entry *chain;       /* next in the bucket */
-    struct entry *prev, *next; /* FIFO, oldest at head */
+    struct entry *prev, *next; /* FIFO, oldest at head (SEEN entries only) */
     int64_t expires_ms;
     int in_flight;
     uint64_t hash;
@@ -27,8 +33,9 @@ struct wb_dedupe {
     entry **buckets;
     size_t mask;
     entry *head, *tail;
-    size_t count, max;
+    size_t count, max; /* count: SEEN + IN_FLIGHT entries */
     uint64_t evictions;
+    wb_counter *evicted; /* optional metric, bumped with evictions */
     int64_t ttl_ms;
     uint64_t seed;
     wb_dedupe_clock clock;
@@ -77,12 +84,12 @@ wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clo
 void wb_dedupe_free(wb_dedupe *d)
 {
     if (!d) return;
-    entry *e = d->head;
-    while (e) {
-        entry *n = e->next;
-        free(e);
-        e = n;
-    }
+    /* every entry is in a bucket (in-flight ones are not in the FIFO) */
+    for (size_t b = 0; b <= d->mask; b++)
+        for (entry *e = d->buckets[b], *n; e; e = n) {
+            n = e->chain;
+            free(e);
+        }
     free(d->buckets);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -120,7 +127,7 @@ static void remove_entry(wb_dedupe *d, entry *e)
     while (*pp && *pp != e)
         pp = &(*pp)->chain;
     if (*pp) *pp = e->chain;
-    fifo_unlink(d, e);
+    if (!e->in_flight) fifo_unlink(d, e);
     d->count--;
     free(e);
 }
@@ -132,20 +139,27 @@ static entry *find(wb_dedupe *d, uint64_t h, const char *id, size_t len)
     return NULL;
 }
 
-/* Drop expired entries from the head; in-flight entries expire too (their request has long
- * been answered by then: publish timeouts are far below any sane TTL). */
+/* Drop expired entries from the head (in-flight entries are not in the FIFO). */
 static void reap(wb_dedupe *d, int64_t t)
 {
     while (d->head && d->head->expires_ms <= t)
         remove_entry(d, d->head);
 }
 
-static entry *insert(wb_dedupe *d, uint64_t h, const char *id, size_t len, int64_t t, int in_flight)
+/* Make room for one more entry by evicting the oldest SEEN ones; 0 when every entry is in
+ * flight (nothing may be evicted). */
+static int make_room(wb_dedupe *d)
 {
     while (d->count >= d->max && d->head) {
         remove_entry(d, d->head);
         d->evictions++;
+        if (d->evicted) wb_counter_inc(d->evicted);
     }
+    return d->count < d->max;
+}
+
+static entry *insert(wb_dedupe *d, uint64_t h, const char *id, size_t len, int64_t t, int in_flight)
+{
     entry *e = malloc(sizeof(*e) + len + 1);
     if (!e) return NULL;
     e->hash = h;
@@ -154,10 +168,11 @@ static entry *insert(wb_dedupe *d, uint64_t h, const char *id, size_t len, int64
     e->id[len] = '\0';
     e->in_flight = in_flight;
     e->expires_ms = t + d->ttl_ms;
+    e->prev = e->next = NULL;
     entry **b = &d->buckets[h & d->mask];
     e->chain = *b;
     *b = e;
-    fifo_append(d, e);
+    if (!in_flight) fifo_append(d, e);
     d->count++;
     return e;
 }
@@ -174,6 +189,8 @@ wb_dedupe_state wb_dedupe_begin(wb_dedupe *d, const char *id, size_t len)
     entry *e = find(d, h, id, len);
     if (e)
         st = e->in_flight ? WB_DEDUPE_IN_FLIGHT : WB_DEDUPE_SEEN;
+    else if (!make_room(d))
+        st = WB_DEDUPE_FULL;
     else
         st = insert(d, h, id, len, t, 1) ? WB_DEDUPE_NEW : WB_DEDUPE_ERROR;
     pthread_mutex_unlock(&d->lock);
@@ -188,12 +205,12 @@ void wb_dedupe_commit(wb_dedupe *d, const char *id, size_t len)
     reap(d, t);
     entry *e = find(d, h, id, len);
     if (e) {
-        /* Restart the window at the ack and move to the tail to keep the FIFO sorted. */
+        /* Restart the window at the ack and (re)append to keep the FIFO sorted. */
+        if (!e->in_flight) fifo_unlink(d, e);
         e->in_flight = 0;
         e->expires_ms = t + d->ttl_ms;
-        fifo_unlink(d, e);
         fifo_append(d, e);
-    } else {
+    } else if (make_room(d)) {
         insert(d, h, id, len, t, 0);
     }
     pthread_mutex_unlock(&d->lock);
@@ -222,4 +239,11 @@ uint64_t wb_dedupe_evictions(wb_dedupe *d)
     uint64_t n = d->evictions;
     pthread_mutex_unlock(&d->lock);
     return n;
+}
+
+void wb_dedupe_set_eviction_counter(wb_dedupe *d, wb_counter *c)
+{
+    pthread_mutex_lock(&d->lock);
+    d->evicted = c;
+    pthread_mutex_unlock(&d->lock);
 }

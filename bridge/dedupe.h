@@ -1,9 +1,11 @@
 /* dedupe.h - TTL cache of webhook delivery ids in bounded memory.
  *
- * A hash table of ids plus a FIFO in insertion order. One cache has one TTL, so the FIFO is
+ * A hash table of ids plus a FIFO in commit order. One cache has one TTL, so the FIFO is
  * also the expiry order: expired entries are reaped from its head, and when the cache is full
- * the oldest entry is evicted (a duplicate older than the eviction horizon then passes again:
- * the bound wins over the window, and the at-least-once side is kept).
+ * the oldest SEEN entry is evicted (a duplicate older than the eviction horizon then passes
+ * again: the bound wins over the window, and the at-least-once side is kept). An IN_FLIGHT
+ * entry is never reaped nor evicted: its publish is still running. Evictions are counted
+ * (wb_dedupe_evictions, and an optional metric).
  *
  * An id goes through two states: IN_FLIGHT (wb_dedupe_begin: a request is publishing it) and
  * SEEN (wb_dedupe_commit: the broker acked it; remembered for ttl). wb_dedupe_abort forgets an
@@ -17,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics.h"
+
 typedef struct wb_dedupe wb_dedupe;
 
 typedef enum wb_dedupe_state {
@@ -24,6 +28,7 @@ typedef enum wb_dedupe_state {
     WB_DEDUPE_SEEN,      /* acked within the window: a duplicate */
     WB_DEDUPE_IN_FLIGHT, /* another request is publishing it right now */
     WB_DEDUPE_ERROR,     /* out of memory: treat as NEW without dedupe (nothing reserved) */
+    WB_DEDUPE_FULL,      /* every entry is in flight: nothing reserved, try again later */
 } wb_dedupe_state;
 
 /* Clock in milliseconds (monotonic); NULL = wb_now_ms. */
@@ -46,5 +51,8 @@ void wb_dedupe_abort(wb_dedupe *d, const char *id, size_t len);
 /* Entries held now (expired ones not yet reaped included) and evictions so far. */
 size_t wb_dedupe_count(wb_dedupe *d);
 uint64_t wb_dedupe_evictions(wb_dedupe *d);
+
+/* Bump c (borrowed, must outlive d; NULL = none) on every eviction. */
+void wb_dedupe_set_eviction_counter(wb_dedupe *d, wb_counter *c);
 
 #endif

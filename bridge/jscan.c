@@ -300,7 +300,13 @@ static void capture(scan *s, int depth, uint32_t on, const char *start, wb_jscan
         t->kind = kind;
         t->value[0] = 0;
         if (kind == WB_JSCAN_STRING) {
-            scan sub = {.p = start, .end = s->end, .line = 0};
+            /* Only the cursor fields: an initializer would zero the whole struct, its 32
+             * pointer buffers (16 KiB) included, once per captured value. */
+            scan sub;
+            sub.p = start;
+            sub.end = s->end;
+            sub.line = 0;
+            sub.err = NULL;
             size_t n;
             string(&sub, t->value, sizeof(t->value), &n);
         } else if (kind == WB_JSCAN_INTEGER) {

@@ -1,5 +1,8 @@
-/* listener.c - inbound HTTP listener on libmicrohttpd: route, limits, verify, dedupe,
- * publish, and answer only after the broker's delivery report.
+/* listener.c - inbound HTTP listener on libmicrohttpd: the daemon, its callbacks (head,
+ * body, drain, completion, connection limits) and the life cycle. What follows a complete
+ * body (verify, dedupe, publish, the wait for the broker, the answers) is in
+ * listener_publish.c, the pure route decision in listener_route.c, the types they share in
+ * listener_int.h.
  *
  * Lifetimes (the delicate part):
  * - `request` is per HTTP request: created at MHD's first call, freed in on_completed.
@@ -13,9 +16,7 @@
  * - `shared` (lock, pending list, dedupe caches) is reference-counted: the listener holds one
  *   reference and every ticket one, so a delivery report arriving after wb_listener_free
  *   still finds its lock and its dedupe cache. */
-#include "jscan.h"
 #include "listener.h"
-#include "registry.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -27,718 +28,87 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "dedupe.h"
+#include "listener_int.h"
 #include "log.h"
-#include "metrics.h"
-#include "problem.h"
-#include "signing.h"
 #include "util.h"
-
-#define DEDUPE_TOTAL_ENTRIES    1000000 /* shared between the inbound connectors */
-#define RETRY_AFTER_UNAVAILABLE 5       /* seconds, on 503 */
-
-/* ------------------------------------------------------------------------------------------
- * Types
- * ---------------------------------------------------------------------------------------- */
-
-typedef struct ticket ticket;
-typedef struct request request;
-
-typedef struct shared {
-    pthread_mutex_t lock; /* guards refs, the pending list and every ticket->req */
-    pthread_cond_t cond;  /* timer wake-up (monotonic clock) */
-    int refs;
-    ticket *head, *tail; /* pending publishes, oldest (earliest deadline) first */
-    int npending;
-    int stop;       /* timer thread exits */
-    wb_dedupe **dd; /* per connector index (NULL for outbound connectors) */
-    size_t ndd;
-} shared;
-
-struct ticket {
-    ticket *prev, *next;
-    shared *sh;
-    request *req; /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
-    int64_t deadline_ms;
-    wb_dedupe *dd;     /* reservation to commit/abort, or NULL */
-    wb_histogram *lat; /* publish latency, observed on the report */
-    int64_t t0_us;
-    size_t idlen;
-    char id[];
-};
-
-/* Statuses the listener answers; one requests_total series per connector and status. */
-static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 422, 429, 503};
-#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
-
-typedef struct inmetrics {
-    wb_counter *requests[NSTATUS];
-    wb_counter *verify_signature, *verify_stale, *verify_malformed;
-    wb_counter *duplicates, *in_flight_conflicts;
-    wb_histogram *publish_seconds;
-} inmetrics;
-
-typedef struct inconn {
-    const wb_connector *k;
-    _Atomic(wb_verifier *) v; /* swapped by wb_listener_reload (secret rotation) */
-    inmetrics m;
-    pthread_mutex_t rl_lock; /* guards the token bucket */
-    double tokens;
-    int64_t rl_last_us;
-} inconn;
-
-enum phase { P_BODY = 0, P_WAIT, P_DONE };
-
-struct request {
-    struct MHD_Connection *conn;
-    int connector;
-    int form;
-    int64_t start_ms;
-    wb_buf body;
-    wb_buf avro;  /* the body encoded with the connector's schema, when it has one */
-    int overflow; /* body went past max_body */
-    int expired;  /* request_timeout passed while reading the body */
-    enum phase phase;
-    int status;  /* HTTP status queued (metrics), 0 = none yet */
-    int waiting; /* suspended for a delivery report (set on the MHD thread) */
-    /* publish outcome, written under shared->lock by whoever detaches the ticket */
-    wb_err perr;
-    int timed_out;
-    int32_t partition;
-    int64_t offset;
-    char errmsg[128];
-};
-
-struct wb_listener {
-    const wb_config *cfg;
-    wb_producer *prod;
-    struct MHD_Daemon *d;
-    int port;
-    inconn *in; /* cfg->nconnectors entries; only inbound ones are set up */
-    shared *sh;
-    pthread_t timer;
-    int timer_started;
-    inmetrics unknown; /* requests to no connector (404): connector="-" */
-    atomic_int active; /* requests between first call and completion */
-    atomic_int nconn;  /* open connections */
-    int max_conn;
-    int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
-    wb_schemas *schemas;        /* inbound Avro encoding (connectors with `schema:`), or NULL */
-    wb_verifier **retired;      /* replaced by a reload; a request may still be using one */
-    size_t nretired;
-    pthread_mutex_t schemas_lock; /* wb_schemas is single-threaded; MHD serves from a pool */
-    int64_t request_timeout_ms;
-};
-
-/* ------------------------------------------------------------------------------------------
- * Routing (pure)
- * ---------------------------------------------------------------------------------------- */
-
-/* Media type of a Content-Type value equals want (case-insensitive, parameters ignored). */
-static int media_is(const char *ct, const char *want)
-{
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    size_t n = strlen(want);
-    if (strncasecmp(ct, want, n)) return 0;
-    ct += n;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    return *ct == '\0' || *ct == ';';
-}
-
-static void route_err(wb_route *out, int status, const char *slug, const char *detail)
-{
-    out->status = status;
-    out->slug = slug;
-    out->detail = detail;
-}
-
-void wb_listener_route(const wb_config *cfg, const char *method, const char *url,
-                       const char *content_type, const char *content_length, wb_route *out)
-{
-    static const char prefix[] = "/webhooks/";
-    memset(out, 0, sizeof(*out));
-    out->connector = -1;
-    out->length = -1;
-    if (!url || strncmp(url, prefix, sizeof(prefix) - 1)) {
-        route_err(out, 404, "not-found", "no such endpoint: POST /webhooks/{connector}");
-        return;
-    }
-    const char *name = url + sizeof(prefix) - 1;
-    size_t nlen = strlen(name);
-    for (size_t i = 0; i < cfg->nconnectors && nlen; i++) {
-        const wb_connector *k = &cfg->connectors[i];
-        if (k->direction == WB_DIR_INBOUND && k->name && strlen(k->name) == nlen &&
-            !memcmp(k->name, name, nlen)) {
-            out->connector = (int)i;
-            break;
-        }
-    }
-    if (out->connector < 0) {
-        route_err(out, 404, "not-found", "unknown inbound connector");
-        return;
-    }
-    const wb_connector *k = &cfg->connectors[out->connector];
-    if (!method || strcmp(method, "POST")) {
-        route_err(out, 405, "method", "only POST is allowed here");
-        return;
-    }
-    if (!content_type) {
-        route_err(out, 415, "media-type", "Content-Type is missing (application/json expected)");
-        return;
-    }
-    if (k->signing.scheme == WB_SCHEME_SLACK &&
-        media_is(content_type, "application/x-www-form-urlencoded")) {
-        out->form = 1;
-    } else if (!media_is(content_type, "application/json")) {
-        route_err(out, 415, "media-type",
-                  k->signing.scheme == WB_SCHEME_SLACK ? "Content-Type must be application/json or "
-                                                         "application/x-www-form-urlencoded"
-                                                       : "Content-Type must be application/json");
-        return;
-    }
-    if (content_length) {
-        long long v = 0;
-        const char *p = content_length;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p) {
-            route_err(out, 400, "malformed", "malformed Content-Length");
-            return;
-        }
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (v > (long long)1 << 50) { /* way past any max_body: stop counting */
-                v = (long long)1 << 51;
-                continue;
-            }
-            v = v * 10 + (*p - '0');
-        }
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p) {
-            route_err(out, 400, "malformed", "malformed Content-Length");
-            return;
-        }
-        out->length = v;
-        size_t max = k->max_body ? k->max_body : 1024 * 1024;
-        if ((unsigned long long)v > max) {
-            route_err(out, 413, "too-large", "Content-Length exceeds the connector's max_body");
-            return;
-        }
-    }
-}
-
-/* ------------------------------------------------------------------------------------------
- * Answers
- * ---------------------------------------------------------------------------------------- */
-
-static enum MHD_Result answer(struct MHD_Connection *c, int status, const char *ct,
-                              const char *body, size_t len, int retry_after, const char *allow)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp) return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
-    if (retry_after > 0) {
-        char ra[24];
-        snprintf(ra, sizeof(ra), "%d", retry_after);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
-    if (allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return rc;
-}
-
-static enum MHD_Result problem(request *r, const char *url, int status, const char *slug,
-                               const char *detail, int retry_after)
-{
-    struct MHD_Connection *c = r->conn;
-    r->status = status;
-    wb_buf b;
-    wb_buf_init(&b, 4096);
-    if (wb_problem_json(&b, status, slug, detail, url)) {
-        wb_buf_free(&b);
-        return MHD_NO;
-    }
-    WB_DEBUG("inbound %s -> %d %s", url ? url : "?", status, detail ? detail : "");
-    enum MHD_Result rc = answer(c, status, WB_PROBLEM_CONTENT_TYPE, b.data, b.len, retry_after,
-                                status == 405 ? "POST" : NULL);
-    wb_buf_free(&b);
-    return rc;
-}
-
-static enum MHD_Result json_ok(request *r, const char *body)
-{
-    r->status = 200;
-    return answer(r->conn, 200, "application/json", body, strlen(body), 0, NULL);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Shared state and tickets
- * ---------------------------------------------------------------------------------------- */
-
-static void shared_unref(shared *sh)
-{
-    pthread_mutex_lock(&sh->lock);
-    int last = --sh->refs == 0;
-    pthread_mutex_unlock(&sh->lock);
-    if (!last) return;
-    for (size_t i = 0; i < sh->ndd; i++)
-        wb_dedupe_free(sh->dd[i]);
-    free(sh->dd);
-    pthread_cond_destroy(&sh->cond);
-    pthread_mutex_destroy(&sh->lock);
-    free(sh);
-}
-
-static void pending_unlink(shared *sh, ticket *t)
-{
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        sh->head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        sh->tail = t->prev;
-    t->prev = t->next = NULL;
-    sh->npending--;
-}
-
-/* Lock held: answer the ticket's request with a 503 (timeout or shutdown) and forget the
- * dedupe reservation so the partner's retry is accepted. Returns the connection to resume. */
-static struct MHD_Connection *expire(shared *sh, ticket *t, const char *why)
-{
-    request *r = t->req;
-    pending_unlink(sh, t);
-    t->req = NULL;
-    if (t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
-    r->perr = WB_ERR_TIMEOUT;
-    r->timed_out = 1;
-    snprintf(r->errmsg, sizeof(r->errmsg), "%s", why);
-    r->phase = P_DONE;
-    return r->conn;
-}
-
-/* Delivery report, on the producer thread. */
-static void on_ack(void *opaque, wb_err err, const char *errmsg, int32_t partition, int64_t offset)
-{
-    ticket *t = opaque;
-    shared *sh = t->sh;
-    if (t->lat) wb_histogram_observe(t->lat, (double)(wb_now_us() - t->t0_us) / 1e6);
-    /* Commit first, so a retry racing with our 200 already finds the id SEEN. A late success
-     * (after a timeout) commits too; a late failure leaves the id alone (a retry may hold it). */
-    if (!err && t->dd) wb_dedupe_commit(t->dd, t->id, t->idlen);
-    pthread_mutex_lock(&sh->lock);
-    request *r = t->req;
-    if (r) {
-        pending_unlink(sh, t);
-        t->req = NULL;
-        if (err && t->dd) wb_dedupe_abort(t->dd, t->id, t->idlen);
-        r->perr = err;
-        r->partition = partition;
-        r->offset = offset;
-        if (err) snprintf(r->errmsg, sizeof(r->errmsg), "%s", errmsg ? errmsg : "kafka error");
-        r->phase = P_DONE;
-    } else if (!err) {
-        WB_INFO("inbound: broker acked a request after it was answered 503 (id %.64s)", t->id);
-    }
-    pthread_mutex_unlock(&sh->lock);
-    if (r) MHD_resume_connection(r->conn);
-    free(t);
-    shared_unref(sh);
-}
-
-/* Timer thread: answers 503 to requests whose publish deadline passed. */
-static void *timer_run(void *arg)
-{
-    shared *sh = arg;
-    pthread_mutex_lock(&sh->lock);
-    while (!sh->stop) {
-        int64_t now = wb_now_ms();
-        if (sh->head && sh->head->deadline_ms <= now) {
-            struct MHD_Connection *c = expire(sh, sh->head,
-                                              "no acknowledgement from Kafka "
-                                              "within publish_timeout");
-            pthread_mutex_unlock(&sh->lock);
-            MHD_resume_connection(c);
-            pthread_mutex_lock(&sh->lock);
-            continue;
-        }
-        int64_t wake = sh->head ? sh->head->deadline_ms : now + 1000;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = (int64_t)ts.tv_nsec + (wake - now) * 1000000LL;
-        ts.tv_sec += ns / 1000000000LL;
-        ts.tv_nsec = ns % 1000000000LL;
-        pthread_cond_timedwait(&sh->cond, &sh->lock, &ts);
-    }
-    pthread_mutex_unlock(&sh->lock);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Publishing
- * ---------------------------------------------------------------------------------------- */
-
-static const char *hdr_get(void *ctx, const char *name)
-{
-    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
-}
-
-/* Random bits for ids that only need to be unique (ce_id fallback, new trace ids): a
- * per-thread xorshift128+ seeded from getrandom, so the hot path makes no syscall. */
-static void rand_bytes(unsigned char *out, size_t n)
-{
-    static _Thread_local uint64_t st[2];
-    if (!st[0] && !st[1]) {
-        if (getrandom(st, sizeof(st), 0) != (ssize_t)sizeof(st)) {
-            st[0] = (uint64_t)wb_now_us() * 0x9E3779B97F4A7C15ULL;
-            st[1] = (uint64_t)(uintptr_t)&st ^ 0xD1B54A32D192ED03ULL;
-        }
-        st[0] |= 1;
-    }
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t x = st[0], y = st[1];
-        st[0] = y;
-        x ^= x << 23;
-        st[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
-        uint64_t r = st[1] + y;
-        for (size_t j = 0; j < 8 && i + j < n; j++)
-            out[i + j] = (unsigned char)(r >> (8 * j));
-    }
-}
-
-static void uuid4(char out[37])
-{
-    unsigned char b[16];
-    rand_bytes(b, sizeof(b));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    char hex[33];
-    wb_hex_encode(b, 16, hex);
-    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
-/* W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>", trace and parent ids not all zero. */
-static int traceparent_ok(const char *s)
-{
-    if (!s || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return 0;
-    int nz_trace = 0, nz_parent = 0;
-    for (int i = 0; i < 55; i++) {
-        if (i == 2 || i == 35 || i == 52) continue;
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
-        if (c != '0' && i > 2 && i < 35) nz_trace = 1;
-        if (c != '0' && i > 35 && i < 52) nz_parent = 1;
-    }
-    return s[0] == '0' && s[1] == '0' && nz_trace && nz_parent;
-}
-
-static void new_traceparent(char out[56])
-{
-    unsigned char b[24];
-    rand_bytes(b, sizeof(b));
-    b[0] |= 1;
-    b[16] |= 1;
-    char hex[49];
-    wb_hex_encode(b, sizeof(b), hex);
-    snprintf(out, 56, "00-%.32s-%.16s-00", hex, hex + 32);
-}
-
-static void rfc3339_now(char out[48])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[24];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 48, "%s.%03dZ", base, (int)((ts.tv_nsec / 1000000) % 1000));
-}
-
-/* A JSON value as Kafka key / header text: strings as is, anything else compact JSON.
- * Returns a malloc'd string or NULL (null / absent). */
-static char *json_text(json_t *v)
-{
-    if (!v || json_is_null(v)) return NULL;
-    if (json_is_string(v)) return wb_strdup(json_string_value(v));
-    return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-}
-
-/* The text of a value found by the scan: strings and integers directly; anything else
- * (a float, an object used as a key...) rendered by jansson, which is rare enough. */
-static char *pointer_text(const wb_jscan_target *t, const char *json, size_t len)
-{
-    /* (a string that filled the scanner's buffer may be longer: take the slow path) */
-    if ((t->kind == WB_JSCAN_STRING && strlen(t->value) < sizeof(t->value) - 4) ||
-        t->kind == WB_JSCAN_INTEGER)
-        return wb_strdup(t->value);
-    if (t->kind == WB_JSCAN_NONE) return NULL;
-    json_t *doc = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    char *text = json_text(wb_json_pointer(doc, t->pointer));
-    json_decref(doc);
-    return text;
-}
-
-static void add_hdr(rd_kafka_headers_t *h, const char *name, const char *value)
-{
-    if (value) rd_kafka_header_add(h, name, -1, value, -1);
-}
-
-/* Body complete: verify, parse, dedupe, publish and suspend. */
-static enum MHD_Result process(wb_listener *l, request *r, const char *url)
-{
-    const inconn *ic = &l->in[r->connector];
-    const wb_connector *k = ic->k;
-    struct MHD_Connection *c = r->conn;
-    const char *body = r->body.data ? r->body.data : "";
-    size_t len = r->body.len;
-    enum MHD_Result rc;
-    int is_json = 0;
-    /* key and event type pointers, found by the same pass that validates the body */
-    wb_jscan_target tg[2] = {
-        {.pointer = k->key_pointer},
-        {.pointer = k->event_type && k->event_type[0] == '/' ? k->event_type : NULL}};
-    char *key = NULL, *type = NULL;
-    rd_kafka_headers_t *hdrs = NULL;
-    ticket *t = NULL;
-
-    /* 1. signature and freshness */
-    wb_verify_result vr;
-    memset(&vr, 0, sizeof(vr));
-    wb_err err =
-        wb_verifier_verify(atomic_load(&ic->v), hdr_get, c, body, len, (int64_t)time(NULL), &vr);
-    if (err == WB_ERR_SIGNATURE) {
-        wb_counter_inc(ic->m.verify_signature);
-        rc = problem(r, url, 401, "signature", vr.reason[0] ? vr.reason : "bad signature", 0);
-        goto out;
-    }
-    if (err == WB_ERR_STALE) {
-        wb_counter_inc(ic->m.verify_stale);
-        rc = problem(r, url, 401, "stale-timestamp",
-                     vr.reason[0] ? vr.reason : "timestamp outside the tolerance", 0);
-        goto out;
-    }
-    if (err) {
-        wb_counter_inc(ic->m.verify_malformed);
-        rc = problem(r, url, 400, "malformed", vr.reason[0] ? vr.reason : wb_err_str(err), 0);
-        goto out;
-    }
-
-    /* 2. JSON (form bodies of Slack are forwarded as they are) */
-    if (!r->form) {
-        char jerr[96] = "empty body";
-        int jline = 1;
-        if (len == 0 || wb_jscan(body, len, tg, 2, jerr, sizeof(jerr), &jline)) {
-            char detail[256];
-            snprintf(detail, sizeof(detail), "body is not valid JSON: %s (line %d)", jerr, jline);
-            rc = problem(r, url, 400, "malformed", detail, 0);
-            goto out;
-        }
-        is_json = 1;
-    }
-
-    /* 2b. schema: validate and encode to Confluent-framed Avro (422 names the field) */
-    if (k->schema && is_json) {
-        char reason[256] = "";
-        wb_buf_reset(&r->avro);
-        pthread_mutex_lock(&l->schemas_lock);
-        err = wb_schemas_from_json(l->schemas, k->schema, body, len, &r->avro, reason,
-                                   sizeof(reason));
-        pthread_mutex_unlock(&l->schemas_lock);
-        if (err) {
-            char detail[320];
-            snprintf(detail, sizeof(detail), "body does not fit schema %s: %s", k->schema,
-                     reason[0] ? reason : wb_err_str(err));
-            rc = problem(r, url, 422, "schema", detail, 0);
-            goto out;
-        }
-        body = r->avro.data;
-        len = r->avro.len;
-    }
-
-    /* 3. dedupe */
-    wb_dedupe *dd = vr.delivery_id[0] ? l->sh->dd[r->connector] : NULL;
-    size_t idlen = strlen(vr.delivery_id);
-    if (dd) {
-        wb_dedupe_state st = wb_dedupe_begin(dd, vr.delivery_id, idlen);
-        if (st == WB_DEDUPE_SEEN) {
-            wb_counter_inc(ic->m.duplicates);
-            rc = json_ok(r, "{\"duplicate\":true}");
-            goto out;
-        }
-        if (st == WB_DEDUPE_IN_FLIGHT) {
-            wb_counter_inc(ic->m.in_flight_conflicts);
-            rc = problem(r, url, 409, "in-flight",
-                         "a request with this delivery id is being published; retry later", 1);
-            goto out;
-        }
-        if (st == WB_DEDUPE_ERROR) dd = NULL;
-    }
-
-    /* 4. key, CloudEvents headers */
-    if (is_json && k->key_pointer) key = pointer_text(&tg[0], r->body.data, r->body.len);
-    if (k->event_type) {
-        if (k->event_type[0] == '/')
-            type = is_json ? pointer_text(&tg[1], r->body.data, r->body.len) : NULL;
-        else
-            type = wb_strdup(hdr_get(c, k->event_type));
-    }
-    char ceid[37], cetime[48], tp[56], source[300];
-    const char *id = vr.delivery_id;
-    if (!id[0]) {
-        uuid4(ceid);
-        id = ceid;
-    }
-    rfc3339_now(cetime);
-    snprintf(source, sizeof(source), "webhook-bridge/%s", k->name);
-    const char *in_tp = hdr_get(c, "traceparent");
-    if (traceparent_ok(in_tp))
-        snprintf(tp, sizeof(tp), "%s", in_tp);
-    else
-        new_traceparent(tp);
-    hdrs = rd_kafka_headers_new(8 + k->nforward_headers);
-    if (!hdrs) goto nomem;
-    add_hdr(hdrs, "ce_specversion", "1.0");
-    add_hdr(hdrs, "ce_id", id);
-    add_hdr(hdrs, "ce_source", source);
-    add_hdr(hdrs, "ce_type", type ? type : "unknown");
-    add_hdr(hdrs, "ce_time", cetime);
-    add_hdr(hdrs, "content-type",
-            k->schema ? "application/vnd.apache.avro+binary"
-                      : hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE));
-    add_hdr(hdrs, "traceparent", tp);
-    for (size_t i = 0; i < k->nforward_headers; i++)
-        add_hdr(hdrs, k->forward_headers[i], hdr_get(c, k->forward_headers[i]));
-
-    /* 5. publish: ticket in the pending list and connection suspended before the send, so
-     * the delivery report can never run ahead of us. */
-    t = calloc(1, sizeof(*t) + idlen + 1);
-    if (!t) goto nomem;
-    t->sh = l->sh;
-    t->req = r;
-    t->dd = dd;
-    t->idlen = idlen;
-    memcpy(t->id, vr.delivery_id, idlen);
-    t->deadline_ms = wb_now_ms() + l->publish_timeout_ms;
-    t->lat = ic->m.publish_seconds;
-    t->t0_us = wb_now_us();
-    r->phase = P_WAIT;
-    r->waiting = 1;
-    MHD_suspend_connection(c); /* before the ticket is reachable: nobody resumes early */
-    pthread_mutex_lock(&l->sh->lock);
-    if (l->sh->stop) { /* shutting down: the timer is gone, do not start a wait */
-        r->phase = P_DONE;
-        r->perr = WB_ERR_TIMEOUT;
-        snprintf(r->errmsg, sizeof(r->errmsg), "shutting down");
-        pthread_mutex_unlock(&l->sh->lock);
-        if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
-        free(t);
-        MHD_resume_connection(c);
-        rc = MHD_YES;
-        goto out;
-    }
-    l->sh->refs++;
-    t->prev = l->sh->tail;
-    if (l->sh->tail)
-        l->sh->tail->next = t;
-    else
-        l->sh->head = t;
-    l->sh->tail = t;
-    l->sh->npending++;
-    pthread_mutex_unlock(&l->sh->lock);
-    err = wb_producer_send(l->prod, k->topic, -1, key, key ? strlen(key) : 0, body, len, hdrs,
-                           on_ack, t);
-    if (err) {
-        /* No report will come: take the ticket back (the timer may have expired it already,
-         * in which case the 503 is on its way). */
-        pthread_mutex_lock(&l->sh->lock);
-        int mine = t->req != NULL;
-        if (mine) {
-            pending_unlink(l->sh, t);
-            t->req = NULL;
-            r->perr = err;
-            snprintf(r->errmsg, sizeof(r->errmsg), "%s",
-                     err == WB_ERR_FULL ? "producer queue full" : "produce failed");
-            r->phase = P_DONE;
-        }
-        l->sh->refs--; /* never the last: the listener holds one */
-        pthread_mutex_unlock(&l->sh->lock);
-        if (dd && mine) /* else expire() already released it (and a retry may hold it now) */
-            wb_dedupe_abort(dd, vr.delivery_id, idlen);
-        free(t);
-        rd_kafka_headers_destroy(hdrs);
-        if (mine) MHD_resume_connection(c);
-    }
-    hdrs = NULL; /* the producer owns them now */
-    rc = MHD_YES;
-    goto out;
-
-nomem:
-    if (dd) wb_dedupe_abort(dd, vr.delivery_id, idlen);
-    rc = problem(r, url, 503, "unavailable", "out of memory", RETRY_AFTER_UNAVAILABLE);
-out:
-    if (hdrs) rd_kafka_headers_destroy(hdrs);
-    free(key);
-    free(type);
-
-    return rc;
-}
-
-/* Resumed after the delivery report / timeout: give the outcome. */
-static enum MHD_Result finish(wb_listener *l, request *r, const char *url)
-{
-    pthread_mutex_lock(&l->sh->lock);
-    enum phase ph = r->phase;
-    wb_err perr = r->perr;
-    int32_t partition = r->partition;
-    int64_t offset = r->offset;
-    char errmsg[128];
-    memcpy(errmsg, r->errmsg, sizeof(errmsg));
-    pthread_mutex_unlock(&l->sh->lock);
-    if (ph != P_DONE) /* spurious call while still suspended: nothing to say yet */
-        return MHD_YES;
-    if (perr) {
-        char detail[200];
-        snprintf(detail, sizeof(detail), "Kafka did not acknowledge the event: %s", errmsg);
-        return problem(r, url, 503, "unavailable", detail, RETRY_AFTER_UNAVAILABLE);
-    }
-    char body[512];
-    snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld}",
-             l->in[r->connector].k->topic, (int)partition, (long long)offset);
-    return json_ok(r, body);
-}
 
 /* ------------------------------------------------------------------------------------------
  * MHD callbacks
  * ---------------------------------------------------------------------------------------- */
 
-/* Token bucket, burst = one second of rate (at least 1). Returns 0 or the Retry-After. */
-static int rate_take(inconn *ic)
+/* An error found before the body (route, header stage of verification). When the client
+ * is sending a body without waiting for 100 Continue, read and discard it first (up to
+ * DRAIN_MAX), then answer: answering now makes libmicrohttpd close the connection with
+ * unread data in the socket, which the kernel turns into a reset that the client sees
+ * instead of the answer (issue 9.14). */
+static enum MHD_Result early_error(request *r, const char *url, int status, const char *slug,
+                                   const char *detail, int retry_after, const wb_route *rt)
 {
-    double rate = ic->k->rate_per_s;
-    if (rate <= 0) return 0;
-    double burst = rate < 1 ? 1 : rate;
-    int retry = 0;
-    pthread_mutex_lock(&ic->rl_lock);
-    int64_t now = wb_now_us();
-    ic->tokens += (double)(now - ic->rl_last_us) / 1e6 * rate;
-    if (ic->tokens > burst) ic->tokens = burst;
-    ic->rl_last_us = now;
-    if (ic->tokens >= 1)
-        ic->tokens -= 1;
-    else
-        retry = (int)((1 - ic->tokens) / rate) + 1;
-    pthread_mutex_unlock(&ic->rl_lock);
-    return retry;
+    struct MHD_Connection *c = r->conn;
+    const char *te = wb_listener_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = wb_listener_header(c, MHD_HTTP_HEADER_EXPECT);
+    int body_coming = (rt->length > 0 && (unsigned long long)rt->length <= DRAIN_MAX) ||
+                      (rt->length < 0 && te && strcasecmp(te, "identity"));
+    if (!body_coming || (expect && !strcasecmp(expect, "100-continue"))) {
+        r->phase = P_DONE;
+        return wb_listener_problem(r, url, status, slug, detail, retry_after);
+    }
+    r->phase = P_DRAIN;
+    r->drain_status = status;
+    r->drain_slug = slug;
+    r->drain_retry = retry_after;
+    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail ? detail : "");
+    return MHD_YES;
+}
+
+/* Switch a request whose body turned out bad (too large, too late) to draining. */
+static void start_drain(request *r, int status, const char *slug, const char *detail)
+{
+    r->phase = P_DRAIN;
+    r->drain_status = status;
+    r->drain_slug = slug;
+    r->drain_retry = 0;
+    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail);
+    wb_buf_free(&r->body);
+}
+
+/* First call for a request: its head is complete. Route, header stage of verification. */
+static enum MHD_Result on_head(wb_listener *l, request *r, const char *method, const char *url)
+{
+    struct MHD_Connection *c = r->conn;
+    wb_route rt;
+    wb_listener_route(l->cfg, method, url, wb_listener_header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+                      wb_listener_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
+    r->connector = rt.connector; /* 405/413/415 count under their connector */
+    if (rt.status) return early_error(r, url, rt.status, rt.slug, rt.detail, 0, &rt);
+    inconn *ic = &l->in[rt.connector];
+    r->form = rt.form;
+    /* Signature headers present and well formed, timestamp fresh: before a byte of body is
+     * buffered (the full check needs the body, below). */
+    wb_verify_result vr;
+    wb_err err =
+        wb_verifier_precheck(atomic_load(&ic->v), wb_listener_header, c, (int64_t)time(NULL), &vr);
+    if (err) {
+        wb_counter *m = err == WB_ERR_SIGNATURE ? ic->m.verify_signature
+                        : err == WB_ERR_STALE   ? ic->m.verify_stale
+                                                : ic->m.verify_malformed;
+        wb_counter_inc(m);
+        int st = err == WB_ERR_SIGNATURE || err == WB_ERR_STALE ? 401 : 400;
+        const char *slug = err == WB_ERR_STALE       ? "stale-timestamp"
+                           : err == WB_ERR_SIGNATURE ? "signature"
+                                                     : "malformed";
+        return early_error(r, url, st, slug, vr.reason[0] ? vr.reason : wb_err_str(err), 0, &rt);
+    }
+    const wb_connector *k = ic->k;
+    size_t max = k->max_body ? k->max_body : 1024 * 1024;
+    wb_buf_init(&r->body, max);
+    /* One allocation when the length is known (saves the doubling copies). */
+    if (rt.length > 0 && wb_buf_reserve(&r->body, (size_t)rt.length)) return MHD_NO;
+    wb_buf_init(&r->avro, 0);
+    return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -754,61 +124,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->conn = c;
         r->connector = -1;
         r->start_ms = wb_now_ms();
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->slot = ci ? ci->socket_context : NULL;
+        wb_connguard_head_done(r->slot);
         *con_cls = r;
         atomic_fetch_add(&l->active, 1);
-        wb_route rt;
-        wb_listener_route(l->cfg, method, url, hdr_get(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-                          hdr_get(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
-        if (rt.status) {
-            r->phase = P_DONE;
-            return problem(r, url, rt.status, rt.slug, rt.detail, 0);
-        }
-        r->connector = rt.connector;
-        r->form = rt.form;
-        int retry = rate_take(&l->in[rt.connector]);
-        if (retry) {
-            r->phase = P_DONE;
-            return problem(r, url, 429, "rate-limited", "over the connector's rate_limit", retry);
-        }
-        const wb_connector *k = l->in[rt.connector].k;
-        wb_buf_init(&r->body, k->max_body ? k->max_body : 1024 * 1024);
-        wb_buf_init(&r->avro, 0);
-        return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
+        return on_head(l, r, method, url);
     }
 
-    if (r->waiting) return finish(l, r, url);
+    if (r->waiting) return wb_listener_finish(l, r, url);
     if (r->phase == P_DONE) { /* error already queued; swallow whatever still arrives */
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->phase == P_DRAIN) {
+        if (*upload_data_size) {
+            r->drained += *upload_data_size;
+            *upload_data_size = 0;
+            /* past the bound: close rather than read an unbounded body */
+            return r->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
+        }
+        r->phase = P_DONE;
+        return wb_listener_problem(r, url, r->drain_status, r->drain_slug, r->drain_detail,
+                                   r->drain_retry);
+    }
 
     if (*upload_data_size) {
-        if (!r->overflow && !r->expired) {
-            if (wb_now_ms() - r->start_ms > l->request_timeout_ms)
-                r->expired = 1;
-            else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
-                r->overflow = 1;
-            if (r->overflow || r->expired) wb_buf_free(&r->body);
-        }
-        *upload_data_size = 0;
-        if (r->overflow || r->expired) {
-            /* Answer now and stop reading; if MHD cannot answer mid-body, drop the
-             * connection rather than read an unbounded body. */
-            r->phase = P_DONE;
-            enum MHD_Result q =
-                r->overflow ? problem(r, url, 413, "too-large", "body exceeds max_body", 0)
-                            : problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
-            return q;
+        if (wb_connguard_expired(r->slot, wb_now_ms()))
+            start_drain(r, 408, "timeout", "request_timeout exceeded");
+        else if (wb_buf_add(&r->body, upload_data, *upload_data_size))
+            start_drain(r, 413, "too-large", "body exceeds max_body");
+        else
+            *upload_data_size = 0;
+        if (r->phase == P_DRAIN) {
+            r->drained = *upload_data_size;
+            *upload_data_size = 0;
         }
         return MHD_YES;
     }
 
     /* body complete */
-    if (wb_now_ms() - r->start_ms > l->request_timeout_ms) {
+    if (wb_connguard_expired(r->slot, wb_now_ms())) {
         r->phase = P_DONE;
-        return problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
+        return wb_listener_problem(r, url, 408, "timeout", "request_timeout exceeded", 0);
     }
-    return process(l, r, url);
+    return wb_listener_process(l, r, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -822,6 +183,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         for (size_t i = 0; i < NSTATUS; i++)
             if (counted_status[i] == r->status && m->requests[i]) wb_counter_inc(m->requests[i]);
     }
+    wb_connguard_next(r->slot); /* the next request on this connection starts now */
     wb_buf_free(&r->body);
     wb_buf_free(&r->avro);
     free(r);
@@ -829,26 +191,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&l->active, 1);
 }
 
-/* Over max_connections a new connection is closed at once (MHD itself would merely stop
- * accepting and leave clients hanging in the kernel's backlog). */
+/* Over max_connections or max_connections_per_ip a new connection is closed at once (MHD
+ * itself would merely stop accepting and leave clients hanging in the kernel's backlog). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     wb_listener *l = cls;
-    if (atomic_load(&l->nconn) >= l->max_conn) {
-        WB_DEBUG("inbound: connection refused: max_connections (%d) reached", l->max_conn);
-        return MHD_NO;
-    }
-    return MHD_YES;
+    return wb_connguard_admit(l->guard, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     wb_listener *l = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&l->nconn, 1);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&l->nconn, 1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            fd ? wb_connguard_open(l->guard, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        wb_connguard_close(l->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -922,6 +287,9 @@ static void metrics_register(inmetrics *m, const char *name)
     snprintf(lb, sizeof(lb), "connector=\"%s\"", name);
     m->duplicates = wb_metrics_counter("webhook_bridge_inbound_duplicates_total",
                                        "Duplicate deliveries answered without publishing", lb);
+    m->dedupe_evictions =
+        wb_metrics_counter("webhook_bridge_inbound_dedupe_evictions_total",
+                           "Delivery ids forgotten before their dedupe_ttl to stay in bounds", lb);
     m->in_flight_conflicts =
         wb_metrics_counter("webhook_bridge_inbound_in_flight_conflicts_total",
                            "Deliveries answered 409 while the same id was being published", lb);
@@ -1016,6 +384,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             goto fail;
         }
         metrics_register(&l->in[i].m, k->name);
+        snprintf(l->in[i].source, sizeof(l->in[i].source), "webhook-bridge/%s", k->name);
         pthread_mutex_init(&l->in[i].rl_lock, NULL);
         l->in[i].tokens = k->rate_per_s < 1 ? 1 : k->rate_per_s;
         l->in[i].rl_last_us = wb_now_us();
@@ -1028,6 +397,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
             snprintf(errstr, errstr_size, "out of memory");
             goto fail;
         }
+        wb_dedupe_set_eviction_counter(sh->dd[i], l->in[i].m.dedupe_evictions);
     }
 
     metrics_register(&l->unknown, "-");
@@ -1042,10 +412,23 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
         cfg->inbound.publish_timeout_ms > 0 ? cfg->inbound.publish_timeout_ms : 10000;
     l->request_timeout_ms =
         cfg->inbound.request_timeout_ms > 0 ? cfg->inbound.request_timeout_ms : 30000;
-    int64_t to_s = (l->request_timeout_ms + 999) / 1000;
-    if (to_s < 1) to_s = 1;
+    int64_t header_ms = cfg->inbound.header_timeout_ms > 0 ? cfg->inbound.header_timeout_ms : 10000;
+    if (header_ms > l->request_timeout_ms) header_ms = l->request_timeout_ms;
+    /* MHD's idle timeout is only a backstop now: the guard's deadlines are shorter */
+    int64_t to_s = (l->request_timeout_ms + 999) / 1000 + 1;
     size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;
     l->max_conn = cfg->inbound.max_connections > 0 ? cfg->inbound.max_connections : 1024;
+    l->max_record = wb_config_kafka_max_message(cfg);
+    wb_connguard_conf gc = {.endpoint = "inbound",
+                            .max_connections = l->max_conn,
+                            .max_per_ip = cfg->inbound.max_connections_per_ip,
+                            .header_timeout_ms = header_ms,
+                            .request_timeout_ms = l->request_timeout_ms};
+    if (!(l->guard = wb_connguard_new(&gc))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    sh->guard = l->guard;
     l->d = MHD_start_daemon(
         flags, 0, on_accept, l, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
@@ -1063,7 +446,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
     l->port = di ? di->port : 0;
-    if (pthread_create(&l->timer, NULL, timer_run, sh)) {
+    if (pthread_create(&l->timer, NULL, wb_listener_timer_run, sh)) {
         snprintf(errstr, errstr_size, "inbound: cannot start the timer thread");
         goto fail;
     }
@@ -1073,8 +456,10 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     return l;
 fail:
     if (l->d) MHD_stop_daemon(l->d);
+    sh->guard = NULL;
+    wb_connguard_free(l->guard);
     free_inconns(l);
-    shared_unref(sh);
+    wb_listener_shared_unref(sh);
     if (l->schemas) wb_schemas_free(l->schemas);
     pthread_mutex_destroy(&l->schemas_lock);
     free(l);
@@ -1151,7 +536,7 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
     pthread_mutex_lock(&sh->lock);
     int forced = 0;
     while (sh->head) {
-        struct MHD_Connection *c = expire(sh, sh->head, "shutting down");
+        struct MHD_Connection *c = wb_listener_expire(sh, sh->head, "shutting down");
         pthread_mutex_unlock(&sh->lock);
         MHD_resume_connection(c);
         forced++;
@@ -1170,8 +555,10 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
     if (l->timer_started) pthread_join(l->timer, NULL);
     MHD_stop_daemon(l->d);
     if (lsock != MHD_INVALID_SOCKET) close(lsock);
+    sh->guard = NULL;
+    wb_connguard_free(l->guard); /* the timer (its sweeper) is joined, MHD stopped */
     free_inconns(l);
-    shared_unref(sh);
+    wb_listener_shared_unref(sh);
     if (l->schemas) wb_schemas_free(l->schemas);
     pthread_mutex_destroy(&l->schemas_lock);
     free(l);

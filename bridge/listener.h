@@ -64,4 +64,9 @@ typedef struct wb_route {
 void wb_listener_route(const wb_config *cfg, const char *method, const char *url,
                        const char *content_type, const char *content_length, wb_route *out);
 
+/* 1 when body (len bytes) is a well-formed application/x-www-form-urlencoded body: one or
+ * more name[=value] pairs joined by '&', names not empty, every byte outside the unreserved
+ * set percent-encoded with two hex digits. Pure; any thread. */
+int wb_listener_form_ok(const char *body, size_t len);
+
 #endif

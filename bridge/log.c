@@ -57,6 +57,41 @@ static size_t json_escape(char *out, size_t len, size_t cap, const char *s)
     return len;
 }
 
+/* Append s to out for the text format: one record stays one line, whatever the message
+ * carries (a partner's value with "\n" could otherwise forge a log line): CR, LF, TAB and
+ * the other control characters become visible escapes. Returns the new length (< cap). */
+static size_t text_escape(char *out, size_t len, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; *s && len + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            out[len++] = (char)c;
+            continue;
+        }
+        out[len++] = '\\';
+        switch (c) {
+        case '\n':
+            out[len++] = 'n';
+            break;
+        case '\r':
+            out[len++] = 'r';
+            break;
+        case '\t':
+            out[len++] = 't';
+            break;
+        case '\\':
+            out[len++] = '\\';
+            break;
+        default:
+            out[len++] = 'x';
+            out[len++] = hex[c >> 4];
+            out[len++] = hex[c & 15];
+        }
+    }
+    return len;
+}
+
 void wb_log_write(wb_log_level level, const char *file, int line, const char *fields,
                   const char *fmt, ...)
 {
@@ -87,9 +122,14 @@ void wb_log_write(wb_log_level level, const char *file, int line, const char *fi
         if (len > sizeof(out) - 3) len = sizeof(out) - 3;
         out[len++] = '}';
     } else {
-        len = (size_t)snprintf(out, sizeof(out), "%s %-5s %s", tbuf, level_names[level], msg);
-        if (fields && *fields && len < sizeof(out) - 8)
-            len += (size_t)snprintf(out + len, sizeof(out) - len, " {%s}", fields);
+        len = (size_t)snprintf(out, sizeof(out), "%s %-5s ", tbuf, level_names[level]);
+        len = text_escape(out, len, sizeof(out) - 64, msg);
+        if (fields && *fields && len < sizeof(out) - 8) {
+            out[len++] = ' ';
+            out[len++] = '{';
+            len = text_escape(out, len, sizeof(out) - 4, fields);
+            out[len++] = '}';
+        }
         if (len > sizeof(out) - 2) len = sizeof(out) - 2;
     }
     out[len++] = '\n';

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
 
 #include "buf.h"
+#include "log.h"
 
 #define MAX_SECRET (1024 * 1024)
 
@@ -66,23 +70,32 @@ fail:
     return NULL;
 }
 
-/* Content of path, trailing newlines trimmed. NULL on error (errstr names the path). */
-static char *read_file(const char *path, char *errstr, size_t errstr_size)
+/* Content of path, trailing newlines trimmed. NULL on error (errstr names the path as
+ * shown, which is never a value from the environment). */
+static char *read_file(const char *path, const char *shown, char *errstr, size_t errstr_size)
 {
     FILE *fp = fopen(path, "rb");
     char *out = NULL;
     wb_buf b;
     wb_buf_init(&b, MAX_SECRET);
     if (!fp) {
-        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path, strerror(errno));
+        snprintf(errstr, errstr_size, "cannot read secret file %s: %s", shown, strerror(errno));
         goto out;
     }
+    /* fstat of the file opened (not a second lookup of the path): what was read is what was
+     * checked. Readable by every local user is worth a warning, not a refusal: some
+     * platforms mount secrets 0644 by default and the operator may know better. */
+    struct stat st;
+    if (!fstat(fileno(fp), &st) && (st.st_mode & S_IROTH))
+        WB_WARN("secret file %s is readable by every user (mode %04o): make it 0600 or 0640", path,
+                (unsigned)(st.st_mode & 07777));
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
         wb_err e = wb_buf_add(&b, chunk, n);
+        OPENSSL_cleanse(chunk, n);
         if (e == WB_ERR_TOO_LARGE) {
-            snprintf(errstr, errstr_size, "secret file '%s' is larger than 1MiB", path);
+            snprintf(errstr, errstr_size, "secret file %s is larger than 1MiB", shown);
             goto out;
         }
         if (e != WB_OK) {
@@ -91,7 +104,7 @@ static char *read_file(const char *path, char *errstr, size_t errstr_size)
         }
     }
     if (ferror(fp)) {
-        snprintf(errstr, errstr_size, "cannot read secret file '%s': %s", path, strerror(errno));
+        snprintf(errstr, errstr_size, "cannot read secret file %s: %s", shown, strerror(errno));
         goto out;
     }
     while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
@@ -112,9 +125,23 @@ char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errst
 {
     char *v = interpolate(s, errstr, errstr_size);
     if (v && allow_file && !strncmp(v, "file:", 5)) {
-        char *f = read_file(v + 5, errstr, errstr_size);
-        free(v);
+        /* A path that came through ${...} is not echoed: "file:${TOKEN}" written by mistake
+         * for "${TOKEN}" would otherwise print the token in the error. */
+        char shown[600];
+        if (strstr(s, "${"))
+            snprintf(shown, sizeof(shown), "(path from an environment variable)");
+        else
+            snprintf(shown, sizeof(shown), "'%s'", v + 5);
+        char *f = read_file(v + 5, shown, errstr, errstr_size);
+        wb_secret_free(v);
         v = f;
     }
     return v;
+}
+
+void wb_secret_free(char *v)
+{
+    if (!v) return;
+    OPENSSL_cleanse(v, strlen(v));
+    free(v);
 }

@@ -16,4 +16,7 @@
  * "malformed reference: ...", "out of memory"). Thread: safe if nobody calls setenv. */
 char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errstr_size);
 
+/* Wipe and free a value returned by wb_secret_expand (NULL is fine). */
+void wb_secret_free(char *v);
+
 #endif

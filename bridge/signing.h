@@ -58,9 +58,16 @@ typedef struct wb_verifier wb_verifier;
 typedef const char *(*wb_header_get_fn)(void *ctx, const char *name);
 
 typedef struct wb_verify_result {
-    char reason[160];      /* on failure: which check failed, never an expected value */
-    char delivery_id[256]; /* webhook-id, X-GitHub-Delivery, Stripe event id, ... ("" if none) */
-    int64_t timestamp;     /* signed timestamp (unix s) when the scheme has one, else 0 */
+    char reason[160];         /* on failure: which check failed, never an expected value */
+    char delivery_id[256];    /* webhook-id, X-GitHub-Delivery, Stripe event id, ... ("" if none);
+                               * always a valid header value (header_value.h), <= 255 bytes */
+    const char *id_field;     /* where delivery_id came from ("webhook-id", ...), static */
+    int id_signed;            /* delivery_id is covered by the signature (a replay cannot change
+                               * it); else dedupe should also key on the digest */
+    int64_t timestamp;        /* signed timestamp (unix s) when the scheme has one, else 0 */
+    size_t digest_len;        /* bytes in digest, 0 when none (Ed25519, scheme none) */
+    unsigned char digest[32]; /* the HMAC that matched (first 32 bytes): the same request
+                               * replayed has the same one, whatever its unsigned headers */
 } wb_verify_result;
 
 /* Prepare a verifier ("whpk_<base64>" Ed25519 public keys for v1a). NULL + errstr on error. */
@@ -69,10 +76,17 @@ void wb_verifier_free(wb_verifier *v);
 
 /* Verify one request. Returns WB_OK, WB_ERR_SIGNATURE (missing/malformed header or no
  * secret matches: res->reason says which), WB_ERR_STALE (timestamp outside tolerance, too
- * old or too new) or WB_ERR_INVALID. now_s is the current unix time. Fills res->delivery_id
- * even on failure when it could be read. */
+ * old or too new) or WB_ERR_INVALID (the delivery id is not a valid header value or longer
+ * than 255 bytes: reason names the field; or bad arguments). now_s is the current unix time.
+ * Fills res->delivery_id even on failure when it could be read. */
 wb_err wb_verifier_verify(const wb_verifier *v, wb_header_get_fn get, void *ctx, const void *body,
                           size_t len, int64_t now_s, wb_verify_result *res);
+
+/* The checks of wb_verifier_verify that need no body: signature headers present and well
+ * formed, timestamp fresh, delivery id header valid. Same return values and reasons; WB_OK
+ * means the request may be authentic and its body is worth reading. */
+wb_err wb_verifier_precheck(const wb_verifier *v, wb_header_get_fn get, void *ctx, int64_t now_s,
+                            wb_verify_result *res);
 
 /* ---- signature-header parsers (exported for the fuzz targets and tests) ---- */
 

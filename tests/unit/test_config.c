@@ -236,6 +236,28 @@ static const bad_case bad_cases[] = {
     /* 51 jq budget */
     {"outbound: { topics: [t], jq_budget: 0ms }\n", NULL,
      "bridge.yaml:1: jq_budget: duration '0ms' is too short (minimum 1ms)"},
+    /* 46 hmac timestamp header outside the signed content (issue 9.9: replay passed) */
+    {BRIDGE_OK,
+     "name: h\ndirection: inbound\ntopic: t\nverify:\n  scheme: hmac\n  secrets: [x]\n"
+     "  header: X-Sig\n  timestamp_header: X-Ts\n",
+     "connectors/c.yaml:8: timestamp_header: X-Ts is not covered by the signed content "
+     "'{body}': add {timestamp} to content"},
+    /* 47 hmac id header outside the signed content */
+    {BRIDGE_OK,
+     "name: h\ndirection: inbound\ntopic: t\nverify:\n  scheme: hmac\n  secrets: [x]\n"
+     "  header: X-Sig\n  timestamp_header: X-Ts\n  content: \"{timestamp}.{body}\"\n"
+     "  id_header: X-Id\n",
+     "connectors/c.yaml:10: id_header: X-Id is not covered by the signed content "
+     "'{timestamp}.{body}': add {id} to content"},
+    /* 48 max_body above the producer's message.max.bytes (issue 9.13) */
+    {BRIDGE_OK,
+     "name: s\ndirection: inbound\ntopic: t\nverify: { scheme: github, secrets: [x] }\n"
+     "max_body: 2MiB\n",
+     "connectors/c.yaml:5: max_body: 2097152 bytes is above kafka message.max.bytes (1000000)"},
+    {"kafka:\n  bootstrap.servers: embedded\n  message.max.bytes: 100000\nconnectors: connectors\n",
+     "name: s\ndirection: inbound\ntopic: t\nverify: { scheme: github, secrets: [x] }\n"
+     "max_body: 200KiB\n",
+     "connectors/c.yaml:5: max_body: 204800 bytes is above kafka message.max.bytes (100000)"},
 };
 
 /* Copy the repository's schemas/ manifest and order.paid into dir (for contract checks). */
@@ -379,6 +401,7 @@ static void test_full_config(void)
                "  group.id: webhook-bridge\n"
                "  enable.idempotence: true\n"
                "  queued.max.messages.kbytes: 65536\n"
+               "  message.max.bytes: 4000000\n"
                "outbound:\n"
                "  topics: [orders, inventory]\n"
                "  dead_letter_topic: my.dlq\n"
@@ -432,7 +455,7 @@ static void test_full_config(void)
                                      "  algorithm: sha512\n"
                                      "  encoding: base64\n"
                                      "  timestamp_header: X-Ts\n"
-                                     "  content: \"{timestamp}.{body}\"\n"
+                                     "  content: \"{timestamp}.{id}.{body}\"\n"
                                      "  id_header: X-Id\n"
                                      "key: /data/object/id\n"
                                      "event_type: X-Event\n"
@@ -446,7 +469,7 @@ static void test_full_config(void)
     ASSERT(cfg != NULL);
     ASSERT_STR_EQ(cfg->path, "bridge.yaml");
     ASSERT_EQ(cfg->embedded, 0);
-    ASSERT_EQ(cfg->nkafka, 4);
+    ASSERT_EQ(cfg->nkafka, 5);
     ASSERT_STR_EQ(cfg->kafka[0].key, "bootstrap.servers");
     ASSERT_STR_EQ(cfg->kafka[0].value, "k1:9092,k2:9092");
     ASSERT_STR_EQ(cfg->kafka[2].key, "enable.idempotence");
@@ -531,7 +554,7 @@ static void test_full_config(void)
     ASSERT_EQ(in->signing.hmac.sha512, 1);
     ASSERT_EQ(in->signing.hmac.base64, 1);
     ASSERT_STR_EQ(in->signing.hmac.timestamp_header, "X-Ts");
-    ASSERT_STR_EQ(in->signing.hmac.content, "{timestamp}.{body}");
+    ASSERT_STR_EQ(in->signing.hmac.content, "{timestamp}.{id}.{body}");
     ASSERT_STR_EQ(in->signing.hmac.id_header, "X-Id");
     ASSERT_STR_EQ(in->key_pointer, "/data/object/id");
     ASSERT_STR_EQ(in->event_type, "X-Event");
@@ -629,7 +652,8 @@ static void test_defaults_and_folder(void)
     ASSERT_EQ(a->signing.scheme, WB_SCHEME_NONE);
     ASSERT_EQ(a->signing.insecure, 1);
     ASSERT_EQ(a->signing.nsecrets, 0);
-    ASSERT_EQ(a->max_body, 1024 * 1024);
+    /* 1MiB lowered to fit librdkafka's message.max.bytes (1000000) with 32KiB of headroom */
+    ASSERT_EQ(a->max_body, 1000000 - 32 * 1024);
     ASSERT_EQ(a->dedupe_ttl_ms, 86400000);
     ASSERT(a->key_pointer == NULL);
     ASSERT_STR_EQ(a->signing.hmac.content, "{body}");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dedupe.h"
+#include "metrics.h"
 #include "test.h"
 
 static int64_t fake_now;
@@ -50,13 +51,14 @@ static void test_ttl(void)
     fake_now = 6000;
     ASSERT_EQ(wb_dedupe_begin(d, S("x")), WB_DEDUPE_NEW); /* expired -> new reservation */
     ASSERT_EQ(wb_dedupe_count(d), 1);
+    wb_dedupe_abort(d, S("x")); /* (an in-flight reservation is never reaped) */
     /* reaping keeps memory bounded by the window */
     for (int i = 0; i < 50; i++) {
         char id[16];
         snprintf(id, sizeof(id), "id%d", i);
         wb_dedupe_commit(d, id, strlen(id));
     }
-    ASSERT_EQ(wb_dedupe_count(d), 51);
+    ASSERT_EQ(wb_dedupe_count(d), 50);
     fake_now = 20000;
     ASSERT_EQ(wb_dedupe_begin(d, S("fresh")), WB_DEDUPE_NEW);
     ASSERT_EQ(wb_dedupe_count(d), 1);
@@ -82,6 +84,43 @@ static void test_bound(void)
     ASSERT_EQ(wb_dedupe_begin(d, S("e4999")), WB_DEDUPE_SEEN);
     ASSERT_EQ(wb_dedupe_begin(d, S("e4001")), WB_DEDUPE_SEEN);
     wb_dedupe_free(d);
+}
+
+/* Regression (issue 9.12): a full cache evicted the oldest entry even while its publish was
+ * running, so the partner's retry of that delivery was published a second time; and an
+ * in-flight entry older than the TTL was reaped the same way. */
+static void test_in_flight_never_evicted(void)
+{
+    wb_metrics_reset();
+    wb_counter *ev =
+        wb_metrics_counter("webhook_bridge_inbound_dedupe_evictions_total", "t", "connector=\"t\"");
+    fake_now = 0;
+    wb_dedupe *d = wb_dedupe_new(3, 100, fake_clock, &fake_now);
+    wb_dedupe_set_eviction_counter(d, ev);
+    ASSERT_EQ(wb_dedupe_begin(d, S("slow")), WB_DEDUPE_NEW); /* oldest, still publishing */
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "f%d", i);
+        ASSERT_EQ(wb_dedupe_begin(d, id, strlen(id)), WB_DEDUPE_NEW);
+        wb_dedupe_commit(d, id, strlen(id));
+        ASSERT(wb_dedupe_count(d) <= 3);
+    }
+    ASSERT_EQ(wb_dedupe_begin(d, S("slow")), WB_DEDUPE_IN_FLIGHT);
+    ASSERT_EQ(wb_dedupe_evictions(d), 8);
+    ASSERT_EQ(wb_counter_value(ev), 8);
+    /* past the TTL the reservation still holds */
+    fake_now = 10000;
+    ASSERT_EQ(wb_dedupe_begin(d, S("other")), WB_DEDUPE_NEW);
+    ASSERT_EQ(wb_dedupe_begin(d, S("slow")), WB_DEDUPE_IN_FLIGHT);
+    /* every entry in flight: nothing may be evicted, the newcomer is told to come back */
+    ASSERT_EQ(wb_dedupe_begin(d, S("third")), WB_DEDUPE_NEW);
+    ASSERT_EQ(wb_dedupe_begin(d, S("fourth")), WB_DEDUPE_FULL);
+    wb_dedupe_commit(d, S("slow"));
+    ASSERT_EQ(wb_dedupe_begin(d, S("slow")), WB_DEDUPE_SEEN);
+    wb_dedupe_abort(d, S("other"));
+    ASSERT_EQ(wb_dedupe_begin(d, S("fourth")), WB_DEDUPE_NEW);
+    wb_dedupe_free(d);
+    wb_metrics_reset();
 }
 
 typedef struct {
@@ -130,6 +169,7 @@ int main(void)
     RUN(test_states);
     RUN(test_ttl);
     RUN(test_bound);
+    RUN(test_in_flight_never_evicted);
     RUN(test_concurrency);
     TEST_DONE();
 }

@@ -38,6 +38,8 @@ static int port;
 static wb_signer *signer;
 static wb_kv *extra_kafka; /* kafka.* keys for the next start() */
 static size_t nextra_kafka;
+static int64_t next_header_timeout; /* inbound.header_timeout for the next start(), 0 = 10s */
+static int next_per_ip;             /* inbound.max_connections_per_ip for the next start() */
 
 /* ------------------------------------------------------------------------------------------
  * Fixture
@@ -55,6 +57,8 @@ static void setup_cfg(int64_t publish_timeout_ms, int max_conn, int64_t request_
     cfg.inbound.listen = "127.0.0.1:0";
     cfg.inbound.max_connections = max_conn;
     cfg.inbound.request_timeout_ms = request_timeout_ms;
+    cfg.inbound.header_timeout_ms = next_header_timeout;
+    cfg.inbound.max_connections_per_ip = next_per_ip;
     cfg.inbound.publish_timeout_ms = publish_timeout_ms;
     cfg.inbound.max_header = 8192;
     cfg.inbound.threads = 2;
@@ -290,6 +294,8 @@ static const char *hget(rd_kafka_headers_t *h, const char *name, char *buf, size
     snprintf(buf, n, "%.*s", (int)len, (const char *)v);
     return buf;
 }
+
+static uint64_t counter_of(const char *name, const char *labels);
 
 /* ------------------------------------------------------------------------------------------
  * Tests
@@ -551,12 +557,20 @@ static void test_errors(void)
     post("/webhooks/std", noexpect, huge, big, NULL, &r);
     ASSERT_EQ(r.status, 413);
     resp_free(&r);
-    /* chunked, no Content-Length: cut when the streamed body passes max_body */
+    /* chunked, no Content-Length: past max_body the rest is read and dropped, then 413
+     * (before: the connection was dropped at max_body and the client saw no answer) */
     const char *chunked[] = {"Content-Type: application/json", "Transfer-Encoding: chunked",
                              "Expect:", NULL};
-    post("/webhooks/std", chunked, huge, 64 * 1024, NULL, &r);
-    /* MHD 0.9.75 cannot queue an answer mid-body: the connection is dropped at max_body */
-    ASSERT(r.status == 413 || r.status == -1);
+    post("/webhooks/limited", chunked, huge, 64 * 1024, NULL, &r);
+    ASSERT_EQ(r.status, 413);
+    ASSERT_CONTAINS(r.headers.data, "application/problem+json");
+    ASSERT_CONTAINS(r.body.data, "body exceeds max_body");
+    resp_free(&r);
+    /* an error found from the head (no signature) while the body is already coming: the
+     * answer comes after the body, on a connection still usable */
+    post("/webhooks/std", noexpect, huge, 3000, NULL, &r);
+    ASSERT_EQ(r.status, 401);
+    ASSERT_CONTAINS(r.body.data, "missing webhook-id header");
     resp_free(&r);
     free(huge);
 
@@ -567,7 +581,7 @@ static void test_errors(void)
     bigh[19007] = '\0';
     const char *bighdr[] = {"Content-Type: application/json", bigh, NULL};
     post("/webhooks/limited", bighdr, "{}", 2, NULL, &r);
-    ASSERT(r.status == 431 || r.status == 413 || r.status == -1);
+    ASSERT_EQ(r.status, 431);
     resp_free(&r);
     free(bigh);
 
@@ -620,6 +634,15 @@ static void test_errors(void)
     ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_requests_total", "",
                                                   "connector=\"-\",status=\"404\"")),
               1);
+    /* regression (issue 9.15): 405/413/415 were counted under connector "-" */
+    ASSERT_EQ(
+        counter_of("webhook_bridge_inbound_requests_total", "connector=\"std\",status=\"405\""), 1);
+    ASSERT_EQ(
+        counter_of("webhook_bridge_inbound_requests_total", "connector=\"std\",status=\"415\""), 1);
+    ASSERT(counter_of("webhook_bridge_inbound_requests_total",
+                      "connector=\"std\",status=\"413\"") >= 2);
+    ASSERT_EQ(counter_of("webhook_bridge_inbound_requests_total", "connector=\"-\",status=\"405\""),
+              0);
     ASSERT_EQ(wb_counter_value(wb_metrics_counter("webhook_bridge_inbound_verify_failures_total",
                                                   "", "connector=\"std\",reason=\"stale\"")),
               2);
@@ -713,6 +736,35 @@ static void test_queue_full(void)
         if (st != 200) usleep(200000);
     }
     ASSERT_EQ(st, 200);
+    stop();
+}
+
+/* Issue 9.13: a body within max_body whose record (key + headers) would exceed the
+ * producer's message.max.bytes gets 413 and is not published (librdkafka would refuse it). */
+static void test_record_too_large(void)
+{
+    static wb_kv kv[] = {{"message.max.bytes", "2000"}, {"batch.size", "2000"}};
+    extra_kafka = kv;
+    nextra_kafka = 2;
+    start(5000, 64, 5000);
+    extra_kafka = NULL;
+    nextra_kafka = 0;
+    char body[2200];
+    int n = snprintf(body, sizeof body, "{\"type\":\"t\",\"data\":{\"id\":\"k\"},\"pad\":\"");
+    memset(body + n, 'p', 1800);
+    snprintf(body + n + 1800, sizeof body - (size_t)n - 1800, "\"}");
+    resp r;
+    post_std("big_1", time(NULL), body, &r);
+    ASSERT_EQ(r.status, 413);
+    ASSERT_CONTAINS(r.body.data, "message.max.bytes");
+    resp_free(&r);
+    post_std("small_1", time(NULL), "{\"type\":\"t\"}", &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    post_std("big_1", time(NULL), "{\"type\":\"t\"}", &r); /* the id was not kept */
+    ASSERT_EQ(r.status, 200);
+    ASSERT(!strstr(r.body.data, "duplicate"));
+    resp_free(&r);
     stop();
 }
 
@@ -817,14 +869,30 @@ static int closed_within(int fd, int ms, wb_buf *got)
     return 0;
 }
 
+static uint64_t counter_of(const char *name, const char *labels)
+{
+    return wb_counter_value(wb_metrics_counter(name, "", labels));
+}
+
+/* Regression (issue 9.7): MHD's timeout is an idle timeout, so a client sending a header
+ * byte every 200 ms held its connection for ever. Now the head must be complete within
+ * header_timeout of the accept and the whole request within request_timeout: each slow
+ * client below is cut at its deadline, well before MHD's idle timeout (request_timeout + 1 s)
+ * could matter, and counted. */
 static void test_slow_client(void)
 {
-    start(5000, 64, 1000);
-    /* headers byte by byte, slower than the 1 s timeout: cut off */
+    next_header_timeout = 600;
+    start(5000, 64, 1800);
+    next_header_timeout = 0;
+    uint64_t h0 = counter_of("webhook_bridge_inbound_request_timeouts_total",
+                             "endpoint=\"inbound\",phase=\"headers\"");
+    uint64_t b0 = counter_of("webhook_bridge_inbound_request_timeouts_total",
+                             "endpoint=\"inbound\",phase=\"body\"");
+    /* headers byte by byte, never idle for long: cut at header_timeout */
     int fd = dial();
     ASSERT(fd >= 0);
-    const char *req =
-        "POST /webhooks/std HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    const char *req = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      "application/json\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
     int cut = 0;
     int64_t t0 = wb_now_ms();
     for (size_t i = 0; req[i] && !cut; i++) {
@@ -832,16 +900,22 @@ static void test_slow_client(void)
             cut = 1;
             break;
         }
-        cut = closed_within(fd, 1500, NULL);
+        cut = closed_within(fd, 200, NULL);
     }
+    int64_t took = wb_now_ms() - t0;
     ASSERT(cut);
-    ASSERT(wb_now_ms() - t0 < 6000);
+    ASSERT(took >= 550);
+    ASSERT(took < 1700); /* header_timeout + sweep period + slack, far below the idle timeout */
     close(fd);
+    ASSERT_EQ(counter_of("webhook_bridge_inbound_request_timeouts_total",
+                         "endpoint=\"inbound\",phase=\"headers\""),
+              h0 + 1);
 
-    /* body trickled in small pieces past request_timeout: 408 (or cut) */
+    /* body trickled 3 bytes every 200 ms: cut at request_timeout (1.8 s from accept) */
     fd = dial();
     const char *hdr = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
                       "application/json\r\nContent-Length: 100\r\n\r\n";
+    t0 = wb_now_ms();
     ASSERT(send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) > 0);
     wb_buf got;
     wb_buf_init(&got, 65536);
@@ -850,10 +924,29 @@ static void test_slow_client(void)
         if (send(fd, "   ", 3, MSG_NOSIGNAL) < 0)
             cut = 1;
         else
-            cut = closed_within(fd, 300, &got);
+            cut = closed_within(fd, 200, &got);
     }
+    took = wb_now_ms() - t0;
     ASSERT(cut);
-    if (got.len) ASSERT_CONTAINS(got.data, " 408 ");
+    ASSERT(took >= 1750);
+    ASSERT(took < 2900);
+    ASSERT_EQ(got.len, 0); /* MHD 0.9.75 cannot answer mid-body: closed without an answer */
+    wb_buf_free(&got);
+    close(fd);
+    ASSERT_EQ(counter_of("webhook_bridge_inbound_request_timeouts_total",
+                         "endpoint=\"inbound\",phase=\"body\""),
+              b0 + 1);
+
+    /* an idle kept-alive connection is closed after header_timeout too */
+    fd = dial();
+    const char *ok = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     "application/json\r\nContent-Length: 2\r\n\r\n{}";
+    ASSERT(send(fd, ok, strlen(ok), MSG_NOSIGNAL) > 0);
+    wb_buf_init(&got, 65536);
+    t0 = wb_now_ms();
+    ASSERT(closed_within(fd, 2500, &got));
+    ASSERT_CONTAINS(got.data, "HTTP/1.1 200 OK");
+    ASSERT(wb_now_ms() - t0 >= 550);
     wb_buf_free(&got);
     close(fd);
 
@@ -863,6 +956,151 @@ static void test_slow_client(void)
     post("/webhooks/limited", json, "{}", 2, NULL, &r);
     ASSERT_EQ(r.status, 200);
     resp_free(&r);
+    stop();
+}
+
+/* Issue 9.7: at most max_connections_per_ip open connections per client address; the rest
+ * are closed at accept and counted; closing some makes room again. */
+static void test_per_ip_limit(void)
+{
+    next_per_ip = 4;
+    start(5000, 64, 5000);
+    next_per_ip = 0;
+    uint64_t r0 = counter_of("webhook_bridge_inbound_connections_refused_total",
+                             "endpoint=\"inbound\",reason=\"per_ip\"");
+    int fds[10];
+    for (int i = 0; i < 10; i++) {
+        fds[i] = dial();
+        usleep(20000);
+    }
+    int refused = 0;
+    for (int i = 0; i < 10; i++)
+        if (fds[i] < 0 || closed_within(fds[i], 100, NULL)) refused++;
+    ASSERT(refused >= 5 && refused <= 6); /* 4 (+ at most one per accepting thread) stay */
+    ASSERT_EQ(counter_of("webhook_bridge_inbound_connections_refused_total",
+                         "endpoint=\"inbound\",reason=\"per_ip\""),
+              r0 + (uint64_t)refused);
+    for (int i = 0; i < 10; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    usleep(200000);
+    resp r;
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
+/* Issue 9.2: values that become Kafka headers (delivery id, event type, forwarded headers)
+ * must not carry control characters: 400 problem+json naming the field, nothing published. */
+static void test_header_values_refused(void)
+{
+    start(5000, 64, 5000);
+    int64_t now = time(NULL);
+    resp r;
+    post_std("msg_ok", now, "{\"type\":\"a\\nX-Injected: 1\"}", &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.headers.data, "application/problem+json");
+    ASSERT_CONTAINS(r.body.data, "event type (/type) contains a control character");
+    resp_free(&r);
+    char longtype[400];
+    memset(longtype, 't', 300);
+    longtype[300] = 0;
+    char body[512];
+    snprintf(body, sizeof body, "{\"type\":\"%s\"}", longtype);
+    post_std("msg_ok2", now, body, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body.data, "event type (/type) is longer than 255 bytes");
+    resp_free(&r);
+    post_std("msg\ttab", now, "{\"type\":\"t\"}", &r); /* a TAB is legal HTTP, not a header */
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body.data, "webhook-id contains a control character");
+    resp_free(&r);
+
+    /* a forwarded header with a TAB */
+    wb_buf sig;
+    wb_buf_init(&sig, 4096);
+    const char *b = "{\"type\":\"t\"}";
+    ASSERT_EQ(wb_signer_signature(signer, "msg_fw", now, b, strlen(b), &sig), WB_OK);
+    char h_ts[64], h_sig[600];
+    snprintf(h_ts, sizeof(h_ts), "webhook-timestamp: %lld", (long long)now);
+    snprintf(h_sig, sizeof(h_sig), "webhook-signature: %s", sig.data);
+    const char *h[] = {"Content-Type: application/json",
+                       "webhook-id: msg_fw",
+                       h_ts,
+                       h_sig,
+                       "X-Custom: a\tb",
+                       NULL};
+    post("/webhooks/std", h, b, strlen(b), NULL, &r);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body.data, "header X-Custom contains a control character");
+    resp_free(&r);
+    wb_buf_free(&sig);
+
+    rec recs[4];
+    ASSERT_EQ(consume_all(TOPIC, recs, 4, 1500), 0);
+    stop();
+}
+
+/* A GitHub request signed by the partner, with its delivery id. */
+static void post_gh(wb_signer *gs, const char *delivery, const char *body, resp *out)
+{
+    wb_buf lines;
+    wb_buf_init(&lines, 4096);
+    ASSERT_EQ(wb_signer_sign(gs, "ignored", 0, body, strlen(body), &lines), WB_OK);
+    char sig[200] = "", dl[300];
+    const char *p = strstr(lines.data, "X-Hub-Signature-256: ");
+    ASSERT(p);
+    snprintf(sig, sizeof sig, "%.*s", (int)strcspn(p, "\n"), p);
+    snprintf(dl, sizeof dl, "X-GitHub-Delivery: %s", delivery);
+    const char *h[] = {"Content-Type: application/json", sig, dl, "X-GitHub-Event: push", NULL};
+    post("/webhooks/gh", h, body, strlen(body), NULL, out);
+    wb_buf_free(&lines);
+}
+
+/* Regression (issue 9.12): GitHub's delivery id is not signed, so a captured request
+ * replayed with a new X-GitHub-Delivery was published again. Dedupe also keys on the digest
+ * of the signature now. Regression (issue 9.8): the rate token was taken before the
+ * signature check, so unsigned junk used up a partner's rate. */
+static void test_signature_dedupe_and_rate(void)
+{
+    start(5000, 64, 5000);
+    char err[256];
+    wb_signer *gs = wb_signer_new(&conns[1].signing, err, sizeof err);
+    ASSERT(gs);
+    conns[1].rate_per_s = 1; /* one token (burst 1) */
+    resp r;
+    const char *bad[] = {"Content-Type: application/json",
+                         "X-Hub-Signature-256: sha256="
+                         "0000000000000000000000000000000000000000000000000000000000000000",
+                         NULL};
+    for (int i = 0; i < 5; i++) {
+        post("/webhooks/gh", bad, "{}", 2, NULL, &r);
+        ASSERT_EQ(r.status, 401);
+        resp_free(&r);
+    }
+    const char *body = "{\"ref\":\"refs/heads/main\",\"after\":\"abc\"}";
+    post_gh(gs, "d-1", body, &r);
+    ASSERT_EQ(r.status, 200); /* the token was still there */
+    ASSERT_CONTAINS(r.body.data, "\"offset\":");
+    resp_free(&r);
+    conns[1].rate_per_s = 0;
+    post_gh(gs, "d-2-replayed", body, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body.data, "\"duplicate\":true");
+    resp_free(&r);
+    post_gh(gs, "d-1", body, &r);
+    ASSERT_CONTAINS(r.body.data, "\"duplicate\":true");
+    resp_free(&r);
+    post_gh(gs, "d-3", "{\"ref\":\"refs/heads/dev\"}", &r); /* another event */
+    ASSERT_EQ(r.status, 200);
+    ASSERT(!strstr(r.body.data, "duplicate"));
+    resp_free(&r);
+    rec recs[8];
+    int n = consume_all("partner.gh.events", recs, 8, 2000);
+    ASSERT_EQ(n, 2);
+    recs_free(recs, n);
+    wb_signer_free(gs);
     stop();
 }
 
@@ -914,8 +1152,12 @@ int main(void)
     RUN(test_broker_down);
     RUN(test_slow_client);
     RUN(test_connection_limit);
+    RUN(test_per_ip_limit);
+    RUN(test_header_values_refused);
+    RUN(test_signature_dedupe_and_rate);
     RUN(test_expect_continue);
     RUN(test_queue_full);
+    RUN(test_record_too_large);
     RUN(test_shutdown_while_waiting);
     curl_global_cleanup();
     TEST_DONE();

@@ -503,9 +503,185 @@ static void test_hmac(void)
     d.hmac.content = "{timestamp}.{body}";
     ASSERT(wb_verifier_new(&d, err, sizeof(err)) == NULL);
     ASSERT_CONTAINS(err, "timestamp_header");
+    /* issue 9.9: a timestamp/id header the content does not sign would let a replay pass
+     * with a fresh timestamp or a new id: refused for the verifier and the signer alike */
+    d.hmac.content = "{body}";
+    d.hmac.timestamp_header = "X-Ts";
+    ASSERT(wb_verifier_new(&d, err, sizeof(err)) == NULL);
+    ASSERT_CONTAINS(err, "timestamp_header X-Ts is not covered by the signed content");
+    ASSERT(wb_signer_new(&d, err, sizeof(err)) == NULL);
+    ASSERT_CONTAINS(err, "add {timestamp} to content");
+    d.hmac.content = "{timestamp}.{body}";
+    d.hmac.id_header = "X-Id";
+    ASSERT(wb_verifier_new(&d, err, sizeof(err)) == NULL);
+    ASSERT_CONTAINS(err, "id_header X-Id is not covered by the signed content");
+    d.hmac.content = "{timestamp}.{id}.{body}";
+    wb_verifier *ok = wb_verifier_new(&d, err, sizeof(err));
+    ASSERT(ok != NULL);
+    wb_verifier_free(ok);
+    d.hmac.timestamp_header = NULL;
+    d.hmac.id_header = NULL;
     d.hmac.content = NULL;
     d.hmac.header = NULL;
     ASSERT(wb_verifier_new(&d, err, sizeof(err)) == NULL);
+}
+
+/* Issue 9.2: a delivery id becomes ce_id (a Kafka header, then a partner request header): a
+ * control character or an absurd length is refused with WB_ERR_INVALID naming the field,
+ * from a header or from a (signed) body alike. Before, body ids over 255 bytes were dropped
+ * silently and "\n" escapes reached the header as real newlines. */
+static void test_delivery_id_checked(void)
+{
+    char *sec[] = {STD_SECRET};
+    wb_signing c = cfg_of(WB_SCHEME_STANDARD, sec, 1);
+    wb_verify_result r;
+    const char *bad_ids[] = {"msg\x01", "msg\tx", "a\x7f", NULL};
+    for (int i = 0; bad_ids[i]; i++) {
+        char lines[4096];
+        snprintf(lines, sizeof(lines), "%s", sign(&c, bad_ids[i], 1614265330, STD_BODY));
+        hdrs h = {0};
+        hparse(&h, lines);
+        hset(&h, "webhook-id", bad_ids[i]);
+        hset(&h, "webhook-timestamp", "1614265330");
+        ASSERT_EQ(verify(&c, &h, STD_BODY, 1614265330, &r), WB_ERR_INVALID);
+        ASSERT_STR_EQ(r.reason, "webhook-id contains a control character");
+    }
+    char longid[400];
+    memset(longid, 'a', 300);
+    longid[300] = 0;
+    char lines[4096];
+    snprintf(lines, sizeof(lines), "%s", sign(&c, longid, 1614265330, STD_BODY));
+    hdrs h = {0};
+    hparse(&h, lines);
+    hset(&h, "webhook-id", longid);
+    hset(&h, "webhook-timestamp", "1614265330");
+    ASSERT_EQ(verify(&c, &h, STD_BODY, 1614265330, &r), WB_ERR_INVALID);
+    ASSERT_STR_EQ(r.reason, "webhook-id is longer than 255 bytes");
+
+    /* GitHub: the (unsigned) delivery header */
+    char *gh[] = {"It's a Secret to Everybody"};
+    wb_signing g = cfg_of(WB_SCHEME_GITHUB, gh, 1);
+    char gl[4096];
+    snprintf(gl, sizeof(gl), "%s", sign(&g, "d-1", 0, "Hello, World!"));
+    hdrs hg = {0};
+    hparse(&hg, gl);
+    ASSERT_EQ(verify(&g, &hg, "Hello, World!", 0, &r), WB_OK);
+    ASSERT_EQ(r.id_signed, 0);
+    ASSERT_EQ(r.digest_len, 32);
+    unsigned char d1[32];
+    memcpy(d1, r.digest, 32);
+    hset(&hg, "X-GitHub-Delivery", "another-id"); /* a replay with a new id: same digest */
+    ASSERT_EQ(verify(&g, &hg, "Hello, World!", 0, &r), WB_OK);
+    ASSERT(!memcmp(d1, r.digest, 32));
+    hset(&hg, "X-GitHub-Delivery", "bad\x1b[31m");
+    ASSERT_EQ(verify(&g, &hg, "Hello, World!", 0, &r), WB_ERR_INVALID);
+    ASSERT_STR_EQ(r.reason, "X-GitHub-Delivery contains a control character");
+    hset(&hg, "X-GitHub-Delivery", longid);
+    ASSERT_EQ(verify(&g, &hg, "Hello, World!", 0, &r), WB_ERR_INVALID);
+    ASSERT_CONTAINS(r.reason, "X-GitHub-Delivery is longer than 255 bytes");
+
+    /* Stripe: the id comes from the signed body; JSON escapes decode to control chars */
+    char *ss[] = {"whsec_stripe"};
+    wb_signing st = cfg_of(WB_SCHEME_STRIPE, ss, 1);
+    const char *nl = "{\"id\":\"evt_1\\nX-Injected: 1\",\"type\":\"t\"}";
+    char sl[4096];
+    snprintf(sl, sizeof(sl), "%s", sign(&st, NULL, 1700000000, nl));
+    hdrs hs = {0};
+    hparse(&hs, sl);
+    ASSERT_EQ(verify(&st, &hs, nl, 1700000000, &r), WB_ERR_INVALID);
+    ASSERT_STR_EQ(r.reason, "body field \"id\" contains a control character");
+    char big[600];
+    snprintf(big, sizeof(big), "{\"id\":\"%s\"}", longid);
+    snprintf(sl, sizeof(sl), "%s", sign(&st, NULL, 1700000000, big));
+    hdrs hs2 = {0};
+    hparse(&hs2, sl);
+    ASSERT_EQ(verify(&st, &hs2, big, 1700000000, &r), WB_ERR_INVALID);
+    ASSERT_STR_EQ(r.reason, "body field \"id\" is longer than 255 bytes");
+    const char *okb = "{\"id\":\"evt_2\"}";
+    snprintf(sl, sizeof(sl), "%s", sign(&st, NULL, 1700000000, okb));
+    hdrs hs3 = {0};
+    hparse(&hs3, sl);
+    ASSERT_EQ(verify(&st, &hs3, okb, 1700000000, &r), WB_OK);
+    ASSERT_STR_EQ(r.delivery_id, "evt_2");
+    ASSERT_EQ(r.id_signed, 1);
+}
+
+/* The per-thread MAC context cache (signing.c) never mixes keys up: verifiers used in turn
+ * on one thread, and a verifier freed and another made (likely at the same address) with
+ * another key, as a reload does. */
+static void test_mac_cache_keys(void)
+{
+    char *ka[] = {"key-a"}, *kb[] = {"key-b"};
+    wb_signing a = cfg_of(WB_SCHEME_GITHUB, ka, 1), b = cfg_of(WB_SCHEME_GITHUB, kb, 1);
+    char la[512], lb[512], err[128];
+    snprintf(la, sizeof la, "%s", sign(&a, NULL, 0, "body"));
+    snprintf(lb, sizeof lb, "%s", sign(&b, NULL, 0, "body"));
+    hdrs ha = {0}, hb = {0};
+    hparse(&ha, la);
+    hparse(&hb, lb);
+    wb_verify_result r;
+    for (int round = 0; round < 40; round++) {
+        wb_verifier *v = wb_verifier_new(round % 2 ? &b : &a, err, sizeof err);
+        ASSERT(v);
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ(wb_verifier_verify(v, hget, round % 2 ? &hb : &ha, "body", 4, 0, &r), WB_OK);
+            ASSERT_EQ(wb_verifier_verify(v, hget, round % 2 ? &ha : &hb, "body", 4, 0, &r),
+                      WB_ERR_SIGNATURE);
+        }
+        wb_verifier_free(v);
+    }
+    wb_verifier *va = wb_verifier_new(&a, err, sizeof err),
+                *vb = wb_verifier_new(&b, err, sizeof err);
+    for (int i = 0; i < 40; i++) {
+        ASSERT_EQ(wb_verifier_verify(i % 2 ? vb : va, hget, i % 2 ? &hb : &ha, "body", 4, 0, &r),
+                  WB_OK);
+    }
+    wb_verifier_free(va);
+    wb_verifier_free(vb);
+}
+
+/* Issue 9.8: what needs no body is checked before the body is read. */
+static void test_precheck(void)
+{
+    char *sec[] = {STD_SECRET};
+    wb_signing c = cfg_of(WB_SCHEME_STANDARD, sec, 1);
+    char err[256];
+    wb_verifier *v = wb_verifier_new(&c, err, sizeof(err));
+    ASSERT(v);
+    wb_verify_result r;
+    hdrs h = {0};
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &h, 1614265330, &r), WB_ERR_SIGNATURE);
+    ASSERT_STR_EQ(r.reason, "missing webhook-id header");
+    hset(&h, "webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek");
+    hset(&h, "webhook-timestamp", "1614265330");
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &h, 1614265330, &r), WB_ERR_SIGNATURE);
+    ASSERT_STR_EQ(r.reason, "missing webhook-signature header");
+    hset(&h, "webhook-signature", "v1,!!!");
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &h, 1614265330, &r), WB_ERR_SIGNATURE);
+    hset(&h, "webhook-signature", STD_SIG);
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &h, 1614265330 + 3600, &r), WB_ERR_STALE);
+    /* headers fine: the precheck passes whatever the body will be */
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &h, 1614265330, &r), WB_OK);
+    ASSERT_STR_EQ(r.delivery_id, "msg_p5jXN8AQM9LWM0D4loKWxJek");
+    ASSERT_EQ(wb_verifier_verify(v, hget, &h, "x", 1, 1614265330, &r), WB_ERR_SIGNATURE);
+    ASSERT_EQ(wb_verifier_verify(v, hget, &h, STD_BODY, strlen(STD_BODY), 1614265330, &r), WB_OK);
+    ASSERT_EQ(r.id_signed, 1);
+    wb_verifier_free(v);
+
+    char *sl[] = {"sl-secret"};
+    wb_signing s = cfg_of(WB_SCHEME_SLACK, sl, 1);
+    v = wb_verifier_new(&s, err, sizeof(err));
+    hdrs hs = {0};
+    hset(&hs, "X-Slack-Signature",
+         "v0="
+         "0000000000000000000000000000000000000000000000000000000000000000");
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &hs, 1700000000, &r), WB_ERR_SIGNATURE);
+    ASSERT_STR_EQ(r.reason, "missing X-Slack-Request-Timestamp header");
+    hset(&hs, "X-Slack-Request-Timestamp", "1600000000");
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &hs, 1700000000, &r), WB_ERR_STALE);
+    hset(&hs, "X-Slack-Request-Timestamp", "1700000000");
+    ASSERT_EQ(wb_verifier_precheck(v, hget, &hs, 1700000000, &r), WB_OK);
+    wb_verifier_free(v);
 }
 
 static void test_none_and_config(void)
@@ -615,6 +791,9 @@ int main(void)
     RUN(test_shopify);
     RUN(test_slack);
     RUN(test_hmac);
+    RUN(test_delivery_id_checked);
+    RUN(test_precheck);
+    RUN(test_mac_cache_keys);
     RUN(test_none_and_config);
     RUN(test_parsers);
     RUN(test_threads);
