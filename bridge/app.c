@@ -336,7 +336,7 @@ static void reload(const char *path, wb_config **current, wb_listener *listener,
         wb_config_unref(ncfg);
         return;
     }
-        wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
+    wb_log_setup((wb_log_level)ncfg->log.level, (wb_log_format)ncfg->log.format);
     if (admin && wb_admin_set_token(admin, ncfg->admin.token))
         WB_ERROR("reload: the new admin.token could not be set; the previous one stays");
     /* The listener copied the new secrets into its verifiers (it routes with the generation
@@ -489,7 +489,7 @@ int wb_app_run(const char *config_path, const wb_demo_opts *demo_opts)
         wb_gauge_set(m_gens, wb_config_live());
         if (reload_requested) {
             reload_requested = 0;
-                        reload(config_path, &cfg, listener, engine, admin);
+            reload(config_path, &cfg, listener, engine, admin);
         }
         usleep(50000);
     }

@@ -16,9 +16,9 @@ static json_t *status_json(const wb_conn_status *s)
     json_object_set_new(o, "group", json_string(s->group));
     json_object_set_new(o, "paused", json_boolean(s->paused));
     static const char *const circuit[] = {"closed", "open", "half-open"};
-    json_object_set_new(o, "breaker",
-                        json_string(s->circuit >= 0 && s->circuit <= 2 ? circuit[s->circuit]
-                                                                       : "unknown"));
+    json_object_set_new(
+        o, "breaker",
+        json_string(s->circuit >= 0 && s->circuit <= 2 ? circuit[s->circuit] : "unknown"));
     json_object_set_new(o, "assigned_partitions", json_integer(s->assigned_partitions));
     json_object_set_new(o, "lag", s->lag >= 0 ? json_integer(s->lag) : json_null());
     json_object_set_new(o, "oldest_undelivered_seconds", json_real(s->oldest_undelivered_s));

@@ -197,6 +197,9 @@ static inline int conn_commits(const struct wb_conn *c);
 void conn_record_terminal(wb_conn *c, rec *r);
 void conn_set_error(wb_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void conn_dispatch_soon(wb_conn *c);
+/* Recompute the gauges and publish the status snapshot now (state changes; else once a
+ * second). */
+void conn_refresh(wb_conn *c);
 void conn_check_budgets(wb_conn *c, wb_ledger_part *p);
 
 /* consumer.c */

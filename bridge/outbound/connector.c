@@ -199,7 +199,7 @@ static void on_commit_timer(wb_loop *lp, void *arg)
 /* ------------------------------------------------------------------------------------ */
 /* Gauges and status                                                                    */
 
-static void refresh(wb_conn *c)
+void conn_refresh(wb_conn *c)
 {
     int64_t wall = wb_wall_ms();
     int64_t lag = 0, oldest = -1;
@@ -310,7 +310,7 @@ static void on_gauge_timer(wb_loop *lp, void *arg)
         maybe_resume_part(c, p);
     }
     if (c->stopping) stop_progress(c);
-    refresh(c);
+    conn_refresh(c);
     if (!c->closed) wb_loop_timer_start(lp, &c->gauge_timer, wb_loop_now(lp) + GAUGE_MS);
 }
 
@@ -461,7 +461,7 @@ void wb_conn_reload(wb_conn *c, wb_settings *st)
     /* `paused:` applies when the file changed it; an admin pause is not undone by a reload
      * of an unchanged file. */
     if (cc->paused != was_paused_in_file) wb_conn_set_paused(c, cc->paused);
-    refresh(c);
+    conn_refresh(c);
     conn_dispatch_soon(c);
 }
 
@@ -480,7 +480,7 @@ void wb_conn_set_paused(wb_conn *c, int paused)
     WB_WARN("connector %s: %s", c->name,
             paused ? "paused: fetching and new deliveries stopped; in-flight ones finish"
                    : "resumed");
-    refresh(c);
+    conn_refresh(c);
 }
 
 /* Stopping: once nothing is in flight, or at the deadline, abort what still runs, commit the
@@ -532,7 +532,7 @@ void wb_conn_stop(wb_conn *c, int64_t deadline_ms)
     WB_INFO("connector %s: stopping: draining %zu record(s)", c->name,
             wb_ledger_in_flight(c->ledger));
     stop_progress(c);
-    refresh(c);
+    conn_refresh(c);
 }
 
 int wb_conn_stopped(const wb_conn *c)

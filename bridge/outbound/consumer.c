@@ -329,6 +329,7 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
         rd_kafka_pause_partitions(rk, parts);
     else
         rd_kafka_resume_partitions(rk, parts);
+    conn_refresh(c); /* "starting" -> "running" is visible at once */
 }
 
 static void merge_revoke(wb_conn *c, rd_kafka_topic_partition_list_t *parts)

@@ -151,7 +151,7 @@ int64_t wb_http_parse_retry_after(const char *value, int64_t now_unix_s)
     if (!isalpha((unsigned char)tmp[0])) return -1;
     time_t t = curl_getdate(tmp, NULL);
     if (t == (time_t)-1) return -1;
-        if ((int64_t)t <= now_unix_s) return 0;
+    if ((int64_t)t <= now_unix_s) return 0;
     int64_t secs = (int64_t)t - now_unix_s;
     /* a date centuries ahead: saturate (any cap applies anyway) instead of overflowing */
     if (secs > INT64_MAX / 1000) return INT64_MAX / 1000 * 1000;
