@@ -70,9 +70,14 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
+# The sanitizer build runs the same tests (CTest sets WB_SLOW=1 there): every bound doubles.
+SLOW = 2 if os.environ.get("WB_SLOW") == "1" else 1
+
+
 def wait_until(pred, timeout, interval=0.1, what="condition", alive=()):
     """Poll pred() until truthy (returns its value) or timeout (raises TestFailure).
     alive: processes (Bridge/...) that must stay running meanwhile; a dead one fails at once."""
+    timeout *= SLOW
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -601,6 +606,8 @@ def main(test, timeout=85, needs_bridge=True):
     """Run test(run) with a hard time bound; print the summary; exit 0/1."""
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
     run = Run(name)
+
+    timeout *= SLOW
 
     def on_alarm(signum, frame):
         raise TestFailure("test exceeded its %ds bound" % timeout)
