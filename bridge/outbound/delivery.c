@@ -11,13 +11,13 @@
  * in lockstep); exhausted (on_exhausted: dead-letter) or permanent -> dead-letter topic with
  * the reason; `on_exhausted: block` keeps retrying at the last interval. */
 #include <inttypes.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "outbound/conn_int.h"
+#include "outbound/retry.h"
 #include "util.h"
 
 #define MAX_REQ_HEADERS 8
@@ -47,21 +47,6 @@ static void notify(wb_conn *c, rec *r, const char *outcome, int64_t latency_us, 
         .error = error ? error : "",
     };
     c->hooks->observe(c->hooks_ctx, &ev);
-}
-
-/* Delay before the next attempt after `attempts` failed ones, with +-20% jitter. */
-static int64_t backoff_ms(const wb_connector *cc, int attempts)
-{
-    if (cc->nretry == 0) return 1000;
-    size_t i = (size_t)(attempts - 1);
-    if (i >= cc->nretry) i = cc->nretry - 1;
-    int64_t base = cc->retry_schedule_ms[i];
-    if (base <= 0) return 0;
-    int64_t span = base / 5;
-    if (span <= 0) return base;
-    uint64_t rnd = 0;
-    if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1) rnd = (uint64_t)wb_now_us();
-    return base - span + (int64_t)(rnd % (uint64_t)(2 * span + 1));
 }
 
 /* The signer's "Name: value" lines as typed headers. The signer writes only names and
@@ -208,7 +193,7 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
             deadletter_send(c, r, "exhausted", "%s", res->error);
             return;
         }
-        int64_t delay = backoff_ms(cc, r->attempts);
+        int64_t delay = wb_retry_backoff_ms(cc, r->attempts);
         int64_t ra = res->retry_after_ms;
         if (ra >= 0) {
             if (ra > cc->retry_after_cap_ms) ra = cc->retry_after_cap_ms;

@@ -52,11 +52,36 @@ def one_shape(run, m, name, outbound):
         run.summary[name] = {"exit": rc, "stop_s": round(took, 2)}
 
 
+def check_and_run_agree(run, m):
+    """`check` builds what `run` builds (issue 9 item 11): a config run refuses, check refuses
+    with the same message -- an allow_cidrs entry with host bits set used to pass check and
+    fail run."""
+    conn = os.path.join(run.tmp, "cidr-partner.yaml")
+    with open(conn, "w") as f:
+        f.write("name: partner\ndirection: outbound\nurl: https://partner.example/hook\n"
+                "events: [\"*\"]\nsigning: { secrets: [\"%s\"] }\n"
+                "allow_cidrs: [\"10.20.0.1/16\"]\n" % h.SECRET)
+    cfg = os.path.join(run.tmp, "cidr.yaml")
+    with open(cfg, "w") as f:
+        f.write("kafka: { bootstrap.servers: %s, group.id: wb-shapes-cidr }\n"
+                "outbound: { topics: [orders], dead_letter_topic: dlq }\n"
+                "connectors: [ %s ]\n" % (json.dumps(m.bootstrap), json.dumps(conn)))
+    c = subprocess.run([h.BRIDGE, "check", "-c", cfg], capture_output=True, timeout=20)
+    r = subprocess.run([h.BRIDGE, "run", "-c", cfg], capture_output=True, timeout=30)
+    ce, re_ = c.stderr.decode(errors="replace"), r.stderr.decode(errors="replace")
+    run.summary["check_vs_run"] = {"check": c.returncode, "run": r.returncode}
+    h.check(c.returncode != 0 and "allow_cidrs" in ce and "host bits" in ce,
+            "check accepted an allow_cidrs entry with host bits set: %r" % ce[-300:])
+    h.check(r.returncode != 0 and "allow_cidrs" in re_,
+            "run did not refuse the same config: exit %d %r" % (r.returncode, re_[-300:]))
+
+
 def test(run):
     with h.mock({"orders": 2, "dlq": 1, "inbound.events": 2}) as m:
         one_shape(run, m, "inbound_only", None)
         one_shape(run, m, "no_outbound_connectors",
                   "outbound: { topics: [orders], dead_letter_topic: dlq }\n")
+        check_and_run_agree(run, m)
 
 
 if __name__ == "__main__":
