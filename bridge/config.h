@@ -146,8 +146,8 @@ typedef struct wb_config {
         int64_t commit_interval_ms; /* store + commit the terminal prefix this often, 250ms */
         int64_t retention_ms;       /* topic retention assumed when the broker does not tell
                                      * (DescribeConfigs refused), default 7d */
-        int64_t jq_budget_ms; /* wall clock per filter/transform evaluation, default 100ms */
-        size_t jq_memory;     /* memory cap of the jq sandbox worker, default 256MiB */
+        int64_t jq_budget_ms;       /* wall clock per filter/transform evaluation, default 100ms */
+        size_t jq_memory;           /* memory cap of the jq sandbox worker, default 256MiB */
     } outbound;
 
     struct {

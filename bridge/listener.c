@@ -311,7 +311,9 @@ static void free_inconns(wb_listener *l)
     for (size_t i = 0; i < l->nretired; i++)
         wb_verifier_free(l->retired[i]);
     free(l->retired);
+    free(l->retired_at);
     l->retired = NULL;
+    l->retired_at = NULL;
     l->nretired = 0;
 }
 
@@ -466,18 +468,46 @@ fail:
     return NULL;
 }
 
+/* Free the verifiers replaced long enough ago that no request can still be using one: a
+ * request loads its connector's verifier and is done with it before its request_timeout
+ * (the connection guard cuts it there), so a grace period of that plus a margin is enough.
+ * Without this every SIGHUP kept the old verifiers (and their keys) until exit. */
+static void reap_retired(wb_listener *l)
+{
+    int64_t grace = l->cfg->inbound.request_timeout_ms + 1000, now = wb_now_ms();
+    size_t k = 0;
+    for (size_t i = 0; i < l->nretired; i++) {
+        if (now - l->retired_at[i] > grace) {
+            wb_verifier_free(l->retired[i]);
+            continue;
+        }
+        l->retired[k] = l->retired[i];
+        l->retired_at[k] = l->retired_at[i];
+        k++;
+    }
+    l->nretired = k;
+}
+
+size_t wb_listener_retired(wb_listener *l)
+{
+    reap_retired(l);
+    return l->nretired;
+}
+
 wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, size_t errstr_size)
 {
     size_t n = l->cfg->nconnectors;
+    reap_retired(l);
     wb_verifier **fresh = calloc(n ? n : 1, sizeof(*fresh));
     wb_verifier **retired = realloc(l->retired, (l->nretired + n + 1) * sizeof(*retired));
-    if (!fresh || !retired) {
+    if (retired) l->retired = retired;
+    int64_t *at = retired ? realloc(l->retired_at, (l->nretired + n + 1) * sizeof(*at)) : NULL;
+    if (at) l->retired_at = at;
+    if (!fresh || !retired || !at) {
         free(fresh);
-        if (retired) l->retired = retired;
         snprintf(errstr, errstr_size, "out of memory");
         return WB_ERR_NOMEM;
     }
-    l->retired = retired;
     /* Build every new verifier first: all or nothing. */
     for (size_t j = 0; j < cfg->nconnectors; j++) {
         const wb_connector *nk = &cfg->connectors[j];
@@ -500,8 +530,12 @@ wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, si
         }
     }
     /* Swap: requests verifying right now finish with the verifier they loaded. */
+    int64_t now = wb_now_ms();
     for (size_t i = 0; i < n; i++)
-        if (fresh[i]) l->retired[l->nretired++] = atomic_exchange(&l->in[i].v, fresh[i]);
+        if (fresh[i]) {
+            l->retired_at[l->nretired] = now;
+            l->retired[l->nretired++] = atomic_exchange(&l->in[i].v, fresh[i]);
+        }
     free(fresh);
     return WB_OK;
 }

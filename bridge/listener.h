@@ -35,6 +35,10 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
  * Thread: any one thread at a time (the reloading one); requests keep being served. */
 wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, size_t errstr_size);
 
+/* Verifiers replaced by reloads and still kept (a request may be using one); those older than
+ * the request timeout plus a margin are freed first. Same thread as wb_listener_reload. */
+size_t wb_listener_retired(wb_listener *l);
+
 /* The bound TCP port (useful with port 0). */
 int wb_listener_port(const wb_listener *l);
 

@@ -125,6 +125,7 @@ struct wb_listener {
     int64_t publish_timeout_ms; /* cfg values, defaults applied when unset (<= 0) */
     wb_schemas *schemas;        /* inbound Avro encoding (connectors with `schema:`), or NULL */
     wb_verifier **retired;      /* replaced by a reload; a request may still be using one */
+    int64_t *retired_at;        /* monotonic ms each was replaced */
     size_t nretired;
     pthread_mutex_t schemas_lock; /* wb_schemas is single-threaded; MHD serves from a pool */
     int64_t request_timeout_ms;

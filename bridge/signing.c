@@ -682,9 +682,8 @@ static wb_err sign_to(const wb_signer *s, const char *id, int64_t ts_s, const vo
         break;
     case WB_SCHEME_SLACK:
         if (!(err = wb_keyset_mac(k, 0, id, ts, body, len, mac, &ml)) &&
-            !(err = line_start(sk, "X-Slack-Request-Timestamp")) &&
-            !(err = wb_buf_adds(out, ts)) && !(err = line_start(sk, "X-Slack-Signature")) &&
-            !(err = wb_buf_adds(out, "v0=")))
+            !(err = line_start(sk, "X-Slack-Request-Timestamp")) && !(err = wb_buf_adds(out, ts)) &&
+            !(err = line_start(sk, "X-Slack-Signature")) && !(err = wb_buf_adds(out, "v0=")))
             err = encode_add(out, mac, ml, 0);
         break;
     case WB_SCHEME_HMAC:

@@ -463,6 +463,27 @@ static void test_reload_secret(void)
     stop();
 }
 
+/* Reloads do not pile up verifiers: the ones replaced more than request_timeout (+1 s) ago,
+ * which no request can still be using, are freed (they were kept until exit before). */
+static void test_reload_frees_old_verifiers(void)
+{
+    start(5000, 64, 1000);
+    char err[256];
+    for (int i = 0; i < 20; i++)
+        ASSERT_EQ(wb_listener_reload(lis, &cfg, err, sizeof(err)), WB_OK);
+    size_t kept = wb_listener_retired(lis);
+    ASSERT(kept >= 20); /* every inbound connector's verifier, 20 times: all recent */
+    usleep(2200 * 1000);
+    ASSERT_EQ(wb_listener_reload(lis, &cfg, err, sizeof(err)), WB_OK);
+    ASSERT_EQ(wb_listener_retired(lis), kept / 20); /* only the last reload's */
+    const char *body = "{\"type\":\"t\",\"data\":{\"id\":\"v1\"}}";
+    resp r;
+    post_std("reap_1", time(NULL), body, &r); /* the current verifier still works */
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+    stop();
+}
+
 /* A connector with schema: the body is validated (422 naming the field, nothing published)
  * and published as Confluent-framed Avro that decodes back to the same event. */
 static void test_schema(void)
@@ -1149,6 +1170,7 @@ int main(void)
     RUN(test_errors);
     RUN(test_schema);
     RUN(test_reload_secret);
+    RUN(test_reload_frees_old_verifiers);
     RUN(test_broker_down);
     RUN(test_slow_client);
     RUN(test_connection_limit);
