@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "outbound/http.h"
 #include "util.h"
 
 #define DEFAULT_TOLERANCE_MS (5 * 60 * 1000)
@@ -745,18 +746,44 @@ wb_err wb_signer_signature(const wb_signer *s, const char *id, int64_t ts_s, con
     return err;
 }
 
-/* Start a new "Name: " line on out ("\n" separates lines). */
-static wb_err line_start(wb_buf *out, const char *name)
+/* Where the signer's headers go: "Name: value" text lines separated by "\n" (the text form,
+ * for `webhook-bridge sign`), or typed "name\0value\0" pairs that become wb_http_header
+ * entries (the outbound engine: nothing is split on newlines again). */
+typedef struct sink {
+    wb_buf *out;
+    int typed;
+    int open; /* typed: a value is being written and needs its NUL */
+} sink;
+
+/* Start the header `name` on the sink; its value is then appended to sk->out. */
+static wb_err hdr_start(sink *sk, const char *name)
 {
+    wb_buf *out = sk->out;
     wb_err err = WB_OK;
+    if (sk->typed) {
+        if (sk->open) err = wb_buf_add(out, "", 1);
+        if (!err) err = wb_buf_add(out, name, strlen(name) + 1);
+        sk->open = 1;
+        return err;
+    }
     if (out->len && out->data[out->len - 1] != '\n') err = wb_buf_adds(out, "\n");
-    if (!err) err = wb_buf_printf(out, "%s: ", name);
+    if (!err) err = wb_buf_adds(out, name);
+    if (!err) err = wb_buf_adds(out, ": ");
     return err;
 }
 
-wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
-                      size_t len, wb_buf *out)
+static wb_err hdr_finish(sink *sk)
 {
+    if (!sk->typed || !sk->open) return WB_OK;
+    sk->open = 0;
+    return wb_buf_add(sk->out, "", 1);
+}
+
+/* The signature headers of every scheme, onto sk. On error out is left as it was. */
+static wb_err sign_to(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                      size_t len, sink *sk)
+{
+    wb_buf *out = sk->out;
     if (!s || !out || ts_s < 0 || (!body && len)) return WB_ERR_INVALID;
     const keyset *k = &s->k;
     if (!id) id = "";
@@ -772,11 +799,12 @@ wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const vo
     case WB_SCHEME_NONE:
         break;
     case WB_SCHEME_STANDARD:
-        if (!(err = line_start(out, "webhook-signature")))
+        if (!(err = hdr_start(sk, "webhook-signature")))
             err = standard_value(k, id, ts, body, len, out);
         break;
     case WB_SCHEME_STRIPE: /* t=..,v1=<secret 1>,v1=<secret 2>... */
-        if ((err = line_start(out, "Stripe-Signature")) || (err = wb_buf_printf(out, "t=%s", ts)))
+        if ((err = hdr_start(sk, "Stripe-Signature")) || (err = wb_buf_adds(out, "t=")) ||
+            (err = wb_buf_adds(out, ts)))
             break;
         for (size_t i = 0; i < k->nhmac && !err; i++) {
             if (!(err = mac_one(k, i, id, ts, body, len, mac, &ml)) &&
@@ -788,44 +816,79 @@ wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const vo
      * older secrets only matter to a verifier during rotation. */
     case WB_SCHEME_GITHUB:
         if (!(err = mac_one(k, 0, id, ts, body, len, mac, &ml)) &&
-            !(err = line_start(out, "X-Hub-Signature-256")) &&
-            !(err = wb_buf_adds(out, "sha256=")) && !(err = encode_add(out, mac, ml, 0)) && *id &&
-            !(err = line_start(out, "X-GitHub-Delivery")))
+            !(err = hdr_start(sk, "X-Hub-Signature-256")) && !(err = wb_buf_adds(out, "sha256=")) &&
+            !(err = encode_add(out, mac, ml, 0)) && *id &&
+            !(err = hdr_start(sk, "X-GitHub-Delivery")))
             err = wb_buf_adds(out, id);
         break;
     case WB_SCHEME_SHOPIFY:
         if (!(err = mac_one(k, 0, id, ts, body, len, mac, &ml)) &&
-            !(err = line_start(out, "X-Shopify-Hmac-Sha256")) &&
+            !(err = hdr_start(sk, "X-Shopify-Hmac-Sha256")) &&
             !(err = encode_add(out, mac, ml, 1)) && *id &&
-            !(err = line_start(out, "X-Shopify-Webhook-Id")))
+            !(err = hdr_start(sk, "X-Shopify-Webhook-Id")))
             err = wb_buf_adds(out, id);
         break;
     case WB_SCHEME_SLACK:
         if (!(err = mac_one(k, 0, id, ts, body, len, mac, &ml)) &&
-            !(err = line_start(out, "X-Slack-Request-Timestamp")) &&
-            !(err = wb_buf_adds(out, ts)) && !(err = line_start(out, "X-Slack-Signature")) &&
-            !(err = wb_buf_adds(out, "v0=")))
+            !(err = hdr_start(sk, "X-Slack-Request-Timestamp")) && !(err = wb_buf_adds(out, ts)) &&
+            !(err = hdr_start(sk, "X-Slack-Signature")) && !(err = wb_buf_adds(out, "v0=")))
             err = encode_add(out, mac, ml, 0);
         break;
     case WB_SCHEME_HMAC:
         if ((err = mac_one(k, 0, id, ts, body, len, mac, &ml)) ||
-            (err = line_start(out, k->header)) || (err = wb_buf_adds(out, k->prefix)) ||
+            (err = hdr_start(sk, k->header)) || (err = wb_buf_adds(out, k->prefix)) ||
             (err = encode_add(out, mac, ml, k->base64)))
             break;
-        if (k->ts_header && (err = line_start(out, k->ts_header)) == WB_OK)
+        if (k->ts_header && (err = hdr_start(sk, k->ts_header)) == WB_OK)
             err = wb_buf_adds(out, ts);
-        if (!err && k->id_header && *id && (err = line_start(out, k->id_header)) == WB_OK)
+        if (!err && k->id_header && *id && (err = hdr_start(sk, k->id_header)) == WB_OK)
             err = wb_buf_adds(out, id);
         break;
     default:
         err = WB_ERR_INVALID;
     }
+    if (!err) err = hdr_finish(sk);
     OPENSSL_cleanse(mac, sizeof(mac));
     if (err && out->data) { /* leave out as it was */
         out->len = mark;
         out->data[mark] = 0;
     }
     return err;
+}
+
+wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                      size_t len, wb_buf *out)
+{
+    sink sk = {.out = out, .typed = 0, .open = 0};
+    return sign_to(s, id, ts_s, body, len, &sk);
+}
+
+wb_err wb_signer_sign_headers(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                              size_t len, struct wb_http_header *out, size_t max, size_t *n,
+                              wb_buf *storage)
+{
+    if (!out || !n || !storage) return WB_ERR_INVALID;
+    size_t mark = storage->len;
+    sink sk = {.out = storage, .typed = 1, .open = 0};
+    wb_err err = sign_to(s, id, ts_s, body, len, &sk);
+    if (err) return err;
+    /* The pairs are complete: only now take pointers (the buffer no longer moves). */
+    size_t k = 0;
+    const char *p = storage->data ? storage->data + mark : NULL, *end = p + (storage->len - mark);
+    while (p && p < end) {
+        if (k == max) {
+            storage->len = mark;
+            storage->data[mark] = 0;
+            return WB_ERR_TOO_LARGE;
+        }
+        out[k].name = p;
+        p += strlen(p) + 1;
+        out[k].value = p;
+        p += strlen(p) + 1;
+        k++;
+    }
+    *n = k;
+    return WB_OK;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -34,6 +34,18 @@ void wb_signer_free(wb_signer *s);
 wb_err wb_signer_sign(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
                       size_t len, wb_buf *out_headers);
 
+struct wb_http_header; /* outbound/http.h: a typed (name, value) pair */
+
+/* The same headers as wb_signer_sign, typed: up to max (name, value) pairs in out[], *n set
+ * to the count. The strings are appended to *storage (NUL-terminated names and values) and
+ * out[] points into it: valid until storage is next changed or freed. Nothing is split on
+ * newlines, so an id with a control character cannot add a header here (the HTTP client
+ * refuses such values anyway). WB_ERR_TOO_LARGE when more than max headers; on any error
+ * storage is left as it was and out[] is undefined. */
+wb_err wb_signer_sign_headers(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
+                              size_t len, struct wb_http_header *out, size_t max, size_t *n,
+                              wb_buf *storage);
+
 /* Only the standard-webhooks signature value ("v1,xxx v1a,yyy"), appended to out. */
 wb_err wb_signer_signature(const wb_signer *s, const char *id, int64_t ts_s, const void *body,
                            size_t len, wb_buf *out);
