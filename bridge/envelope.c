@@ -41,6 +41,11 @@ void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *o
         snprintf(out, out_size, "%s", from_body);
         return;
     }
+    wb_webhook_id_derived(rkm, out, out_size);
+}
+
+void wb_webhook_id_derived(const rd_kafka_message_t *rkm, char *out, size_t out_size)
+{
     char src[512];
     int n = snprintf(src, sizeof(src), "%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(rkm->rkt),
                      rkm->partition, rkm->offset);

@@ -27,6 +27,10 @@ void wb_event_type(const rd_kafka_message_t *rkm, const char *from_body, char *o
 void wb_webhook_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
                    size_t out_size);
 
+/* Only the derived form: "wb_" + 32 hex digits of SHA-256(topic/partition/offset). The
+ * fallback when the record's own id cannot be a header value (a control character). */
+void wb_webhook_id_derived(const rd_kafka_message_t *rkm, char *out, size_t out_size);
+
 /* RFC 3339 UTC with milliseconds, e.g. "2026-11-23T17:44:06.123Z". out >= 32 bytes. */
 void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size);
 
