@@ -174,6 +174,8 @@ static const char *const algorithm_names[] = {"sha256", "sha512", NULL};
 static const char *const encoding_names[] = {"hex", "base64", NULL};
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 static const char *const format_names[] = {"json", "text", NULL};
+/* index = wb_http2_mode (outbound/http.h) */
+static const char *const http2_names[] = {"auto", "off", "prior-knowledge", NULL};
 
 #define CO(m) offsetof(wb_connector, m)
 #define GO(m) offsetof(wb_config, m)
@@ -237,6 +239,7 @@ static const field connector_fields[] = {
     {"https_only", T_BOOL, CO(https_only), 0, 0, 0, NULL, NULL, 0, F_OUT},
     {"tls", T_MAP, 0, 0, 0, 0, NULL, tls_fields, 0, F_OUT},
     {"proxy", T_STR, CO(proxy), 0, 0, 0, NULL, NULL, 0, F_OUT},
+    {"http2", T_ENUM, CO(http2), 0, 0, 0, http2_names, NULL, 0, F_OUT},
     /* inbound */
     {"verify", T_MAP, 0, 0, 0, 0, NULL, signing_fields, 0, F_IN},
     {"topic", T_STR, CO(topic), 0, 0, 0, NULL, NULL, V_TOPIC, F_IN},

@@ -88,6 +88,7 @@ typedef struct wb_connector {
     char *client_key;
     char *ca_file;
     char *proxy;
+    int http2; /* wb_http2_mode: 0 auto (h2 over TLS via ALPN), 1 off, 2 prior-knowledge */
 
     /* ---- inbound ---- */
     char *topic;

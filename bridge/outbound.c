@@ -17,22 +17,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+#include "core/loop.h"
 #include "egress.h"
 #include "envelope.h"
-#include "http_client.h"
 #include "jscan.h"
 #include "kafka.h"
 #include "admin.h"
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "outbound/http.h"
 #include "registry.h"
 #include "scheduler.h"
 #include "signing.h"
 #include "util.h"
 
 #define CONSUME_BATCH 256  /* records taken per loop turn at most */
-#define MAX_HDR_NODES 12   /* per-attempt header lines (id, timestamp, signatures, trace) */
+#define MAX_HDRS      12   /* per-attempt headers (id, timestamp, signatures, trace) */
 #define DLQ_RETRY_MS  1000 /* a failed dead-letter write is tried again after this */
 
 /* ------------------------------------------------------------------------------------ */
@@ -43,9 +46,9 @@ typedef struct conn_rt {
     const wb_connector *cc;
     wb_signer *signer;
     wb_sched_conn *sc;
-    struct curl_slist *static_headers; /* content-type, user-agent, configured headers */
-    wb_egress_policy *policy;          /* allow_cidrs, or NULL */
-    int id_target;                     /* index into wb_outbound.targets of its id_pointer, -1 */
+    wb_http_target *target;   /* URL, constant headers, timeouts, TLS, proxy: built once */
+    wb_egress_policy *policy; /* allow_cidrs, or NULL (borrowed by target) */
+    int id_target;            /* index into wb_outbound.targets of its id_pointer, -1 */
     uint64_t delivered, dead_lettered;
     /* metrics, registered once per connector */
     wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_attempts;
@@ -91,11 +94,9 @@ typedef struct delivery {
     int64_t dlq_due_ms; /* retry of a failed dead-letter write */
     const char *reason; /* dead-letter reason class */
     char error[256];
-    char dlq_error[160]; /* last dead-letter write failure (kept apart from the cause) */
-    char *own_id;        /* webhook-id from the connector's own id_pointer, or NULL */
-    wb_buf own_payload;  /* envelope of a connector pinned to a contract (else empty) */
-    wb_buf hdr_text;     /* per-attempt header lines, NUL separated */
-    struct curl_slist nodes[MAX_HDR_NODES];
+    char dlq_error[160];       /* last dead-letter write failure (kept apart from the cause) */
+    char *own_id;              /* webhook-id from the connector's own id_pointer, or NULL */
+    wb_buf own_payload;        /* envelope of a connector pinned to a contract (else empty) */
     struct delivery *dlq_next; /* ack queue / retry list link */
     wb_err dlq_err;
 } delivery;
@@ -120,8 +121,9 @@ struct wb_outbound {
     const wb_config *cfg;
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
-    int wake_pipe[2];
+    int wake_pipe[2]; /* the consumer queue's io event: watched by lp */
     wb_producer *prod;
+    wb_loop *lp; /* epoll: the queue's pipe and libcurl's sockets and timer */
     wb_http *http;
     wb_sched *sched;
     conn_rt **conns; /* current connectors (routing) */
@@ -151,7 +153,7 @@ struct wb_outbound {
     delivery *dlq_retry; /* failed dead-letter writes waiting for DLQ_RETRY_MS */
     wb_delivery_observer observer;
     void *observer_ctx;
-    wb_buf scratch;
+    wb_buf scratch; /* per-attempt header text (the client copies it at submit) */
     wb_heartbeat *heartbeat;
     wb_counter *m_consumed, *m_unrouted, *m_poison;
     wb_gauge *m_paused, *m_records;
@@ -238,7 +240,6 @@ static void store_offsets(wb_outbound *o, part_st *only)
 static void record_destroy(record *r)
 {
     for (int i = 0; i < r->ndeliveries; i++) {
-        wb_buf_free(&r->d[i].hdr_text);
         wb_buf_free(&r->d[i].own_payload);
         free(r->d[i].own_id);
     }
@@ -333,7 +334,7 @@ static void dlq_cb(void *opaque, wb_err err, const char *errmsg, int32_t partiti
     d->dlq_next = o->acks;
     o->acks = d;
     pthread_mutex_unlock(&o->lock);
-    wb_http_wakeup(o->http);
+    wb_loop_wakeup(o->lp);
 }
 
 static void add_header(rd_kafka_headers_t *h, const char *name, const char *fmt, ...)
@@ -445,39 +446,44 @@ static void process_acks(wb_outbound *o, int64_t now)
 
 static void on_http_done(void *opaque, const wb_http_result *res);
 
-/* Build the per-attempt headers (webhook-id, webhook-timestamp, signatures, traceparent)
- * into d->nodes, chained in front of the connector's static headers. No allocation once
- * the delivery's text buffer has grown to size. */
-static wb_err build_headers(delivery *d, int64_t now_s)
+/* Decimal text of v >= 0 (no printf on the per-attempt path). out holds 21 bytes. */
+static const char *u64_text(uint64_t v, char out[21])
+{
+    char *p = out + 20;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+/* The per-attempt headers (webhook-id, webhook-timestamp, signatures, traceparent) as typed
+ * pairs in hdrs[MAX_HDRS]; their text lives in o->scratch and ts until the submit copies them.
+ * The record's id and traceparent were checked with wb_http_header_ok when it was consumed
+ * (choose_id, choose_traceparent): nothing here can carry a control character. Returns the
+ * count, or -1 with *errp. */
+static int build_headers(wb_outbound *o, delivery *d, int64_t now_s, wb_http_header *hdrs,
+                         char ts[21], wb_err *errp)
 {
     record *r = d->rec;
-    wb_buf *b = &d->hdr_text;
-    wb_buf_reset(b);
     const char *id = d->own_id ? d->own_id : r->id;
     const wb_buf *body = d->own_payload.len ? &d->own_payload : &r->payload;
-    wb_err err = wb_buf_printf(b, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", id, now_s);
-    if (!err && d->conn->signer)
-        err = wb_signer_sign(d->conn->signer, id, now_s, body->data, body->len, b);
-    if (!err && r->traceparent[0]) err = wb_buf_printf(b, "\ntraceparent: %s", r->traceparent);
-    if (err) return err;
-    /* split into nodes */
-    int n = 0;
-    char *p = b->data, *end = b->data + b->len;
-    while (p < end && n < MAX_HDR_NODES) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl) *nl = 0;
-        if (*p) {
-            d->nodes[n].data = p;
-            d->nodes[n].next = NULL;
-            if (n > 0) d->nodes[n - 1].next = &d->nodes[n];
-            n++;
+    size_t n = 0, ns = 0;
+    wb_buf_reset(&o->scratch);
+    hdrs[n++] = (wb_http_header){"webhook-id", id};
+    hdrs[n++] = (wb_http_header){"webhook-timestamp", u64_text((uint64_t)now_s, ts)};
+    if (d->conn->signer) {
+        wb_err err = wb_signer_sign_headers(d->conn->signer, id, now_s, body->data, body->len,
+                                            hdrs + n, MAX_HDRS - n - 1, &ns, &o->scratch);
+        if (err) {
+            *errp = err;
+            return -1;
         }
-        if (!nl) break;
-        p = nl + 1;
+        n += ns;
     }
-    if (n == 0) return WB_ERR_INVALID;
-    d->nodes[n - 1].next = d->conn->static_headers;
-    return WB_OK;
+    if (r->traceparent[0]) hdrs[n++] = (wb_http_header){"traceparent", r->traceparent};
+    return (int)n;
 }
 
 static void handle_result(wb_outbound *o, delivery *d, const wb_http_result *res,
@@ -500,26 +506,16 @@ static void start_attempt(wb_outbound *o, delivery *d, int64_t now)
     d->attempts++;
     d->last_attempt_ms = wb_wall_ms();
     if (!d->first_attempt_ms) d->first_attempt_ms = d->last_attempt_ms;
-    wb_err err = build_headers(d, d->last_attempt_ms / 1000);
-    if (!err) {
-        wb_http_req req = {
-            .url = c->cc->url,
-            .headers = &d->nodes[0],
-            .body = d->own_payload.len ? d->own_payload.data : r->payload.data,
-            .body_len = d->own_payload.len ? d->own_payload.len : r->payload.len,
-            .timeout_ms = c->cc->timeout_ms,
-            .connect_timeout_ms = c->cc->connect_timeout_ms,
-            .allow_private = c->cc->allow_private_networks || o->cfg->allow_private_networks,
-            .policy = c->policy,
-            .https_only = c->cc->https_only,
-            .client_cert = c->cc->client_cert,
-            .client_key = c->cc->client_key,
-            .ca_file = c->cc->ca_file,
-            .proxy = c->cc->proxy,
-        };
+    wb_http_header hdrs[MAX_HDRS];
+    char ts[21];
+    wb_err err = WB_OK;
+    int nh = build_headers(o, d, d->last_attempt_ms / 1000, hdrs, ts, &err);
+    if (nh >= 0) {
+        const wb_buf *body = d->own_payload.len ? &d->own_payload : &r->payload;
         d->started_us = wb_now_us();
         wb_counter_inc(c->m_attempts);
-        err = wb_http_submit(o->http, &req, on_http_done, d);
+        err = wb_http_submit(o->http, c->target, hdrs, (size_t)nh, body->data, body->len,
+                             on_http_done, d, NULL);
     }
     if (err) {
         /* Could not even start. A request we cannot build never will be: permanent.
@@ -548,7 +544,7 @@ static int64_t backoff_ms(const wb_connector *cc, int attempts)
     return base - span + (span > 0 ? (int64_t)(random() % (2 * span + 1)) : 0);
 }
 
-/* libcurl completion of one attempt (outbound thread, from wb_http_run). */
+/* Completion of one attempt (outbound thread, from a loop callback). */
 static void on_http_done(void *opaque, const wb_http_result *res)
 {
     delivery *d = opaque;
@@ -760,6 +756,42 @@ static int pin_contract(wb_outbound *o, record *r, delivery *d)
     return -1;
 }
 
+/* webhook-id of a record: ce_id, the id pointer's value, else the derived wb_ id; a value
+ * that cannot be a header value (a control character: a JSON "\n" escape, a crafted ce_id)
+ * falls back to the derived id, which is just as stable across retries and replays. */
+static void choose_id(const rd_kafka_message_t *rkm, const char *from_body, char *out,
+                      size_t out_size)
+{
+    wb_webhook_id(rkm, from_body, out, out_size);
+    if (!wb_http_header_ok("webhook-id", out)) {
+        WB_DEBUG("%s[%d]@%" PRId64 ": record id unusable as a header value; using the derived id",
+                 rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+        wb_webhook_id_derived(rkm, out, out_size);
+    }
+}
+
+/* The record's traceparent header, or "" when absent; one that cannot be a header value is
+ * replaced by a fresh one (new trace id, new parent id, sampled), as a tracer starting a
+ * trace would. out holds at least 56 bytes. */
+static void choose_traceparent(const rd_kafka_message_t *rkm, char *out, size_t out_size)
+{
+    if (!wb_record_header(rkm, "traceparent", out, out_size) || !out[0]) {
+        out[0] = '\0';
+        return;
+    }
+    if (wb_http_header_ok("traceparent", out)) return;
+    unsigned char rnd[24];
+    if (out_size < 56 || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        out[0] = '\0'; /* no trace rather than a broken one */
+        return;
+    }
+    memcpy(out, "00-", 3);
+    wb_hex_encode(rnd, 16, out + 3);
+    out[35] = '-';
+    wb_hex_encode(rnd + 16, 8, out + 36);
+    memcpy(out + 52, "-01", 4);
+}
+
 /* Route one record: decode, resolve type and id, build the envelope, submit deliveries.
  * Every record ends in exactly one of: deliveries submitted, dead-letter (undecodable),
  * terminal at once (no connector subscribes), or a fatal stop (out of memory; nothing is
@@ -871,15 +903,14 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     snprintf(r->type, sizeof(r->type), "%s", type);
     wb_buf_init(&r->payload, 0);
     for (int i = 0; i < n; i++) {
-        wb_buf_init(&r->d[i].hdr_text, 64 * 1024);
         wb_buf_init(&r->d[i].own_payload, 0);
         r->d[i].rec = r;
     }
     rd_kafka_timestamp_type_t tstype;
     r->ts_ms = rd_kafka_message_timestamp(rkm, &tstype);
     if (r->ts_ms < 0) r->ts_ms = wb_wall_ms();
-    wb_webhook_id(rkm, bad || schema_bad ? NULL : target_value(o, 1), r->id, sizeof(r->id));
-    wb_record_header(rkm, "traceparent", r->traceparent, sizeof(r->traceparent));
+    choose_id(rkm, bad || schema_bad ? NULL : target_value(o, 1), r->id, sizeof(r->id));
+    choose_traceparent(rkm, r->traceparent, sizeof(r->traceparent));
 
     if (schema_bad) {
         poison(o, r, "schema", schema_reason);
@@ -903,7 +934,7 @@ static void consume_one(wb_outbound *o, rd_kafka_message_t *rkm)
     for (int i = 0; i < n; i++) {
         if (match[i]->id_target >= 0) {
             char id[160];
-            wb_webhook_id(rkm, target_value(o, (size_t)match[i]->id_target), id, sizeof(id));
+            choose_id(rkm, target_value(o, (size_t)match[i]->id_target), id, sizeof(id));
             r->d[i].own_id = strdup(id);
         }
     }
@@ -997,12 +1028,17 @@ static void pump(wb_outbound *o, int max_wait_ms)
     int64_t wait = wb_sched_wait_ms(o->sched, now);
     if (wait < 0 || wait > max_wait_ms) wait = max_wait_ms;
     if (o->dlq_retry && wait > DLQ_RETRY_MS) wait = DLQ_RETRY_MS;
-    struct curl_waitfd wfd = {.fd = o->wake_pipe[0], .events = CURL_WAIT_POLLIN};
-    wb_http_run(o->http, (int)wait, &wfd, o->wake_pipe[0] >= 0 ? 1 : 0);
-    char drain[256];
-    while (o->wake_pipe[0] >= 0 && read(o->wake_pipe[0], drain, sizeof(drain)) > 0) {
-    }
+    if (wb_loop_run_once(o->lp, (int)wait) < 0) WB_ERROR("event loop: %s", strerror(errno));
     process_acks(o, wb_now_ms());
+}
+
+/* The consumer queue became non-empty: empty the pipe; consume() takes the records at the
+ * top of the next iteration of wb_outbound_run. */
+static void on_queue_fd(wb_loop *lp, int fd, unsigned events, void *arg)
+{
+    char drain[256];
+    while (read(fd, drain, sizeof(drain)) > 0) {
+    }
 }
 
 /* Records of ps not yet terminal (shutdown drain: everything is waited for). */
@@ -1346,14 +1382,14 @@ static void conn_free(conn_rt *c)
 {
     if (!c) return;
     wb_signer_free(c->signer);
+    wb_http_target_release(c->target);
     wb_egress_policy_free(c->policy);
-    curl_slist_free_all(c->static_headers);
     free(c);
 }
 
 /* Runtime state for one outbound connector, except its scheduler slot and metrics. */
-static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *errstr,
-                           size_t errstr_size)
+static conn_rt *conn_build(const wb_config *cfg, wb_http *http, const wb_connector *cc,
+                           char *errstr, size_t errstr_size)
 {
     conn_rt *c = calloc(1, sizeof(*c));
     char serr[256];
@@ -1373,20 +1409,37 @@ static conn_rt *conn_build(const wb_config *cfg, const wb_connector *cc, char *e
             goto fail;
         }
     }
-    char ua[160];
-    snprintf(ua, sizeof(ua), "user-agent: %s",
-             cfg->outbound.user_agent ? cfg->outbound.user_agent : "webhook-bridge/" WB_VERSION);
-    struct curl_slist *h = curl_slist_append(NULL, "content-type: application/json");
-    h = h ? curl_slist_append(h, ua) : NULL;
-    for (size_t k = 0; h && k < cc->nheaders; k++) {
-        char line[1024];
-        snprintf(line, sizeof(line), "%s: %s", cc->headers[k].name, cc->headers[k].value);
-        h = curl_slist_append(h, line);
+    /* The constant headers, checked and rendered once for the connector's life. */
+    wb_http_header *hdrs = calloc(cc->nheaders + 2, sizeof(*hdrs));
+    if (!hdrs) goto oom;
+    size_t nh = 0;
+    hdrs[nh++] = (wb_http_header){"content-type", "application/json"};
+    hdrs[nh++] =
+        (wb_http_header){"user-agent", cfg->outbound.user_agent ? cfg->outbound.user_agent
+                                                                : "webhook-bridge/" WB_VERSION};
+    for (size_t k = 0; k < cc->nheaders; k++)
+        hdrs[nh++] = (wb_http_header){cc->headers[k].name, cc->headers[k].value};
+    wb_http_target_opts to = {
+        .url = cc->url,
+        .headers = hdrs,
+        .nheaders = nh,
+        .timeout_ms = cc->timeout_ms,
+        .connect_timeout_ms = cc->connect_timeout_ms,
+        .allow_private = cc->allow_private_networks || cfg->allow_private_networks,
+        .policy = c->policy,
+        .https_only = cc->https_only,
+        .client_cert = cc->client_cert,
+        .client_key = cc->client_key,
+        .ca_file = cc->ca_file,
+        .proxy = cc->proxy,
+        .http2 = (wb_http2_mode)cc->http2,
+    };
+    c->target = wb_http_target_new(http, &to, serr, sizeof(serr));
+    free(hdrs);
+    if (!c->target) {
+        snprintf(errstr, errstr_size, "%s:%d: %s", cc->file ? cc->file : cc->name, cc->line, serr);
+        goto fail;
     }
-    /* Never let libcurl send Expect: 100-continue: it costs a round trip per request. */
-    h = h ? curl_slist_append(h, "Expect:") : NULL;
-    if (!h) goto oom;
-    c->static_headers = h;
     return c;
 oom:
     snprintf(errstr, errstr_size, "out of memory");
@@ -1396,7 +1449,7 @@ fail:
 }
 
 /* Build every outbound connector of cfg into *out (array of *n). All or nothing. */
-static int build_conns(const wb_config *cfg, conn_rt ***out, size_t *n, char *errstr,
+static int build_conns(const wb_config *cfg, wb_http *http, conn_rt ***out, size_t *n, char *errstr,
                        size_t errstr_size)
 {
     conn_rt **v = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*v));
@@ -1407,7 +1460,7 @@ static int build_conns(const wb_config *cfg, conn_rt ***out, size_t *n, char *er
     }
     for (size_t i = 0; i < cfg->nconnectors; i++) {
         if (cfg->connectors[i].direction != WB_DIR_OUTBOUND) continue;
-        v[k] = conn_build(cfg, &cfg->connectors[i], errstr, errstr_size);
+        v[k] = conn_build(cfg, http, &cfg->connectors[i], errstr, errstr_size);
         if (!v[k]) {
             while (k > 0)
                 conn_free(v[--k]);
@@ -1425,7 +1478,7 @@ wb_err wb_outbound_reload(wb_outbound *o, const wb_config *cfg, char *errstr, si
 {
     conn_rt **v;
     size_t n;
-    if (build_conns(cfg, &v, &n, errstr, errstr_size)) return WB_ERR_CONFIG;
+    if (build_conns(cfg, o->http, &v, &n, errstr, errstr_size)) return WB_ERR_CONFIG;
     conn_rt **match = calloc(n ? n : 1, sizeof(*match));
     conn_rt **retired = realloc(o->retired, (o->nretired + o->nconns) * sizeof(*retired) + 1);
     if (!match || !retired) {
@@ -1528,10 +1581,22 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     o->m_records = wb_metrics_gauge("webhook_bridge_in_flight_records",
                                     "Records consumed and not yet terminal", "");
 
-    /* connectors */
+    /* The loop and its HTTP client come first: connectors build their targets on it.
+     * No outbound connector (an inbound-only bridge, or topics whose records nobody
+     * subscribes to) still gets a client: one idle connection. */
     int total_conc = 0;
+    for (size_t i = 0; i < cfg->nconnectors; i++)
+        if (cfg->connectors[i].direction == WB_DIR_OUTBOUND)
+            total_conc += share_conc(cfg, cfg->connectors[i].max_concurrency);
+    o->lp = wb_loop_new(errstr, errstr_size);
+    if (!o->lp) goto fail;
+    wb_http_opts ho = {.max_total_connections = total_conc > 0 ? total_conc : 1};
+    o->http = wb_http_new(o->lp, &ho, errstr, errstr_size);
+    if (!o->http) goto fail;
+
+    /* connectors */
     o->sched = wb_sched_new();
-    if (!o->sched || build_conns(cfg, &o->conns, &o->nconns, errstr, errstr_size)) {
+    if (!o->sched || build_conns(cfg, o->http, &o->conns, &o->nconns, errstr, errstr_size)) {
         if (!o->sched) snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
@@ -1551,7 +1616,6 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
             goto fail;
         }
         conn_metrics(c);
-        total_conc += share_conc(cfg, c->cc->max_concurrency);
     }
     /* Avro: a registry, or a local schemas folder with a manifest. */
     wb_buf_init(&o->avro_json, 0);
@@ -1576,10 +1640,6 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
         }
     }
     o->backlog_target = (size_t)total_conc * 4 + CONSUME_BATCH;
-    /* No outbound connector (an inbound-only bridge, or topics whose records nobody
-     * subscribes to) still needs a client for the loop to wait on: one idle connection. */
-    o->http = wb_http_new(total_conc > 0 ? total_conc : 1, errstr, errstr_size);
-    if (!o->http) goto fail;
 
     if (cfg->outbound.ntopics == 0) return o; /* inbound only */
 
@@ -1622,6 +1682,10 @@ wb_outbound *wb_outbound_new(const wb_config *cfg, const char *bootstrap, wb_pro
     }
     o->queue = rd_kafka_queue_get_consumer(o->rk);
     rd_kafka_queue_io_event_enable(o->queue, o->wake_pipe[1], "1", 1);
+    if (wb_loop_io_add(o->lp, o->wake_pipe[0], WB_LOOP_READ, on_queue_fd, o)) {
+        snprintf(errstr, errstr_size, "event loop: cannot watch the consumer queue");
+        goto fail;
+    }
 
     rd_kafka_topic_partition_list_t *topics =
         rd_kafka_topic_partition_list_new((int)cfg->outbound.ntopics);
@@ -1649,7 +1713,16 @@ void wb_outbound_free(wb_outbound *o)
     o->queue = NULL;
     if (o->rk) rd_kafka_destroy_flags(o->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     o->rk = NULL;
-    /* Abort transfers without callbacks, then drop every record. */
+    /* Targets are released before their client; transfers still running hold their own
+     * references and are aborted without callbacks; then every record is dropped. */
+    for (size_t i = 0; i < o->nconns; i++) {
+        wb_http_target_release(o->conns[i]->target);
+        o->conns[i]->target = NULL;
+    }
+    for (size_t i = 0; i < o->nretired; i++) {
+        wb_http_target_release(o->retired[i]->target);
+        o->retired[i]->target = NULL;
+    }
     if (o->http) wb_http_free(o->http);
     o->http = NULL;
     part_st *lists[2] = {o->parts, o->fenced};
@@ -1678,9 +1751,11 @@ void wb_outbound_free(wb_outbound *o)
     if (o->schemas) wb_schemas_free(o->schemas);
     wb_buf_free(&o->avro_json);
     if (o->wake_pipe[0] >= 0) {
+        if (o->lp) wb_loop_io_del(o->lp, o->wake_pipe[0]);
         close(o->wake_pipe[0]);
         close(o->wake_pipe[1]);
     }
+    wb_loop_free(o->lp);
     wb_buf_free(&o->scratch);
     pthread_mutex_destroy(&o->lock);
     free(o);
