@@ -210,6 +210,10 @@ static const bad_case bad_cases[] = {
     {BRIDGE_OK, OUT_HEAD SIGN_OK "headers:\n  Webhook-Signature: forged\n",
      "connectors/c.yaml:7: Webhook-Signature: header is set by the bridge and cannot be "
      "overridden"},
+    /* 46 http2 mode */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "http2: yes\n",
+     "connectors/c.yaml:6: http2: unknown value 'yes'; expected one of: auto, off, "
+     "prior-knowledge"},
 };
 
 static void test_bad_cases(void)
@@ -334,7 +338,8 @@ static void test_full_config(void)
                "allow_cidrs: [10.0.0.0/8, \"fd00::/8\"]\n"
                "https_only: true\n"
                "tls: { client_cert: /c.crt, client_key: /c.key, ca_file: /ca.pem }\n"
-               "proxy: http://proxy:3128\n");
+               "proxy: http://proxy:3128\n"
+               "http2: prior-knowledge\n");
     write_file("connectors/in.yaml", "name: stripe\n"
                                      "direction: inbound\n"
                                      "topic: partner.stripe.events\n"
@@ -432,6 +437,7 @@ static void test_full_config(void)
     ASSERT_STR_EQ(o->client_key, "/c.key");
     ASSERT_STR_EQ(o->ca_file, "/ca.pem");
     ASSERT_STR_EQ(o->proxy, "http://proxy:3128");
+    ASSERT_EQ(o->http2, 2); /* WB_HTTP2_PRIOR_KNOWLEDGE */
 
     const wb_connector *in = wb_config_connector(cfg, "stripe");
     ASSERT(in != NULL);
@@ -526,6 +532,7 @@ static void test_defaults_and_folder(void)
     ASSERT_EQ(b->signing.nsecrets, 1);
     ASSERT_EQ(b->signing.tolerance_ms, 300000);
     ASSERT_EQ(b->ordering, WB_ORDER_KEY);
+    ASSERT_EQ(b->http2, 0); /* WB_HTTP2_AUTO */
     ASSERT_EQ(b->max_concurrency, 64);
     ASSERT_EQ(b->timeout_ms, 10000);
     ASSERT_EQ(b->connect_timeout_ms, 5000);
