@@ -392,9 +392,14 @@ static void make_result(wb_http_xfer *x, CURLcode code, wb_http_result *res)
      *  - HTTP/2: the server answered before reading the whole request body and reset the
      *    stream, which RFC 9113 section 8.1 allows (RST_STREAM NO_ERROR after a complete
      *    response; nginx does it for `return 204`). libcurl 7.88 reports that as a stream
-     *    error although the answer is complete: retrying would duplicate the delivery. */
+     *    error although the answer is complete: retrying would duplicate the delivery;
+     *  - HTTP/2, same servers: libcurl 7.88 in multi_socket mode may also leave such a
+     *    stream, its answer already received, waiting until the timeout (about one request
+     *    in 200 against nginx; curl_multi_perform does not show it). The answer counts. */
+    int h2 = res->http_version == 20;
+    int stalled = h2 && code == CURLE_OPERATION_TIMEDOUT;
     int status_decides = status >= 200 && ((code == CURLE_WRITE_ERROR && x->body_capped) ||
-                                           (code == CURLE_HTTP2_STREAM && res->http_version == 20));
+                                           (h2 && code == CURLE_HTTP2_STREAM) || stalled);
     res->cls = wb_http_classify(res->status, status_decides ? CURLE_OK : code);
     if (code != CURLE_OK && !status_decides) {
         describe_failure(x, code, res);
@@ -411,6 +416,10 @@ static void make_result(wb_http_xfer *x, CURLcode code, wb_http_result *res)
     } else if (x->body_capped) {
         snprintf(res->error, sizeof(res->error), "response body over %d bytes discarded",
                  MAX_RESPONSE_BODY);
+    } else if (stalled) {
+        snprintf(res->error, sizeof(res->error),
+                 "answered, then the HTTP/2 stream stalled until the %ld ms timeout",
+                 x->t->timeout_ms);
     }
 }
 
