@@ -167,7 +167,7 @@ static CURLcode set_probe(wb_http_xfer *x, int probe)
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
     SET(e, CURLOPT_PROXY, probe ? "" : x->t->proxy);
-    SET(e, CURLOPT_FRESH_CONNECT, (long)probe);
+    SET(e, CURLOPT_FRESH_CONNECT, (long)(probe || x->t->one_shot));
     SET(e, CURLOPT_CONNECT_ONLY, (long)probe);
     return rc;
 }
