@@ -282,29 +282,38 @@ static const char NGINX_CONF[] =
     "  keepalive_requests 100000;\n"
     "  location / { access_log %s/access.log wb; return 204; }\n }\n}\n";
 
-/* Lines of nginx's access log matching proto+tls, and distinct connection numbers. */
-static void access_stats(const char *want, int *lines, int *conns)
+/* Lines of nginx's access log matching proto+tls, and distinct connection numbers; the log
+ * is emptied after reading. nginx writes a request's line when it finalizes the request,
+ * which can come a little after the answer we already have (HTTP/2: after the unread body
+ * arrived): wait up to 3 s for `expect` lines. */
+static void access_stats(const char *want, int expect, int *lines, int *conns)
 {
     char path[256], line[256];
     long seen[4096];
     int ns = 0;
-    *lines = 0;
+    int64_t deadline = wb_now_ms() + 3000;
     snprintf(path, sizeof(path), "%s/access.log", tmp);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        while (fgets(line, sizeof(line), f)) {
-            if (strncmp(line, want, strlen(want))) continue;
-            (*lines)++;
-            char *last = strrchr(line, ' ');
-            long c = last ? strtol(last + 1, NULL, 10) : -1;
-            int k = 0;
-            while (k < ns && seen[k] != c)
-                k++;
-            if (k == ns && ns < 4096) seen[ns++] = c;
+    for (;;) {
+        *lines = 0;
+        ns = 0;
+        FILE *f = fopen(path, "r");
+        if (f) {
+            while (fgets(line, sizeof(line), f)) {
+                if (strncmp(line, want, strlen(want))) continue;
+                (*lines)++;
+                char *last = strrchr(line, ' ');
+                long c = last ? strtol(last + 1, NULL, 10) : -1;
+                int k = 0;
+                while (k < ns && seen[k] != c)
+                    k++;
+                if (k == ns && ns < 4096) seen[ns++] = c;
+            }
+            fclose(f);
         }
-        fclose(f);
-        truncate(path, 0);
+        if (*lines >= expect || wb_now_ms() > deadline) break;
+        usleep(20000);
     }
+    if (truncate(path, 0) != 0 && errno != ENOENT) FAIL_("truncate %s", path);
     *conns = ns;
 }
 
@@ -343,14 +352,23 @@ static void test_nginx_tls13_h2(void)
         ASSERT_EQ(g[i].res.http_version, 20);
     }
     ASSERT(lost < N / 4);
-    access_stats("HTTP/2.0 TLSv1.3", &lines, &conns);
+    /* every answered request reached nginx; a lost answer may or may not have */
+    access_stats("HTTP/2.0 TLSv1.3", N, &lines, &conns);
     fprintf(stderr, "  nginx: %d HTTP/2 requests over TLS 1.3 on %d connection(s)\n", lines, conns);
-    ASSERT_EQ(lines, N);
+    ASSERT(lines >= N - lost && lines <= N);
     ASSERT_EQ(conns, 1);
     /* a second burst reuses it (and the TLS session cache is shared) */
     run_n(h, t, g, N);
-    access_stats("HTTP/2.0 TLSv1.3", &lines, &conns);
-    ASSERT_EQ(lines, N);
+    access_stats("HTTP/2.0 TLSv1.3", N, &lines, &conns);
+    lost = 0;
+    for (int i = 0; i < N; i++) {
+        lost += answer_lost(&g[i].res);
+        if (!answer_lost(&g[i].res) && g[i].res.cls != WB_HTTP_DONE)
+            FAIL_("second burst, request %d: status %d, HTTP %d, curl %d: %s", i, g[i].res.status,
+                  g[i].res.http_version, g[i].res.curl_code, g[i].res.error);
+    }
+    if (lines < N - lost || lines > N)
+        FAIL_("second burst: %d of %d requests reached nginx (%d answers lost)", lines, N, lost);
     ASSERT_EQ(conns, 1);
     wb_http_target_release(t);
 
@@ -377,12 +395,12 @@ static void test_nginx_tls13_h2(void)
                       many[i].res.error);
             stalled += many[i].res.error[0] != '\0';
         }
-        access_stats("HTTP/2.0 TLSv1.3", &lines, &conns);
+        access_stats("HTTP/2.0 TLSv1.3", M, &lines, &conns);
         fprintf(stderr,
                 "  nginx: %d early-reset HTTP/2 requests in %lld ms: %d stalled (answer "
                 "kept), %d answers lost by libcurl (retried)\n",
                 M, (long long)(wb_now_ms() - t0), stalled, lost);
-        ASSERT_EQ(lines, M);
+        ASSERT(lines >= M - lost && lines <= M);
         ASSERT(lost < M / 4);
         wb_http_target_release(tm);
     }
@@ -392,7 +410,7 @@ static void test_nginx_tls13_h2(void)
     run_n(h, t, g, 8);
     for (int i = 0; i < 8; i++)
         ASSERT_EQ(g[i].res.http_version, 11);
-    access_stats("HTTP/1.1 TLSv1.3", &lines, &conns);
+    access_stats("HTTP/1.1 TLSv1.3", 8, &lines, &conns);
     ASSERT_EQ(lines, 8);
     wb_http_target_release(t);
 
@@ -401,7 +419,7 @@ static void test_nginx_tls13_h2(void)
     run_n(h, t, g, 1);
     ASSERT_EQ(g[0].res.cls, WB_HTTP_RETRY);
     ASSERT_EQ(g[0].res.curl_code, 60); /* CURLE_PEER_FAILED_VERIFICATION */
-    access_stats("HTTP", &lines, &conns);
+    access_stats("HTTP", 0, &lines, &conns);
     ASSERT_EQ(lines, 0);
     wb_http_target_release(t);
     wb_http_free(h);
