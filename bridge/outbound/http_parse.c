@@ -155,5 +155,8 @@ int64_t wb_http_parse_retry_after(const char *value, int64_t now_unix_s)
     time_t t = curl_getdate(tmp, NULL);
     if (t == (time_t)-1) return -1;
     if ((int64_t)t <= now_unix_s) return 0;
-    return ((int64_t)t - now_unix_s) * 1000;
+    int64_t secs = (int64_t)t - now_unix_s;
+    if (secs > INT64_MAX / 1000) /* a date in year 900000000: saturate, like delta-seconds */
+        return INT64_MAX / 1000 * 1000;
+    return secs * 1000;
 }

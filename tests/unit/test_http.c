@@ -313,6 +313,10 @@ static void test_retry_after_parse(void)
     ASSERT_EQ(wb_http_parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT", now), -1);
     ASSERT_EQ(wb_http_parse_retry_after("Wed, 21 Oct 2015 25:61:00 GMT", now), -1);
     ASSERT(wb_http_parse_retry_after("99999999999999999999999", now) > 0); /* saturates */
+    /* a date so far ahead that its milliseconds overflow int64 saturates too (found by
+     * fuzz_http_parse; UBSan aborted on the signed overflow before) */
+    ASSERT_EQ(wb_http_parse_retry_after("Wed, 21 Oct 919999999 07:28:00 GMT", now),
+              INT64_MAX / 1000 * 1000);
 }
 
 static void test_header_ok(void)
