@@ -184,6 +184,8 @@ static const char *const format_names[] = {"json", "text", NULL};
 /* order as wb_json_writer (registry.h) */
 static const char *const writer_names[] = {"auto", "ce_dataschema", "schema_version", "newest",
                                            NULL};
+/* index = wb_http2_mode (outbound/http.h) */
+static const char *const http2_names[] = {"auto", "off", "prior-knowledge", NULL};
 
 #define CO(m) offsetof(wb_connector, m)
 #define GO(m) offsetof(wb_config, m)
@@ -254,6 +256,7 @@ static const field connector_fields[] = {
     {"topics", T_STRLIST, CO(topics), CO(ntopics), 0, 0, NULL, NULL, V_TOPIC, F_OUT},
     {"start", T_STR, CO(start), 0, 0, 0, NULL, NULL, V_START, F_OUT},
     {"paused", T_BOOL, CO(paused), 0, 0, 0, NULL, NULL, 0, F_OUT},
+    {"http2", T_ENUM, CO(http2), 0, 0, 0, http2_names, NULL, 0, F_OUT},
     /* inbound */
     {"verify", T_MAP, 0, 0, 0, 0, NULL, signing_fields, 0, F_IN},
     {"topic", T_STR, CO(topic), 0, 0, 0, NULL, NULL, V_TOPIC, F_IN},

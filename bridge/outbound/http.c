@@ -47,199 +47,9 @@
 #define WB_VERSION "dev"
 #endif
 
-#define DEFAULT_TIMEOUT_MS         30000
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define MAX_RESPONSE_BODY          (1024 * 1024)
-
-enum phase {
-    PH_IDLE = 0, /* in a free list */
-    PH_PROBE,    /* proxied target with a host name: resolving it to check the addresses */
-    PH_REQUEST,  /* the request itself, in the multi handle */
-    PH_FAILQ,    /* failed before libcurl saw it: completes from the kick timer */
-};
-
-struct wb_http_target {
-    wb_http *h;
-    uint64_t id; /* unique per client: tells a transfer whether its options are ours */
-    int refs;
-    char *url, *proxy, *client_cert, *client_key, *ca_file;
-    struct curl_slist *headers; /* constant lines + "Expect:", one allocation with the text */
-    long timeout_ms, connect_timeout_ms;
-    int allow_private;
-    const wb_egress_policy *policy;
-    int https_only;
-    wb_http2_mode http2;
-    int pipewait;
-    /* proxy: the identity of the proxy (port always, address when given as a literal) and
-     * the verdict on the target host when it is an IP literal */
-    int proxy_literal;
-    struct sockaddr_storage proxy_addr;
-    int proxy_port;
-    int host_is_name;      /* target host is a name: each request resolves and checks it */
-    char host_denied[128]; /* target host is a denied literal: why ("" = allowed / a name) */
-    wb_http_xfer *idle;    /* idle transfers configured for this target */
-};
-
-struct wb_http_xfer {
-    CURL *easy;
-    wb_http *h;
-    wb_http_xfer *next;     /* free list, target idle list or fail queue */
-    wb_http_xfer *next_all; /* every transfer, for wb_http_free */
-    int phase;
-    uint64_t configured; /* id of the target whose options the handle carries, 0 = none */
-    int dirty;           /* options half applied: reset before the next use */
-    /* per request */
-    wb_http_target *t; /* holds a reference while the request runs */
-    wb_http_done_cb cb;
-    void *opaque;
-    int64_t start_us;
-    int64_t retry_after_ms; /* from the last response's headers, -1 if none */
-    size_t body_seen;       /* response body bytes discarded */
-    int body_capped;        /* aborted because the response body was too large */
-    char denied[128];       /* first egress denial reason, "" if none */
-    int n_allowed;          /* addresses the guard let through (new connections) */
-    /* per-request header lines: nodes[] point into text; both only grow */
-    struct curl_slist *nodes;
-    size_t cap_nodes;
-    char *text;
-    size_t cap_text;
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-struct wb_http {
-    wb_loop *lp;
-    CURLM *multi;
-    CURLSH *share;
-    wb_timer timer;      /* libcurl's timeout */
-    wb_timer kick;       /* completes the fail queue */
-    wb_http_xfer *free;  /* idle transfers configured for no live target */
-    wb_http_xfer *all;   /* every transfer */
-    wb_http_xfer *failq; /* failed before start, waiting for the kick */
-    wb_http_xfer **failq_tail;
-    uint64_t next_target_id;
-    int in_flight;
-};
+#define MAX_RESPONSE_BODY (1024 * 1024)
 
 static void drain(wb_http *h);
-
-/* ------------------------------------------------------------------------------------------
- * Egress guard callbacks */
-
-static int sockaddr_from_ip(const char *ip_in, struct sockaddr_storage *ss)
-{
-    char ip[64];
-    char *pct;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    size_t n = strlen(ip_in ? ip_in : "");
-    if (n >= sizeof(ip)) return -1;
-    memcpy(ip, ip_in ? ip_in : "", n + 1);
-    if ((pct = strchr(ip, '%'))) /* IPv6 zone id */
-        *pct = '\0';
-    memset(ss, 0, sizeof(*ss));
-    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        return 0;
-    }
-    return -1;
-}
-
-static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-    if (a->sa_family != b->ss_family) return 0;
-    if (a->sa_family == AF_INET)
-        return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-                       &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr));
-    if (a->sa_family == AF_INET6)
-        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-    return 0;
-}
-
-static int sa_port(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET) return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    if (sa->sa_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-    return -1;
-}
-
-/* Is sa (a connection libcurl wants for a proxied request) the configured proxy? libcurl
- * only ever connects to the proxy then (CURLOPT_NOPROXY ""): this is a second lock. */
-static int is_proxy(const wb_http_target *t, const struct sockaddr *sa, int port)
-{
-    if (t->proxy_port > 0 && port != t->proxy_port) return 0;
-    if (t->proxy_literal && !same_addr(sa, &t->proxy_addr)) return 0;
-    return 1;
-}
-
-static void deny(wb_http_xfer *x, const char *why)
-{
-    if (!x->denied[0]) snprintf(x->denied, sizeof(x->denied), "%s", why);
-}
-
-/* Egress guard at connect time, on the resolved address. While probing a proxied target's
- * host name every address is only checked and no socket is opened. */
-static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
-                                   struct curl_sockaddr *address)
-{
-    wb_http_xfer *x = clientp;
-    const wb_http_target *t = x->t;
-    char why[sizeof(x->denied)];
-
-    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-    if (x->phase == PH_PROBE) {
-        if (!wb_egress_check(t->policy, t->allow_private, &address->addr, why, sizeof(why)))
-            deny(x, why);
-        return CURL_SOCKET_BAD;
-    }
-    if (t->proxy) {
-        if (!is_proxy(t, &address->addr, sa_port(&address->addr))) {
-            deny(x, "connection to an address other than the proxy");
-            return CURL_SOCKET_BAD;
-        }
-    } else if (!wb_egress_check(t->policy, t->allow_private, &address->addr, why, sizeof(why))) {
-        deny(x, why);
-        WB_DEBUG("egress denied: %s", why);
-        return CURL_SOCKET_BAD;
-    }
-    x->n_allowed++;
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-}
-
-/* Egress guard again just before the request is sent: on a NEW connection this repeats the
- * open-socket check; on a REUSED keep-alive connection it is the only check, and it matters:
- * the connection may have been opened by a target with a looser policy (allow_private or an
- * allowlist) to the same host. */
-static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
-                     int conn_primary_port, int conn_local_port)
-{
-    wb_http_xfer *x = clientp;
-    const wb_http_target *t = x->t;
-    struct sockaddr_storage ss;
-    char why[sizeof(x->denied)];
-
-    if (x->phase == PH_PROBE) return CURL_PREREQFUNC_ABORT; /* never sends anything */
-    if (sockaddr_from_ip(conn_primary_ip, &ss)) {
-        deny(x, "connection without a known peer address");
-        return CURL_PREREQFUNC_ABORT;
-    }
-    if (t->proxy) {
-        if (!is_proxy(t, (struct sockaddr *)&ss, conn_primary_port)) {
-            deny(x, "connection to an address other than the proxy");
-            return CURL_PREREQFUNC_ABORT;
-        }
-        return CURL_PREREQFUNC_OK;
-    }
-    if (!wb_egress_check(t->policy, t->allow_private, (struct sockaddr *)&ss, why, sizeof(why))) {
-        deny(x, why);
-        return CURL_PREREQFUNC_ABORT;
-    }
-    return CURL_PREREQFUNC_OK;
-}
 
 /* ------------------------------------------------------------------------------------------
  * Response callbacks */
@@ -315,9 +125,9 @@ static CURLcode set_constant_options(wb_http_xfer *x)
     SET(e, CURLOPT_WRITEDATA, x);
     SET(e, CURLOPT_HEADERFUNCTION, on_header);
     SET(e, CURLOPT_HEADERDATA, x);
-    SET(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    SET(e, CURLOPT_OPENSOCKETFUNCTION, wb_http_on_opensocket);
     SET(e, CURLOPT_OPENSOCKETDATA, x);
-    SET(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    SET(e, CURLOPT_PREREQFUNCTION, wb_http_on_prereq);
     SET(e, CURLOPT_PREREQDATA, x);
     SET(e, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
     return rc;
@@ -339,6 +149,10 @@ static CURLcode set_target_options(wb_http_xfer *x, const wb_http_target *t)
     /* wait for a connection in progress to see whether it multiplexes (HTTP/2) rather than
      * opening a parallel one; HTTP/1.1 targets never wait */
     SET(e, CURLOPT_PIPEWAIT, (long)t->pipewait);
+    if (t->one_shot) {
+        SET(e, CURLOPT_FRESH_CONNECT, 1L);
+        SET(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (t->client_cert) SET(e, CURLOPT_SSLCERT, t->client_cert);
     if (t->client_key) SET(e, CURLOPT_SSLKEY, t->client_key);
     if (t->ca_file) SET(e, CURLOPT_CAINFO, t->ca_file);
@@ -353,7 +167,7 @@ static CURLcode set_probe(wb_http_xfer *x, int probe)
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
     SET(e, CURLOPT_PROXY, probe ? "" : x->t->proxy);
-    SET(e, CURLOPT_FRESH_CONNECT, (long)probe);
+    SET(e, CURLOPT_FRESH_CONNECT, (long)(probe || x->t->one_shot));
     SET(e, CURLOPT_CONNECT_ONLY, (long)probe);
     return rc;
 }
@@ -413,8 +227,6 @@ fail:
     return NULL;
 }
 
-static void target_unref(wb_http_target *t);
-
 /* Back to its target's idle list (still configured for it), dropping the request's
  * reference on the target. */
 static void xfer_put(wb_http *h, wb_http_xfer *x)
@@ -432,7 +244,7 @@ static void xfer_put(wb_http *h, wb_http_xfer *x)
         x->next = t->idle;
         t->idle = x;
     }
-    target_unref(t);
+    wb_http_target_unref(t);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -575,9 +387,21 @@ static void make_result(wb_http_xfer *x, CURLcode code, wb_http_result *res)
         denied_result(x, res);
         return;
     }
-    int capped_with_status = code == CURLE_WRITE_ERROR && x->body_capped && status > 0;
-    res->cls = wb_http_classify(res->status, capped_with_status ? CURLE_OK : code);
-    if (code != CURLE_OK && !capped_with_status) {
+    /* The status is known and final, and the failure came after it: the status decides.
+     *  - the response body went over the cap (we aborted it);
+     *  - HTTP/2: the server answered before reading the whole request body and reset the
+     *    stream, which RFC 9113 section 8.1 allows (RST_STREAM NO_ERROR after a complete
+     *    response; nginx does it for `return 204`). libcurl 7.88 reports that as a stream
+     *    error although the answer is complete: retrying would duplicate the delivery;
+     *  - HTTP/2, same servers: libcurl 7.88 in multi_socket mode may also leave such a
+     *    stream, its answer already received, waiting until the timeout (about one request
+     *    in 200 against nginx; curl_multi_perform does not show it). The answer counts. */
+    int h2 = res->http_version == 20;
+    int stalled = h2 && code == CURLE_OPERATION_TIMEDOUT;
+    int status_decides = status >= 200 && ((code == CURLE_WRITE_ERROR && x->body_capped) ||
+                                           (h2 && code == CURLE_HTTP2_STREAM) || stalled);
+    res->cls = wb_http_classify(res->status, status_decides ? CURLE_OK : code);
+    if (code != CURLE_OK && !status_decides) {
         describe_failure(x, code, res);
         return;
     }
@@ -592,6 +416,10 @@ static void make_result(wb_http_xfer *x, CURLcode code, wb_http_result *res)
     } else if (x->body_capped) {
         snprintf(res->error, sizeof(res->error), "response body over %d bytes discarded",
                  MAX_RESPONSE_BODY);
+    } else if (stalled) {
+        snprintf(res->error, sizeof(res->error),
+                 "answered, then the HTTP/2 stream stalled until the %ld ms timeout",
+                 x->t->timeout_ms);
     }
 }
 
@@ -763,7 +591,7 @@ void wb_http_free(wb_http *h)
             wb_http_target *t = x->t;
             x->t = NULL;
             x->next = NULL;
-            target_unref(t);
+            wb_http_target_unref(t);
         }
     }
     /* easies first (they reference the share), then the multi (connection cache, closing
@@ -784,186 +612,6 @@ void wb_http_free(wb_http *h)
 int wb_http_in_flight(const wb_http *h)
 {
     return h ? h->in_flight : 0;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Targets */
-
-/* Render hdrs (checked) plus "Expect:" into one allocation: nodes first, then the text. */
-static struct curl_slist *render_constant(const wb_http_header *hdrs, size_t n, char *errstr,
-                                          size_t errstr_size)
-{
-    static const char expect[] = "Expect:"; /* never 100-continue: a round trip per request */
-    size_t text = sizeof(expect);
-    for (size_t i = 0; i < n; i++) {
-        size_t nl, vl;
-        if (!wb_http_header_check(hdrs[i].name, hdrs[i].value, &nl, &vl)) {
-            /* name the header only when its name is printable: never echo the value */
-            if (hdrs[i].name && wb_http_header_ok(hdrs[i].name, ""))
-                snprintf(errstr, errstr_size, "header %zu '%.64s': invalid name or value", i + 1,
-                         hdrs[i].name);
-            else
-                snprintf(errstr, errstr_size, "header %zu: invalid name", i + 1);
-            return NULL;
-        }
-        text += nl + vl + 3;
-    }
-    struct curl_slist *nodes = malloc((n + 1) * sizeof(*nodes) + text);
-    if (!nodes) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
-    char *p = (char *)(nodes + n + 1);
-    for (size_t i = 0; i < n; i++) {
-        size_t nl = strlen(hdrs[i].name), vl = strlen(hdrs[i].value);
-        nodes[i].data = p;
-        nodes[i].next = &nodes[i + 1];
-        p += wb_http_header_render(p, hdrs[i].name, nl, hdrs[i].value, vl);
-    }
-    memcpy(p, expect, sizeof(expect));
-    nodes[n].data = p;
-    nodes[n].next = NULL;
-    return nodes;
-}
-
-/* Host (and port) of a URL; IPv6 brackets removed. 0 on success. */
-static int url_host(const char *url, char *host, size_t hsize, int *port)
-{
-    CURLU *u = curl_url();
-    char *hp = NULL, *pp = NULL;
-    int rc = -1;
-    if (!u) return -1;
-    if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ||
-        curl_url_get(u, CURLUPART_HOST, &hp, 0))
-        goto out;
-    size_t n = strlen(hp);
-    const char *s = hp;
-    if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']') {
-        s = hp + 1;
-        n -= 2;
-    }
-    if (n >= hsize) goto out;
-    memcpy(host, s, n);
-    host[n] = '\0';
-    if (port) {
-        *port = 0;
-        if (!curl_url_get(u, CURLUPART_PORT, &pp, 0)) {
-            long v = 0;
-            if (wb_parse_int(pp, 1, 65535, &v) == WB_OK) *port = (int)v;
-        }
-    }
-    rc = 0;
-out:
-    curl_free(hp);
-    curl_free(pp);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-static void target_free(wb_http_target *t)
-{
-    wb_http *h = t->h;
-    /* its idle transfers carry its options: they go to the shared free list and are reset
-     * before their next use (the target id is never used again) */
-    while (t->idle) {
-        wb_http_xfer *x = t->idle;
-        t->idle = x->next;
-        x->next = h->free;
-        h->free = x;
-    }
-    free(t->url);
-    free(t->proxy);
-    free(t->client_cert);
-    free(t->client_key);
-    free(t->ca_file);
-    free(t->headers);
-    free(t);
-}
-
-static void target_unref(wb_http_target *t)
-{
-    if (t && --t->refs == 0) target_free(t);
-}
-
-void wb_http_target_release(wb_http_target *t)
-{
-    target_unref(t);
-}
-
-/* With a proxy: who the proxy is, and what the target host is (a literal is judged now, a
- * name on every request). 0, or -1 with errstr. */
-static int target_proxy(wb_http_target *t, char *errstr, size_t errstr_size)
-{
-    char host[256];
-    int port = 0;
-    if (strncasecmp(t->proxy, "http://", 7) && strncasecmp(t->proxy, "https://", 8)) {
-        snprintf(errstr, errstr_size, "proxy must be http://host:port or https://host:port");
-        return -1;
-    }
-    if (url_host(t->proxy, host, sizeof(host), &port)) {
-        snprintf(errstr, errstr_size, "proxy: malformed URL");
-        return -1;
-    }
-    t->proxy_port = port; /* 0: libcurl's default proxy port, not checked */
-    t->proxy_literal = sockaddr_from_ip(host, &t->proxy_addr) == 0;
-    if (url_host(t->url, host, sizeof(host), NULL)) {
-        t->host_is_name = 1; /* libcurl will refuse the URL itself */
-        return 0;
-    }
-    struct sockaddr_storage ss;
-    if (sockaddr_from_ip(host, &ss)) {
-        t->host_is_name = 1;
-        return 0;
-    }
-    char why[sizeof(t->host_denied)];
-    if (!wb_egress_check(t->policy, t->allow_private, (struct sockaddr *)&ss, why, sizeof(why)))
-        snprintf(t->host_denied, sizeof(t->host_denied), "%s", why);
-    return 0;
-}
-
-wb_http_target *wb_http_target_new(wb_http *h, const wb_http_target_opts *opts, char *errstr,
-                                   size_t errstr_size)
-{
-    wb_http_target *t = NULL;
-    if (!h || !opts || !opts->url || (opts->nheaders && !opts->headers)) {
-        snprintf(errstr, errstr_size, "no URL");
-        return NULL;
-    }
-    t = calloc(1, sizeof(*t));
-    if (!t) goto oom;
-    t->h = h;
-    t->refs = 1;
-    t->id = ++h->next_target_id;
-    t->timeout_ms = opts->timeout_ms > 0 ? (long)opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-    t->connect_timeout_ms =
-        opts->connect_timeout_ms > 0 ? (long)opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-    t->allow_private = opts->allow_private;
-    t->policy = opts->policy;
-    t->https_only = opts->https_only;
-    t->http2 = opts->http2;
-    if (t->http2 != WB_HTTP2_AUTO && t->http2 != WB_HTTP2_OFF &&
-        t->http2 != WB_HTTP2_PRIOR_KNOWLEDGE) {
-        snprintf(errstr, errstr_size, "unknown http2 mode %d", (int)t->http2);
-        goto fail;
-    }
-    t->pipewait = t->http2 == WB_HTTP2_PRIOR_KNOWLEDGE ||
-                  (t->http2 == WB_HTTP2_AUTO && !strncasecmp(opts->url, "https:", 6));
-    t->url = strdup(opts->url);
-    if (!t->url) goto oom;
-    if ((opts->client_cert && !(t->client_cert = strdup(opts->client_cert))) ||
-        (opts->client_key && !(t->client_key = strdup(opts->client_key))) ||
-        (opts->ca_file && !(t->ca_file = strdup(opts->ca_file))) ||
-        (opts->proxy && opts->proxy[0] && !(t->proxy = strdup(opts->proxy))))
-        goto oom;
-    t->headers = render_constant(opts->headers, opts->nheaders, errstr, errstr_size);
-    if (!t->headers) goto fail;
-    if (t->proxy && target_proxy(t, errstr, errstr_size)) goto fail;
-    return t;
-oom:
-    snprintf(errstr, errstr_size, "out of memory");
-fail:
-    if (t) target_free(t);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------

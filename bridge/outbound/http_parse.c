@@ -33,17 +33,20 @@ static const unsigned char TCHAR[256] = {
 
 int wb_http_header_check(const char *name, const char *value, size_t *name_len, size_t *value_len)
 {
-    size_t n = 0, v = 0;
     if (!name || !value) return 0;
-    for (; name[n]; n++)
-        if (n >= WB_HTTP_MAX_HEADER_LEN || !TCHAR[(unsigned char)name[n]]) return 0;
-    if (n == 0) return 0;
-    /* field-value: VCHAR, SP, HTAB and obs-text (>= 0x80); every other control character
-     * (CR and LF above all) could end the line and start a header of the record's choosing */
-    for (; value[v]; v++) {
-        unsigned char c = (unsigned char)value[v];
-        if (v >= WB_HTTP_MAX_HEADER_LEN || (c < 0x20 && c != '\t') || c == 0x7f) return 0;
-    }
+    const unsigned char *p = (const unsigned char *)name;
+    while (TCHAR[*p]) /* TCHAR[0] is 0: stops at the end too */
+        p++;
+    size_t n = (size_t)(p - (const unsigned char *)name);
+    if (*p || n == 0 || n > WB_HTTP_MAX_HEADER_LEN) return 0;
+    /* field-value: VCHAR, SP, HTAB and obs-text (>= 0x80). NUL ends it; any other control
+     * character (CR and LF above all, which could end the line and start a header of the
+     * record's choosing) or DEL stops the scan short of the end: refused */
+    p = (const unsigned char *)value;
+    while (*p >= 0x20 ? *p != 0x7f : *p == '\t')
+        p++;
+    size_t v = (size_t)(p - (const unsigned char *)value);
+    if (*p || v > WB_HTTP_MAX_HEADER_LEN) return 0;
     if (name_len) *name_len = n;
     if (value_len) *value_len = v;
     return 1;
@@ -153,7 +156,7 @@ int64_t wb_http_parse_retry_after(const char *value, int64_t now_unix_s)
     if (t == (time_t)-1) return -1;
     if ((int64_t)t <= now_unix_s) return 0;
     int64_t secs = (int64_t)t - now_unix_s;
-    /* a date centuries ahead: saturate (any cap applies anyway) instead of overflowing */
-    if (secs > INT64_MAX / 1000) return INT64_MAX / 1000 * 1000;
+    if (secs > INT64_MAX / 1000) /* a date in year 900000000: saturate, like delta-seconds */
+        return INT64_MAX / 1000 * 1000;
     return secs * 1000;
 }

@@ -108,12 +108,24 @@ def test(run):
                 h.wait_until(lambda: len([l for l in access_log(run.tmp)
                                           if l[1] == "204"]) >= N, 30,
                              what="%d deliveries at nginx" % N, alive=[b])
+                # nginx answers `return 204` before reading the request body and resets the
+                # stream (RST_STREAM NO_ERROR, RFC 9113 8.1): that is a delivery, not a
+                # failure to retry (libcurl 7.88 reports it as a stream error)
+                time.sleep(1.5)
             lines = access_log(run.tmp)
             protos = sorted({l[0] for l in lines})
             ids = {l[2] for l in lines if l[1] == "204"}
-            run.summary.update({"delivered": len(ids), "protocols": protos})
+            dlq1 = h.consume(m.bootstrap, "dlq", timeout=2)
+            run.summary.update({"delivered": len(ids), "protocols": protos,
+                                "requests": len(lines), "dead_lettered_trusted": len(dlq1)})
             h.check(ids == {"%s%d" % (P, i) for i in range(N)}, "ids at nginx: %r" % ids)
             h.check(protos == ["HTTP/2.0"], "protocols used: %r (want HTTP/2.0)" % protos)
+            # (libcurl 7.88 now and then drops such an answer entirely: that attempt had no
+            # status and is rightly retried, so a few duplicates may occur, never many)
+            h.check(len(lines) <= N + N // 4, "%d requests for %d events: answered "
+                    "deliveries were retried" % (len(lines), N))
+            h.check(not dlq1, "trusted deliveries dead-lettered: %r"
+                    % [d["headers"].get("wb-error-reason") for d in dlq1][:3])
 
             # 2. untrusted (no CA): refused at the handshake, nothing sent, dead-lettered
             before = len(access_log(run.tmp))

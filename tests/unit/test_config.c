@@ -258,6 +258,10 @@ static const bad_case bad_cases[] = {
      "name: s\ndirection: inbound\ntopic: t\nverify: { scheme: github, secrets: [x] }\n"
      "max_body: 200KiB\n",
      "connectors/c.yaml:5: max_body: 204800 bytes is above kafka message.max.bytes (100000)"},
+    /* 46 http2 mode */
+    {BRIDGE_OK, OUT_HEAD SIGN_OK "http2: yes\n",
+     "connectors/c.yaml:6: http2: unknown value 'yes'; expected one of: auto, off, "
+     "prior-knowledge"},
 };
 
 /* Copy the repository's schemas/ manifest and order.paid into dir (for contract checks). */
@@ -441,7 +445,8 @@ static void test_full_config(void)
                "allow_cidrs: [10.0.0.0/8, \"fd00::/8\"]\n"
                "https_only: true\n"
                "tls: { client_cert: /c.crt, client_key: /c.key, ca_file: /ca.pem }\n"
-               "proxy: http://proxy:3128\n");
+               "proxy: http://proxy:3128\n"
+               "http2: prior-knowledge\n");
     write_file("connectors/in.yaml", "name: stripe\n"
                                      "direction: inbound\n"
                                      "topic: partner.stripe.events\n"
@@ -539,6 +544,7 @@ static void test_full_config(void)
     ASSERT_STR_EQ(o->client_key, "/c.key");
     ASSERT_STR_EQ(o->ca_file, "/ca.pem");
     ASSERT_STR_EQ(o->proxy, "http://proxy:3128");
+    ASSERT_EQ(o->http2, 2); /* WB_HTTP2_PRIOR_KNOWLEDGE */
 
     const wb_connector *in = wb_config_connector(cfg, "stripe");
     ASSERT(in != NULL);
@@ -633,6 +639,7 @@ static void test_defaults_and_folder(void)
     ASSERT_EQ(b->signing.nsecrets, 1);
     ASSERT_EQ(b->signing.tolerance_ms, 300000);
     ASSERT_EQ(b->ordering, WB_ORDER_KEY);
+    ASSERT_EQ(b->http2, 0); /* WB_HTTP2_AUTO */
     ASSERT_EQ(b->max_concurrency, 64);
     ASSERT_EQ(b->timeout_ms, 10000);
     ASSERT_EQ(b->connect_timeout_ms, 5000);

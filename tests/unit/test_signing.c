@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "outbound/http.h"
 #include "signing.h"
 #include "test.h"
 
@@ -779,6 +780,66 @@ static void test_threads(void)
     wb_verifier_free(sh.v);
 }
 
+/* ---- typed headers: the same headers as the text form, as (name, value) pairs ---- */
+
+static void test_sign_headers(void)
+{
+    char *sec[] = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
+    char *raw[] = {"It's a Secret to Everybody"};
+    wb_scheme schemes[] = {WB_SCHEME_STANDARD, WB_SCHEME_STRIPE, WB_SCHEME_GITHUB,
+                           WB_SCHEME_SHOPIFY, WB_SCHEME_SLACK};
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        wb_signing c = cfg_of(schemes[i], i == 0 || i == 1 ? sec : raw, 1);
+        char err[256];
+        wb_signer *s = wb_signer_new(&c, err, sizeof(err));
+        if (!s) FAIL_("wb_signer_new: %s", err);
+        wb_buf text, store, joined;
+        wb_buf_init(&text, 0);
+        wb_buf_init(&store, 0);
+        wb_buf_init(&joined, 0);
+        ASSERT_EQ(wb_signer_sign(s, "msg_1", 1700000000, STD_BODY, strlen(STD_BODY), &text), WB_OK);
+        wb_buf_adds(&store, "kept"); /* what the caller had is left in front */
+        wb_http_header h[8];
+        size_t n = 99;
+        ASSERT_EQ(wb_signer_sign_headers(s, "msg_1", 1700000000, STD_BODY, strlen(STD_BODY), h, 8,
+                                         &n, &store),
+                  WB_OK);
+        ASSERT(n >= 1 && n <= 2);
+        ASSERT(!strncmp(store.data, "kept", 4));
+        for (size_t k = 0; k < n; k++) {
+            ASSERT(wb_http_header_ok(h[k].name, h[k].value));
+            wb_buf_printf(&joined, "%s%s: %s", k ? "\n" : "", h[k].name, h[k].value);
+        }
+        ASSERT_STR_EQ(joined.data, text.data);
+        /* more headers than room: refused, storage as it was */
+        if (n == 2) {
+            size_t len = store.len, m = 0;
+            ASSERT_EQ(wb_signer_sign_headers(s, "msg_1", 1700000000, STD_BODY, strlen(STD_BODY), h,
+                                             1, &m, &store),
+                      WB_ERR_TOO_LARGE);
+            ASSERT_EQ(store.len, len);
+        }
+        wb_buf_free(&text);
+        wb_buf_free(&store);
+        wb_buf_free(&joined);
+        wb_signer_free(s);
+    }
+    /* scheme none: no header at all */
+    wb_signing none = cfg_of(WB_SCHEME_NONE, NULL, 0);
+    none.insecure = 1;
+    char err[256];
+    wb_signer *s = wb_signer_new(&none, err, sizeof(err));
+    if (!s) FAIL_("wb_signer_new(none): %s", err);
+    wb_buf store;
+    wb_buf_init(&store, 0);
+    wb_http_header h[2];
+    size_t n = 9;
+    ASSERT_EQ(wb_signer_sign_headers(s, "msg_1", 1, "{}", 2, h, 2, &n, &store), WB_OK);
+    ASSERT_EQ(n, 0);
+    wb_buf_free(&store);
+    wb_signer_free(s);
+}
+
 int main(void)
 {
     RUN(test_standard_known_answer);
@@ -797,5 +858,6 @@ int main(void)
     RUN(test_none_and_config);
     RUN(test_parsers);
     RUN(test_threads);
+    RUN(test_sign_headers);
     TEST_DONE();
 }
