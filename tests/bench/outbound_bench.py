@@ -278,7 +278,7 @@ def write_config(tmp, bootstrap, ng, a):
                 "auto.offset.reset: earliest%s }\n" % (bootstrap, os.getpid(), extra))
         f.write("outbound: { topics: [orders], dead_letter_topic: dlq, "
                 "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id, "
-                "workers: %d }\n" % (a.max_in_flight, a.workers))
+                "loops: %d }\n" % (a.max_in_flight, a.loops))
         f.write("log: { level: warn, format: json }\n")
         f.write("connectors: [ \"%s\" ]\n" % conn)
     return cfg
@@ -461,7 +461,8 @@ def main():
                     help="extra librdkafka property for the bridge (repeatable; default "
                     "fetch.wait.max.ms=10: librdkafka's mock broker answers a fetch only when "
                     "that wait expires, a real broker as soon as data is there)")
-    ap.add_argument("--workers", type=int, default=1, help="outbound.workers of the bridge")
+    ap.add_argument("--loops", "--workers", dest="loops", type=int, default=1,
+                    help="outbound.loops of the bridge (event-loop threads)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     a = ap.parse_args()
     if a.kafka is None:
@@ -494,9 +495,9 @@ def main():
     res["https"] = a.https
     res["http2"] = http2_mode(a)
     print("outbound benchmark: %d events x %d B on %d partitions, concurrency %d, "
-          "window %d/partition (%d total), %d worker(s), kafka %s, %s, http2: %s"
+          "window %d/partition (%d total), %d loop(s), kafka %s, %s, http2: %s"
           % (a.events, a.size, a.partitions, a.concurrency, a.max_in_flight,
-             res["window_total"], a.workers, " ".join(a.kafka) or "-",
+             res["window_total"], a.loops, " ".join(a.kafka) or "-",
              "HTTPS (TLS 1.3)" if a.https else "HTTP", http2_mode(a)))
     print("  throughput      %8d events/s   (first to last delivery of the backlog)"
           % res["events_per_s"])
