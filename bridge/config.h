@@ -102,7 +102,7 @@ typedef struct wb_connector {
     int start_mode;   /* WB_START_* parsed from start */
     int64_t start_ms; /* WB_START_TIME: unix ms */
     int paused;       /* paused: true -- fetch nothing, start nothing until resumed */
-    int http2; /* wb_http2_mode: 0 auto (h2 over TLS via ALPN), 1 off, 2 prior-knowledge */
+    int http2;        /* wb_http2_mode: 0 auto (h2 over TLS via ALPN), 1 off, 2 prior-knowledge */
 
     /* ---- inbound ---- */
     char *topic;

@@ -120,6 +120,8 @@ typedef struct part_user {
     int64_t end_offset;     /* bounded runs: the log end offset when the run started */
     int reached;            /* bounded runs: everything below end_offset was read */
     int64_t committed;      /* last committed position, -1 unknown */
+    int64_t next_offset;    /* the offset after the last record taken from the consumer, or
+                             * where a seek sent it; -1 unknown */
     wb_gauge *m_committed, *m_stored, *m_consumed;
 } part_user;
 

@@ -63,6 +63,7 @@ static wb_ledger_part *part_new(wb_conn *c, const char *topic, int32_t partition
         part_user *u = calloc(1, sizeof(*u));
         if (!u) return NULL; /* the part stays without user state: treated as out of memory */
         u->committed = -1;
+        u->next_offset = -1;
         u->caught_up_ms = wb_wall_ms();
         p->user = u;
         part_metrics(c, p);
@@ -129,9 +130,16 @@ void consumer_pause_part(wb_conn *c, wb_ledger_part *p, int pause)
         pause ? rd_kafka_pause_partitions(c->rk, l) : rd_kafka_resume_partitions(c->rk, l);
     if (!err) err = l->elems[0].err;
     rd_kafka_topic_partition_list_destroy(l);
-    if (err)
+    if (err) {
         WB_WARN("connector %s: cannot %s %s[%d]: %s", c->name, pause ? "pause" : "resume", p->topic,
                 p->partition, rd_kafka_err2str(err));
+        return;
+    }
+    /* librdkafka 2.0's fetcher thread learns of a resume only on its next wake-up, up to a
+     * second later when every partition it fetches for was paused; a seek to where the
+     * partition stands wakes it at once (and fetches from the same offset). */
+    part_user *u = p->user;
+    if (!pause && u && u->next_offset >= 0) consumer_seek(c, p, u->next_offset);
 }
 
 void consumer_pause_all(wb_conn *c, int pause)
@@ -151,6 +159,7 @@ void consumer_seek(wb_conn *c, wb_ledger_part *p, int64_t offset)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
+    if (p->user) user_of(p)->next_offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 0);
     if (e) {
         WB_ERROR("connector %s: seek %s[%d]@%" PRId64 ": %s", c->name, p->topic, p->partition,
@@ -523,12 +532,14 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
     else if (!conf_has(cfg, "auto.offset.reset"))
         reset = "latest";
     /* The process-wide fetch budget, split between the consumers (librdkafka prefetches up to
-     * queued.max.messages.kbytes per consumer). */
-    char kb[32], minmsg[32], client[120];
+     * queued.max.messages.kbytes per consumer). queued.min.messages keeps librdkafka's default:
+     * once a consumer's queue holds that many messages its fetcher stops and, in librdkafka
+     * 2.0, looks again only on its next 1 s wake-up, even if the queue was drained at once (a
+     * low value made the bridge consume in one burst per second). The connector drains the
+     * queue into its ledger as fast as it fills; the window pauses partitions instead. */
+    char kb[32], client[120];
     size_t per = cfg->outbound.fetch_buffer / 1024 / (size_t)(nconsumers > 0 ? nconsumers : 1);
     snprintf(kb, sizeof(kb), "%zu", per < 1024 ? 1024 : per);
-    int window = cfg->outbound.max_in_flight_per_partition;
-    snprintf(minmsg, sizeof(minmsg), "%d", window < 1000 ? 1000 : window);
     snprintf(client, sizeof(client), "webhook-bridge.%s", cc->name);
     const char *file = cc->file ? cc->file : cc->name;
     char serr[300];
@@ -542,8 +553,6 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
         (!conf_has(cfg, "client.id") && set(conf, "client.id", client, serr, sizeof(serr))) ||
         (!conf_has(cfg, "queued.max.messages.kbytes") &&
          set(conf, "queued.max.messages.kbytes", kb, serr, sizeof(serr))) ||
-        (!conf_has(cfg, "queued.min.messages") &&
-         set(conf, "queued.min.messages", minmsg, serr, sizeof(serr))) ||
         /* librdkafka's mock broker answers a fetch only when fetch.wait.max.ms expires, even
          * when data is there (a real broker answers at once): keep the embedded cluster's
          * latency realistic. */

@@ -301,6 +301,7 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         rd_kafka_message_destroy(rkm);
         return;
     }
+    u->next_offset = rkm->offset + 1;
 
     /* Decode. Confluent-framed Avro becomes JSON first (writer schema by id; resolved to the
      * connector's contract when it pins one). A value that is neither is poison. */
