@@ -1418,7 +1418,7 @@ static void config_defaults(ctx *c, wb_config *cfg, const char *dir)
     cfg->outbound.max_in_flight_per_partition = 1000;
     cfg->outbound.drain_timeout_ms = 30000;
     cfg->outbound.loops = 1;
-    cfg->outbound.fetch_buffer = 64 * 1024 * 1024;
+    cfg->outbound.fetch_buffer = 16 * 1024 * 1024;
     cfg->outbound.max_in_flight_bytes = 64 * 1024 * 1024;
     cfg->outbound.commit_interval_ms = 250;
     cfg->outbound.retention_ms = 7LL * 24 * 3600 * 1000;

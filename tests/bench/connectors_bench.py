@@ -126,7 +126,7 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="wb-cbench-")
     ng = ob.Nginx(tmp, workers=1)
-    ceiling, _ = ob.wrk_ceiling(ng.port, tmp, a.size)
+    ceiling, _ = ob.wrk_ceiling(ng, tmp, a.size)
     ng.stop()
     print("nginx ceiling (wrk -t1 -c64, same POST): %.0f req/s" % ceiling)
     if a.compare:

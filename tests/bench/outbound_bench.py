@@ -278,7 +278,8 @@ def write_config(tmp, bootstrap, ng, a):
                 "auto.offset.reset: earliest%s }\n" % (bootstrap, os.getpid(), extra))
         f.write("outbound: { topics: [orders], dead_letter_topic: dlq, "
                 "max_in_flight_per_partition: %d, drain_timeout: 10s, id_pointer: /id, "
-                "loops: %d }\n" % (a.max_in_flight, a.loops))
+                "loops: %d%s }\n" % (a.max_in_flight, a.loops,
+                ", fetch_buffer: %s" % a.fetch_buffer if a.fetch_buffer else ""))
         f.write("log: { level: warn, format: json }\n")
         f.write("connectors: [ \"%s\" ]\n" % conn)
     return cfg
@@ -463,6 +464,8 @@ def main():
                     "that wait expires, a real broker as soon as data is there)")
     ap.add_argument("--loops", "--workers", dest="loops", type=int, default=1,
                     help="outbound.loops of the bridge (event-loop threads)")
+    ap.add_argument("--fetch-buffer", default="",
+                    help="outbound.fetch_buffer of the bridge (default: the bridge's)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     a = ap.parse_args()
     if a.kafka is None:
