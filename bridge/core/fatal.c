@@ -4,8 +4,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "log.h"
-#include "metrics.h"
+#include "core/log.h"
+#include "core/metrics.h"
 
 static atomic_int raised;
 static atomic_int claimed; /* the first raiser writes the reason, then sets raised */

@@ -19,7 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define MAX_EVENTS 256 /* fd events taken per epoll_wait */
 

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 typedef struct wb_loop wb_loop;
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 #define WB_TIME_BUF 32 /* enough for any wb_time_format_ms output */
 

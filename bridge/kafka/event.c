@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 int wb_record_header(const rd_kafka_message_t *rkm, const char *name, char *out, size_t out_size)
 {

@@ -16,7 +16,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 #define WB_EVENT_ID_MAX 128 /* longest id taken from a record (ce_id, id pointer) */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "log.h"
+#include "core/log.h"
 
 static json_t *status_json(const wb_conn_status *s)
 {

@@ -16,7 +16,7 @@
 #ifndef WB_OPS_CONNECTORS_API_H
 #define WB_OPS_CONNECTORS_API_H
 
-#include "admin.h"
+#include "ops/admin.h"
 #include "outbound/engine.h"
 
 /* Register the routes on a (e borrowed: must outlive a). */

@@ -18,20 +18,20 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include "buf.h"
-#include "config.h"
+#include "core/buf.h"
+#include "config/config.h"
 #include "core/loop.h"
-#include "jscan.h"
+#include "core/jscan.h"
 #include "kafka/event.h"
-#include "metrics.h"
+#include "core/metrics.h"
 #include "outbound/connector.h"
-#include "outbound/http.h"
-#include "outbound/jq.h"
+#include "http/http.h"
+#include "jq/jq.h"
 #include "outbound/ledger.h"
-#include "producer.h"
-#include "registry.h"
-#include "scheduler.h"
-#include "signing.h"
+#include "kafka/producer.h"
+#include "schema/registry.h"
+#include "outbound/scheduler.h"
+#include "signing/signing.h"
 
 #define WB_CONN_POLL_BATCH 256 /* records taken from the consumer per callback at most */
 

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "core/fatal.h"
-#include "log.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
 #include "outbound/engine.h"
-#include "util.h"
+#include "core/util.h"
 
 #define GAUGE_MS 1000 /* gauges, status, keep-alive poll, registry and drain checks */
 

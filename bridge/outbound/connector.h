@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 #include "core/loop.h"
-#include "err.h"
+#include "core/err.h"
 
 typedef struct wb_conn wb_conn;
 typedef struct wb_settings wb_settings;

@@ -24,10 +24,10 @@
 #include <unistd.h>
 
 #include "core/fatal.h"
-#include "kafka.h"
-#include "log.h"
+#include "kafka/kafka.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* Partitions                                                                           */

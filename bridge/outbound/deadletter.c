@@ -20,10 +20,10 @@
 #include <string.h>
 
 #include "core/timefmt.h"
-#include "log.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
 #include "outbound/engine.h"
-#include "util.h"
+#include "core/util.h"
 
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 30000

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
 #include "outbound/retry.h"
-#include "util.h"
+#include "core/util.h"
 
 #define MAX_REQ_HEADERS 8
 

@@ -19,13 +19,13 @@
 #include <unistd.h>
 
 #include "core/fatal.h"
-#include "admin.h"
+#include "ops/admin.h"
 #include "core/loop.h"
-#include "log.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
-#include "outbound/http.h"
-#include "registry.h"
-#include "util.h"
+#include "http/http.h"
+#include "schema/registry.h"
+#include "core/util.h"
 
 #define SAMPLE_MS      5000   /* log end offsets and partition counts */
 #define RETENTION_MS   600000 /* topic configs */

@@ -19,12 +19,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
-#include "config.h"
-#include "err.h"
-#include "metrics.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "core/metrics.h"
 #include "outbound/connector.h"
-#include "producer.h"
+#include "kafka/producer.h"
 
 typedef struct wb_engine wb_engine;
 typedef struct wb_engine_loop wb_engine_loop;

@@ -25,7 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
+#include "core/err.h"
 
 typedef struct wb_ledger wb_ledger;
 

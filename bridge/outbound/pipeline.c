@@ -18,10 +18,10 @@
 
 #include "core/fatal.h"
 #include "core/timefmt.h"
-#include "envelope.h"
-#include "log.h"
+#include "kafka/envelope.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
-#include "util.h"
+#include "core/util.h"
 
 #define REGISTRY_RETRY_MS 2000 /* the registry was unreachable: read the record again after */
 #define PENDING_RETRY_MS                                                                           \

@@ -14,16 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "core/loop.h"
 #include "core/timefmt.h"
-#include "log.h"
+#include "core/log.h"
 #include "outbound/conn_int.h"
 #include "outbound/engine.h"
-#include "outbound/http.h"
-#include "producer.h"
-#include "registry.h"
-#include "util.h"
+#include "http/http.h"
+#include "kafka/producer.h"
+#include "schema/registry.h"
+#include "core/util.h"
 
 #define PROGRESS_TTY_MS 1000
 #define PROGRESS_LOG_MS 5000

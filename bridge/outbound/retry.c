@@ -3,7 +3,7 @@
 
 #include <openssl/rand.h>
 
-#include "util.h"
+#include "core/util.h"
 
 int64_t wb_retry_backoff_ms(const wb_connector *cc, int attempts)
 {

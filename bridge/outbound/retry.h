@@ -10,7 +10,7 @@
 #define WB_OUTBOUND_RETRY_H
 
 #include <stdint.h>
-#include "config.h"
+#include "config/config.h"
 
 /* Delay in ms before the next attempt after `attempts` failed ones (>= 1). */
 int64_t wb_retry_backoff_ms(const wb_connector *cc, int attempts);

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "err.h"
-#include "registry.h"
+#include "core/err.h"
+#include "schema/registry.h"
 
 typedef struct wb_fetcher wb_fetcher;
 

@@ -7,9 +7,9 @@
  * and its contract's schemas, so a writer entry owns the list of plans built on it and takes
  * them along when it is evicted. */
 #include "schema/schemas.h"
-#include "avro.h"
+#include "schema/avro.h"
 #include "schema/fetcher.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <inttypes.h>

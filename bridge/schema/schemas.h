@@ -26,9 +26,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
-#include "err.h"
-#include "registry.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "schema/registry.h"
 
 typedef struct wb_schemas wb_schemas;
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "registry.h"
+#include "schema/registry.h"
 
 static const char event_json[] =
     "{\"event_id\":\"6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d\",\"order_id\":\"ord_1001\","

@@ -15,8 +15,8 @@
 #include <sys/resource.h>
 
 #include "core/loop.h"
-#include "outbound/http.h"
-#include "util.h"
+#include "http/http.h"
+#include "core/util.h"
 
 typedef struct bench {
     wb_http *h;

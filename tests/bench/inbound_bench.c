@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "signing.h"
-#include "util.h"
+#include "core/buf.h"
+#include "signing/signing.h"
+#include "core/util.h"
 
 typedef struct conn {
     int fd;

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "core/loop.h"
-#include "outbound/jq.h"
-#include "util.h"
+#include "jq/jq.h"
+#include "core/util.h"
 
 static const char event[] =
     "{\"type\":\"order.paid\",\"timestamp\":\"2026-11-23T17:44:06.123Z\",\"data\":{"

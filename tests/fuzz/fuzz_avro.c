@@ -6,9 +6,9 @@
  * back); from 0xe0 to 0xef the rest is a schema text: parsed, checked for compatibility
  * against itself and order.paid v1, and compiled into plans both ways.
  * The schemas folder is WB_SOURCE_DIR/schemas, or found from this file's path. */
-#include "avro.h"
-#include "compat.h"
-#include "registry.h"
+#include "schema/avro.h"
+#include "schema/compat.h"
+#include "schema/registry.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "header_value.h"
-#include "listener.h"
+#include "core/header_value.h"
+#include "inbound/listener.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "signing.h"
+#include "signing/signing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "core/loop.h"
-#include "outbound/jq.h"
-#include "util.h"
+#include "jq/jq.h"
+#include "core/util.h"
 
 #define BUDGET_MS 200
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jscan.h"
-#include "util.h"
+#include "core/jscan.h"
+#include "core/util.h"
 
 static int deep(const uint8_t *d, size_t n)
 {

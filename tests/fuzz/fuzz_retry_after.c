@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "outbound/http.h"
+#include "http/http.h"
 
 #define NOW 1700000000 /* 2023-11-14T22:13:20Z */
 

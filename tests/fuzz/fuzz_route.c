@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config.h"
-#include "listener.h"
-#include "problem.h"
+#include "core/buf.h"
+#include "config/config.h"
+#include "inbound/listener.h"
+#include "core/problem.h"
 
 static char *next_line(char **p)
 {

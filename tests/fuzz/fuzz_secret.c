@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "log.h"
-#include "secret.h"
+#include "core/log.h"
+#include "config/secret.h"
 
 #define SECRET_VALUE "fuzz-s3cret-value"
 

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "fuzz_common.h"
-#include "signing.h"
+#include "signing/signing.h"
 
 #define NSCHEMES 6
 #define MAXH     16

@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "log.h"
-#include "metrics.h"
+#include "ops/admin.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "prom_check.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 typedef struct resp {
     long status;

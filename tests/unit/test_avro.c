@@ -4,10 +4,10 @@
  * tests/unit/avro_cases/interop.py: it encodes records (framed with an id) that the bridge
  * decodes, and decodes what the bridge encodes. Without python3-avro the suite fails (it
  * used to skip those cases and pass: a test that cannot fail). */
-#include "avro.h"
-#include "registry.h"
+#include "schema/avro.h"
+#include "schema/registry.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* test_compat.c - compatibility verdicts and messages on the fixtures in
  * tests/unit/avro_cases/compat/<case>/thing/v<N>.avsc, the modes, and the real schemas/. */
-#include "avro.h"
-#include "compat.h"
+#include "schema/avro.h"
+#include "schema/compat.h"
 #include "test.h"
 
 static char cases_dir[1100];

@@ -6,10 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "connguard.h"
-#include "metrics.h"
+#include "core/connguard.h"
+#include "core/metrics.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct sockaddr_in v4(const char *ip)
 {

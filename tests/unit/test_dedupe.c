@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dedupe.h"
-#include "metrics.h"
+#include "inbound/dedupe.h"
+#include "core/metrics.h"
 #include "test.h"
 
 static int64_t fake_now;

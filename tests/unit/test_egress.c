@@ -3,7 +3,7 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include "egress.h"
+#include "http/egress.h"
 #include "test.h"
 
 /* Build a sockaddr from text ("1.2.3.4" or "::1"). */

@@ -22,9 +22,9 @@
 #include <openssl/x509v3.h>
 
 #include "core/loop.h"
-#include "outbound/http.h"
+#include "http/http.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ------------------------------------------------------------------------------------------
  * Test server */

@@ -30,9 +30,9 @@
 #include <curl/curl.h>
 
 #include "core/loop.h"
-#include "outbound/http.h"
+#include "http/http.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 static wb_loop *lp;
 static char tmp[] = "/tmp/wb-test-h2-XXXXXX";

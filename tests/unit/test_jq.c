@@ -5,9 +5,9 @@
  * This executable is also its own sandbox worker: the sandbox re-executes /proc/self/exe
  * with "jq-worker", exactly as the bridge does. */
 #include "core/loop.h"
-#include "outbound/jq.h"
+#include "jq/jq.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <signal.h>
 #include <unistd.h>

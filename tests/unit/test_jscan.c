@@ -1,5 +1,5 @@
 /* test_jscan.c - the one-pass JSON validator and its pointer lookups. */
-#include "jscan.h"
+#include "core/jscan.h"
 #include "test.h"
 
 static int ok(const char *s)

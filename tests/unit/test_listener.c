@@ -13,15 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kafka.h"
-#include "listener.h"
-#include "registry.h"
-#include "log.h"
-#include "metrics.h"
-#include "producer.h"
-#include "signing.h"
+#include "kafka/kafka.h"
+#include "inbound/listener.h"
+#include "schema/registry.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "kafka/producer.h"
+#include "signing/signing.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #define TOPIC  "partner.std.events"

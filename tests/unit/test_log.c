@@ -1,8 +1,8 @@
 /* test_log.c - one record is one line in both formats, whatever the message carries. */
 #include <unistd.h>
 
-#include "buf.h"
-#include "log.h"
+#include "core/buf.h"
+#include "core/log.h"
 #include "test.h"
 
 /* Run one WB_WARN with stderr on a pipe; the captured text into out. */

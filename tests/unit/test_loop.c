@@ -5,7 +5,7 @@
 
 #include "core/loop.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 typedef struct rec {
     int order[16];

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <pthread.h>
 
-#include "metrics.h"
+#include "core/metrics.h"
 #include "prom_check.h"
 #include "test.h"
 

@@ -1,8 +1,8 @@
 /* test_registry.c - Schema Registry client and caches against a local libmicrohttpd server
  * that answers like Confluent's REST API (GET /schemas/ids/{id}). */
-#include "registry.h"
+#include "schema/registry.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <jansson.h>
 #include <microhttpd.h>

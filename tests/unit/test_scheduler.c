@@ -1,5 +1,5 @@
 /* test_scheduler.c - lanes, concurrency caps, rate limits, retries, circuit breaker. */
-#include "scheduler.h"
+#include "outbound/scheduler.h"
 #include "test.h"
 
 #define N 8

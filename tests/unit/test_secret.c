@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "secret.h"
+#include "core/log.h"
+#include "config/secret.h"
 #include "test.h"
 
 static void test_env(void)

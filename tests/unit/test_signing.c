@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "outbound/http.h"
-#include "signing.h"
+#include "http/http.h"
+#include "signing/signing.h"
 #include "test.h"
 
 /* ---- a tiny header table for wb_verifier_verify ---- */

@@ -1,7 +1,7 @@
 /* test_util.c - unit tests for util.c and buf.c. */
-#include "buf.h"
+#include "core/buf.h"
 #include "test.h"
-#include "util.h"
+#include "core/util.h"
 
 static void test_durations(void)
 {

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "kafka.h"
-#include "listener.h"
-#include "log.h"
-#include "producer.h"
+#include "config/config.h"
+#include "kafka/kafka.h"
+#include "inbound/listener.h"
+#include "core/log.h"
+#include "kafka/producer.h"
 
 int main(int argc, char **argv)
 {

@@ -1,0 +1,266 @@
+/* cmd_transform.c - `webhook-bridge transform -c connector.yaml < event.json`: what the
+ * partner of that connector would receive for an event, to debug a filter, a transform or a
+ * contract without Kafka.
+ *
+ * The steps are the engine's, in its order: match the event type against `events`, run the
+ * `filter` on {type, timestamp, data} with the event as decoded, resolve `contract` (a JSON
+ * event, with the connector's contract_writer rule), build the envelope, run the
+ * `transform`, sign. jq runs in process here: the event is the operator's own. */
+#include "cli/cmd_transform.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "config/config.h"
+#include "kafka/envelope.h"
+#include "jq/jq.h"
+#include "schema/registry.h"
+#include "signing/signing.h"
+#include "core/util.h"
+
+#define MAX_EVENT (16u * 1024 * 1024)
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: webhook-bridge transform -c connector.yaml [options] < event.json\n"
+                "Print what the connector's partner receives for the event on stdin: the request\n"
+                "headers (as `webhook-bridge sign` prints them), a blank line, the body. Runs the\n"
+                "connector's events match, filter, contract and transform, then signs.\n"
+                "  -c, --connector FILE  the outbound connector file\n"
+                "  --schemas DIR         schemas folder for contract: (default: schemas)\n"
+                "  --type T              event type (default: the event's \"type\" field, or the\n"
+                "                        connector's only event type)\n"
+                "  --id ID               webhook-id (default: the connector's id_pointer value,\n"
+                "                        else msg_transform)\n"
+                "  --timestamp T         unix seconds (default: now)\n"
+                "  --dataschema V        the record's ce_dataschema header (contract_writer)\n"
+                "Exit 0: delivered; 1: filtered out or the event fails (the message says which);\n"
+                "2: bad usage or connector file.\n");
+}
+
+static int read_stdin(wb_buf *b)
+{
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+        if (wb_buf_add(b, chunk, n)) return -1;
+    return ferror(stdin) ? -1 : 0;
+}
+
+/* The event type: --type, the body's "type", or the connector's one literal event. */
+static int event_type(const wb_connector *k, json_t *doc, const char *given, char *out,
+                      size_t out_size)
+{
+    const char *t = given ? given : json_string_value(json_object_get(doc, "type"));
+    if (!t && k->nevents == 1 && !strpbrk(k->events[0], "*?[")) t = k->events[0];
+    if (!t) return -1;
+    snprintf(out, out_size, "%s", t);
+    return 0;
+}
+
+/* Run a jq program in process; 0 pass, 1 filtered, -1 failed (printed). */
+static int run_jq(const char *expr, wb_jq_kind kind, const wb_buf *in, wb_buf *out)
+{
+    char err[1024];
+    wb_jq_status st = wb_jq_run_local(expr, kind, in->data, in->len, out, err, sizeof(err));
+    if (st == WB_JQ_FAILED) {
+        fprintf(stderr,
+                "webhook-bridge transform: %s (the bridge dead-letters such a record with "
+                "reason transform)\n",
+                err);
+        return -1;
+    }
+    return st == WB_JQ_FILTERED ? 1 : 0;
+}
+
+int wb_cmd_transform(int argc, char **argv)
+{
+    static const struct option opts[] = {{"connector", required_argument, NULL, 'c'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"schemas", required_argument, NULL, 's'},
+                                         {"type", required_argument, NULL, 't'},
+                                         {"id", required_argument, NULL, 'i'},
+                                         {"timestamp", required_argument, NULL, 'T'},
+                                         {"dataschema", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = NULL, *schemas = NULL, *type_arg = NULL, *id_arg = NULL, *ts_arg = NULL,
+               *dataschema = NULL;
+    int ch, rc = 2;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 's':
+            schemas = optarg;
+            break;
+        case 't':
+            type_arg = optarg;
+            break;
+        case 'i':
+            id_arg = optarg;
+            break;
+        case 'T':
+            ts_arg = optarg;
+            break;
+        case 'd':
+            dataschema = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!path || optind < argc) {
+        fprintf(stderr, "webhook-bridge transform: %s\n",
+                path ? "unexpected argument" : "missing -c connector.yaml");
+        usage(stderr);
+        return 2;
+    }
+    long ts_s = (long)time(NULL);
+    if (ts_arg && wb_parse_int(ts_arg, 0, 999999999999L, &ts_s)) {
+        fprintf(stderr, "webhook-bridge transform: bad --timestamp '%s'\n", ts_arg);
+        return 2;
+    }
+
+    char errstr[8192], type[256], id[256], reason[1024];
+    wb_config *cfg = NULL;
+    wb_schemas *sc = NULL;
+    wb_signer *signer = NULL;
+    json_t *doc = NULL;
+    wb_buf event, data, env, body, hdrs;
+    wb_buf_init(&event, MAX_EVENT);
+    wb_buf_init(&data, 0);
+    wb_buf_init(&env, 0);
+    wb_buf_init(&body, 0);
+    wb_buf_init(&hdrs, 0);
+    if (!(cfg = wb_config_load_connector(path, schemas, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "%s\nwebhook-bridge transform: %s is not valid\n", errstr, path);
+        goto out;
+    }
+    const wb_connector *k = &cfg->connectors[0];
+    if (k->direction != WB_DIR_OUTBOUND) {
+        fprintf(stderr, "webhook-bridge transform: %s is an inbound connector\n", path);
+        goto out;
+    }
+    if (!(signer = wb_signer_new(&k->signing, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "webhook-bridge transform: %s: signing: %s\n", path, errstr);
+        goto out;
+    }
+    rc = 1;
+    json_error_t jerr;
+    if (read_stdin(&event) || !event.data) {
+        fprintf(stderr, "webhook-bridge transform: cannot read the event from stdin\n");
+        goto out;
+    }
+    if (!(doc = json_loadb(event.data, event.len, 0, &jerr))) {
+        fprintf(stderr, "webhook-bridge transform: the event is not JSON: %s (line %d)\n",
+                jerr.text, jerr.line);
+        goto out;
+    }
+    if (event_type(k, doc, type_arg, type, sizeof(type))) {
+        fprintf(stderr, "webhook-bridge transform: the event has no \"type\": give --type\n");
+        goto out;
+    }
+    int subscribed = 0;
+    for (size_t i = 0; i < k->nevents; i++)
+        subscribed |= wb_glob_match(k->events[i], type);
+    if (!subscribed) {
+        fprintf(stderr,
+                "webhook-bridge transform: not delivered: connector '%s' does not "
+                "subscribe to %s\n",
+                k->name, type);
+        goto out;
+    }
+    json_t *idv = k->id_pointer ? wb_json_pointer(doc, k->id_pointer) : NULL;
+    if (id_arg)
+        snprintf(id, sizeof(id), "%s", id_arg);
+    else if (json_is_string(idv))
+        snprintf(id, sizeof(id), "%s", json_string_value(idv));
+    else if (json_is_integer(idv))
+        snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT, json_integer_value(idv));
+    else
+        snprintf(id, sizeof(id), "msg_transform");
+
+    int64_t ts_ms = (int64_t)ts_s * 1000;
+    /* 1. filter, on the event as decoded */
+    if (k->filter) {
+        wb_buf fin, fout;
+        wb_buf_init(&fin, 0);
+        wb_buf_init(&fout, 0);
+        int r = wb_envelope_build(&fin, type, ts_ms, event.data, event.len)
+                    ? -1
+                    : run_jq(k->filter, WB_JQ_FILTER, &fin, &fout);
+        wb_buf_free(&fin);
+        wb_buf_free(&fout);
+        if (r > 0)
+            fprintf(stderr,
+                    "webhook-bridge transform: filtered out: the filter of '%s' yields "
+                    "false for this event (the bridge counts it as filtered and "
+                    "commits it)\n",
+                    k->name);
+        if (r) goto out;
+    }
+    /* 2. contract */
+    if (k->contract) {
+        if (!(sc = wb_schemas_new(cfg->schema_registry.dir, NULL, NULL, NULL, NULL, errstr,
+                                  sizeof(errstr)))) {
+            fprintf(stderr, "webhook-bridge transform: %s\n", errstr);
+            rc = 2;
+            goto out;
+        }
+        if (wb_schemas_json_to_contract(sc, event.data, event.len,
+                                        (wb_json_writer)k->contract_writer, dataschema, k->contract,
+                                        &data, reason, sizeof(reason))) {
+            fprintf(stderr,
+                    "webhook-bridge transform: contract %s: %s (the bridge dead-letters such a "
+                    "record with reason schema)\n",
+                    k->contract, reason);
+            goto out;
+        }
+    } else if (wb_buf_add(&data, event.data, event.len)) {
+        goto out;
+    }
+    /* 3. envelope, 4. transform */
+    if (wb_envelope_build(&env, type, ts_ms, data.data, data.len)) goto out;
+    if (k->transform) {
+        if (run_jq(k->transform, WB_JQ_TRANSFORM, &env, &body)) goto out;
+    } else if (wb_buf_add(&body, env.data, env.len)) {
+        goto out;
+    }
+    /* 5. sign the body the partner receives */
+    wb_err err = wb_buf_printf(&hdrs, "content-type: application/json\n");
+    for (size_t i = 0; !err && i < k->nheaders; i++)
+        err = wb_buf_printf(&hdrs, "%s: %s\n", k->headers[i].name, k->headers[i].value);
+    if (!err && k->signing.scheme == WB_SCHEME_STANDARD)
+        err = wb_buf_printf(&hdrs, "webhook-id: %s\nwebhook-timestamp: %ld\n", id, ts_s);
+    if (!err) err = wb_signer_sign(signer, id, ts_s, body.data, body.len, &hdrs);
+    if (err) {
+        fprintf(stderr, "webhook-bridge transform: signing: %s\n", wb_err_str(err));
+        goto out;
+    }
+    printf("%s\n\n%s\n", hdrs.data, body.data);
+    rc = fflush(stdout) ? 1 : 0;
+out:
+    json_decref(doc);
+    wb_schemas_free(sc);
+    wb_signer_free(signer);
+    wb_config_free(cfg);
+    wb_buf_free(&event);
+    wb_buf_free(&data);
+    wb_buf_free(&env);
+    wb_buf_free(&body);
+    wb_buf_free(&hdrs);
+    return rc;
+}

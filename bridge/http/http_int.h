@@ -1,0 +1,104 @@
+/* outbound/http_int.h - internals shared by the HTTP client's files (http.c drives libcurl,
+ * http_parse.c holds the pure helpers). Not for use outside bridge/outbound/http*.c. */
+#ifndef WB_OUTBOUND_HTTP_INT_H
+#define WB_OUTBOUND_HTTP_INT_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "http/http.h"
+
+#define WB_HTTP_MAX_HEADER_LEN 8192 /* longest header name or value accepted */
+
+#define DEFAULT_TIMEOUT_MS         30000
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+enum wb_http_phase {
+    PH_IDLE = 0, /* in a free list */
+    PH_PROBE,    /* proxied target with a host name: resolving it to check the addresses */
+    PH_REQUEST,  /* the request itself, in the multi handle */
+    PH_FAILQ,    /* failed before libcurl saw it: completes from the kick timer */
+};
+
+struct wb_http_target {
+    wb_http *h;
+    uint64_t id; /* unique per client: tells a transfer whether its options are ours */
+    int refs;
+    char *url, *proxy, *client_cert, *client_key, *ca_file;
+    struct curl_slist *headers; /* constant lines + "Expect:", one allocation with the text */
+    long timeout_ms, connect_timeout_ms;
+    int allow_private;
+    const wb_egress_policy *policy;
+    int https_only;
+    wb_http2_mode http2;
+    int pipewait;
+    int one_shot; /* one connection per request (h2c prior knowledge on libcurl < 8.0) */
+    /* proxy: the identity of the proxy (port always, address when given as a literal) and
+     * the verdict on the target host when it is an IP literal */
+    int proxy_literal;
+    struct sockaddr_storage proxy_addr;
+    int proxy_port;
+    int host_is_name;      /* target host is a name: each request resolves and checks it */
+    char host_denied[128]; /* target host is a denied literal: why ("" = allowed / a name) */
+    wb_http_xfer *idle;    /* idle transfers configured for this target */
+};
+
+struct wb_http_xfer {
+    CURL *easy;
+    wb_http *h;
+    wb_http_xfer *next;     /* free list, target idle list or fail queue */
+    wb_http_xfer *next_all; /* every transfer, for wb_http_free */
+    int phase;
+    uint64_t configured; /* id of the target whose options the handle carries, 0 = none */
+    int dirty;           /* options half applied: reset before the next use */
+    /* per request */
+    wb_http_target *t; /* holds a reference while the request runs */
+    wb_http_done_cb cb;
+    void *opaque;
+    int64_t start_us;
+    int64_t retry_after_ms; /* from the last response's headers, -1 if none */
+    size_t body_seen;       /* response body bytes discarded */
+    int body_capped;        /* aborted because the response body was too large */
+    char denied[128];       /* first egress denial reason, "" if none */
+    int n_allowed;          /* addresses the guard let through (new connections) */
+    /* per-request header lines: nodes[] point into text; both only grow */
+    struct curl_slist *nodes;
+    size_t cap_nodes;
+    char *text;
+    size_t cap_text;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct wb_http {
+    wb_loop *lp;
+    CURLM *multi;
+    CURLSH *share;
+    wb_timer timer;      /* libcurl's timeout */
+    wb_timer kick;       /* completes the fail queue */
+    wb_http_xfer *free;  /* idle transfers configured for no live target */
+    wb_http_xfer *all;   /* every transfer */
+    wb_http_xfer *failq; /* failed before start, waiting for the kick */
+    wb_http_xfer **failq_tail;
+    uint64_t next_target_id;
+    int in_flight;
+};
+
+/* http_target.c: the egress guard's libcurl callbacks (CURLOPT_OPENSOCKETFUNCTION and
+ * CURLOPT_PREREQFUNCTION, clientp = the transfer) and the target's last reference. */
+curl_socket_t wb_http_on_opensocket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *address);
+int wb_http_on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                      int conn_primary_port, int conn_local_port);
+void wb_http_target_unref(wb_http_target *t);
+
+/* wb_http_header_ok() that also returns both lengths (one pass over each string). */
+int wb_http_header_check(const char *name, const char *value, size_t *name_len, size_t *value_len);
+
+/* Render one checked header as the line libcurl expects ("Name: value", or "Name;" for a
+ * blank value) plus a NUL into out, which holds at least nl + vl + 3 bytes. Returns the bytes
+ * written including the NUL. */
+size_t wb_http_header_render(char *out, const char *name, size_t nl, const char *value, size_t vl);
+
+#endif

@@ -1,0 +1,576 @@
+/* scheduler.c - lanes, ready queues, retry timers, rate limits and circuit breakers. */
+#include "outbound/scheduler.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------ */
+/* Types                                                                                */
+
+struct wb_lane {
+    struct wb_lane *next; /* hash chain */
+    uint64_t hash;
+    wb_job *head, *tail;
+    size_t klen;
+    unsigned char key[]; /* lane key bytes */
+};
+
+struct wb_sched_conn {
+    struct wb_sched_conn *next; /* registration order */
+    int max_concurrency;
+    int running;
+    size_t jobs; /* submitted and not terminal */
+    /* ready FIFO */
+    wb_job *ready_head, *ready_tail;
+    /* token bucket */
+    double rate, tokens, burst;
+    int64_t refill_ms;
+    /* circuit breaker */
+    int cb_threshold, cb_failures;
+    int cb_opens; /* consecutive openings without a success: the open period grows with it */
+    int paused;
+    int64_t cb_cooldown_ms, cb_open_until;
+    wb_circuit circuit;
+    int probe_running;
+    /* lanes: chained hash table */
+    wb_lane **buckets;
+    size_t nbuckets, nlanes;
+};
+
+struct wb_sched {
+    wb_sched_conn *conns, *conns_tail, *rr; /* rr: where the next round-robin scan starts */
+    wb_job **heap;                          /* min-heap on due_ms */
+    size_t nheap, capheap;
+    size_t jobs, running; /* over all connectors */
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* Timer heap                                                                           */
+
+static int heap_less(wb_job *a, wb_job *b)
+{
+    return a->due_ms < b->due_ms;
+}
+
+static void heap_set(wb_sched *s, size_t i, wb_job *j)
+{
+    s->heap[i] = j;
+    j->heap_idx = i;
+}
+
+static void heap_up(wb_sched *s, size_t i)
+{
+    wb_job *j = s->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!heap_less(j, s->heap[p])) break;
+        heap_set(s, i, s->heap[p]);
+        i = p;
+    }
+    heap_set(s, i, j);
+}
+
+static void heap_down(wb_sched *s, size_t i)
+{
+    wb_job *j = s->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        wb_job *mj = j;
+        if (l < s->nheap && heap_less(s->heap[l], mj)) {
+            m = l;
+            mj = s->heap[l];
+        }
+        if (r < s->nheap && heap_less(s->heap[r], mj)) m = r;
+        if (m == i) break;
+        heap_set(s, i, s->heap[m]);
+        i = m;
+    }
+    heap_set(s, i, j);
+}
+
+static int heap_push(wb_sched *s, wb_job *j)
+{
+    if (s->nheap == s->capheap) {
+        size_t ncap = s->capheap ? s->capheap * 2 : 256;
+        wb_job **n = realloc(s->heap, ncap * sizeof(*n));
+        if (!n) return -1;
+        s->heap = n;
+        s->capheap = ncap;
+    }
+    heap_set(s, s->nheap++, j);
+    heap_up(s, s->nheap - 1);
+    return 0;
+}
+
+static void heap_remove(wb_sched *s, wb_job *j)
+{
+    size_t i = j->heap_idx;
+    s->nheap--;
+    if (i != s->nheap) {
+        heap_set(s, i, s->heap[s->nheap]);
+        heap_down(s, i);
+        heap_up(s, s->heap[i]->heap_idx);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Ready queue and lanes                                                                */
+
+static void ready_push(wb_sched_conn *c, wb_job *j)
+{
+    j->state = WB_JOB_READY;
+    j->ready_next = NULL;
+    j->ready_prev = c->ready_tail;
+    if (c->ready_tail)
+        c->ready_tail->ready_next = j;
+    else
+        c->ready_head = j;
+    c->ready_tail = j;
+}
+
+static void ready_unlink(wb_sched_conn *c, wb_job *j)
+{
+    if (j->ready_prev)
+        j->ready_prev->ready_next = j->ready_next;
+    else
+        c->ready_head = j->ready_next;
+    if (j->ready_next)
+        j->ready_next->ready_prev = j->ready_prev;
+    else
+        c->ready_tail = j->ready_prev;
+    j->ready_prev = j->ready_next = NULL;
+}
+
+/* Make a job that may start (no lane or lane head) ready now or at due_ms; a held job
+ * only takes the HELD state (wb_sched_release arms it). */
+static int arm(wb_sched *s, wb_job *j, int64_t now)
+{
+    if (j->held) {
+        j->state = WB_JOB_HELD;
+        return 0;
+    }
+    if (j->due_ms > now) {
+        j->state = WB_JOB_TIMER;
+        return heap_push(s, j);
+    }
+    ready_push(j->conn, j);
+    return 0;
+}
+
+static uint64_t hash_key(const void *key, size_t n)
+{
+    const unsigned char *p = key;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+static int lanes_grow(wb_sched_conn *c)
+{
+    size_t nb = c->nbuckets ? c->nbuckets * 2 : 1024;
+    wb_lane **b = calloc(nb, sizeof(*b));
+    if (!b) return -1;
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        wb_lane *l = c->buckets[i];
+        while (l) {
+            wb_lane *n = l->next;
+            size_t k = l->hash & (nb - 1);
+            l->next = b[k];
+            b[k] = l;
+            l = n;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = nb;
+    return 0;
+}
+
+static wb_lane *lane_get(wb_sched_conn *c, const void *key, size_t n, int create)
+{
+    uint64_t h = hash_key(key, n);
+    if (c->nbuckets) {
+        for (wb_lane *l = c->buckets[h & (c->nbuckets - 1)]; l; l = l->next)
+            if (l->hash == h && l->klen == n && !memcmp(l->key, key, n)) return l;
+    }
+    if (!create) return NULL;
+    if (c->nlanes >= c->nbuckets && lanes_grow(c)) return NULL;
+    wb_lane *l = malloc(sizeof(*l) + n);
+    if (!l) return NULL;
+    l->hash = h;
+    l->klen = n;
+    memcpy(l->key, key, n);
+    l->head = l->tail = NULL;
+    size_t k = h & (c->nbuckets - 1);
+    l->next = c->buckets[k];
+    c->buckets[k] = l;
+    c->nlanes++;
+    return l;
+}
+
+static void lane_free(wb_sched_conn *c, wb_lane *l)
+{
+    wb_lane **pp = &c->buckets[l->hash & (c->nbuckets - 1)];
+    while (*pp != l)
+        pp = &(*pp)->next;
+    *pp = l->next;
+    c->nlanes--;
+    free(l);
+}
+
+/* Remove j (which must be in its lane) and arm the new head if j was the head. */
+static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
+{
+    wb_lane *l = j->lane;
+    wb_sched_conn *c = j->conn;
+    j->lane = NULL;
+    if (!l) return;
+    if (l->head == j) {
+        l->head = j->lane_next;
+        if (!l->head)
+            l->tail = NULL;
+        else if (arm(s, l->head, now))
+            ready_push(c, l->head); /* no memory for a timer: start it early instead */
+    } else {
+        wb_job *p = l->head;
+        while (p && p->lane_next != j)
+            p = p->lane_next;
+        if (p) {
+            p->lane_next = j->lane_next;
+            if (l->tail == j) l->tail = p;
+        }
+    }
+    j->lane_next = NULL;
+    if (!l->head) lane_free(c, l);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Public API                                                                           */
+
+wb_sched *wb_sched_new(void)
+{
+    return calloc(1, sizeof(wb_sched));
+}
+
+void wb_sched_free(wb_sched *s)
+{
+    if (!s) return;
+    wb_sched_conn *c = s->conns;
+    while (c) {
+        wb_sched_conn *n = c->next;
+        for (size_t i = 0; i < c->nbuckets; i++) {
+            wb_lane *l = c->buckets[i];
+            while (l) {
+                wb_lane *ln = l->next;
+                free(l);
+                l = ln;
+            }
+        }
+        free(c->buckets);
+        free(c);
+        c = n;
+    }
+    free(s->heap);
+    free(s);
+}
+
+wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_per_s,
+                                 int circuit_failures, int64_t circuit_cooldown_ms)
+{
+    wb_sched_conn *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
+    c->rate = rate_per_s;
+    c->burst = rate_per_s >= 1 ? rate_per_s : 1;
+    c->tokens = c->burst;
+    c->refill_ms = -1;
+    c->cb_threshold = circuit_failures;
+    c->cb_cooldown_ms = circuit_cooldown_ms;
+    if (s->conns_tail)
+        s->conns_tail->next = c;
+    else
+        s->conns = c;
+    s->conns_tail = c;
+    return c;
+}
+
+void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per_s,
+                          int circuit_failures, int64_t circuit_cooldown_ms)
+{
+    c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
+    if (c->rate != rate_per_s) {
+        c->rate = rate_per_s;
+        c->burst = rate_per_s >= 1 ? rate_per_s : 1;
+        if (c->tokens > c->burst) c->tokens = c->burst;
+        c->refill_ms = -1;
+    }
+    c->cb_threshold = circuit_failures;
+    c->cb_cooldown_ms = circuit_cooldown_ms;
+}
+
+int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
+                    size_t lane_key_len, int64_t due_ms, int64_t now)
+{
+    j->conn = c;
+    j->lane = NULL;
+    j->lane_next = NULL;
+    j->ready_prev = j->ready_next = NULL;
+    j->due_ms = due_ms;
+    if (lane_key) {
+        wb_lane *l = lane_get(c, lane_key, lane_key_len, 1);
+        if (!l) return -1;
+        j->lane = l;
+        if (l->head) {
+            l->tail->lane_next = j;
+            l->tail = j;
+            j->state = WB_JOB_QUEUED;
+            c->jobs++;
+            s->jobs++;
+            return 0;
+        }
+        l->head = l->tail = j;
+    }
+    if (arm(s, j, now)) {
+        if (j->lane) lane_remove(s, j, now);
+        return -1;
+    }
+    c->jobs++;
+    s->jobs++;
+    return 0;
+}
+
+int wb_sched_submit_held(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_key,
+                         size_t lane_key_len, int64_t now)
+{
+    j->held = 1;
+    int r = wb_sched_submit(s, c, j, lane_key, lane_key_len, now, now);
+    if (r) j->held = 0;
+    return r;
+}
+
+void wb_sched_release(wb_sched *s, wb_job *j, int64_t now)
+{
+    if (!j->held) return;
+    j->held = 0;
+    /* Still behind another job of its lane: it is armed when it becomes the head. */
+    if (j->state != WB_JOB_HELD) return;
+    j->due_ms = now;
+    if (arm(s, j, now)) ready_push(j->conn, j);
+}
+
+void wb_sched_conn_pause(wb_sched_conn *c, int paused)
+{
+    c->paused = paused;
+}
+
+int64_t wb_sched_conn_open_until(const wb_sched_conn *c)
+{
+    return c->circuit == WB_CIRCUIT_OPEN ? c->cb_open_until : 0;
+}
+
+static void refill(wb_sched_conn *c, int64_t now)
+{
+    if (c->rate <= 0) return;
+    if (c->refill_ms < 0) c->refill_ms = now;
+    if (now > c->refill_ms) {
+        c->tokens += (double)(now - c->refill_ms) * c->rate / 1000.0;
+        if (c->tokens > c->burst) c->tokens = c->burst;
+        c->refill_ms = now;
+    }
+}
+
+/* Whether c may start one more job now. */
+static int can_start(wb_sched_conn *c, int64_t now)
+{
+    if (!c->ready_head || c->running >= c->max_concurrency || c->paused) return 0;
+    if (c->circuit == WB_CIRCUIT_OPEN) {
+        if (now < c->cb_open_until) return 0;
+        c->circuit = WB_CIRCUIT_HALF_OPEN;
+        c->probe_running = 0;
+    }
+    if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) return 0;
+    if (c->rate > 0) {
+        refill(c, now);
+        if (c->tokens < 1.0) return 0;
+    }
+    return 1;
+}
+
+/* Move due timers to their ready queues. */
+static void fire_timers(wb_sched *s, int64_t now)
+{
+    while (s->nheap && s->heap[0]->due_ms <= now) {
+        wb_job *j = s->heap[0];
+        heap_remove(s, j);
+        ready_push(j->conn, j);
+    }
+}
+
+wb_job *wb_sched_next(wb_sched *s, int64_t now)
+{
+    fire_timers(s, now);
+    if (!s->conns) return NULL;
+    wb_sched_conn *start = s->rr ? s->rr : s->conns, *c = start;
+    do {
+        if (can_start(c, now)) {
+            wb_job *j = c->ready_head;
+            ready_unlink(c, j);
+            j->state = WB_JOB_RUNNING;
+            c->running++;
+            s->running++;
+            if (c->rate > 0) c->tokens -= 1.0;
+            if (c->circuit == WB_CIRCUIT_HALF_OPEN) c->probe_running = 1;
+            s->rr = c->next ? c->next : s->conns;
+            return j;
+        }
+        c = c->next ? c->next : s->conns;
+    } while (c != start);
+    return NULL;
+}
+
+/* How long the breaker stays open this time (see scheduler.h). */
+static int64_t open_period(wb_sched_conn *c, int64_t retry_after_ms)
+{
+    int64_t period = c->cb_cooldown_ms < 1000 ? c->cb_cooldown_ms : 1000;
+    for (int i = 1; i < c->cb_opens && period < c->cb_cooldown_ms; i++)
+        period *= 2;
+    if (period > c->cb_cooldown_ms) period = c->cb_cooldown_ms;
+    if (retry_after_ms > period) period = retry_after_ms;
+    return period;
+}
+
+static void circuit_record(wb_sched_conn *c, int endpoint_ok, int64_t retry_after_ms, int64_t now)
+{
+    if (endpoint_ok < 0) {
+        /* no evidence: a half-open probe that proved nothing lets the next one go */
+        c->probe_running = 0;
+        return;
+    }
+    if (c->cb_threshold <= 0) return;
+    if (endpoint_ok) {
+        c->cb_failures = 0;
+        c->cb_opens = 0;
+        c->circuit = WB_CIRCUIT_CLOSED;
+        c->probe_running = 0;
+        return;
+    }
+    c->cb_failures++;
+    if (c->circuit == WB_CIRCUIT_OPEN) return; /* a straggler that started before it opened */
+    if (c->circuit == WB_CIRCUIT_HALF_OPEN || c->cb_failures >= c->cb_threshold) {
+        c->cb_opens++;
+        c->circuit = WB_CIRCUIT_OPEN;
+        c->cb_open_until = now + open_period(c, retry_after_ms);
+        c->probe_running = 0;
+    }
+}
+
+void wb_sched_finish(wb_sched *s, wb_job *j, int endpoint_ok, int64_t now)
+{
+    wb_sched_conn *c = j->conn;
+    if (j->state == WB_JOB_RUNNING) {
+        c->running--;
+        s->running--;
+        circuit_record(c, endpoint_ok, -1, now);
+    }
+    j->state = WB_JOB_IDLE;
+    c->jobs--;
+    s->jobs--;
+    lane_remove(s, j, now);
+}
+
+void wb_sched_retry(wb_sched *s, wb_job *j, int endpoint_ok, int64_t due_ms, int64_t retry_after_ms,
+                    int64_t now)
+{
+    wb_sched_conn *c = j->conn;
+    if (j->state == WB_JOB_RUNNING) {
+        c->running--;
+        s->running--;
+        circuit_record(c, endpoint_ok, retry_after_ms, now);
+    }
+    j->due_ms = due_ms;
+    if (arm(s, j, now)) {
+        /* Out of memory for the timer: retry as soon as possible instead. */
+        ready_push(c, j);
+    }
+}
+
+void wb_sched_defer(wb_sched *s, wb_job *j, int64_t due_ms, int64_t now)
+{
+    wb_sched_retry(s, j, -1, due_ms, -1, now);
+}
+
+void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
+{
+    wb_sched_conn *c = j->conn;
+    switch (j->state) {
+    case WB_JOB_TIMER:
+        heap_remove(s, j);
+        break;
+    case WB_JOB_READY:
+        ready_unlink(c, j);
+        break;
+    case WB_JOB_RUNNING:
+        c->running--;
+        s->running--;
+        c->probe_running = 0;
+        break;
+    default:
+        break;
+    }
+    j->state = WB_JOB_IDLE;
+    c->jobs--;
+    s->jobs--;
+    lane_remove(s, j, now);
+}
+
+int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
+{
+    int64_t best = -1;
+#define TAKE(v)                                                                                    \
+    do {                                                                                           \
+        int64_t v_ = (v) < 0 ? 0 : (v);                                                            \
+        if (best < 0 || v_ < best) best = v_;                                                      \
+    } while (0)
+    if (s->nheap) TAKE(s->heap[0]->due_ms - now);
+    for (wb_sched_conn *c = s->conns; c; c = c->next) {
+        if (!c->ready_head || c->running >= c->max_concurrency || c->paused) continue;
+        if (c->circuit == WB_CIRCUIT_OPEN) {
+            TAKE(c->cb_open_until - now);
+            continue;
+        }
+        if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) continue;
+        if (c->rate > 0) {
+            refill(c, now);
+            if (c->tokens < 1.0) {
+                TAKE((int64_t)((1.0 - c->tokens) * 1000.0 / c->rate) + 1);
+                continue;
+            }
+        }
+        TAKE(0);
+    }
+#undef TAKE
+    return best;
+}
+
+size_t wb_sched_backlog(const wb_sched *s)
+{
+    return s->jobs - s->running;
+}
+
+wb_circuit wb_sched_conn_circuit(const wb_sched_conn *c)
+{
+    return c->circuit;
+}
+
+int wb_sched_conn_running(const wb_sched_conn *c)
+{
+    return c->running;
+}
+
+size_t wb_sched_conn_queued(const wb_sched_conn *c)
+{
+    return c->jobs;
+}
