@@ -1,10 +1,11 @@
 /* log.c - JSON-lines / text logger writing whole lines to stderr with one write(2). */
 #include "core/log.h"
 
+#include "core/timefmt.h"
+#include "core/util.h"
+
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 static wb_log_level min_level = WB_LOG_INFO;
@@ -15,21 +16,6 @@ void wb_log_setup(wb_log_level level, wb_log_format format)
 {
     min_level = level;
     out_format = format;
-}
-
-int wb_log_level_parse(const char *s)
-{
-    for (int i = 0; i < 4; i++)
-        if (!strcasecmp(s, level_names[i])) return i;
-    if (!strcasecmp(s, "warning")) return WB_LOG_WARN;
-    return -1;
-}
-
-int wb_log_format_parse(const char *s)
-{
-    if (!strcasecmp(s, "json")) return WB_LOG_JSON;
-    if (!strcasecmp(s, "text")) return WB_LOG_TEXT;
-    return -1;
 }
 
 int wb_log_enabled(wb_log_level level)
@@ -92,7 +78,39 @@ static size_t text_escape(char *out, size_t len, size_t cap, const char *s)
     return len;
 }
 
-void wb_log_write(wb_log_level level, const char *file, int line, const char *fields,
+/* The fields as JSON members (",\"k\":v" each) or text pairs (" k=v" each) at out[len]. */
+static size_t add_fields(char *out, size_t len, size_t cap, const wb_log_fields *f, int json)
+{
+    struct {
+        const char *key, *s;
+        int64_t n;
+        int is_num, present;
+    } kv[] = {
+        {"connector", f->connector, 0, 0, f->connector != NULL},
+        {"webhook-id", f->webhook_id, 0, 0, f->webhook_id != NULL},
+        {"topic", f->topic, 0, 0, f->topic != NULL},
+        {"partition", NULL, f->partition, 1, f->topic != NULL},
+        {"offset", NULL, f->offset, 1, f->topic != NULL && f->offset >= 0},
+        {"status", NULL, f->status, 1, f->status != 0},
+        {"attempt", NULL, f->attempt, 1, f->attempt != 0},
+    };
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        if (!kv[i].present || len + 40 + strlen(kv[i].key) >= cap) continue;
+        len += (size_t)snprintf(out + len, cap - len, json ? ",\"%s\":" : " %s=", kv[i].key);
+        if (kv[i].is_num) {
+            len += (size_t)snprintf(out + len, cap - len, "%lld", (long long)kv[i].n);
+        } else if (json) {
+            out[len++] = '"';
+            len = json_escape(out, len, cap - 2, kv[i].s);
+            out[len++] = '"';
+        } else {
+            len = text_escape(out, len, cap - 1, kv[i].s);
+        }
+    }
+    return len;
+}
+
+void wb_log_write(wb_log_level level, const char *file, int line, const wb_log_fields *f,
                   const char *fmt, ...)
 {
     char msg[2048], out[4096];
@@ -101,36 +119,25 @@ void wb_log_write(wb_log_level level, const char *file, int line, const char *fi
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
 
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char tbuf[64];
-    snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    char tbuf[WB_TIME_BUF];
+    wb_time_format_ms(wb_wall_ms(), tbuf, sizeof(tbuf));
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
 
+    /* 64 bytes stay free after the message for the source, the fields' framing and the
+     * closing characters: a long message is cut, the record stays one well-formed line. */
     size_t len;
     if (out_format == WB_LOG_JSON) {
         len = (size_t)snprintf(out, sizeof(out), "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", tbuf,
                                level_names[level]);
-        len = json_escape(out, len, sizeof(out) - 64, msg);
+        len = json_escape(out, len, sizeof(out) - 1024, msg);
         len += (size_t)snprintf(out + len, sizeof(out) - len, "\",\"src\":\"%s:%d\"", base, line);
-        if (fields && *fields && len < sizeof(out) - 8)
-            len += (size_t)snprintf(out + len, sizeof(out) - len, ",%s", fields);
-        if (len > sizeof(out) - 3) len = sizeof(out) - 3;
+        if (f) len = add_fields(out, len, sizeof(out) - 3, f, 1);
         out[len++] = '}';
     } else {
         len = (size_t)snprintf(out, sizeof(out), "%s %-5s ", tbuf, level_names[level]);
-        len = text_escape(out, len, sizeof(out) - 64, msg);
-        if (fields && *fields && len < sizeof(out) - 8) {
-            out[len++] = ' ';
-            out[len++] = '{';
-            len = text_escape(out, len, sizeof(out) - 4, fields);
-            out[len++] = '}';
-        }
-        if (len > sizeof(out) - 2) len = sizeof(out) - 2;
+        len = text_escape(out, len, sizeof(out) - 1024, msg);
+        if (f) len = add_fields(out, len, sizeof(out) - 2, f, 0);
     }
     out[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, out, len);

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -194,55 +196,36 @@ size_t wb_hex_encode(const unsigned char *in, size_t n, char *out)
 
 size_t wb_base64_encode(const unsigned char *in, size_t n, char *out)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = tbl[(v >> 6) & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
-        out[o++] = tbl[v >> 18];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = 0;
-    return o;
-}
-
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
+    return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n); /* NUL-terminates */
 }
 
 long wb_base64_decode(const char *in, size_t n, unsigned char *out)
 {
+    /* OpenSSL decodes whole 4-character groups and tolerates surrounding blanks; we take
+     * padding as optional and nothing but the alphabet, so check first, then hand it the
+     * full groups and the padded remainder. */
     while (n > 0 && in[n - 1] == '=')
         n--;
-    if (n % 4 == 1) return -1;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
+    if (n % 4 == 1 || n > INT_MAX) return -1;
     for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
+        unsigned char c = (unsigned char)in[i];
+        if (!isalnum(c) && c != '+' && c != '/') return -1;
     }
-    return (long)o;
+    size_t full = n - n % 4;
+    long o = 0;
+    if (full > 0) {
+        if (EVP_DecodeBlock(out, (const unsigned char *)in, (int)full) < 0) return -1;
+        o = (long)(full / 4 * 3);
+    }
+    size_t rest = n % 4;
+    if (rest) {
+        unsigned char group[4] = {'=', '=', '=', '='}, bytes[3];
+        memcpy(group, in + full, rest);
+        if (EVP_DecodeBlock(bytes, group, 4) < 0) return -1;
+        memcpy(out + o, bytes, rest - 1);
+        o += (long)(rest - 1);
+    }
+    return o;
 }
 
 static int hexval(unsigned char c)

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "kafka/envelope.h"
+#include "core/timefmt.h"
 #include "core/util.h"
+#include "kafka/envelope.h"
 
 /* Random bits for ids that only need to be unique (ce_id fallback, new trace ids): a
  * per-thread xorshift128+ seeded from getrandom, so the hot path makes no syscall. */
@@ -84,7 +85,7 @@ void wb_inbound_ce_time(char out[48])
     static _Thread_local char cached[32]; /* "2026-11-23T18:00:00.000Z" */
     int64_t ms = wb_wall_ms();
     if (ms / 1000 != cached_s) {
-        wb_rfc3339_ms(ms - ms % 1000, cached, sizeof(cached));
+        wb_time_format_ms(ms - ms % 1000, cached, sizeof(cached));
         cached_s = ms / 1000;
     }
     memcpy(out, cached, 25);

@@ -7,19 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kafka/event.h"
+#include "core/timefmt.h"
 #include "core/util.h"
-
-void wb_rfc3339_ms(int64_t unix_ms, char *out, size_t out_size)
-{
-    time_t secs = (time_t)(unix_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
-    snprintf(out, out_size, "%s", tmp);
-}
+#include "kafka/event.h"
 
 /* Append s as a JSON string literal (quotes and escapes). */
 static wb_err add_json_string(wb_buf *out, const char *s)
@@ -43,7 +33,7 @@ wb_err wb_envelope_build(wb_buf *out, const char *type, int64_t unix_ms, const c
                          size_t data_len)
 {
     char ts[96];
-    wb_rfc3339_ms(unix_ms, ts, sizeof(ts));
+    wb_time_format_ms(unix_ms, ts, sizeof(ts));
     wb_err err = wb_buf_reserve(out, data_len + strlen(type) + 64);
     if (!err) err = wb_buf_add(out, "{\"type\":", 8);
     if (!err) err = add_json_string(out, type);

@@ -68,6 +68,22 @@ static void test_codecs(void)
     ASSERT(!memcmp(raw, "hello", 5));
     ASSERT_EQ(wb_base64_decode("aGVsbG8", 7, raw), 5);
     ASSERT_EQ(wb_base64_decode("a$==", 4, raw), -1);
+    /* every remainder, padded or not, round-trips; blanks and inner padding are refused */
+    const unsigned char src[] = {0xfb, 0xff, 0x00, 0x10, 0x83, 0xff, 0x7e};
+    for (size_t n = 0; n <= sizeof(src); n++) {
+        size_t len = wb_base64_encode(src, n, out);
+        ASSERT_EQ(len, 4 * ((n + 2) / 3));
+        ASSERT_EQ(wb_base64_decode(out, len, raw), (long)n);
+        ASSERT(!memcmp(raw, src, n));
+        while (len > 0 && out[len - 1] == '=')
+            len--;
+        ASSERT_EQ(wb_base64_decode(out, len, raw), (long)n);
+        ASSERT(!memcmp(raw, src, n));
+    }
+    ASSERT_EQ(wb_base64_decode(" aGVsbG8=", 9, raw), -1);
+    ASSERT_EQ(wb_base64_decode("aGVsbG8=\n", 9, raw), -1);
+    ASSERT_EQ(wb_base64_decode("aG=sbG8=", 8, raw), -1);
+    ASSERT_EQ(wb_base64_decode("aGVsb", 5, raw), -1);
     wb_hex_encode((const unsigned char *)"\x01\xab", 2, out);
     ASSERT_STR_EQ(out, "01ab");
     ASSERT_EQ(wb_hex_decode("01AB", 4, raw), 2);
