@@ -223,7 +223,7 @@ int wb_producer_connected(wb_producer *p)
 
 rd_kafka_t *wb_producer_handle(wb_producer *p)
 {
-    return p->rk;
+    return p ? p->rk : NULL;
 }
 
 void wb_producer_free(wb_producer *p, int timeout_ms)

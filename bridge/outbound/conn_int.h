@@ -1,11 +1,18 @@
 /* outbound/conn_int.h - the inside of one outbound connector, shared by the files that make it
- * up (not for use outside bridge/outbound/):
+ * up (not for use outside bridge/outbound/). From the bottom up -- each file calls only the
+ * ones above it in this list, never one below:
  *
- *   connector.c   lifecycle (start, pause, reload, drain, stop), timers, gauges, status
- *   consumer.c    the connector's own Kafka consumer: group, rebalance, poll, commit
- *   pipeline.c    one record: decode once -> match -> filter -> contract -> transform -> queue
- *   delivery.c    attempts: headers, signature, HTTP, outcome, retry, breaker
+ *   settings.c    what a config generation says about the connector (signer, HTTP target)
+ *   partition.c   its partitions: state, pause/resume/seek, the window and byte budgets
+ *   conn_state.c  last error, the dispatch turn, releasing records, events, gauges, status
  *   deadletter.c  parking a record on the dead-letter topic, acked before it is terminal
+ *   delivery.c    attempts: headers, signature, HTTP, outcome, retry, breaker
+ *   pipeline.c    one record: decode once -> match -> filter -> contract -> transform -> queue
+ *   consumer.c    the connector's own Kafka consumer: group, rebalance, poll, commit
+ *   connector.c   lifecycle (start, pause, reload, drain, stop) and the timers driving it
+ *
+ * The timers in connector.c are what run the lower parts: a part that wants a dispatch turn
+ * arms the dispatch timer (conn_dispatch_soon) instead of calling delivery itself.
  *
  * Locality: everything here runs on the connector's loop thread, except the dead-letter
  * producer callback (producer thread), which only posts the record's loop message, and the
@@ -20,11 +27,12 @@
 
 #include "core/buf.h"
 #include "config/config.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/jscan.h"
 #include "kafka/event.h"
 #include "core/metrics.h"
-#include "outbound/connector.h"
+#include "outbound/conn_types.h"
 #include "http/http.h"
 #include "jq/jq.h"
 #include "outbound/ledger.h"
@@ -195,14 +203,56 @@ struct wb_conn {
  * of its own) and a dry run do not. */
 static inline int conn_commits(const struct wb_conn *c);
 
-/* connector.c */
-void conn_record_terminal(wb_conn *c, rec *r);
+static inline part_user *user_of(wb_ledger_part *p)
+{
+    return p->user;
+}
+
+/* partition.c */
+/* The part of topic/partition in c's ledger, with its state (created on first use; metrics
+ * registered). NULL when out of memory. */
+wb_ledger_part *part_new(wb_conn *c, const char *topic, int32_t partition);
+void part_pause(wb_conn *c, wb_ledger_part *p);
+/* Resume p and seek it to where it stands (see partition.c: wakes librdkafka's fetcher). */
+void part_resume(wb_conn *c, wb_ledger_part *p);
+/* Resume p unless something still holds it paused (window, bytes, registry, pause, stop,
+ * revoke). */
+void part_resume_maybe(wb_conn *c, wb_ledger_part *p);
+void parts_pause_all(wb_conn *c);
+/* Read p from offset next (async; the next record taken from it is that one). */
+void part_seek(wb_conn *c, wb_ledger_part *p, int64_t offset);
+/* Pause or resume p (NULL: only the connector-wide byte budget) after its count changed. */
+void conn_check_budgets(wb_conn *c, wb_ledger_part *p);
+
+/* conn_state.c */
 void conn_set_error(wb_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Arm the dispatch timer for this turn (it runs after the fd callbacks, never inside one). */
 void conn_dispatch_soon(wb_conn *c);
+/* Release r without it becoming terminal (dropped: revoked, stopping, cancelled). */
+void rec_free(wb_conn *c, rec *r);
+/* r is terminal for this connector: delivered, filtered, unsubscribed, or parked and acked. */
+void conn_record_terminal(wb_conn *c, rec *r);
+/* Report what happened to r (delivered, retry, rejected, exhausted, dead-lettered, ...) to
+ * the engine's observer, if any. */
+void conn_observe(wb_conn *c, const rec *r, const char *outcome, int64_t latency_us,
+                  const char *error);
+/* The log fields of r: connector, webhook-id, topic/partition/offset, status, attempt. */
+wb_log_fields conn_log_fields(const wb_conn *c, const rec *r);
 /* Recompute the gauges and publish the status snapshot now (state changes; else once a
  * second). */
 void conn_refresh(wb_conn *c);
-void conn_check_budgets(wb_conn *c, wb_ledger_part *p);
+
+/* deadletter.c */
+void deadletter_send(wb_conn *c, rec *r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void deadletter_cancel(wb_conn *c, rec *r);
+
+/* delivery.c */
+void delivery_start(wb_conn *c, rec *r);
+void delivery_cancel(wb_conn *c, rec *r);
+
+/* pipeline.c */
+void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm);
 
 /* consumer.c */
 rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, const char *bootstrap,
@@ -211,25 +261,9 @@ rd_kafka_conf_t *consumer_conf(const wb_config *cfg, const wb_connector *cc, con
 wb_err consumer_start(wb_conn *c, const char *bootstrap, int nconsumers, char *errstr,
                       size_t errstr_size);
 void consumer_poll(wb_conn *c);
-void consumer_pause_part(wb_conn *c, wb_ledger_part *p, int pause);
-void consumer_pause_all(wb_conn *c, int pause);
-void consumer_seek(wb_conn *c, wb_ledger_part *p, int64_t offset);
 void consumer_commit(wb_conn *c, int sync);
 void consumer_finish_revoke(wb_conn *c, int force);
 void consumer_close(wb_conn *c);
-
-/* pipeline.c */
-void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm);
-void rec_free(wb_conn *c, rec *r);
-
-/* delivery.c */
-void delivery_start(wb_conn *c, rec *r);
-void delivery_cancel(wb_conn *c, rec *r);
-
-/* deadletter.c */
-void deadletter_send(wb_conn *c, rec *r, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void deadletter_cancel(wb_conn *c, rec *r);
 
 static inline int conn_commits(const struct wb_conn *c)
 {

@@ -1,5 +1,6 @@
-/* outbound/connector.c - one outbound connector's lifecycle: settings, start, pause, reload,
- * drain and stop; its timers, gauges and status (see connector.h and conn_int.h). */
+/* outbound/connector.c - one outbound connector's lifecycle: start, pause, reload, drain and
+ * stop, and the timers that drive it (dispatch, poll, commit, gauges). See connector.h and
+ * conn_int.h. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,161 +11,10 @@
 #include "core/fatal.h"
 #include "core/log.h"
 #include "outbound/conn_int.h"
-#include "outbound/engine.h"
+#include "outbound/connector.h"
 #include "core/util.h"
 
-#define GAUGE_MS 1000 /* gauges, status, keep-alive poll, registry and drain checks */
-
-/* ------------------------------------------------------------------------------------ */
-/* Settings                                                                             */
-
-wb_settings *wb_settings_new(wb_config *cfg, const wb_connector *cc, wb_http *http, char *errstr,
-                             size_t errstr_size)
-{
-    wb_settings *st = calloc(1, sizeof(*st));
-    char serr[256];
-    if (!st) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
-    st->refs = 1;
-    st->cfg = wb_config_ref(cfg);
-    st->cc = cc;
-    const char *file = cc->file ? cc->file : cc->name;
-    st->signer = wb_signer_new(&cc->signing, serr, sizeof(serr));
-    if (!st->signer) {
-        snprintf(errstr, errstr_size, "%s:%d: signing: %s", file, cc->line, serr);
-        goto fail;
-    }
-    if (cc->nallow_cidrs > 0) {
-        st->policy = wb_egress_policy_new(cc->allow_cidrs, cc->nallow_cidrs, serr, sizeof(serr));
-        if (!st->policy) {
-            snprintf(errstr, errstr_size, "%s:%d: allow_cidrs: %s", file, cc->line, serr);
-            goto fail;
-        }
-    }
-    /* The constant headers, rendered once by the HTTP client. */
-    wb_http_header hdrs[2 + 64];
-    size_t n = 0;
-    hdrs[n++] = (wb_http_header){"content-type", "application/json"};
-    hdrs[n++] =
-        (wb_http_header){"user-agent", cfg->outbound.user_agent ? cfg->outbound.user_agent
-                                                                : "webhook-bridge/" WB_VERSION};
-    for (size_t k = 0; k < cc->nheaders && n < sizeof(hdrs) / sizeof(hdrs[0]); k++)
-        hdrs[n++] = (wb_http_header){cc->headers[k].name, cc->headers[k].value};
-    wb_http_target_opts to = {
-        .url = cc->url,
-        .headers = hdrs,
-        .nheaders = n,
-        .timeout_ms = cc->timeout_ms,
-        .connect_timeout_ms = cc->connect_timeout_ms,
-        .allow_private = cc->allow_private_networks || cfg->allow_private_networks,
-        .policy = st->policy,
-        .https_only = cc->https_only,
-        .client_cert = cc->client_cert,
-        .client_key = cc->client_key,
-        .ca_file = cc->ca_file,
-        .proxy = cc->proxy,
-    };
-    if (http) {
-        st->target = wb_http_target_new(http, &to, serr, sizeof(serr));
-        if (!st->target) {
-            snprintf(errstr, errstr_size, "%s:%d: %s", file, cc->line, serr);
-            goto fail;
-        }
-    }
-    st->type_pointer = cfg->outbound.event_type_pointer;
-    st->id_pointer = cc->id_pointer ? cc->id_pointer : cfg->outbound.id_pointer;
-    st->rate_per_s = cc->rate_per_s;
-    return st;
-fail:
-    wb_settings_unref(st);
-    return NULL;
-}
-
-wb_settings *wb_settings_ref(wb_settings *st)
-{
-    st->refs++;
-    return st;
-}
-
-void wb_settings_unref(wb_settings *st)
-{
-    if (!st || --st->refs > 0) return;
-    if (st->target) wb_http_target_release(st->target);
-    wb_signer_free(st->signer);
-    wb_egress_policy_free(st->policy);
-    wb_config_unref(st->cfg);
-    free(st);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Records, budgets, dispatch                                                           */
-
-void conn_set_error(wb_conn *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
-    va_end(ap);
-    c->last_error_ms = wb_wall_ms();
-}
-
-static void maybe_resume_part(wb_conn *c, wb_ledger_part *p)
-{
-    part_user *u = p->user;
-    if (!u || c->paused || c->bytes_paused || c->stopping || u->paused_window || u->paused_wait ||
-        u->revoking)
-        return;
-    consumer_pause_part(c, p, 0);
-}
-
-void conn_check_budgets(wb_conn *c, wb_ledger_part *p)
-{
-    part_user *u = p && !p->fenced ? p->user : NULL;
-    if (u) {
-        if (!u->paused_window && wb_ledger_part_full(p)) {
-            u->paused_window = 1;
-            consumer_pause_part(c, p, 1);
-        } else if (u->paused_window && wb_ledger_part_low(p)) {
-            u->paused_window = 0;
-            maybe_resume_part(c, p);
-        }
-    }
-    if (!c->bytes_paused && wb_ledger_over_budget(c->ledger)) {
-        c->bytes_paused = 1;
-        WB_INFO("connector %s: %zu bytes in flight: pausing its partitions", c->name,
-                wb_ledger_bytes(c->ledger));
-        consumer_pause_all(c, 1);
-    } else if (c->bytes_paused && wb_ledger_low_bytes(c->ledger)) {
-        c->bytes_paused = 0;
-        for (wb_ledger_part *q = wb_ledger_parts(c->ledger); q; q = q->next)
-            maybe_resume_part(c, q);
-    }
-}
-
-/* A record is terminal for this connector: delivered, filtered, not subscribed, or parked
- * on the dead-letter topic and acked. The ledger decides what becomes committable. */
-void conn_record_terminal(wb_conn *c, rec *r)
-{
-    wb_ledger_part *p = r->part;
-    int fenced = p->fenced;
-    r->state = REC_DONE;
-    if (r->queued) {
-        wb_sched_finish(c->sched, &r->job, -1, wb_loop_now(c->lp));
-        r->queued = 0;
-    }
-    TAILQ_REMOVE(&c->recs, r, link);
-    int advanced = wb_ledger_done(p, r->offset, r->bytes);
-    if (r->attempt_st) wb_settings_unref(r->attempt_st);
-    wb_buf_free(&r->body);
-    rd_kafka_message_destroy(r->rkm);
-    free(r);
-    if (fenced) return; /* p may be gone */
-    if (advanced > 0) c->dirty = 1;
-    conn_check_budgets(c, p);
-}
-
+#define GAUGE_MS 1000
 static void dispatch(wb_loop *lp, void *arg)
 {
     wb_conn *c = arg;
@@ -175,12 +25,6 @@ static void dispatch(wb_loop *lp, void *arg)
         delivery_start(c, (rec *)j);
     int64_t wait = wb_sched_wait_ms(c->sched, now);
     if (wait >= 0) wb_loop_timer_start(lp, &c->dispatch_timer, now + wait);
-}
-
-void conn_dispatch_soon(wb_conn *c)
-{
-    /* Runs in this turn's timer phase: after the fd callbacks, never inside one. */
-    wb_loop_timer_start(c->lp, &c->dispatch_timer, wb_loop_now(c->lp));
 }
 
 static void on_poll_timer(wb_loop *lp, void *arg)
@@ -196,104 +40,6 @@ static void on_commit_timer(wb_loop *lp, void *arg)
                         wb_loop_now(lp) + c->st->cfg->outbound.commit_interval_ms);
 }
 
-/* ------------------------------------------------------------------------------------ */
-/* Gauges and status                                                                    */
-
-void conn_refresh(wb_conn *c)
-{
-    int64_t wall = wb_wall_ms();
-    int64_t lag = 0, oldest = -1;
-    double headroom = -1;
-    int owned = 0, total = 0, lag_known = 0;
-    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
-        part_user *u = p->user;
-        if (!u) continue;
-        owned++;
-        int64_t hw = c->hooks && c->hooks->high_watermark
-                         ? c->hooks->high_watermark(c->hooks_ctx, p->topic, p->partition)
-                         : -1;
-        /* The position this member is responsible for: committed, else what it consumed */
-        int64_t pos = u->committed >= 0                 ? u->committed
-                      : p->next_commit >= 0             ? p->next_commit
-                      : wb_ledger_oldest_offset(p) >= 0 ? wb_ledger_oldest_offset(p)
-                      : p->last_offset >= 0             ? p->last_offset + 1
-                                                        : -1;
-        int64_t plag = hw >= 0 && pos >= 0 ? (hw > pos ? hw - pos : 0) : -1;
-        if (plag >= 0) {
-            lag += plag;
-            lag_known = 1;
-        }
-        /* Oldest undelivered: the ledger's oldest record when it holds one; when records are
-         * waiting that were not even fetched (paused, lagging), they were appended after the
-         * last moment this partition was caught up: that bounds their age from above. */
-        int64_t ts = wb_ledger_oldest_ts(p);
-        if (plag == 0 && ts < 0) u->caught_up_ms = wall;
-        if (ts < 0 && plag > 0) ts = u->caught_up_ms;
-        int64_t age = ts >= 0 ? wall - ts : 0;
-        if (age < 0) age = 0;
-        if (ts >= 0 && (oldest < 0 || age > oldest)) oldest = age;
-        int64_t ret = c->hooks && c->hooks->retention_ms
-                          ? c->hooks->retention_ms(c->hooks_ctx, p->topic)
-                          : c->st->cfg->outbound.retention_ms;
-        double left = (double)(ret - age) / 1000.0;
-        if (headroom < 0 || left < headroom) headroom = left;
-    }
-    for (size_t i = 0; c->hooks && c->hooks->partition_count && i < c->st->cc->ntopics; i++)
-        total += c->hooks->partition_count(c->hooks_ctx, c->st->cc->topics[i]);
-    if (headroom < 0) headroom = (double)c->st->cfg->outbound.retention_ms / 1000.0;
-
-    /* rate_limit is the deployment's: this member sends its share (partitions it owns out of
-     * all the connector's partitions), so replicas together stay within the limit. */
-    if (owned != c->owned_partitions || total != c->total_partitions) {
-        c->owned_partitions = owned;
-        c->total_partitions = total;
-        const wb_connector *cc = c->st->cc;
-        double share = total > 0 && owned > 0 && owned < total ? (double)owned / total : 1.0;
-        wb_sched_conn_update(c->sc, cc->max_concurrency, cc->rate_per_s * share,
-                             cc->circuit_failures, cc->circuit_cooldown_ms);
-        if (cc->rate_per_s > 0 && share < 1.0)
-            WB_INFO("connector %s: owns %d of %d partitions: rate limit share %.2f/s of %.2f/s",
-                    c->name, owned, total, cc->rate_per_s * share, cc->rate_per_s);
-    }
-
-    int circuit = (int)wb_sched_conn_circuit(c->sc);
-    int in_flight = (int)wb_ledger_in_flight(c->ledger);
-    wb_gauge_set(c->m_lag, lag_known ? (double)lag : 0);
-    wb_gauge_set(c->m_oldest, oldest > 0 ? (double)oldest / 1000.0 : 0);
-    wb_gauge_set(c->m_headroom, headroom);
-    wb_gauge_set(c->m_in_flight, in_flight);
-    wb_gauge_set(c->m_circuit, circuit);
-    wb_gauge_set(c->m_paused, c->paused);
-    wb_gauge_set(c->m_assigned, c->assigned);
-
-    pthread_mutex_lock(&c->status_lock);
-    wb_conn_status *s = &c->status;
-    const char *state = c->dead        ? "failed"
-                        : c->closed    ? "stopped"
-                        : c->stopping  ? "stopping"
-                        : c->paused    ? "paused"
-                        : circuit == 1 ? "breaker-open"
-                        : !c->joined   ? "starting"
-                                       : "running";
-    snprintf(s->state, sizeof(s->state), "%s", state);
-    s->paused = c->paused;
-    s->circuit = circuit;
-    s->assigned_partitions = c->assigned;
-    s->lag = lag_known ? lag : -1;
-    s->oldest_undelivered_s = oldest > 0 ? (double)oldest / 1000.0 : 0;
-    s->retention_headroom_s = headroom;
-    s->in_flight = in_flight;
-    s->consumed = c->consumed;
-    s->delivered = c->delivered;
-    s->dead_lettered = c->dead_lettered;
-    s->filtered = c->filtered;
-    s->retried = c->retried;
-    s->commits = c->commits;
-    snprintf(s->last_error, sizeof(s->last_error), "%s", c->last_error);
-    s->last_error_ms = c->last_error_ms;
-    pthread_mutex_unlock(&c->status_lock);
-}
-
 static void stop_progress(wb_conn *c);
 
 static void on_gauge_timer(wb_loop *lp, void *arg)
@@ -307,7 +53,7 @@ static void on_gauge_timer(wb_loop *lp, void *arg)
         part_user *u = p->user;
         if (!u || !u->paused_wait || now < u->wait_until) continue;
         u->paused_wait = 0;
-        maybe_resume_part(c, p);
+        part_resume_maybe(c, p);
     }
     if (c->stopping) stop_progress(c);
     conn_refresh(c);
@@ -471,10 +217,10 @@ void wb_conn_set_paused(wb_conn *c, int paused)
     c->paused = paused;
     wb_sched_conn_pause(c->sc, paused);
     if (paused) {
-        consumer_pause_all(c, 1);
+        parts_pause_all(c);
     } else {
         for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next)
-            maybe_resume_part(c, p);
+            part_resume_maybe(c, p);
         conn_dispatch_soon(c);
     }
     WB_WARN("connector %s: %s", c->name,
@@ -528,7 +274,7 @@ void wb_conn_stop(wb_conn *c, int64_t deadline_ms)
     if (c->stopping) return;
     c->stopping = 1;
     c->stop_deadline = deadline_ms > 0 ? deadline_ms : 1;
-    consumer_pause_all(c, 1);
+    parts_pause_all(c);
     WB_INFO("connector %s: stopping: draining %zu record(s)", c->name,
             wb_ledger_in_flight(c->ledger));
     stop_progress(c);
@@ -592,7 +338,7 @@ void wb_conn_registry_ready(wb_conn *c)
         part_user *u = p->user;
         if (!u || !u->paused_wait) continue;
         u->paused_wait = 0;
-        maybe_resume_part(c, p);
+        part_resume_maybe(c, p);
     }
 }
 

@@ -1,5 +1,5 @@
 /* outbound/consumer.c - a connector's own Kafka consumer: its group, rebalances, polling,
- * pausing, seeking and committing.
+ * committing and the bounded runs' assignment.
  *
  * The consumer queue's io-event fd is watched by the connector's loop, so hundreds of
  * consumers share one thread of ours. librdkafka signals that fd only when the queue goes from
@@ -14,7 +14,8 @@
  * running on them are done, or the drain bound passed -- consumer_finish_revoke() commits their
  * terminal prefix, fences them in the ledger and calls incremental_unassign. So a revoke never
  * re-enters the loop from inside a callback and never stalls the other connectors of the loop.
- * A lost assignment stores nothing and is fenced at once. */
+ * A lost assignment stores nothing and is fenced at once. Pausing, resuming and seeking a
+ * partition are in partition.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,46 +31,7 @@
 #include "core/util.h"
 
 /* ------------------------------------------------------------------------------------ */
-/* Partitions                                                                           */
-
-static part_user *user_of(wb_ledger_part *p)
-{
-    return p->user;
-}
-
-static void part_metrics(wb_conn *c, wb_ledger_part *p)
-{
-    part_user *u = user_of(p);
-    char labels[600];
-    wb_buf esc;
-    wb_buf_init(&esc, 512);
-    wb_metrics_escape_label(&esc, p->topic);
-    snprintf(labels, sizeof(labels), "connector=\"%s\",topic=\"%s\",partition=\"%d\"", c->name,
-             esc.data ? esc.data : "", p->partition);
-    wb_buf_free(&esc);
-    u->m_committed = wb_metrics_gauge("webhook_bridge_connector_committed_offset",
-                                      "Next offset committed to the connector's group", labels);
-    u->m_stored = wb_metrics_gauge("webhook_bridge_connector_stored_offset",
-                                   "Next offset stored for commit (terminal prefix)", labels);
-    u->m_consumed = wb_metrics_gauge("webhook_bridge_connector_consumed_offset",
-                                     "Offset of the last record consumed", labels);
-}
-
-static wb_ledger_part *part_new(wb_conn *c, const char *topic, int32_t partition)
-{
-    wb_ledger_part *p = wb_ledger_assign(c->ledger, topic, partition);
-    if (!p) return NULL;
-    if (!p->user) {
-        part_user *u = calloc(1, sizeof(*u));
-        if (!u) return NULL; /* the part stays without user state: treated as out of memory */
-        u->committed = -1;
-        u->next_offset = -1;
-        u->caught_up_ms = wb_wall_ms();
-        p->user = u;
-        part_metrics(c, p);
-    }
-    return p;
-}
+/* Partitions: bounds, drains, fencing                                                  */
 
 /* The range of a partition for a bounded run: from start (or the committed position) to the
  * log end offset now. */
@@ -120,53 +82,6 @@ static void part_fence(wb_conn *c, wb_ledger_part *p)
     int tracked = wb_ledger_tracked(p) > 0;
     wb_ledger_fence(c->ledger, p); /* frees p at once when it tracks nothing */
     if (tracked) part_drop_idle(c, p);
-}
-
-void consumer_pause_part(wb_conn *c, wb_ledger_part *p, int pause)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    rd_kafka_resp_err_t err =
-        pause ? rd_kafka_pause_partitions(c->rk, l) : rd_kafka_resume_partitions(c->rk, l);
-    if (!err) err = l->elems[0].err;
-    rd_kafka_topic_partition_list_destroy(l);
-    if (err) {
-        WB_WARN("connector %s: cannot %s %s[%d]: %s", c->name, pause ? "pause" : "resume", p->topic,
-                p->partition, rd_kafka_err2str(err));
-        return;
-    }
-    /* librdkafka 2.0's fetcher thread learns of a resume only on its next wake-up, up to a
-     * second later when every partition it fetches for was paused; a seek to where the
-     * partition stands wakes it at once (and fetches from the same offset). */
-    part_user *u = p->user;
-    if (!pause && u && u->next_offset >= 0) consumer_seek(c, p, u->next_offset);
-}
-
-void consumer_pause_all(wb_conn *c, int pause)
-{
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(c->rk, &l) || !l) return;
-    if (l->cnt > 0) {
-        if (pause)
-            rd_kafka_pause_partitions(c->rk, l);
-        else
-            rd_kafka_resume_partitions(c->rk, l);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-void consumer_seek(wb_conn *c, wb_ledger_part *p, int64_t offset)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
-    if (p->user) user_of(p)->next_offset = offset;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 0);
-    if (e) {
-        WB_ERROR("connector %s: seek %s[%d]@%" PRId64 ": %s", c->name, p->topic, p->partition,
-                 offset, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -13,7 +13,6 @@
  * down, timeouts) are retried with a growing delay (0.5 s .. 30 s) and show in metrics, in the
  * connector's last error and in readiness. */
 #include <inttypes.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +21,19 @@
 #include "core/timefmt.h"
 #include "core/log.h"
 #include "outbound/conn_int.h"
-#include "outbound/engine.h"
+#include "outbound/retry.h"
 #include "core/util.h"
 
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 30000
 
 static void write_record(wb_conn *c, rec *r);
+
+/* Records whose dead-letter write is failing, counted by the engine for readiness. */
+static void dlq_failing(wb_conn *c, int delta)
+{
+    if (c->hooks && c->hooks->dlq_failing) c->hooks->dlq_failing(c->hooks_ctx, delta);
+}
 
 static void add_header(rd_kafka_headers_t *h, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -96,40 +101,30 @@ static void on_result(wb_conn *c, rec *r, const wb_produce_result *res)
         c->progress.dead_lettered++;
         wb_counter_inc(c->m_dead_lettered);
         if (r->dlq_reduced) wb_counter_inc(c->m_reduced);
-        if (r->dlq_tries) wb_engine_dlq_failing(c->el, -1);
-        WB_WARN("connector %s: dead-lettered %s %s (%s[%d]@%" PRId64 "): %s: %s%s", c->name,
-                r->ev.type, r->ev.id, r->part->topic, r->part->partition, r->offset, r->reason,
-                r->error, r->dlq_reduced ? " (reduced: without its value)" : "");
-        if (c->hooks && c->hooks->observe) {
-            wb_delivery_event ev = {.connector = c->name,
-                                    .type = r->ev.type,
-                                    .webhook_id = r->ev.id,
-                                    .topic = r->part->topic,
-                                    .partition = r->part->partition,
-                                    .offset = r->offset,
-                                    .status = r->last_status,
-                                    .attempt = r->attempts,
-                                    .age_ms = wb_wall_ms() - r->ev.ts_ms,
-                                    .outcome = "dead-lettered",
-                                    .error = r->error};
-            c->hooks->observe(c->hooks_ctx, &ev);
-        }
+        if (r->dlq_tries) dlq_failing(c, -1);
+        wb_log_fields lf = conn_log_fields(c, r);
+        WB_WARNF(&lf, "connector %s: dead-lettered %s %s (%s[%d]@%" PRId64 "): %s: %s%s", c->name,
+                 r->ev.type, r->ev.id, r->part->topic, r->part->partition, r->offset, r->reason,
+                 r->error, r->dlq_reduced ? " (reduced: without its value)" : "");
+        conn_observe(c, r, "dead-lettered", 0, r->error);
         conn_record_terminal(c, r);
         return;
     }
     snprintf(r->dlq_errmsg, sizeof(r->dlq_errmsg), "%s", res->errmsg ? res->errmsg : "?");
     if (r->part->fenced) { /* revoked meanwhile: the new owner will park it */
-        if (r->dlq_tries) wb_engine_dlq_failing(c->el, -1);
+        if (r->dlq_tries) dlq_failing(c, -1);
         rec_free(c, r);
         return;
     }
-    wb_counter_inc(res->permanent ? wb_engine_m_dlq_permanent(c->el)
-                                  : wb_engine_m_dlq_transient(c->el));
+    if (c->hooks && c->hooks->dlq_write_failed)
+        c->hooks->dlq_write_failed(c->hooks_ctx, res->permanent);
     if (res->permanent && !r->dlq_reduced) {
         /* These bytes can never be written: park the record without its value. */
-        WB_ERROR("connector %s: dead-letter write of %s[%d]@%" PRId64 " refused for good (%s): "
-                 "writing a reduced record (headers and source coordinates, no value)",
-                 c->name, r->part->topic, r->part->partition, r->offset, r->dlq_errmsg);
+        wb_log_fields lf = conn_log_fields(c, r);
+        WB_ERRORF(&lf,
+                  "connector %s: dead-letter write of %s[%d]@%" PRId64 " refused for good (%s): "
+                  "writing a reduced record (headers and source coordinates, no value)",
+                  c->name, r->part->topic, r->part->partition, r->offset, r->dlq_errmsg);
         r->dlq_reduced = 1;
         write_record(c, r);
         return;
@@ -138,16 +133,16 @@ static void on_result(wb_conn *c, rec *r, const wb_produce_result *res)
     for (int i = 0; i < r->dlq_tries && delay < RETRY_MAX_MS; i++)
         delay *= 2;
     if (delay > RETRY_MAX_MS) delay = RETRY_MAX_MS;
-    uint32_t jitter = 0;
-    RAND_bytes((unsigned char *)&jitter, sizeof(jitter));
-    delay += (int64_t)(jitter % (uint32_t)(delay / 5 + 1));
-    if (!r->dlq_tries) wb_engine_dlq_failing(c->el, 1);
+    delay = wb_retry_jitter_ms(delay + delay / 10, delay / 10); /* delay .. delay * 1.2 */
+    if (!r->dlq_tries) dlq_failing(c, 1);
     r->dlq_tries++;
     conn_set_error(c, "dead-letter write failed: %s", r->dlq_errmsg);
-    WB_WARN("connector %s: dead-letter write of %s[%d]@%" PRId64 " failed (%s%s); retry %d in "
-            "%" PRId64 " ms",
-            c->name, r->part->topic, r->part->partition, r->offset, r->dlq_errmsg,
-            res->permanent ? ", even without its value" : "", r->dlq_tries, delay);
+    wb_log_fields lf = conn_log_fields(c, r);
+    WB_WARNF(&lf,
+             "connector %s: dead-letter write of %s[%d]@%" PRId64 " failed (%s%s); retry %d in "
+             "%" PRId64 " ms",
+             c->name, r->part->topic, r->part->partition, r->offset, r->dlq_errmsg,
+             res->permanent ? ", even without its value" : "", r->dlq_tries, delay);
     wb_loop_timer_start(c->lp, &r->dlq_timer, wb_loop_now(c->lp) + delay);
 }
 
@@ -216,6 +211,6 @@ void deadletter_cancel(wb_conn *c, rec *r)
 {
     wb_loop_timer_stop(c->lp, &r->dlq_timer);
     wb_loop_unpost(c->lp, &r->dlq_msg);
-    if (r->dlq_tries) wb_engine_dlq_failing(c->el, -1);
+    if (r->dlq_tries) dlq_failing(c, -1);
     r->dlq_tries = 0;
 }

@@ -24,55 +24,6 @@
 
 static void on_done(void *opaque, const wb_http_result *res);
 
-static void notify(wb_conn *c, rec *r, const char *outcome, int64_t latency_us, const char *error)
-{
-    if (!c->hooks || !c->hooks->observe) {
-        if (wb_log_enabled(WB_LOG_DEBUG))
-            WB_DEBUG("connector %s: %s %s %s status=%d attempt=%d", c->name, outcome, r->ev.type,
-                     r->ev.id, r->last_status, r->attempts);
-        return;
-    }
-    wb_delivery_event ev = {
-        .connector = c->name,
-        .type = r->ev.type,
-        .webhook_id = r->ev.id,
-        .topic = r->part->topic,
-        .partition = r->part->partition,
-        .offset = r->offset,
-        .status = r->last_status,
-        .attempt = r->attempts,
-        .latency_us = latency_us,
-        .age_ms = wb_wall_ms() - r->ev.ts_ms,
-        .outcome = outcome,
-        .error = error ? error : "",
-    };
-    c->hooks->observe(c->hooks_ctx, &ev);
-}
-
-/* The signer's "Name: value" lines as typed headers. The signer writes only names and
- * base64/hex values it made itself; wb_http_submit checks every header again anyway. */
-static size_t signature_headers(wb_buf *b, wb_http_header *out, size_t max)
-{
-    size_t n = 0;
-    char *p = b->data, *end = b->data + b->len;
-    while (p && p < end && n < max) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl) *nl = 0;
-        char *colon = strchr(p, ':');
-        if (colon) {
-            *colon = 0;
-            char *v = colon + 1;
-            while (*v == ' ')
-                v++;
-            out[n].name = p;
-            out[n].value = v;
-            n++;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    return n;
-}
-
 static void attempt_failed_to_start(wb_conn *c, rec *r, wb_err err);
 
 void delivery_start(wb_conn *c, rec *r)
@@ -103,9 +54,11 @@ void delivery_start(wb_conn *c, rec *r)
     h[n++] = (wb_http_header){"webhook-id", r->ev.id};
     h[n++] = (wb_http_header){"webhook-timestamp", ts};
     wb_buf_reset(&c->sig);
-    wb_err err = wb_signer_sign(st->signer, r->ev.id, ts_s, r->body.data, r->body.len, &c->sig);
+    size_t nsig = 0;
+    wb_err err = wb_signer_sign_headers(st->signer, r->ev.id, ts_s, r->body.data, r->body.len,
+                                        h + n, MAX_REQ_HEADERS - 3, &nsig, &c->sig);
     if (!err) {
-        n += signature_headers(&c->sig, h + n, MAX_REQ_HEADERS - 3);
+        n += nsig;
         h[n++] = (wb_http_header){"traceparent", r->ev.traceparent};
         r->started_us = wb_now_us();
         wb_counter_inc(c->m_attempts);
@@ -178,7 +131,7 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
         c->progress.delivered++;
         wb_counter_inc(c->m_delivered);
         wb_histogram_observe(c->m_latency, (double)(wb_wall_ms() - r->ev.ts_ms) / 1000.0);
-        notify(c, r, "delivered", latency_us, NULL);
+        conn_observe(c, r, "delivered", latency_us, NULL);
         conn_record_terminal(c, r);
         return;
     case WB_HTTP_RETRY: {
@@ -187,9 +140,10 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
         if (exhausted && cc->on_exhausted == WB_EXHAUST_DEAD_LETTER) {
             wb_sched_finish(c->sched, &r->job, 0, now);
             r->queued = 0;
-            WB_WARN("connector %s: %s %s: attempt %d failed (%s); retries exhausted", c->name,
-                    r->ev.type, r->ev.id, r->attempts, res->error);
-            notify(c, r, "exhausted", latency_us, res->error);
+            wb_log_fields lf = conn_log_fields(c, r);
+            WB_WARNF(&lf, "connector %s: %s %s: attempt %d failed (%s); retries exhausted", c->name,
+                     r->ev.type, r->ev.id, r->attempts, res->error);
+            conn_observe(c, r, "exhausted", latency_us, res->error);
             deadletter_send(c, r, "exhausted", "%s", res->error);
             return;
         }
@@ -201,29 +155,32 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
         }
         c->retried++;
         wb_counter_inc(c->m_retried);
-        WB_WARN("connector %s: %s %s: attempt %d failed (%s); retry in %" PRId64 " ms", c->name,
-                r->ev.type, r->ev.id, r->attempts, res->error, delay);
-        notify(c, r, "retry", latency_us, res->error);
+        wb_log_fields lf = conn_log_fields(c, r);
+        WB_WARNF(&lf, "connector %s: %s %s: attempt %d failed (%s); retry in %" PRId64 " ms",
+                 c->name, r->ev.type, r->ev.id, r->attempts, res->error, delay);
+        conn_observe(c, r, "retry", latency_us, res->error);
         wb_sched_retry(c->sched, &r->job, 0, now + delay, ra, now);
         return;
     }
     case WB_HTTP_GONE:
     case WB_HTTP_PERMANENT:
-    default:
+    default: {
         /* An answer is no reason to open the breaker; no answer (egress denied, a request
          * that cannot be built) says nothing about the endpoint either way. */
         wb_sched_finish(c->sched, &r->job, res->status > 0 ? 1 : -1, now);
         r->queued = 0;
         wb_counter_inc(c->m_rejected);
         conn_set_error(c, "%s", res->error);
+        wb_log_fields lf = conn_log_fields(c, r);
         if (res->cls == WB_HTTP_GONE)
-            WB_ERROR("connector %s: %s: endpoint gone (HTTP 410): check the connector's url",
-                     c->name, r->ev.id);
+            WB_ERRORF(&lf, "connector %s: %s: endpoint gone (HTTP 410): check the connector's url",
+                      c->name, r->ev.id);
         else
-            WB_WARN("connector %s: %s %s: permanent failure (%s)", c->name, r->ev.type, r->ev.id,
-                    res->error);
-        notify(c, r, "rejected", latency_us, res->error);
+            WB_WARNF(&lf, "connector %s: %s %s: permanent failure (%s)", c->name, r->ev.type,
+                     r->ev.id, res->error);
+        conn_observe(c, r, "rejected", latency_us, res->error);
         deadletter_send(c, r, res->cls == WB_HTTP_GONE ? "gone" : "rejected", "%s", res->error);
         return;
+    }
     }
 }

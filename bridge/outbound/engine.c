@@ -1,10 +1,9 @@
-/* outbound/engine.c - loops, connectors on them, reloads, the cluster sampler (engine.h).
+/* outbound/engine.c - loops, connectors on them, reloads (engine.h).
  *
  * Threads and what they own:
  *   - each loop thread: its wb_loop, wb_http, wb_schemas and the connectors placed on it
  *     (everything a connector touches on the hot path);
- *   - the sampler thread: the table of cluster facts (log end offsets, partition counts,
- *     retention), guarded by `facts_lock`, read by the connectors' gauge timers;
+ *   - the sampler thread (sampler.c): cluster facts, read by the connectors' gauge timers;
  *   - the caller (main) thread: new/start/reload/stop/wait/free.
  * Other threads talk to a loop only through its command queue (cmd_lock + one loop message),
  * so every change to a connector happens on its own loop at the top of a turn. */
@@ -19,17 +18,15 @@
 #include <unistd.h>
 
 #include "core/fatal.h"
-#include "ops/admin.h"
 #include "core/loop.h"
 #include "core/log.h"
 #include "outbound/conn_int.h"
+#include "outbound/sampler.h"
 #include "http/http.h"
 #include "schema/registry.h"
 #include "core/util.h"
 
-#define SAMPLE_MS      5000   /* log end offsets and partition counts */
-#define RETENTION_MS   600000 /* topic configs */
-#define CLOSE_GRACE_MS 5000   /* leaving the groups after the drain */
+#define CLOSE_GRACE_MS 5000 /* leaving the groups after the drain */
 
 /* ------------------------------------------------------------------------------------ */
 /* Types                                                                                */
@@ -44,13 +41,6 @@ typedef struct cmd {
     int64_t deadline;
     char name[65];
 } cmd;
-
-typedef struct topic_facts {
-    char *topic;
-    int partitions;
-    int64_t *hw; /* per partition, -1 unknown */
-    int64_t retention_ms;
-} topic_facts;
 
 struct wb_engine_loop {
     wb_engine *e;
@@ -74,7 +64,8 @@ struct wb_engine_loop {
     pthread_mutex_t conns_lock; /* conns/nconns change (loop thread) vs status readers */
     wb_loop_msg cmd_msg;
     wb_conn_hooks hooks;
-    struct wb_heartbeat *hb;
+    wb_engine_beat_fn beat; /* liveness: called every turn */
+    void *beat_ctx;
 };
 
 struct wb_engine {
@@ -86,19 +77,10 @@ struct wb_engine {
     wb_engine_loop *loops;
     void (*observe)(void *ctx, const wb_delivery_event *ev);
     void *observe_ctx;
-    /* sampler */
-    pthread_t sampler;
-    int sampler_started;
-    pthread_mutex_t facts_lock;
-    pthread_cond_t facts_cond;
-    int sampler_quit;
-    topic_facts *facts;
-    size_t nfacts;
-    int retention_warned;
+    wb_sampler *sampler;
     /* dead-letter health */
     atomic_int dlq_failing;
     wb_counter *m_dlq_transient, *m_dlq_permanent;
-    _Atomic int64_t retention_fallback_ms; /* outbound.retention of the current generation */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -170,203 +152,38 @@ int wb_engine_check(const wb_config *cfg, char *errstr, size_t errstr_size)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Cluster facts (sampler thread writes, gauge timers read)                             */
-
-static topic_facts *facts_find(wb_engine *e, const char *topic)
-{
-    for (size_t i = 0; i < e->nfacts; i++)
-        if (!strcmp(e->facts[i].topic, topic)) return &e->facts[i];
-    return NULL;
-}
+/* The connectors' hooks: cluster facts, the observer, dead-letter health             */
 
 static int64_t hook_hw(void *ctx, const char *topic, int32_t partition)
 {
-    wb_engine *e = ((wb_engine_loop *)ctx)->e;
-    int64_t v = -1;
-    pthread_mutex_lock(&e->facts_lock);
-    topic_facts *f = facts_find(e, topic);
-    if (f && partition >= 0 && partition < f->partitions) v = f->hw[partition];
-    pthread_mutex_unlock(&e->facts_lock);
-    return v;
+    return wb_sampler_high_watermark(((wb_engine_loop *)ctx)->e->sampler, topic, partition);
 }
 
 static int hook_partitions(void *ctx, const char *topic)
 {
-    wb_engine *e = ((wb_engine_loop *)ctx)->e;
-    pthread_mutex_lock(&e->facts_lock);
-    topic_facts *f = facts_find(e, topic);
-    int n = f ? f->partitions : 0;
-    pthread_mutex_unlock(&e->facts_lock);
-    return n;
+    return wb_sampler_partitions(((wb_engine_loop *)ctx)->e->sampler, topic);
 }
 
 static int64_t hook_retention(void *ctx, const char *topic)
 {
+    return wb_sampler_retention_ms(((wb_engine_loop *)ctx)->e->sampler, topic);
+}
+
+static void hook_dlq_failing(void *ctx, int delta)
+{
+    atomic_fetch_add(&((wb_engine_loop *)ctx)->e->dlq_failing, delta);
+}
+
+static void hook_dlq_write_failed(void *ctx, int permanent)
+{
     wb_engine *e = ((wb_engine_loop *)ctx)->e;
-    pthread_mutex_lock(&e->facts_lock);
-    topic_facts *f = facts_find(e, topic);
-    int64_t v = f && f->retention_ms > 0 ? f->retention_ms : atomic_load(&e->retention_fallback_ms);
-    pthread_mutex_unlock(&e->facts_lock);
-    return v;
+    wb_counter_inc(permanent ? e->m_dlq_permanent : e->m_dlq_transient);
 }
 
 static void hook_observe(void *ctx, const wb_delivery_event *ev)
 {
     wb_engine *e = ((wb_engine_loop *)ctx)->e;
     if (e->observe) e->observe(e->observe_ctx, ev);
-}
-
-/* Topics some outbound connector of the current config consumes (deduplicated). */
-static size_t wanted_topics(wb_engine *e, char ***out)
-{
-    pthread_mutex_lock(&e->cfg_lock);
-    wb_config *cfg = wb_config_ref(e->cfg);
-    pthread_mutex_unlock(&e->cfg_lock);
-    char **v = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->nconnectors; i++) {
-        const wb_connector *cc = &cfg->connectors[i];
-        if (cc->direction != WB_DIR_OUTBOUND) continue;
-        for (size_t t = 0; t < cc->ntopics; t++) {
-            size_t k = 0;
-            while (k < n && strcmp(v[k], cc->topics[t]))
-                k++;
-            if (k < n) continue;
-            char **nv = realloc(v, (n + 1) * sizeof(*v));
-            if (!nv) break;
-            v = nv;
-            if ((v[n] = strdup(cc->topics[t]))) n++;
-        }
-    }
-    wb_config_unref(cfg);
-    *out = v;
-    return n;
-}
-
-/* retention.ms of each topic, from the brokers (DescribeConfigs). A broker that does not
- * answer (the embedded mock cluster does not implement it) leaves the configured
- * outbound.retention in place. */
-static void sample_retention(wb_engine *e, rd_kafka_t *rk, char **topics, size_t n, int64_t *out)
-{
-    rd_kafka_ConfigResource_t **res = calloc(n, sizeof(*res));
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    if (!res || !q) goto out;
-    for (size_t i = 0; i < n; i++)
-        res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topics[i]);
-    rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(opt, 5000, NULL, 0);
-    rd_kafka_DescribeConfigs(rk, res, n, opt, q);
-    rd_kafka_AdminOptions_destroy(opt);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
-    const rd_kafka_DescribeConfigs_result_t *r =
-        ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
-    if (!r || rd_kafka_event_error(ev)) {
-        if (!e->retention_warned)
-            WB_INFO("topic retention.ms not available from the brokers (%s): assuming "
-                    "outbound.retention (%" PRId64 " ms) for the retention headroom gauge",
-                    ev ? rd_kafka_event_error_string(ev) : "timed out",
-                    atomic_load(&e->retention_fallback_ms));
-        e->retention_warned = 1;
-    } else {
-        size_t cnt;
-        const rd_kafka_ConfigResource_t **rs = rd_kafka_DescribeConfigs_result_resources(r, &cnt);
-        for (size_t i = 0; i < cnt; i++) {
-            if (rd_kafka_ConfigResource_error(rs[i])) continue;
-            size_t ne;
-            const rd_kafka_ConfigEntry_t **ce = rd_kafka_ConfigResource_configs(rs[i], &ne);
-            for (size_t k = 0; k < ne; k++) {
-                if (strcmp(rd_kafka_ConfigEntry_name(ce[k]), "retention.ms")) continue;
-                const char *v = rd_kafka_ConfigEntry_value(ce[k]);
-                long long ms = v ? strtoll(v, NULL, 10) : 0;
-                for (size_t t = 0; t < n; t++)
-                    if (!strcmp(topics[t], rd_kafka_ConfigResource_name(rs[i])))
-                        out[t] = ms > 0 ? ms : -1; /* -1: retention.ms=-1, kept forever */
-            }
-        }
-    }
-    if (ev) rd_kafka_event_destroy(ev);
-out:
-    for (size_t i = 0; res && i < n; i++)
-        if (res[i]) rd_kafka_ConfigResource_destroy(res[i]);
-    free(res);
-    if (q) rd_kafka_queue_destroy(q);
-}
-
-static void sample_once(wb_engine *e, int with_retention)
-{
-    rd_kafka_t *rk = wb_producer_handle(e->prod);
-    char **topics;
-    size_t n = wanted_topics(e, &topics);
-    if (!n) return;
-    int *parts = calloc(n, sizeof(*parts));
-    int64_t *ret = calloc(n, sizeof(*ret));
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
-    for (size_t i = 0; parts && ret && i < n; i++) {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[i], NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000) && md && md->topic_cnt == 1 &&
-            !md->topics[0].err)
-            parts[i] = md->topics[0].partition_cnt;
-        if (md) rd_kafka_metadata_destroy(md);
-        if (rkt) rd_kafka_topic_destroy(rkt);
-        for (int p = 0; p < parts[i]; p++)
-            rd_kafka_topic_partition_list_add(l, topics[i], p)->offset = -1; /* latest */
-    }
-    /* ListOffsets for "latest" (timestamp -1) of every partition in one go. */
-    int ok = parts && ret && l->cnt > 0 && !rd_kafka_offsets_for_times(rk, l, 5000);
-    if (with_retention && ret) sample_retention(e, rk, topics, n, ret);
-    pthread_mutex_lock(&e->facts_lock);
-    for (size_t i = 0; parts && ret && i < n; i++) {
-        topic_facts *f = facts_find(e, topics[i]);
-        if (!f) {
-            topic_facts *nf = realloc(e->facts, (e->nfacts + 1) * sizeof(*nf));
-            if (!nf) break;
-            e->facts = nf;
-            f = &e->facts[e->nfacts++];
-            memset(f, 0, sizeof(*f));
-            f->topic = strdup(topics[i]);
-        }
-        if (parts[i] > 0 && parts[i] != f->partitions) {
-            int64_t *hw = realloc(f->hw, (size_t)parts[i] * sizeof(*hw));
-            if (!hw) continue;
-            for (int p = f->partitions; p < parts[i]; p++)
-                hw[p] = -1;
-            f->hw = hw;
-            f->partitions = parts[i];
-        }
-        if (with_retention && ret[i]) f->retention_ms = ret[i] > 0 ? ret[i] : INT64_MAX / 4;
-        for (int k = 0; ok && k < l->cnt; k++)
-            if (!strcmp(l->elems[k].topic, topics[i]) && !l->elems[k].err &&
-                l->elems[k].offset >= 0 && l->elems[k].partition < f->partitions)
-                f->hw[l->elems[k].partition] = l->elems[k].offset;
-    }
-    pthread_mutex_unlock(&e->facts_lock);
-    rd_kafka_topic_partition_list_destroy(l);
-    for (size_t i = 0; i < n; i++)
-        free(topics[i]);
-    free(topics);
-    free(parts);
-    free(ret);
-}
-
-static void *sampler_main(void *arg)
-{
-    wb_engine *e = arg;
-    int64_t next_retention = 0;
-    pthread_mutex_lock(&e->facts_lock);
-    while (!e->sampler_quit) {
-        pthread_mutex_unlock(&e->facts_lock);
-        int64_t now = wb_now_ms();
-        sample_once(e, now >= next_retention);
-        if (now >= next_retention) next_retention = now + RETENTION_MS;
-        pthread_mutex_lock(&e->facts_lock);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += SAMPLE_MS / 1000;
-        if (!e->sampler_quit) pthread_cond_timedwait(&e->facts_cond, &e->facts_lock, &ts);
-    }
-    pthread_mutex_unlock(&e->facts_lock);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -558,7 +375,7 @@ static void *loop_main(void *arg)
 {
     wb_engine_loop *el = arg;
     while (!atomic_load(&el->done)) {
-        wb_heartbeat_beat(el->hb);
+        if (el->beat) el->beat(el->beat_ctx);
         if (wb_loop_run_once(el->lp, 100) < 0) {
             WB_ERROR("outbound loop %d: epoll failed", el->idx);
             wb_fatal_raise("outbound loop", "epoll failed");
@@ -658,10 +475,9 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
     e->cfg = wb_config_ref(cfg);
     e->bootstrap = bootstrap ? strdup(bootstrap) : NULL;
     e->prod = prod;
-    atomic_store(&e->retention_fallback_ms, cfg->outbound.retention_ms);
     pthread_mutex_init(&e->cfg_lock, NULL);
-    pthread_mutex_init(&e->facts_lock, NULL);
-    pthread_cond_init(&e->facts_cond, NULL);
+    e->sampler = wb_sampler_new(wb_producer_handle(prod), cfg);
+    if (!e->sampler) goto oom;
     e->m_dlq_transient =
         wb_metrics_counter("webhook_bridge_dead_letter_write_failures_total",
                            "Dead-letter writes that failed (retried)", "kind=\"transient\"");
@@ -680,7 +496,9 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
         el->hooks = (wb_conn_hooks){.high_watermark = hook_hw,
                                     .partition_count = hook_partitions,
                                     .retention_ms = hook_retention,
-                                    .observe = hook_observe};
+                                    .observe = hook_observe,
+                                    .dlq_failing = hook_dlq_failing,
+                                    .dlq_write_failed = hook_dlq_write_failed};
         el->lp = wb_loop_new(errstr, errstr_size);
         if (!el->lp) goto fail;
         /* Connections: the sum of the loop's connectors' concurrency (each scheduler caps
@@ -723,9 +541,11 @@ int wb_engine_loops(const wb_engine *e)
     return e->nloops;
 }
 
-void wb_engine_set_heartbeat(wb_engine *e, int loop, struct wb_heartbeat *hb)
+void wb_engine_set_heartbeat(wb_engine *e, int loop, wb_engine_beat_fn beat, void *ctx)
 {
-    if (loop >= 0 && loop < e->nloops) e->loops[loop].hb = hb;
+    if (loop < 0 || loop >= e->nloops) return;
+    e->loops[loop].beat = beat;
+    e->loops[loop].beat_ctx = ctx;
 }
 
 wb_err wb_engine_start(wb_engine *e, char *errstr, size_t errstr_size)
@@ -737,11 +557,10 @@ wb_err wb_engine_start(wb_engine *e, char *errstr, size_t errstr_size)
         }
         e->loops[i].started = 1;
     }
-    if (pthread_create(&e->sampler, NULL, sampler_main, e)) {
+    if (wb_sampler_start(e->sampler)) {
         snprintf(errstr, errstr_size, "cannot start the sampler thread");
         return WB_ERR_NOMEM;
     }
-    e->sampler_started = 1;
     return WB_OK;
 }
 
@@ -764,7 +583,7 @@ wb_err wb_engine_reload(wb_engine *e, wb_config *cfg, char *errstr, size_t errst
     wb_config *old = e->cfg;
     e->cfg = wb_config_ref(cfg);
     pthread_mutex_unlock(&e->cfg_lock);
-    atomic_store(&e->retention_fallback_ms, cfg->outbound.retention_ms);
+    wb_sampler_set_config(e->sampler, cfg);
     wb_config_unref(old);
     return WB_OK;
 }
@@ -860,14 +679,7 @@ int wb_engine_wait(wb_engine *e, int64_t until_ms)
             clean &= wb_conn_stopped(el->conns[k]);
         clean &= el->nretiring == 0;
     }
-    if (e->sampler_started) {
-        pthread_mutex_lock(&e->facts_lock);
-        e->sampler_quit = 1;
-        pthread_cond_broadcast(&e->facts_cond);
-        pthread_mutex_unlock(&e->facts_lock);
-        pthread_join(e->sampler, NULL);
-        e->sampler_started = 0;
-    }
+    wb_sampler_stop(e->sampler);
     return clean ? 0 : 1;
 }
 
@@ -878,30 +690,9 @@ void wb_engine_free(wb_engine *e)
     for (int i = 0; e->loops && i < e->nloops; i++)
         if (e->loops[i].lp) loop_teardown(&e->loops[i]);
     free(e->loops);
-    for (size_t i = 0; i < e->nfacts; i++) {
-        free(e->facts[i].topic);
-        free(e->facts[i].hw);
-    }
-    free(e->facts);
+    wb_sampler_free(e->sampler);
     free(e->bootstrap);
     wb_config_unref(e->cfg);
     pthread_mutex_destroy(&e->cfg_lock);
-    pthread_mutex_destroy(&e->facts_lock);
-    pthread_cond_destroy(&e->facts_cond);
     free(e);
-}
-
-void wb_engine_dlq_failing(wb_engine_loop *el, int delta)
-{
-    atomic_fetch_add(&el->e->dlq_failing, delta);
-}
-
-wb_counter *wb_engine_m_dlq_transient(wb_engine_loop *el)
-{
-    return el->e->m_dlq_transient;
-}
-
-wb_counter *wb_engine_m_dlq_permanent(wb_engine_loop *el)
-{
-    return el->e->m_dlq_permanent;
 }

@@ -22,7 +22,6 @@
 #include "core/buf.h"
 #include "config/config.h"
 #include "core/err.h"
-#include "core/metrics.h"
 #include "outbound/connector.h"
 #include "kafka/producer.h"
 
@@ -41,10 +40,11 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
                          size_t errstr_size);
 /* Observe every attempt outcome (demo); before start. Called on loop threads. */
 void wb_engine_observe(wb_engine *e, void (*fn)(void *ctx, const wb_delivery_event *ev), void *ctx);
-/* Liveness: loop i beats hb every turn (admin.h heartbeats; before start). */
-struct wb_heartbeat;
+/* Liveness: loop i calls beat(ctx) every turn (before start; the supervisor wires it to the
+ * admin endpoint's heartbeats). */
+typedef void (*wb_engine_beat_fn)(void *ctx);
 int wb_engine_loops(const wb_engine *e);
-void wb_engine_set_heartbeat(wb_engine *e, int loop, struct wb_heartbeat *hb);
+void wb_engine_set_heartbeat(wb_engine *e, int loop, wb_engine_beat_fn beat, void *ctx);
 
 /* Start the loop threads and the sampler. */
 wb_err wb_engine_start(wb_engine *e, char *errstr, size_t errstr_size);
@@ -81,12 +81,5 @@ void wb_engine_free(wb_engine *e);
  * NULL when it asks for none; *fail set (errstr filled) when it cannot be opened. */
 struct wb_schemas *wb_engine_open_schemas(const wb_config *cfg, int async, char *errstr,
                                           size_t errstr_size, int *fail);
-
-/* For the connectors' dead-letter path (loop threads): a record whose dead-letter write keeps
- * failing (+1 when it starts failing, -1 when it succeeds or is dropped), and the failure
- * counters. */
-void wb_engine_dlq_failing(wb_engine_loop *el, int delta);
-wb_counter *wb_engine_m_dlq_transient(wb_engine_loop *el);
-wb_counter *wb_engine_m_dlq_permanent(wb_engine_loop *el);
 
 #endif

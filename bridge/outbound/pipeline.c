@@ -29,27 +29,7 @@
           * resumes the partition; this is only the backstop */
 
 /* ------------------------------------------------------------------------------------ */
-/* Records                                                                              */
-
-/* Release a record: its ledger slot (terminal on an active part, a drop on a fenced one --
- * see conn_record_terminal for the accounting), its Kafka message and memory. */
-void rec_free(wb_conn *c, rec *r)
-{
-    if (r->jq_req) {
-        wb_jq_cancel(c->jq, r->jq_req);
-        r->jq_req = NULL;
-    }
-    if (r->queued) {
-        wb_sched_cancel(c->sched, &r->job, wb_loop_now(c->lp));
-        r->queued = 0;
-    }
-    TAILQ_REMOVE(&c->recs, r, link);
-    wb_ledger_done(r->part, r->offset, r->bytes);
-    if (r->attempt_st) wb_settings_unref(r->attempt_st);
-    wb_buf_free(&r->body);
-    rd_kafka_message_destroy(r->rkm);
-    free(r);
-}
+/* Lanes, subscriptions, the registry wait                                              */
 
 /* The lane of a record: ordering key -> topic/partition/key, partition -> topic/partition,
  * none (or a record without a key) -> no lane. */
@@ -110,10 +90,10 @@ static void registry_wait(wb_conn *c, wb_ledger_part *p, int64_t offset, int64_t
         WB_WARN("connector %s: %s[%d]@%" PRId64 ": %s; pausing the partition, retrying in %" PRId64
                 " ms",
                 c->name, p->topic, p->partition, offset, why, ms);
-    if (!u->paused_wait) consumer_pause_part(c, p, 1);
+    if (!u->paused_wait) part_pause(c, p);
     u->paused_wait = 1;
     u->wait_until = wb_now_ms() + ms;
-    consumer_seek(c, p, offset);
+    part_seek(c, p, offset);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -297,7 +277,7 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     if (c->mode != WB_CONN_LIVE && rkm->offset >= u->end_offset) {
         /* past the end of a bounded run: appended after it started */
         u->reached = 1;
-        consumer_pause_part(c, p, 1);
+        part_pause(c, p);
         rd_kafka_message_destroy(rkm);
         return;
     }

@@ -15,4 +15,8 @@
 /* Delay in ms before the next attempt after `attempts` failed ones (>= 1). */
 int64_t wb_retry_backoff_ms(const wb_connector *cc, int attempts);
 
+/* center +- span ms, uniformly (span <= 0: center). The one jitter of the outbound side:
+ * delivery retries and dead-letter write retries. */
+int64_t wb_retry_jitter_ms(int64_t center, int64_t span);
+
 #endif

@@ -8,9 +8,15 @@ running:
 - replay --connector a --from T1 --events 'order.*': batches 2 and 3, order.paid only;
 - --dry-run counts what would be sent and sends nothing;
 - bad input: unknown connector, unparsable time, --from after --to: exit 2 naming the
-  problem, nothing sent."""
+  problem, nothing sent;
+- a partner that rejects the replayed events (HTTP 400): they are parked on the dead-letter
+  topic with the reason, and the run ends normally saying so (regression: a reprocessing run
+  has no engine behind it, and its dead-letter path reached for the engine's counters)."""
+
+import os
 
 import datetime
+import json
 import subprocess
 import time
 
@@ -118,6 +124,25 @@ def test(run):
             run.summary.update({"window_replayed": len(again), "events_replayed": len(got),
                                 "offsets_unchanged": after == before})
             h.check(b.running(), "the live bridge died")
+
+            # a partner rejecting the replayed window: dead-lettered, not lost, no crash
+            with h.receiver(run.tmp, name="rejecting", status=400) as rr:
+                tmp2 = os.path.join(run.tmp, "rejecting")
+                os.makedirs(tmp2, exist_ok=True)
+                cfg2 = h.write_config(tmp2, m.bootstrap, rr.url)
+                h.set_connectors(cfg2, [h.write_connector(tmp2, "a", rr.url)])
+                dlq_before = len(h.consume(m.bootstrap, "dlq", timeout=3))
+                rc, out, err = replay(cfg2, "--connector", "a", "--from", rfc3339(t1), "--to",
+                                      rfc3339(t2))
+                h.check(rc == 0, "rejected replay exit %d: %s" % (rc, err[-800:]))
+                h.check("dead-lettered %d" % N2 in out, "rejected replay summary: %r" % out)
+                dlq = h.wait_until(lambda: (lambda d: d if len(d) >= dlq_before + N2 else None)(
+                    h.consume(m.bootstrap, "dlq", timeout=3)), 30, interval=0.5,
+                    what="the rejected replay's dead letters")
+                parked = {json.loads(d["value"])["id"] for d in dlq[dlq_before:]}
+                h.check(parked == set(h.ids(P, N2, start=N1)),
+                        "dead-lettered %d ids, want batch 2 (%d)" % (len(parked), N2))
+                run.summary["rejected_dead_lettered"] = len(parked)
 
 
 if __name__ == "__main__":
