@@ -123,12 +123,70 @@ __attribute__((format(printf, 3, 4))) static wb_jq_status fail(char *error, size
     return WB_JQ_FAILED;
 }
 
+/* Run prog on input (consumed) and keep at most two results: two are enough to tell
+ * "exactly one" apart (jq_start resets the state for the next run). Returns how many (0..2),
+ * or -1 when the program halted or raised an error (error filled). */
+static int run_two(wb_jq_prog *prog, const char *what, jv input, jv *first, jv *second, char *error,
+                   size_t error_size)
+{
+    jq_start(prog->jq, input, 0);
+    jv v;
+    int n = 0;
+    while (n < 2 && jv_is_valid(v = jq_next(prog->jq))) {
+        if (n++ == 0)
+            *first = v;
+        else
+            *second = v;
+    }
+    if (n == 2) return n;
+    if (jq_halted(prog->jq)) {
+        jv m = jq_get_error_message(prog->jq);
+        jv t = jv_get_kind(m) == JV_KIND_STRING ? jv_copy(m) : jv_dump_string(jv_copy(m), 0);
+        if (error)
+            snprintf(error, error_size, "%s halted%s%.400s", what,
+                     jv_get_kind(m) == JV_KIND_INVALID ? "" : ": ", jv_string_value(t));
+        jv_free(t);
+        jv_free(m);
+        jv_free(v);
+        return -1;
+    }
+    if (jv_invalid_has_msg(jv_copy(v))) {
+        char pre[32];
+        snprintf(pre, sizeof(pre), "%s: ", what);
+        error_text(v, pre, error, error_size);
+        return -1;
+    }
+    jv_free(v);
+    return n;
+}
+
+/* The one result of a transform, dumped into out (bounded by max_output). */
+static wb_jq_status transform_output(jv result, size_t max_output, wb_buf *out, char *error,
+                                     size_t error_size)
+{
+    jv_kind k = jv_get_kind(result);
+    if (k != JV_KIND_OBJECT)
+        return fail(error, error_size, "transform must yield an object, got %s", jv_kind_name(k));
+    wb_jq_status st = WB_JQ_FAILED;
+    jv text = jv_dump_string(jv_copy(result), 0);
+    size_t tlen = (size_t)jv_string_length_bytes(jv_copy(text));
+    if (max_output && tlen > max_output) {
+        if (error)
+            snprintf(error, error_size, "transform output is %zu bytes, over the %zu-byte limit",
+                     tlen, max_output);
+    } else if (wb_buf_add(out, jv_string_value(text), tlen) != WB_OK) {
+        if (error) snprintf(error, error_size, "transform output does not fit (%zu bytes)", tlen);
+    } else {
+        st = WB_JQ_PASS;
+    }
+    jv_free(text);
+    return st;
+}
+
 wb_jq_status wb_jq_prog_run(wb_jq_prog *prog, wb_jq_kind kind, const char *json, size_t len,
                             size_t max_output, wb_buf *out, char *error, size_t error_size)
 {
     const char *what = kind == WB_JQ_FILTER ? "filter" : "transform";
-    wb_jq_status st = WB_JQ_FAILED;
-    jv first = jv_invalid(), second = jv_invalid();
     if (error && error_size) error[0] = 0;
     if (len > INT_MAX) return fail(error, error_size, "%s: the event is too large", what);
     /* libjq 1.6's parser leaks on some invalid texts (20 bytes a time): hostile events are
@@ -142,73 +200,22 @@ wb_jq_status wb_jq_prog_run(wb_jq_prog *prog, wb_jq_kind kind, const char *json,
         error_text(input, "the event is not JSON: ", error, error_size);
         return WB_JQ_FAILED;
     }
-    jq_start(prog->jq, input, 0);
-    /* Two results are enough to tell "exactly one" apart: stop there, whatever follows
-     * (jq_start resets the state for the next run). */
-    jv v;
-    int n = 0;
-    while (n < 2 && jv_is_valid(v = jq_next(prog->jq))) {
-        if (n++ == 0)
-            first = v;
-        else
-            second = v;
-    }
-    if (n < 2) {
-        if (jq_halted(prog->jq)) {
-            jv m = jq_get_error_message(prog->jq);
-            jv t = jv_get_kind(m) == JV_KIND_STRING ? jv_copy(m) : jv_dump_string(jv_copy(m), 0);
-            if (error)
-                snprintf(error, error_size, "%s halted%s%.400s", what,
-                         jv_get_kind(m) == JV_KIND_INVALID ? "" : ": ", jv_string_value(t));
-            jv_free(t);
-            jv_free(m);
-            jv_free(v);
-            goto out;
-        }
-        if (jv_invalid_has_msg(jv_copy(v))) {
-            char pre[32];
-            snprintf(pre, sizeof(pre), "%s: ", what);
-            error_text(v, pre, error, error_size);
-            goto out;
-        }
-        jv_free(v);
-    }
-    if (n == 0) {
+    jv first = jv_invalid(), second = jv_invalid();
+    wb_jq_status st = WB_JQ_FAILED;
+    int n = run_two(prog, what, input, &first, &second, error, error_size);
+    if (n == 0)
         st = fail(error, error_size, "%s yielded no value (it must yield exactly one)", what);
-        goto out;
-    }
-    if (n > 1) {
+    else if (n > 1)
         st = fail(error, error_size, "%s yielded several values (it must yield exactly one)", what);
-        goto out;
-    }
-    jv_kind k = jv_get_kind(first);
-    if (kind == WB_JQ_FILTER) {
-        if (k == JV_KIND_TRUE)
-            st = WB_JQ_PASS;
-        else if (k == JV_KIND_FALSE)
-            st = WB_JQ_FILTERED;
-        else
-            st =
-                fail(error, error_size, "filter must yield true or false, got %s", jv_kind_name(k));
-        goto out;
-    }
-    if (k != JV_KIND_OBJECT) {
-        st = fail(error, error_size, "transform must yield an object, got %s", jv_kind_name(k));
-        goto out;
-    }
-    jv text = jv_dump_string(jv_copy(first), 0);
-    size_t tlen = (size_t)jv_string_length_bytes(jv_copy(text));
-    if (max_output && tlen > max_output) {
-        if (error)
-            snprintf(error, error_size, "transform output is %zu bytes, over the %zu-byte limit",
-                     tlen, max_output);
-    } else if (wb_buf_add(out, jv_string_value(text), tlen) != WB_OK) {
-        if (error) snprintf(error, error_size, "transform output does not fit (%zu bytes)", tlen);
-    } else {
+    else if (n == 1 && kind != WB_JQ_FILTER)
+        st = transform_output(first, max_output, out, error, error_size);
+    else if (n == 1 && jv_get_kind(first) == JV_KIND_TRUE)
         st = WB_JQ_PASS;
-    }
-    jv_free(text);
-out:
+    else if (n == 1 && jv_get_kind(first) == JV_KIND_FALSE)
+        st = WB_JQ_FILTERED;
+    else if (n == 1)
+        st = fail(error, error_size, "filter must yield true or false, got %s",
+                  jv_kind_name(jv_get_kind(first)));
     jv_free(first);
     jv_free(second);
     return st;

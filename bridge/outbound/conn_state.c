@@ -117,16 +117,23 @@ wb_log_fields conn_log_fields(const wb_conn *c, const rec *r)
 
 /* Gauges and status                                                                    */
 
-void conn_refresh(wb_conn *c)
+/* What the connector's partitions say about its backlog. */
+typedef struct backlog {
+    int64_t lag;     /* records behind the log end (when lag_known) */
+    int lag_known;   /* some partition's log end offset is known */
+    int64_t oldest;  /* ms since the oldest undelivered record was appended, -1 none */
+    double headroom; /* seconds before the oldest undelivered record ages out of retention */
+    int owned;       /* partitions assigned to this member */
+} backlog;
+
+static void measure_backlog(wb_conn *c, backlog *b)
 {
     int64_t wall = wb_wall_ms();
-    int64_t lag = 0, oldest = -1;
-    double headroom = -1;
-    int owned = 0, total = 0, lag_known = 0;
+    *b = (backlog){.oldest = -1, .headroom = -1};
     for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
         part_user *u = p->user;
         if (!u) continue;
-        owned++;
+        b->owned++;
         int64_t hw = c->hooks && c->hooks->high_watermark
                          ? c->hooks->high_watermark(c->hooks_ctx, p->topic, p->partition)
                          : -1;
@@ -138,8 +145,8 @@ void conn_refresh(wb_conn *c)
                                                         : -1;
         int64_t plag = hw >= 0 && pos >= 0 ? (hw > pos ? hw - pos : 0) : -1;
         if (plag >= 0) {
-            lag += plag;
-            lag_known = 1;
+            b->lag += plag;
+            b->lag_known = 1;
         }
         /* Oldest undelivered: the ledger's oldest record when it holds one; when records are
          * waiting that were not even fetched (paused, lagging), they were appended after the
@@ -149,41 +156,38 @@ void conn_refresh(wb_conn *c)
         if (ts < 0 && plag > 0) ts = u->caught_up_ms;
         int64_t age = ts >= 0 ? wall - ts : 0;
         if (age < 0) age = 0;
-        if (ts >= 0 && (oldest < 0 || age > oldest)) oldest = age;
+        if (ts >= 0 && (b->oldest < 0 || age > b->oldest)) b->oldest = age;
         int64_t ret = c->hooks && c->hooks->retention_ms
                           ? c->hooks->retention_ms(c->hooks_ctx, p->topic)
                           : c->st->cfg->outbound.retention_ms;
         double left = (double)(ret - age) / 1000.0;
-        if (headroom < 0 || left < headroom) headroom = left;
+        if (b->headroom < 0 || left < b->headroom) b->headroom = left;
     }
+    if (b->headroom < 0) b->headroom = (double)c->st->cfg->outbound.retention_ms / 1000.0;
+}
+
+/* rate_limit is the deployment's: this member sends its share (partitions it owns out of all
+ * the connector's partitions), so replicas together stay within the limit. */
+static void update_rate_share(wb_conn *c, int owned)
+{
+    int total = 0;
     for (size_t i = 0; c->hooks && c->hooks->partition_count && i < c->st->cc->ntopics; i++)
         total += c->hooks->partition_count(c->hooks_ctx, c->st->cc->topics[i]);
-    if (headroom < 0) headroom = (double)c->st->cfg->outbound.retention_ms / 1000.0;
+    if (owned == c->owned_partitions && total == c->total_partitions) return;
+    c->owned_partitions = owned;
+    c->total_partitions = total;
+    const wb_connector *cc = c->st->cc;
+    double share = total > 0 && owned > 0 && owned < total ? (double)owned / total : 1.0;
+    wb_sched_conn_update(c->sc, cc->max_concurrency, cc->rate_per_s * share, cc->circuit_failures,
+                         cc->circuit_cooldown_ms);
+    if (cc->rate_per_s > 0 && share < 1.0)
+        WB_INFO("connector %s: owns %d of %d partitions: rate limit share %.2f/s of %.2f/s",
+                c->name, owned, total, cc->rate_per_s * share, cc->rate_per_s);
+}
 
-    /* rate_limit is the deployment's: this member sends its share (partitions it owns out of
-     * all the connector's partitions), so replicas together stay within the limit. */
-    if (owned != c->owned_partitions || total != c->total_partitions) {
-        c->owned_partitions = owned;
-        c->total_partitions = total;
-        const wb_connector *cc = c->st->cc;
-        double share = total > 0 && owned > 0 && owned < total ? (double)owned / total : 1.0;
-        wb_sched_conn_update(c->sc, cc->max_concurrency, cc->rate_per_s * share,
-                             cc->circuit_failures, cc->circuit_cooldown_ms);
-        if (cc->rate_per_s > 0 && share < 1.0)
-            WB_INFO("connector %s: owns %d of %d partitions: rate limit share %.2f/s of %.2f/s",
-                    c->name, owned, total, cc->rate_per_s * share, cc->rate_per_s);
-    }
-
-    int circuit = (int)wb_sched_conn_circuit(c->sc);
-    int in_flight = (int)wb_ledger_in_flight(c->ledger);
-    wb_gauge_set(c->m_lag, lag_known ? (double)lag : 0);
-    wb_gauge_set(c->m_oldest, oldest > 0 ? (double)oldest / 1000.0 : 0);
-    wb_gauge_set(c->m_headroom, headroom);
-    wb_gauge_set(c->m_in_flight, in_flight);
-    wb_gauge_set(c->m_circuit, circuit);
-    wb_gauge_set(c->m_paused, c->paused);
-    wb_gauge_set(c->m_assigned, c->assigned);
-
+/* The snapshot the admin thread reads (GET /connectors), under status_lock. */
+static void publish_status(wb_conn *c, const backlog *b, int circuit, int in_flight)
+{
     pthread_mutex_lock(&c->status_lock);
     wb_conn_status *s = &c->status;
     const char *state = c->dead        ? "failed"
@@ -197,9 +201,9 @@ void conn_refresh(wb_conn *c)
     s->paused = c->paused;
     s->circuit = circuit;
     s->assigned_partitions = c->assigned;
-    s->lag = lag_known ? lag : -1;
-    s->oldest_undelivered_s = oldest > 0 ? (double)oldest / 1000.0 : 0;
-    s->retention_headroom_s = headroom;
+    s->lag = b->lag_known ? b->lag : -1;
+    s->oldest_undelivered_s = b->oldest > 0 ? (double)b->oldest / 1000.0 : 0;
+    s->retention_headroom_s = b->headroom;
     s->in_flight = in_flight;
     s->consumed = c->consumed;
     s->delivered = c->delivered;
@@ -210,4 +214,21 @@ void conn_refresh(wb_conn *c)
     snprintf(s->last_error, sizeof(s->last_error), "%s", c->last_error);
     s->last_error_ms = c->last_error_ms;
     pthread_mutex_unlock(&c->status_lock);
+}
+
+void conn_refresh(wb_conn *c)
+{
+    backlog b;
+    measure_backlog(c, &b);
+    update_rate_share(c, b.owned);
+    int circuit = (int)wb_sched_conn_circuit(c->sc);
+    int in_flight = (int)wb_ledger_in_flight(c->ledger);
+    wb_gauge_set(c->m_lag, b.lag_known ? (double)b.lag : 0);
+    wb_gauge_set(c->m_oldest, b.oldest > 0 ? (double)b.oldest / 1000.0 : 0);
+    wb_gauge_set(c->m_headroom, b.headroom);
+    wb_gauge_set(c->m_in_flight, in_flight);
+    wb_gauge_set(c->m_circuit, circuit);
+    wb_gauge_set(c->m_paused, c->paused);
+    wb_gauge_set(c->m_assigned, c->assigned);
+    publish_status(c, &b, circuit, in_flight);
 }

@@ -264,59 +264,80 @@ static void prepare_async(wb_conn *c, rec *r)
 /* ------------------------------------------------------------------------------------ */
 /* Consume                                                                              */
 
-void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
+/* What the decode of one value found: the JSON to work on (the record's own, or the Avro
+ * decoded to JSON in a scratch buffer) and why it is unusable, if it is. */
+typedef struct decoded {
+    const char *val;
+    size_t vlen;
+    int framed;     /* the value was Confluent-framed Avro */
+    int schema_bad; /* ... and could not be decoded: schema_reason says why */
+    char schema_reason[256];
+    int bad; /* not JSON (jerr, jline) */
+    char jerr[96];
+    int jline;
+} decoded;
+
+/* The partition p of rkm when the record is to be processed; else NULL, the record dropped
+ * untracked: revoked, waiting for the registry, stopping, or past a bounded run's end. */
+static wb_ledger_part *admit(wb_conn *c, rd_kafka_message_t *rkm)
 {
-    const wb_settings *st = c->st;
-    const wb_connector *cc = st->cc;
     wb_ledger_part *p = wb_ledger_find(c->ledger, rd_kafka_topic_name(rkm->rkt), rkm->partition);
     part_user *u = p ? p->user : NULL;
     if (!u || u->revoking || u->paused_wait || c->stopping) {
         rd_kafka_message_destroy(rkm);
-        return;
+        return NULL;
     }
     if (c->mode != WB_CONN_LIVE && rkm->offset >= u->end_offset) {
         /* past the end of a bounded run: appended after it started */
         u->reached = 1;
         part_pause(c, p);
         rd_kafka_message_destroy(rkm);
-        return;
+        return NULL;
     }
     u->next_offset = rkm->offset + 1;
+    return p;
+}
 
-    /* Decode. Confluent-framed Avro becomes JSON first (writer schema by id; resolved to the
-     * connector's contract when it pins one). A value that is neither is poison. */
-    const char *val = rkm->payload;
-    size_t vlen = rkm->len;
-    int framed = vlen > 0 && wb_schemas_is_framed(val, vlen);
-    char schema_reason[256] = "";
-    int schema_bad = 0;
-    if (framed) {
-        wb_buf_reset(&c->avro_json);
-        wb_err e = WB_ERR_SCHEMA;
-        if (!c->schemas)
-            snprintf(schema_reason, sizeof(schema_reason),
-                     "Avro record but neither schema_registry.url nor a schemas folder is "
-                     "configured");
-        else
-            e = wb_schemas_to_json(c->schemas, val, vlen, cc->contract, &c->avro_json,
-                                   schema_reason, sizeof(schema_reason));
-        if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT || e == WB_ERR_PENDING) {
-            /* Never skipped: the partition waits and reads this record again. PENDING: the
-             * fetch thread is getting the writer schema and posts a notice when it is in. */
-            registry_wait(c, p, rkm->offset,
-                          e == WB_ERR_PENDING ? PENDING_RETRY_MS : REGISTRY_RETRY_MS,
-                          e == WB_ERR_PENDING ? NULL : schema_reason);
-            rd_kafka_message_destroy(rkm);
-            return;
-        }
-        if (e) {
-            schema_bad = 1;
-        } else {
-            val = c->avro_json.data;
-            vlen = c->avro_json.len;
-        }
+/* Confluent-framed Avro becomes JSON first (writer schema by id; resolved to the connector's
+ * contract when it pins one). -1 when the registry cannot answer now: the partition waits
+ * and reads this record again (it is never skipped), the record is released. */
+static int decode_framed(wb_conn *c, wb_ledger_part *p, rd_kafka_message_t *rkm, decoded *d)
+{
+    d->val = rkm->payload;
+    d->vlen = rkm->len;
+    d->framed = d->vlen > 0 && wb_schemas_is_framed(d->val, d->vlen);
+    if (!d->framed) return 0;
+    wb_buf_reset(&c->avro_json);
+    wb_err e = WB_ERR_SCHEMA;
+    if (!c->schemas)
+        snprintf(d->schema_reason, sizeof(d->schema_reason),
+                 "Avro record but neither schema_registry.url nor a schemas folder is "
+                 "configured");
+    else
+        e = wb_schemas_to_json(c->schemas, d->val, d->vlen, c->st->cc->contract, &c->avro_json,
+                               d->schema_reason, sizeof(d->schema_reason));
+    if (e == WB_ERR_IO || e == WB_ERR_TIMEOUT || e == WB_ERR_PENDING) {
+        /* PENDING: the fetch thread is getting the writer schema and posts a notice when it
+         * is in; the longer wait is only the backstop. */
+        registry_wait(c, p, rkm->offset, e == WB_ERR_PENDING ? PENDING_RETRY_MS : REGISTRY_RETRY_MS,
+                      e == WB_ERR_PENDING ? NULL : d->schema_reason);
+        rd_kafka_message_destroy(rkm);
+        return -1;
     }
+    if (e) {
+        d->schema_bad = 1;
+    } else {
+        d->val = c->avro_json.data;
+        d->vlen = c->avro_json.len;
+    }
+    return 0;
+}
 
+/* A record for rkm, tracked in p's window (it counts against the budgets from now on); NULL
+ * when it is already tracked (refetched after a seek: the first copy decides) or out of
+ * memory (fatal: nothing past this offset may be committed). */
+static rec *track(wb_conn *c, wb_ledger_part *p, rd_kafka_message_t *rkm)
+{
     rec *r = calloc(1, sizeof(*r));
     size_t bytes = sizeof(*r) + rkm->len + rkm->key_len;
     int64_t ts = rd_kafka_message_timestamp(rkm, NULL);
@@ -324,11 +345,8 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     if (t != 0) {
         free(r);
         rd_kafka_message_destroy(rkm);
-        if (t == -2) {
-            /* Stop rather than skip: nothing past this offset is committed. */
-            wb_fatal_raise(c->name, "out of memory tracking a record");
-        }
-        return; /* -1: already tracked (refetched after a seek): the first copy decides */
+        if (t == -2) wb_fatal_raise(c->name, "out of memory tracking a record");
+        return NULL;
     }
     r->conn = c;
     r->part = p;
@@ -339,96 +357,148 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
     TAILQ_INSERT_TAIL(&c->recs, r, link);
     c->consumed++;
     wb_counter_inc(c->m_consumed);
-    wb_gauge_set(u->m_consumed, (double)rkm->offset);
+    wb_gauge_set(user_of(p)->m_consumed, (double)rkm->offset);
     conn_check_budgets(c, p);
+    return r;
+}
 
-    /* One pass over the value: is it JSON, and what is at the type and id pointers. */
-    char jerr[96] = "";
-    int jline = 0, bad = 0;
-    wb_jscan_target *tg = c->targets;
-    tg[0].kind = tg[1].kind = WB_JSCAN_NONE;
-    if (!schema_bad) {
-        bad = vlen == 0 || wb_jscan(val, vlen, tg, 2, jerr, sizeof(jerr), &jline) != 0;
-        if (vlen == 0) snprintf(jerr, sizeof(jerr), "empty value");
-    }
-    int usable = !bad && !schema_bad;
-    wb_event_decode(&r->ev, rkm, val, vlen, usable ? found(&tg[0]) : NULL,
-                    usable ? found(&tg[1]) : NULL);
+static void unrouted(wb_conn *c, rec *r)
+{
+    c->unrouted++;
+    wb_counter_inc(c->m_unrouted);
+    conn_record_terminal(c, r);
+}
+
+/* Whether r is this connector's to deliver. 0 when it is; 1 when it was settled here:
+ * terminal (not selected by a bounded run, before the start time, a type it does not take)
+ * or parked on the dead-letter topic as poison. */
+static int route(wb_conn *c, rec *r, const decoded *d)
+{
+    const wb_connector *cc = c->st->cc;
+    wb_ledger_part *p = r->part;
+    part_user *u = user_of(p);
+    int usable = !d->bad && !d->schema_bad;
     if (c->mode != WB_CONN_LIVE) {
         c->progress.scanned++;
-        if (rkm->offset + 1 >= u->end_offset) u->reached = 1;
+        if (r->offset + 1 >= u->end_offset) u->reached = 1;
         int sel = c->mode == WB_CONN_REPLAY ? replay_selects(c, r) : redrive_selects(c, r);
         if (sel <= 0) {
             if (sel < 0) c->progress.failed++;
             conn_record_terminal(c, r);
-            return;
+            return 1;
         }
         c->progress.selected++;
     }
     if (r->ev.id_refused) {
         wb_counter_inc(c->m_id_refused);
-        WB_WARN("connector %s: %s[%d]@%" PRId64 ": the record's own id is not usable in a "
-                "header (control characters or too long): webhook-id %s instead",
-                c->name, p->topic, p->partition, rkm->offset, r->ev.id);
+        wb_log_fields lf = conn_log_fields(c, r);
+        WB_WARNF(&lf,
+                 "connector %s: %s[%d]@%" PRId64 ": the record's own id is not usable in a "
+                 "header (control characters or too long): webhook-id %s instead",
+                 c->name, p->topic, p->partition, r->offset, r->ev.id);
     }
     if (u->skip_before_ms) {
-        if (r->ev.ts_ms < u->skip_before_ms) {
-            /* before the connector's start time: not for it */
-            c->unrouted++;
-            wb_counter_inc(c->m_unrouted);
-            conn_record_terminal(c, r);
-            return;
+        if (r->ev.ts_ms < u->skip_before_ms) { /* before the connector's start time */
+            unrouted(c, r);
+            return 1;
         }
         u->skip_before_ms = 0; /* from here on, everything (timestamps need not be ordered) */
     }
-    if (!usable && c->mode != WB_CONN_REDRIVE && has_type_header(rkm) &&
+    if (!usable && c->mode != WB_CONN_REDRIVE && has_type_header(r->rkm) &&
         !subscribed(cc, r->ev.type)) {
         /* Poison, but its headers name a type this connector does not take: not ours to
          * park (a connector that subscribes to it parks its own copy). Without such a
          * header the type is unknown, and an unknown record is parked, never skipped. */
-        c->unrouted++;
-        wb_counter_inc(c->m_unrouted);
-        conn_record_terminal(c, r);
-        return;
+        unrouted(c, r);
+        return 1;
     }
-    if (schema_bad) {
+    if (d->schema_bad) {
         wb_counter_inc(c->m_poison);
-        deadletter_send(c, r, "schema", "%s", schema_reason);
-        return;
+        deadletter_send(c, r, "schema", "%s", d->schema_reason);
+        return 1;
     }
-    if (bad) {
+    if (d->bad) {
         wb_counter_inc(c->m_poison);
-        deadletter_send(c, r, "decode", "value is not JSON: %s (line %d)", jerr, jline);
-        return;
+        deadletter_send(c, r, "decode", "value is not JSON: %s (line %d)", d->jerr, d->jline);
+        return 1;
     }
     if (c->mode != WB_CONN_REDRIVE && !subscribed(cc, r->ev.type)) {
-        /* Not for this connector: terminal at once. */
-        c->unrouted++;
-        wb_counter_inc(c->m_unrouted);
+        unrouted(c, r); /* not for this connector: terminal at once */
+        return 1;
+    }
+    return 0;
+}
+
+/* A plain JSON event under contract: validated against the version it claims and resolved to
+ * the pinned one, as a framed record already was at decode. Before the filter and the
+ * transform: a partner's jq programs see the shape it is pinned to, whatever version the
+ * producer wrote. -1 when r was dead-lettered. */
+static int pin_contract(wb_conn *c, rec *r, decoded *d)
+{
+    const wb_connector *cc = c->st->cc;
+    if (!cc->contract || d->framed) return 0;
+    char reason[256] = "";
+    wb_buf_reset(&c->pinned);
+    wb_err e = c->schemas
+                   ? wb_schemas_json_to_contract(c->schemas, d->val, d->vlen,
+                                                 (wb_json_writer)cc->contract_writer,
+                                                 r->ev.dataschema[0] ? r->ev.dataschema : NULL,
+                                                 cc->contract, &c->pinned, reason, sizeof(reason))
+                   : WB_ERR_SCHEMA;
+    if (e) {
+        deadletter_send(c, r, "schema", "contract %s: %s", cc->contract,
+                        reason[0] ? reason : "no schema source");
+        return -1;
+    }
+    d->val = c->pinned.data;
+    d->vlen = c->pinned.len;
+    return 0;
+}
+
+/* Into its lane (or, for a dry run, counted as what would be sent). */
+static void enqueue(wb_conn *c, rec *r)
+{
+    if (c->dry_run) {
+        c->progress.delivered++;
         conn_record_terminal(c, r);
         return;
     }
-    /* A plain JSON event under contract: validated against the version it claims and resolved
-     * to the pinned one, as a framed record already was at decode. Before the filter and the
-     * transform: a partner's jq programs see the shape it is pinned to, whatever version the
-     * producer wrote. */
-    if (cc->contract && !framed) {
-        char reason[256] = "";
-        wb_buf_reset(&c->pinned);
-        wb_err e = c->schemas ? wb_schemas_json_to_contract(
-                                    c->schemas, val, vlen, (wb_json_writer)cc->contract_writer,
-                                    r->ev.dataschema[0] ? r->ev.dataschema : NULL, cc->contract,
-                                    &c->pinned, reason, sizeof(reason))
-                              : WB_ERR_SCHEMA;
-        if (e) {
-            deadletter_send(c, r, "schema", "contract %s: %s", cc->contract,
-                            reason[0] ? reason : "no schema source");
-            return;
-        }
-        val = c->pinned.data;
-        vlen = c->pinned.len;
+    char key[1024];
+    size_t kl = lane_key(c->st->cc, r, key, sizeof(key));
+    int64_t now = wb_loop_now(c->lp);
+    if (wb_sched_submit(c->sched, c->sc, &r->job, kl ? key : NULL, kl, now, now)) {
+        deadletter_send(c, r, "internal", "out of memory in the scheduler");
+        return;
     }
-    if (wb_envelope_build(&r->body, r->ev.type, r->ev.ts_ms, val, vlen)) {
+    r->queued = 1;
+    r->state = REC_QUEUED;
+    conn_dispatch_soon(c);
+}
+
+void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
+{
+    const wb_connector *cc = c->st->cc;
+    wb_ledger_part *p = admit(c, rkm);
+    if (!p) return;
+    decoded d;
+    memset(&d, 0, sizeof(d));
+    if (decode_framed(c, p, rkm, &d)) return;
+    rec *r = track(c, p, rkm);
+    if (!r) return;
+
+    /* One pass over the value: is it JSON, and what is at the type and id pointers. */
+    wb_jscan_target *tg = c->targets;
+    tg[0].kind = tg[1].kind = WB_JSCAN_NONE;
+    if (!d.schema_bad) {
+        d.bad =
+            d.vlen == 0 || wb_jscan(d.val, d.vlen, tg, 2, d.jerr, sizeof(d.jerr), &d.jline) != 0;
+        if (d.vlen == 0) snprintf(d.jerr, sizeof(d.jerr), "empty value");
+    }
+    int usable = !d.bad && !d.schema_bad;
+    wb_event_decode(&r->ev, rkm, d.val, d.vlen, usable ? found(&tg[0]) : NULL,
+                    usable ? found(&tg[1]) : NULL);
+    if (route(c, r, &d) || pin_contract(c, r, &d)) return;
+    if (wb_envelope_build(&r->body, r->ev.type, r->ev.ts_ms, d.val, d.vlen)) {
         deadletter_send(c, r, "decode", "cannot build the envelope");
         return;
     }
@@ -439,20 +509,5 @@ void pipeline_consume(wb_conn *c, rd_kafka_message_t *rkm)
         prepare_async(c, r);
         return;
     }
-
-    if (c->dry_run) { /* counted as what would be sent; nothing is sent */
-        c->progress.delivered++;
-        conn_record_terminal(c, r);
-        return;
-    }
-    char key[1024];
-    size_t kl = lane_key(cc, r, key, sizeof(key));
-    int64_t now = wb_loop_now(c->lp);
-    if (wb_sched_submit(c->sched, c->sc, &r->job, kl ? key : NULL, kl, now, now)) {
-        deadletter_send(c, r, "internal", "out of memory in the scheduler");
-        return;
-    }
-    r->queued = 1;
-    r->state = REC_QUEUED;
-    conn_dispatch_soon(c);
+    enqueue(c, r);
 }

@@ -91,158 +91,210 @@ static int find_outbound(const wb_config *cfg, const char *name, char *names, si
     return found;
 }
 
-int wb_reprocess_run(const wb_reprocess_opts *o)
+/* ------------------------------------------------------------------------------------ */
+/* A run                                                                                */
+
+typedef struct run {
+    const wb_reprocess_opts *o;
+    const char *cmd; /* "replay" or "redrive", for messages */
+    wb_config *cfg;
+    wb_loop *lp;
+    wb_http *http;
+    wb_producer *prod;
+    wb_schemas *schemas;
+    wb_jq *jq; /* started with the first connector that has a filter or transform */
+    wb_conn **conns;
+    size_t nconns;
+} run;
+
+/* Everything a run needs but its connectors. 0, or -1 with the reason printed. */
+static int run_open(run *R, char *errstr, size_t errstr_size)
 {
-    char errstr[8192];
-    const char *cmd = o->redrive ? "redrive" : "replay";
-    wb_config *cfg = wb_config_load(o->config, errstr, sizeof(errstr));
-    if (!cfg) {
-        fprintf(stderr, "%s\nwebhook-bridge %s: %s is not valid\n", errstr, cmd, o->config);
-        return 2;
-    }
-    wb_log_setup((wb_log_level)cfg->log.level, (wb_log_format)cfg->log.format);
-    int rc = 2;
-    wb_loop *lp = NULL;
-    wb_http *http = NULL;
-    wb_producer *prod = NULL;
-    wb_schemas *schemas = NULL;
-    wb_jq *jq = NULL;
-    wb_conn **conns = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*conns));
-    size_t nconns = 0;
+    const wb_reprocess_opts *o = R->o;
+    const wb_config *cfg = R->cfg;
     char names[2048];
-    if (!conns) goto out;
+    if (!(R->conns = calloc(cfg->nconnectors ? cfg->nconnectors : 1, sizeof(*R->conns)))) return -1;
     if (cfg->embedded) {
         fprintf(stderr,
                 "webhook-bridge %s: %s uses `bootstrap.servers: embedded`, an in-process cluster "
                 "that lives only as long as the bridge process: there is nothing to %s from a "
                 "separate process\n",
-                cmd, o->config, cmd);
-        goto out;
+                R->cmd, o->config, R->cmd);
+        return -1;
     }
     if (o->connector && !find_outbound(cfg, o->connector, names, sizeof(names))) {
         fprintf(stderr, "webhook-bridge %s: unknown connector '%s' (outbound connectors: %s)\n",
-                cmd, o->connector, names[0] ? names : "none");
-        goto out;
+                R->cmd, o->connector, names[0] ? names : "none");
+        return -1;
     }
-    if (wb_engine_check(cfg, errstr, sizeof(errstr))) {
+    if (wb_engine_check(cfg, errstr, errstr_size)) {
         fprintf(stderr, "%s\n", errstr);
-        goto out;
+        return -1;
     }
-    lp = wb_loop_new(errstr, sizeof(errstr));
-    prod = lp ? wb_producer_new(cfg, NULL, errstr, sizeof(errstr)) : NULL;
+    R->lp = wb_loop_new(errstr, errstr_size);
+    R->prod = R->lp ? wb_producer_new(cfg, NULL, errstr, errstr_size) : NULL;
     wb_http_opts ho = {.max_total_connections = 64};
-    http = prod ? wb_http_new(lp, &ho, errstr, sizeof(errstr)) : NULL;
+    R->http = R->prod ? wb_http_new(R->lp, &ho, errstr, errstr_size) : NULL;
     int sfail = 0;
-    if (http) schemas = wb_engine_open_schemas(cfg, 0, errstr, sizeof(errstr), &sfail);
-    if (!http || sfail) {
-        fprintf(stderr, "webhook-bridge %s: %s\n", cmd, errstr);
-        goto out;
+    if (R->http) R->schemas = wb_engine_open_schemas(cfg, 0, errstr, errstr_size, &sfail);
+    if (!R->http || sfail) {
+        fprintf(stderr, "webhook-bridge %s: %s\n", R->cmd, errstr);
+        return -1;
     }
+    return 0;
+}
+
+/* One bounded connector for cc (REPLAY, or REDRIVE with its progress group). 0, or -1 with
+ * the reason printed. */
+static int add_connector(run *R, const wb_connector *cc, int first, char *errstr,
+                         size_t errstr_size)
+{
+    const wb_reprocess_opts *o = R->o;
+    const wb_config *cfg = R->cfg;
+    char group[600];
+    if (o->redrive)
+        redrive_group(cfg, cc->name, o, group, sizeof(group));
+    else /* a throwaway group: a replay commits nothing */
+        snprintf(group, sizeof(group), "%s.%s.replay-%d-%" PRId64, wb_config_group_id(cfg),
+                 cc->name, (int)getpid(), wb_wall_ms());
+    wb_conn_opts co = {.mode = o->redrive ? WB_CONN_REDRIVE : WB_CONN_REPLAY,
+                       .group = group,
+                       .from_ms = o->from_ms,
+                       .to_ms = o->to_ms,
+                       .events_glob = o->events,
+                       .reason = o->reason,
+                       .dry_run = o->dry_run,
+                       .report_orphans = first};
+    if ((cc->filter || cc->transform) && !R->jq) {
+        wb_jq_limits lim = {.budget_ms = cfg->outbound.jq_budget_ms,
+                            .memory_bytes = cfg->outbound.jq_memory};
+        if (!(R->jq = wb_jq_new(R->lp, &lim, errstr, errstr_size))) {
+            fprintf(stderr, "webhook-bridge %s: jq sandbox: %s\n", R->cmd, errstr);
+            return -1;
+        }
+    }
+    wb_settings *st = wb_settings_new(R->cfg, cc, R->http, errstr, errstr_size);
+    wb_conn *c = st ? wb_conn_new(R->lp, R->http, R->prod, R->schemas, st, NULL, 1, NULL, NULL, &co,
+                                  errstr, errstr_size)
+                    : NULL;
+    if (st) wb_settings_unref(st);
+    if (!c) {
+        fprintf(stderr, "webhook-bridge %s: connector %s: %s\n", R->cmd, cc->name, errstr);
+        return -1;
+    }
+    wb_conn_set_jq(c, R->jq);
+    R->conns[R->nconns++] = c;
+    char from[WB_TIME_BUF] = "", to[WB_TIME_BUF] = "the log end";
+    if (o->from_ms) wb_time_format_ms(o->from_ms, from, sizeof(from));
+    if (o->to_ms) wb_time_format_ms(o->to_ms, to, sizeof(to));
+    if (o->redrive)
+        WB_INFO("redrive %s: dead-letter topic %s, progress group %s%s", cc->name,
+                cfg->outbound.dead_letter_topic, group, o->dry_run ? " (dry run)" : "");
+    else
+        WB_INFO("replay %s: %s .. %s%s%s%s", cc->name, from, to, o->events ? ", events " : "",
+                o->events ? o->events : "", o->dry_run ? " (dry run)" : "");
+    return 0;
+}
+
+/* The progress of every connector, summed; 1 when all are done. */
+static int sum_progress(const run *R, wb_conn_progress *sum)
+{
+    memset(sum, 0, sizeof(*sum));
+    int done = 1;
+    for (size_t i = 0; i < R->nconns; i++) {
+        wb_conn_progress p;
+        wb_conn_get_progress(R->conns[i], &p);
+        sum->total += p.total;
+        sum->scanned += p.scanned;
+        sum->selected += p.selected;
+        sum->delivered += p.delivered;
+        sum->dead_lettered += p.dead_lettered;
+        sum->filtered += p.filtered;
+        sum->failed += p.failed;
+        sum->orphaned += p.orphaned;
+        done &= p.done;
+    }
+    return done;
+}
+
+/* Turn the loop until every range is read and settled (or SIGINT/SIGTERM), printing
+ * progress; then commit (redrive) and leave the groups within the drain bound. */
+static void run_to_end(run *R, wb_conn_progress *sum, int64_t t0)
+{
+    int tty = isatty(STDERR_FILENO);
+    int64_t next = t0 + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+    for (;;) {
+        wb_loop_run_once(R->lp, 100);
+        if (sum_progress(R, sum) || interrupted) break;
+        if (wb_now_ms() >= next) {
+            progress_line(R->o, sum, t0, 0, tty);
+            next = wb_now_ms() + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+        }
+    }
+    if (tty) fputc('\n', stderr);
+    int64_t deadline = wb_now_ms() + R->cfg->outbound.drain_timeout_ms;
+    for (size_t i = 0; i < R->nconns; i++)
+        wb_conn_stop(R->conns[i], deadline);
+    for (;;) {
+        int stopped = 1;
+        for (size_t i = 0; i < R->nconns; i++)
+            stopped &= wb_conn_stopped(R->conns[i]);
+        if (stopped || wb_now_ms() > deadline + 5000) break;
+        wb_loop_run_once(R->lp, 50);
+    }
+    progress_line(R->o, sum, t0, 1, tty);
+}
+
+static void run_close(run *R)
+{
+    for (size_t i = 0; i < R->nconns; i++)
+        if (!wb_conn_stopped(R->conns[i])) wb_conn_stop(R->conns[i], 1);
+    if (R->prod) wb_producer_free(R->prod, 5000);
+    for (size_t i = 0; i < R->nconns; i++)
+        wb_conn_free(R->conns[i]);
+    free(R->conns);
+    if (R->jq) wb_jq_free(R->jq);
+    wb_http_free(R->http);
+    if (R->schemas) wb_schemas_free(R->schemas);
+    wb_loop_free(R->lp);
+    wb_config_unref(R->cfg);
+}
+
+int wb_reprocess_run(const wb_reprocess_opts *o)
+{
+    char errstr[8192];
+    run R = {.o = o, .cmd = o->redrive ? "redrive" : "replay"};
+    if (!(R.cfg = wb_config_load(o->config, errstr, sizeof(errstr)))) {
+        fprintf(stderr, "%s\nwebhook-bridge %s: %s is not valid\n", errstr, R.cmd, o->config);
+        return 2;
+    }
+    wb_log_setup((wb_log_level)R.cfg->log.level, (wb_log_format)R.cfg->log.format);
+    int rc = 2;
+    if (run_open(&R, errstr, sizeof(errstr))) goto out;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    int first = 1;
-    for (size_t i = 0; i < cfg->nconnectors; i++) {
-        const wb_connector *cc = &cfg->connectors[i];
+    for (size_t i = 0; i < R.cfg->nconnectors; i++) {
+        const wb_connector *cc = &R.cfg->connectors[i];
         if (cc->direction != WB_DIR_OUTBOUND) continue;
         if (o->connector && strcmp(cc->name, o->connector)) continue;
-        char group[600];
-        if (o->redrive)
-            redrive_group(cfg, cc->name, o, group, sizeof(group));
-        else
-            snprintf(group, sizeof(group), "%s.%s.replay-%d-%" PRId64, wb_config_group_id(cfg),
-                     cc->name, (int)getpid(), wb_wall_ms());
-        wb_conn_opts co = {.mode = o->redrive ? WB_CONN_REDRIVE : WB_CONN_REPLAY,
-                           .group = group,
-                           .from_ms = o->from_ms,
-                           .to_ms = o->to_ms,
-                           .events_glob = o->events,
-                           .reason = o->reason,
-                           .dry_run = o->dry_run,
-                           .report_orphans = first};
-        if ((cc->filter || cc->transform) && !jq) {
-            wb_jq_limits lim = {.budget_ms = cfg->outbound.jq_budget_ms,
-                                .memory_bytes = cfg->outbound.jq_memory};
-            if (!(jq = wb_jq_new(lp, &lim, errstr, sizeof(errstr)))) {
-                fprintf(stderr, "webhook-bridge %s: jq sandbox: %s\n", cmd, errstr);
-                goto out;
-            }
-        }
-        wb_settings *st = wb_settings_new(cfg, cc, http, errstr, sizeof(errstr));
-        wb_conn *c = st ? wb_conn_new(lp, http, prod, schemas, st, NULL, 1, NULL, NULL, &co, errstr,
-                                      sizeof(errstr))
-                        : NULL;
-        if (st) wb_settings_unref(st);
-        if (!c) {
-            fprintf(stderr, "webhook-bridge %s: connector %s: %s\n", cmd, cc->name, errstr);
-            goto out;
-        }
-        wb_conn_set_jq(c, jq);
-        conns[nconns++] = c;
-        first = 0;
-        char from[WB_TIME_BUF] = "", to[WB_TIME_BUF] = "the log end";
-        if (o->from_ms) wb_time_format_ms(o->from_ms, from, sizeof(from));
-        if (o->to_ms) wb_time_format_ms(o->to_ms, to, sizeof(to));
-        if (o->redrive)
-            WB_INFO("redrive %s: dead-letter topic %s, progress group %s%s", cc->name,
-                    cfg->outbound.dead_letter_topic, group, o->dry_run ? " (dry run)" : "");
-        else
-            WB_INFO("replay %s: %s .. %s%s%s%s", cc->name, from, to, o->events ? ", events " : "",
-                    o->events ? o->events : "", o->dry_run ? " (dry run)" : "");
+        if (add_connector(&R, cc, R.nconns == 0, errstr, sizeof(errstr))) goto out;
     }
-    if (!nconns) {
-        fprintf(stderr, "webhook-bridge %s: no outbound connector to %s\n", cmd, cmd);
+    if (!R.nconns) {
+        fprintf(stderr, "webhook-bridge %s: no outbound connector to %s\n", R.cmd, R.cmd);
         goto out;
     }
-
-    int tty = isatty(STDERR_FILENO);
-    int64_t t0 = wb_now_ms(), next = t0 + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
+    int64_t t0 = wb_now_ms();
     wb_conn_progress sum;
-    for (;;) {
-        wb_loop_run_once(lp, 100);
-        memset(&sum, 0, sizeof(sum));
-        int done = 1;
-        for (size_t i = 0; i < nconns; i++) {
-            wb_conn_progress p;
-            wb_conn_get_progress(conns[i], &p);
-            sum.total += p.total;
-            sum.scanned += p.scanned;
-            sum.selected += p.selected;
-            sum.delivered += p.delivered;
-            sum.dead_lettered += p.dead_lettered;
-            sum.filtered += p.filtered;
-            sum.failed += p.failed;
-            sum.orphaned += p.orphaned;
-            done &= p.done;
-        }
-        if (done || interrupted) break;
-        if (wb_now_ms() >= next) {
-            progress_line(o, &sum, t0, 0, tty);
-            next = wb_now_ms() + (tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
-        }
-    }
-    if (tty) fputc('\n', stderr);
-    /* Commit (redrive) and leave the groups. */
-    int64_t deadline = wb_now_ms() + cfg->outbound.drain_timeout_ms;
-    for (size_t i = 0; i < nconns; i++)
-        wb_conn_stop(conns[i], deadline);
-    for (;;) {
-        int stopped = 1;
-        for (size_t i = 0; i < nconns; i++)
-            stopped &= wb_conn_stopped(conns[i]);
-        if (stopped || wb_now_ms() > deadline + 5000) break;
-        wb_loop_run_once(lp, 50);
-    }
-    progress_line(o, &sum, t0, 1, tty);
+    run_to_end(&R, &sum, t0);
     int complete =
         !interrupted && sum.failed == 0 && sum.delivered + sum.dead_lettered == sum.selected;
     printf("%s%s: %s; scanned %" PRIu64 ", selected %" PRIu64 ", %s %" PRIu64
            ", dead-lettered %" PRIu64 ", failed %" PRIu64 ", orphaned %" PRIu64 ", %.1f s\n",
-           cmd, o->dry_run ? " (dry run)" : "",
+           R.cmd, o->dry_run ? " (dry run)" : "",
            interrupted ? "interrupted"
            : complete  ? "complete"
                        : "incomplete",
@@ -250,17 +302,7 @@ int wb_reprocess_run(const wb_reprocess_opts *o)
            sum.dead_lettered, sum.failed, sum.orphaned, (double)(wb_now_ms() - t0) / 1000.0);
     rc = complete ? 0 : 1;
 out:
-    for (size_t i = 0; i < nconns; i++)
-        if (!wb_conn_stopped(conns[i])) wb_conn_stop(conns[i], 1);
-    if (prod) wb_producer_free(prod, 5000);
-    for (size_t i = 0; i < nconns; i++)
-        wb_conn_free(conns[i]);
-    free(conns);
-    if (jq) wb_jq_free(jq);
-    wb_http_free(http);
-    if (schemas) wb_schemas_free(schemas);
-    wb_loop_free(lp);
-    wb_config_unref(cfg);
+    run_close(&R);
     return rc;
 }
 
