@@ -1,7 +1,7 @@
 /* metrics.c - Prometheus metrics registry and text exposition (format 0.0.4).
  *
- * Layout: a singly linked list of families in registration order, each holding a list of
- * series in registration order. Registration, lookup, render and reset take `reg_lock`;
+ * Layout: a list (<sys/queue.h> STAILQ) of families in registration order, each holding a list
+ * of series in registration order. Registration, lookup, render and reset take `reg_lock`;
  * updates touch only the series' atomics (no lock, no allocation).
  *
  * @locks reg_lock guards the family/series lists (never the values).
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -39,7 +40,7 @@ struct wb_histogram {
 };
 
 typedef struct series {
-    struct series *next;
+    STAILQ_ENTRY(series) link;
     char *labels;
     union {
         struct wb_counter c;
@@ -49,15 +50,15 @@ typedef struct series {
 } series;
 
 typedef struct family {
-    struct family *next;
+    STAILQ_ENTRY(family) link;
     char *name;
     char *help;
     mtype type;
-    series *head, *tail;
+    STAILQ_HEAD(, series) series; /* registration order */
 } family;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static family *fam_head, *fam_tail;
+static STAILQ_HEAD(, family) families = STAILQ_HEAD_INITIALIZER(families);
 
 static const double default_buckets[] = {.001, .0025, .005, .01, .025, .05, .1,
                                          .25,  .5,    1,    2.5, 5,    10};
@@ -142,7 +143,9 @@ static int valid_labels(const char *s, int histogram)
 /* Find or create the family; NULL when the name is taken by another type. reg_lock held. */
 static family *family_get(const char *name, const char *help, mtype type)
 {
-    for (family *f = fam_head; f; f = f->next) {
+    family *f;
+    STAILQ_FOREACH(f, &families, link)
+    {
         if (strcmp(f->name, name)) continue;
         if (f->type != type) {
             WB_ERROR("metric %s registered as %s and as %s", name, type_name(f->type),
@@ -151,7 +154,7 @@ static family *family_get(const char *name, const char *help, mtype type)
         }
         return f;
     }
-    family *f = calloc(1, sizeof *f);
+    f = calloc(1, sizeof *f);
     if (!f) return NULL;
     f->name = wb_strdup(name);
     f->help = wb_strdup(help ? help : "");
@@ -162,28 +165,22 @@ static family *family_get(const char *name, const char *help, mtype type)
         return NULL;
     }
     f->type = type;
-    if (fam_tail)
-        fam_tail->next = f;
-    else
-        fam_head = f;
-    fam_tail = f;
+    STAILQ_INIT(&f->series);
+    STAILQ_INSERT_TAIL(&families, f, link);
     return f;
 }
 
 static series *series_find(family *f, const char *labels)
 {
-    for (series *s = f->head; s; s = s->next)
-        if (!strcmp(s->labels, labels)) return s;
+    series *s;
+    STAILQ_FOREACH(s, &f->series, link)
+    if (!strcmp(s->labels, labels)) return s;
     return NULL;
 }
 
 static void series_append(family *f, series *s)
 {
-    if (f->tail)
-        f->tail->next = s;
-    else
-        f->head = s;
-    f->tail = s;
+    STAILQ_INSERT_TAIL(&f->series, s, link);
 }
 
 static void series_free(family *f, series *s)
@@ -403,12 +400,18 @@ int wb_metrics_render(wb_buf *out)
     wb_err err = WB_OK;
     char num[64];
     pthread_mutex_lock(&reg_lock);
-    for (const family *f = fam_head; f && !err; f = f->next) {
-        if (!f->head) continue;
+    const family *f;
+    STAILQ_FOREACH(f, &families, link)
+    {
+        if (err) break;
+        if (STAILQ_EMPTY(&f->series)) continue;
         err = wb_buf_printf(out, "# HELP %s ", f->name);
         if (!err) err = add_help(out, f->help);
         if (!err) err = wb_buf_printf(out, "\n# TYPE %s %s\n", f->name, type_name(f->type));
-        for (const series *s = f->head; s && !err; s = s->next) {
+        const series *s;
+        STAILQ_FOREACH(s, &f->series, link)
+        {
+            if (err) break;
             const char *lb = *s->labels ? "{" : "", *rb = *s->labels ? "}" : "";
             if (f->type == MT_COUNTER) {
                 err = wb_buf_printf(out, "%s%s%s%s %llu\n", f->name, lb, s->labels, rb,
@@ -429,20 +432,17 @@ int wb_metrics_render(wb_buf *out)
 void wb_metrics_reset(void)
 {
     pthread_mutex_lock(&reg_lock);
-    family *f = fam_head;
-    while (f) {
-        family *fn = f->next;
-        series *s = f->head;
-        while (s) {
-            series *sn = s->next;
+    family *f;
+    while ((f = STAILQ_FIRST(&families))) {
+        STAILQ_REMOVE_HEAD(&families, link);
+        series *s;
+        while ((s = STAILQ_FIRST(&f->series))) {
+            STAILQ_REMOVE_HEAD(&f->series, link);
             series_free(f, s);
-            s = sn;
         }
         free(f->name);
         free(f->help);
         free(f);
-        f = fn;
     }
-    fam_head = fam_tail = NULL;
     pthread_mutex_unlock(&reg_lock);
 }
