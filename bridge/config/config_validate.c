@@ -37,28 +37,30 @@ static void check_jq(wb_config_ctx *c, yaml_document_t *doc, yaml_node_t *root, 
 }
 
 /* hmac: a timestamp_header or id_header outside the signed content can be rewritten by
- * whoever replays a captured request (a fresh timestamp, a new id that passes dedupe). */
+ * whoever replays a captured request (a fresh timestamp, a new id that passes dedupe).
+ * header is the configured header of key (or NULL); placeholder must be in content. */
+static void check_covered(wb_config_ctx *c, yaml_document_t *doc, yaml_node_t *sig, int sigline,
+                          const char *key, const char *header, const char *content,
+                          const char *placeholder, const char *replay)
+{
+    int line = sigline;
+    if (!header || strstr(content, placeholder)) return;
+    wb_config_map_get(doc, sig, key, &line);
+    wb_config_report(c, line, key,
+                     "%s is not covered by the signed content '%s': add %s to content (a replay "
+                     "%s)",
+                     header, content, placeholder, replay);
+}
+
 static void hmac_coverage(wb_config_ctx *c, const wb_connector *cc, yaml_document_t *doc,
                           yaml_node_t *sig, int sigline)
 {
     const wb_hmac_opts *o = &cc->signing.hmac;
     const char *content = o->content ? o->content : "{body}";
-    int line = sigline;
-    if (o->timestamp_header && !strstr(content, "{timestamp}")) {
-        wb_config_map_get(doc, sig, "timestamp_header", &line);
-        wb_config_report(c, line, "timestamp_header",
-                         "%s is not covered by the signed content '%s': add {timestamp} to "
-                         "content (a replay with a fresh timestamp would pass)",
-                         o->timestamp_header, content);
-    }
-    line = sigline;
-    if (o->id_header && !strstr(content, "{id}")) {
-        wb_config_map_get(doc, sig, "id_header", &line);
-        wb_config_report(c, line, "id_header",
-                         "%s is not covered by the signed content '%s': add {id} to content (a "
-                         "replay with a new id would pass dedupe)",
-                         o->id_header, content);
-    }
+    check_covered(c, doc, sig, sigline, "timestamp_header", o->timestamp_header, content,
+                  "{timestamp}", "with a fresh timestamp would pass");
+    check_covered(c, doc, sig, sigline, "id_header", o->id_header, content, "{id}",
+                  "with a new id would pass dedupe");
 }
 
 /* max_body against the producer's message.max.bytes: an explicit value above it is an
