@@ -187,23 +187,22 @@ static int apply_contract(const wb_config *cfg, const wb_connector *cc, const wb
 {
     char errstr[8192], reason[1024];
     if (!cc->contract) return wb_buf_add(data, event->data, event->len) ? 1 : 0;
-    wb_schemas *sc =
+    wb_schemas *s =
         wb_schemas_new(cfg->schema_registry.dir, NULL, NULL, NULL, NULL, errstr, sizeof(errstr));
-    if (!sc) {
+    if (!s) {
         fprintf(stderr, "webhook-bridge transform: %s\n", errstr);
         return 2;
     }
     int rc = 0;
-    if (wb_schemas_json_to_contract(sc, event->data, event->len,
-                                    (wb_json_writer)cc->contract_writer, dataschema, cc->contract,
-                                    data, reason, sizeof(reason))) {
+    if (wb_schemas_json_to_contract(s, event->data, event->len, (wb_json_writer)cc->contract_writer,
+                                    dataschema, cc->contract, data, reason, sizeof(reason))) {
         fprintf(stderr,
                 "webhook-bridge transform: contract %s: %s (the bridge dead-letters such a "
                 "record with reason schema)\n",
                 cc->contract, reason);
         rc = 1;
     }
-    wb_schemas_free(sc);
+    wb_schemas_free(s);
     return rc;
 }
 
