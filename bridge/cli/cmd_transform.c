@@ -163,6 +163,8 @@ static int apply_filter(const wb_connector *cc, const char *type, int64_t ts_ms,
                         const wb_buf *event)
 {
     if (!cc->filter) return 0;
+    /* As in the engine, the filter runs on the envelope of the event as decoded, before the
+     * contract; only its verdict matters, its output is dropped. */
     wb_buf fin, fout;
     wb_buf_init(&fin, 0);
     wb_buf_init(&fout, 0);
@@ -233,6 +235,9 @@ static int sign_and_print(const wb_connector *cc, wb_signer *signer, const char 
     wb_buf hdrs;
     int rc = 1;
     wb_buf_init(&hdrs, 0);
+    /* The headers in the order the engine sends them: its own, the connector's, then for
+     * Standard Webhooks the id and timestamp the signature covers (the signer appends
+     * only the signature line: the caller sends id and timestamp itself). */
     wb_err err = wb_buf_printf(&hdrs, "content-type: application/json\n");
     for (size_t i = 0; !err && i < cc->nheaders; i++)
         err = wb_buf_printf(&hdrs, "%s: %s\n", cc->headers[i].name, cc->headers[i].value);
@@ -279,6 +284,7 @@ int wb_cmd_transform(int argc, char **argv)
         fprintf(stderr, "webhook-bridge transform: %s: signing: %s\n", a.path, errstr);
         goto out;
     }
+    /* From here on the connector is fine: what fails is the event (exit 1). */
     rc = 1;
     json_error_t jerr;
     if (read_stdin(&event) || !event.data) {
