@@ -142,7 +142,7 @@ typedef struct wb_config {
         char *user_agent;                /* default "webhook-bridge/<version>" */
         int loops;           /* event-loop threads the connectors are spread over, default 1 */
         size_t fetch_buffer; /* librdkafka prefetch budget for the whole process, split
-                              * across the connectors' consumers; default 64MiB */
+                              * across the connectors' consumers; default 16MiB */
         size_t max_in_flight_bytes; /* per connector: record bytes in flight, default 64MiB */
         int64_t commit_interval_ms; /* store + commit the terminal prefix this often, 250ms */
         int64_t retention_ms;       /* topic retention assumed when the broker does not tell
@@ -193,8 +193,9 @@ typedef struct wb_config {
 
 /* Load and validate path. On error returns NULL and writes "file:line: key: message" lines
  * into errstr (several errors may be listed, one per line). Caller frees with
- * wb_config_free(). */
+ * wb_config_free() (or wb_config_unref()). Any thread; reads the environment. */
 wb_config *wb_config_load(const char *path, char *errstr, size_t errstr_size);
+/* Free cfg and all it owns, whatever its reference count (NULL is fine). */
 void wb_config_free(wb_config *cfg);
 
 /* A configuration is a generation: immutable after load, shared by reference. A reload
@@ -217,12 +218,14 @@ const char *wb_config_group_id(const wb_config *cfg);
 wb_config *wb_config_load_connector(const char *path, const char *schemas_dir, char *errstr,
                                     size_t errstr_size);
 
-/* Connector lookup by name (NULL if none). */
+/* Connector lookup by name (NULL if none); borrowed, valid as long as cfg. */
 const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);
 
 /* Print a human summary (topics, connectors, schemes; never secret values) to fp. */
 void wb_config_print_summary(const wb_config *cfg, FILE *fp);
 
+/* Static name of a scheme as written in YAML ("standard-webhooks", ...), "unknown" if out
+ * of range. */
 const char *wb_scheme_name(wb_scheme s);
 
 /* The producer's message.max.bytes: kafka.message.max.bytes when set, else librdkafka's

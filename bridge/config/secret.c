@@ -1,6 +1,6 @@
 /* secret.c - ${NAME}, ${NAME:-default} and file:/path references in config values.
  *
- * Kept apart from config.c so the rule "a resolved value never reaches a message" lives in
+ * Kept apart from the loader so the rule "a resolved value never reaches a message" lives in
  * one small file: every message below names the variable or the path, never the content. */
 #include "config/secret.h"
 
@@ -120,7 +120,8 @@ out:
     return out;
 }
 
-/* Expand references in s (see secret.h); the caller frees the result. */
+/* Expand references in s (see secret.h); the caller frees the result with
+ * wb_secret_free(). Any thread, as long as nobody calls setenv meanwhile. */
 char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errstr_size)
 {
     char *v = interpolate(s, errstr, errstr_size);
@@ -139,6 +140,7 @@ char *wb_secret_expand(const char *s, int allow_file, char *errstr, size_t errst
     return v;
 }
 
+/* Wipe (OPENSSL_cleanse: not optimised away) and free v; NULL is fine. Any thread. */
 void wb_secret_free(char *v)
 {
     if (!v) return;

@@ -1,7 +1,7 @@
 /* secret.h - references in configuration values: ${NAME}, ${NAME:-default}, file:/path.
  *
- * Used by config.c on every string value. An error message never contains the resolved
- * value (it may be a secret), only the variable name or the file path. */
+ * Used by the config setters (config_set.c) on every string value. An error message never
+ * contains the resolved value (it may be a secret), only the variable name or the file path. */
 #ifndef WB_SECRET_H
 #define WB_SECRET_H
 

@@ -1,63 +1,12 @@
 /* test_config.c - bridge.yaml / connector loading: parsed values, defaults, every error kind
  * with its exact "file:line: key: message", and the shipped connectors/ examples.
  *
- * Fixtures are written into a fresh temp dir; the test chdir()s there and loads the relative
- * path "bridge.yaml", so messages name "bridge.yaml" and "connectors/<file>" exactly. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <ftw.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
+ * Fixtures are written into a fresh temp dir (config_fixture.h); the test chdir()s there and
+ * loads the relative path "bridge.yaml", so messages name "bridge.yaml" and
+ * "connectors/<file>" exactly. */
+#include "config_fixture.h"
 
-#include "config/config.h"
-#include "test.h"
-
-static char tmpdir[PATH_MAX];
 static char errbuf[8192];
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-/* Empty the fixture dir (keeps the dir itself) and recreate connectors/. */
-static void reset_dir(void)
-{
-    ASSERT(chdir("/") == 0);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    ASSERT(mkdir(tmpdir, 0700) == 0);
-    ASSERT(chdir(tmpdir) == 0);
-    ASSERT(mkdir("connectors", 0700) == 0);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    ASSERT(fp != NULL);
-    ASSERT(fputs(text, fp) >= 0);
-    ASSERT(fclose(fp) == 0);
-}
-
-#define BRIDGE_OK                                                                                  \
-    "kafka:\n"                                                                                     \
-    "  bootstrap.servers: embedded\n"                                                              \
-    "outbound:\n"                                                                                  \
-    "  topics: [orders]\n"                                                                         \
-    "connectors: connectors/\n"
-
-#define OUT_HEAD                                                                                   \
-    "name: acme\n"                                                                                 \
-    "direction: outbound\n"                                                                        \
-    "url: https://acme.example/hook\n"                                                             \
-    "events: [\"order.*\"]\n"
-
-#define SIGN_OK "signing: { secrets: [\"whsec_abc\"] }\n"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Error cases                                                                               */
@@ -284,7 +233,7 @@ static void write_schemas(const char *dir)
 /* contract: checked against the schemas `run` loads: exact messages. */
 static void test_contract_checks(void)
 {
-    reset_dir();
+    fixture_reset();
     write_schemas("schemas");
     write_file("bridge.yaml", BRIDGE_OK);
     write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "contract: order.paid@9\n");
@@ -325,7 +274,7 @@ static void test_bad_cases(void)
 {
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
         const bad_case *bc = &bad_cases[i];
-        reset_dir();
+        fixture_reset();
         write_file("bridge.yaml", bc->bridge);
         if (bc->connector) write_file("connectors/c.yaml", bc->connector);
         errbuf[0] = 0;
@@ -341,7 +290,7 @@ static void test_bad_cases(void)
 /* A lone error is exactly one line in errstr (no trailing newline). */
 static void test_exact_single_error(void)
 {
-    reset_dir();
+    fixture_reset();
     write_file("bridge.yaml", BRIDGE_OK);
     write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "ordering: random\n");
     ASSERT(wb_config_load("bridge.yaml", errbuf, sizeof(errbuf)) == NULL);
@@ -351,7 +300,7 @@ static void test_exact_single_error(void)
 
 static void test_several_errors(void)
 {
-    reset_dir();
+    fixture_reset();
     write_file("bridge.yaml", BRIDGE_OK "outbond: {}\n");
     write_file("connectors/c.yaml", OUT_HEAD SIGN_OK "timeout: soon\nmax_concurrency: 0\n");
     ASSERT(wb_config_load("bridge.yaml", errbuf, sizeof(errbuf)) == NULL);
@@ -362,7 +311,7 @@ static void test_several_errors(void)
 
 static void test_duplicate_names(void)
 {
-    reset_dir();
+    fixture_reset();
     write_file("bridge.yaml", BRIDGE_OK);
     write_file("connectors/a.yaml", OUT_HEAD SIGN_OK);
     write_file("connectors/b.yaml", "# second\n" OUT_HEAD SIGN_OK);
@@ -374,7 +323,7 @@ static void test_duplicate_names(void)
 /* Secret values never show up in messages. */
 static void test_secret_not_leaked(void)
 {
-    reset_dir();
+    fixture_reset();
     setenv("WB_TEST_LEAK", "s3cr3t-value-xyz", 1);
     write_file("bridge.yaml", BRIDGE_OK);
     write_file("connectors/c.yaml", "name: a\nurl: \"ftp://u:${WB_TEST_LEAK}@h/\"\nevents: [a]\n"
@@ -391,7 +340,7 @@ static void test_secret_not_leaked(void)
 
 static void test_full_config(void)
 {
-    reset_dir();
+    fixture_reset();
     setenv("WB_TEST_SECRET", "whsec_fromenv", 1);
     setenv("WB_TEST_PASS", "registry-pass", 1);
     setenv("WB_TEST_DELAY", "5s", 1);
@@ -597,7 +546,7 @@ static void test_full_config(void)
 
 static void test_defaults_and_folder(void)
 {
-    reset_dir();
+    fixture_reset();
     write_file("bridge.yaml", BRIDGE_OK);
     /* Sorted: a.yml before b.yaml; other extensions and dotfiles ignored. */
     write_file("connectors/b.yaml", "name: bee\nurl: http://b.example/\nevents: [x]\n"
@@ -670,7 +619,7 @@ static void test_defaults_and_folder(void)
 /* Paths are relative to the directory of bridge.yaml, as the user wrote it. */
 static void test_relative_to_config_dir(void)
 {
-    reset_dir();
+    fixture_reset();
     ASSERT(mkdir("etc", 0700) == 0);
     ASSERT(mkdir("etc/conns", 0700) == 0);
     write_file("etc/bridge.yaml", "outbound: { topics: [t] }\nconnectors: conns\n");
@@ -698,7 +647,7 @@ static void test_relative_to_config_dir(void)
 
 static void test_missing_file_and_small_errstr(void)
 {
-    reset_dir();
+    fixture_reset();
     ASSERT(wb_config_load("nope.yaml", errbuf, sizeof(errbuf)) == NULL);
     ASSERT_CONTAINS(errbuf, "nope.yaml: cannot open: No such file or directory");
     char small[16];
@@ -720,7 +669,7 @@ static void test_shipped_examples(void)
                                        "PLATFORM_WEBHOOK_SECRET", "LEGACY_CRM_SECRET"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         setenv(vars[i], "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
-    reset_dir();
+    fixture_reset();
     char text[PATH_MAX + 200];
     snprintf(text, sizeof(text),
              "kafka: { bootstrap.servers: embedded }\n"
@@ -756,9 +705,7 @@ static void test_shipped_examples(void)
 
 int main(void)
 {
-    char tmpl[] = "/tmp/wb-test-config-XXXXXX";
-    ASSERT(mkdtemp(tmpl) != NULL);
-    snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+    fixture_init("test-config");
     unsetenv("WB_TEST_SURELY_UNSET");
     unsetenv("WB_TEST_UNSET");
     setenv("WB_TEST_KPASS", "kafka-pass", 1);
@@ -773,7 +720,6 @@ int main(void)
     RUN(test_relative_to_config_dir);
     RUN(test_missing_file_and_small_errstr);
     RUN(test_shipped_examples);
-    ASSERT(chdir("/") == 0);
-    nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_done();
     TEST_DONE();
 }
