@@ -98,6 +98,46 @@ wb_err wb_standard_sig_parse(const char *value, wb_sig_list *out, char *reason, 
     return WB_OK;
 }
 
+/* One "key=value" item of a Stripe-Signature (item..te, trimmed, not empty): t= sets the
+ * timestamp (once), v1= adds a signature (counted in *v1 even when it cannot decode: Stripe
+ * compares strings, so such a value simply never matches), other keys are ignored. */
+static wb_err stripe_item(const char *item, const char *te, wb_sig_list *out, int *have_t,
+                          size_t *v1, char *reason, size_t rsize)
+{
+    const char *eq = memchr(item, '=', (size_t)(te - item));
+    if (!eq) {
+        wb_sig_why(reason, rsize, "malformed Stripe-Signature header");
+        return WB_ERR_SIGNATURE;
+    }
+    size_t klen = (size_t)(eq - item), vlen = (size_t)(te - eq - 1);
+    const char *v = eq + 1;
+    if (klen == 1 && item[0] == 't') {
+        char ts[16];
+        int64_t t;
+        if (*have_t || vlen >= sizeof(ts)) {
+            wb_sig_why(reason, rsize, "malformed Stripe-Signature header (bad t)");
+            return WB_ERR_SIGNATURE;
+        }
+        memcpy(ts, v, vlen);
+        ts[vlen] = 0;
+        if (wb_sig_timestamp_parse(ts, &t)) {
+            wb_sig_why(reason, rsize, "malformed Stripe-Signature header (bad t)");
+            return WB_ERR_SIGNATURE;
+        }
+        out->ts = t;
+        *have_t = 1;
+    } else if (klen == 2 && !memcmp(item, "v1", 2)) {
+        if (++*v1 > WB_SIG_MAX_ENTRIES) {
+            wb_sig_why(reason, rsize, "too many signatures in Stripe-Signature header");
+            return WB_ERR_SIGNATURE;
+        }
+        unsigned char tmp[32];
+        if (vlen == 64 && wb_hex_decode(v, 64, tmp) == 32) add_entry(out, WB_SIG_HMAC, tmp, 32);
+    }
+    /* other keys (v0, future schemes) are ignored */
+    return WB_OK;
+}
+
 wb_err wb_stripe_sig_parse(const char *value, wb_sig_list *out, char *reason, size_t rsize)
 {
     size_t len;
@@ -125,39 +165,8 @@ wb_err wb_stripe_sig_parse(const char *value, wb_sig_list *out, char *reason, si
             wb_sig_why(reason, rsize, "too many entries in Stripe-Signature header");
             return WB_ERR_SIGNATURE;
         }
-        const char *eq = memchr(item, '=', (size_t)(te - item));
-        if (!eq) {
-            wb_sig_why(reason, rsize, "malformed Stripe-Signature header");
-            return WB_ERR_SIGNATURE;
-        }
-        size_t klen = (size_t)(eq - item), vlen = (size_t)(te - eq - 1);
-        const char *v = eq + 1;
-        if (klen == 1 && item[0] == 't') {
-            char ts[16];
-            int64_t t;
-            if (have_t || vlen >= sizeof(ts)) {
-                wb_sig_why(reason, rsize, "malformed Stripe-Signature header (bad t)");
-                return WB_ERR_SIGNATURE;
-            }
-            memcpy(ts, v, vlen);
-            ts[vlen] = 0;
-            if (wb_sig_timestamp_parse(ts, &t)) {
-                wb_sig_why(reason, rsize, "malformed Stripe-Signature header (bad t)");
-                return WB_ERR_SIGNATURE;
-            }
-            out->ts = t;
-            have_t = 1;
-        } else if (klen == 2 && !memcmp(item, "v1", 2)) {
-            if (++v1 > WB_SIG_MAX_ENTRIES) {
-                wb_sig_why(reason, rsize, "too many signatures in Stripe-Signature header");
-                return WB_ERR_SIGNATURE;
-            }
-            unsigned char tmp[32];
-            if (vlen != 64 || wb_hex_decode(v, 64, tmp) != 32)
-                continue; /* cannot match; not fatal (Stripe compares strings) */
-            add_entry(out, WB_SIG_HMAC, tmp, 32);
-        }
-        /* other keys (v0, future schemes) are ignored */
+        wb_err err = stripe_item(item, te, out, &have_t, &v1, reason, rsize);
+        if (err) return err;
         if (!comma) break;
     }
     if (!have_t) {
