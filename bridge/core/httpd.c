@@ -75,6 +75,16 @@ struct MHD_Daemon *wb_httpd_start(const wb_httpd_conf *conf)
                             conf->handler_cls, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
+wb_conn_slot *wb_httpd_head_done(struct MHD_Connection *conn)
+{
+    /* on_connection made the slot the connection's socket context */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    wb_conn_slot *s = ci ? ci->socket_context : NULL;
+    wb_connguard_head_done(s);
+    return s;
+}
+
 int wb_httpd_port(struct MHD_Daemon *d)
 {
     const union MHD_DaemonInfo *di = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;

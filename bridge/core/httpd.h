@@ -36,6 +36,11 @@ typedef struct wb_httpd_conf {
  * MHD_CONNECTION_INFO_SOCKET_CONTEXT). NULL when MHD cannot start (address in use, ...). */
 struct MHD_Daemon *wb_httpd_start(const wb_httpd_conf *conf);
 
+/* A request's first call (its head is complete): the connection's slot in the guard, marked
+ * so (wb_connguard_head_done: from now on only request_timeout applies); NULL when the guard
+ * could not track the connection. The slot is the guard's. The daemon's threads. */
+wb_conn_slot *wb_httpd_head_done(struct MHD_Connection *conn);
+
 /* The TCP port d is bound to (useful with port 0); 0 when unknown. */
 int wb_httpd_port(struct MHD_Daemon *d);
 

@@ -366,10 +366,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!q) {
         q = calloc(1, sizeof(*q));
         if (!q) return MHD_NO;
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        q->slot = ci ? ci->socket_context : NULL;
-        wb_connguard_head_done(q->slot);
+        q->slot = wb_httpd_head_done(conn);
         *con_cls = q;
         return on_head(a, q, conn, url, method);
     }
