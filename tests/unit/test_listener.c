@@ -277,12 +277,12 @@ static int consume_all(const char *topic, rec *out, int max, int wait_ms)
     return n;
 }
 
-static void recs_free(rec *r, int n)
+static void recs_free(rec *recs, int n)
 {
     for (int i = 0; i < n; i++) {
-        free(r[i].val);
-        free(r[i].key);
-        if (r[i].hdrs) rd_kafka_headers_destroy(r[i].hdrs);
+        free(recs[i].val);
+        free(recs[i].key);
+        if (recs[i].hdrs) rd_kafka_headers_destroy(recs[i].hdrs);
     }
 }
 
