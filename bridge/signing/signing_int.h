@@ -179,7 +179,8 @@ wb_err wb_reqhdr_prefixed(const wb_keyset *k, const wb_hdr_src *src, const char 
 
 /* One row per signature scheme: what keyset.c, signing.c and verify.c do differently for it.
  * An operation left NULL has the default its comment names. Adding a scheme is adding its
- * functions and a row to schemes.c (and its name to the config parser). */
+ * functions and a row to schemes.c (and its wb_scheme value and name to config/config.{h,c};
+ * test_schemes.c checks that every value has a row of that name). */
 struct wb_scheme_ops {
     wb_scheme scheme;
     const char *name; /* as in the configuration: "standard-webhooks", "stripe", ... */
