@@ -14,11 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/util.h"
 
 #define NBUCKETS 1024 /* address table; distinct addresses <= open connections */
 
@@ -26,14 +27,14 @@ enum phase { PH_HEAD = 0, PH_BODY, PH_PARKED, PH_CUT };
 
 /* Open connections of one client address. */
 typedef struct ipcount {
-    struct ipcount *next;
+    LIST_ENTRY(ipcount) link; /* its bucket */
     int n;
     size_t keylen;
     unsigned char key[16];
 } ipcount;
 
 struct wb_conn_slot {
-    wb_conn_slot *prev, *next; /* g->lock */
+    LIST_ENTRY(wb_conn_slot) link; /* g->slots, g->lock */
     int fd;
     int64_t request_ms; /* the guard's request_timeout */
     ipcount *ipc;       /* the address this slot counts in, or NULL */
@@ -41,24 +42,19 @@ struct wb_conn_slot {
     atomic_int phase;
 };
 
+LIST_HEAD(ipchain, ipcount);
+
 struct wb_connguard {
     pthread_mutex_t lock;
-    wb_conn_slot *head;
+    LIST_HEAD(, wb_conn_slot) slots; /* open connections, newest first */
     int count;
-    ipcount *buckets[NBUCKETS];
+    struct ipchain buckets[NBUCKETS];
     int max_connections, max_per_ip;
     int64_t header_ms, request_ms;
     wb_counter *refused_per_ip, *refused_max, *timeout_headers, *timeout_body;
     wb_gauge *open;
     char endpoint[32];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The limit key of an address: IPv4 (also v4-mapped IPv6) whole, IPv6 by its /64 (one host
  * or one subnet owner commonly holds a whole /64). 0 when it has no address (unix socket). */
@@ -93,28 +89,26 @@ static unsigned bucket_of(const unsigned char *key, size_t n)
 /* Lock held. The entry of key, created (n = 0) when create is set; NULL if absent / OOM. */
 static ipcount *ip_find(wb_connguard *g, const unsigned char *key, size_t n, int create)
 {
-    ipcount **b = &g->buckets[bucket_of(key, n)];
-    for (ipcount *e = *b; e; e = e->next)
-        if (e->keylen == n && !memcmp(e->key, key, n)) return e;
+    struct ipchain *b = &g->buckets[bucket_of(key, n)];
+    ipcount *ipc;
+    LIST_FOREACH(ipc, b, link)
+    {
+        if (ipc->keylen == n && !memcmp(ipc->key, key, n)) return ipc;
+    }
     if (!create) return NULL;
-    ipcount *e = calloc(1, sizeof(*e));
-    if (!e) return NULL;
-    e->keylen = n;
-    memcpy(e->key, key, n);
-    e->next = *b;
-    *b = e;
-    return e;
+    if (!(ipc = calloc(1, sizeof(*ipc)))) return NULL;
+    ipc->keylen = n;
+    memcpy(ipc->key, key, n);
+    LIST_INSERT_HEAD(b, ipc, link);
+    return ipc;
 }
 
-/* Lock held: one connection of e is gone; the entry goes with its last one. */
-static void ip_release(wb_connguard *g, ipcount *e)
+/* Lock held: one connection of ipc is gone; the entry goes with its last one. */
+static void ip_release(ipcount *ipc)
 {
-    if (--e->n > 0) return;
-    ipcount **pp = &g->buckets[bucket_of(e->key, e->keylen)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->next;
-    if (*pp) *pp = e->next;
-    free(e);
+    if (--ipc->n > 0) return;
+    LIST_REMOVE(ipc, link);
+    free(ipc);
 }
 
 static wb_counter *counter(const char *name, const char *help, const char *endpoint, const char *k,
@@ -130,6 +124,9 @@ wb_connguard *wb_connguard_new(const wb_connguard_conf *conf)
     wb_connguard *g = calloc(1, sizeof(*g));
     if (!g) return NULL;
     pthread_mutex_init(&g->lock, NULL);
+    LIST_INIT(&g->slots);
+    for (size_t i = 0; i < NBUCKETS; i++)
+        LIST_INIT(&g->buckets[i]);
     g->max_connections = conf->max_connections;
     g->max_per_ip = conf->max_per_ip;
     g->header_ms = conf->header_timeout_ms > 0 ? conf->header_timeout_ms : 10000;
@@ -156,15 +153,18 @@ wb_connguard *wb_connguard_new(const wb_connguard_conf *conf)
 void wb_connguard_free(wb_connguard *g)
 {
     if (!g) return;
-    for (wb_conn_slot *s = g->head, *n; s; s = n) { /* only if the daemon leaked some */
-        n = s->next;
+    wb_conn_slot *s;
+    while ((s = LIST_FIRST(&g->slots))) { /* only if the daemon leaked some */
+        LIST_REMOVE(s, link);
         free(s);
     }
-    for (size_t i = 0; i < NBUCKETS; i++)
-        for (ipcount *e = g->buckets[i], *n; e; e = n) {
-            n = e->next;
-            free(e);
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        ipcount *ipc;
+        while ((ipc = LIST_FIRST(&g->buckets[i]))) {
+            LIST_REMOVE(ipc, link);
+            free(ipc);
         }
+    }
     pthread_mutex_destroy(&g->lock);
     free(g);
 }
@@ -179,8 +179,8 @@ int wb_connguard_admit(wb_connguard *g, const struct sockaddr *addr)
         ok = 0;
         wb_counter_inc(g->refused_max);
     } else if (g->max_per_ip > 0 && kl) {
-        ipcount *e = ip_find(g, key, kl, 0);
-        if (e && e->n >= g->max_per_ip) {
+        ipcount *ipc = ip_find(g, key, kl, 0);
+        if (ipc && ipc->n >= g->max_per_ip) {
             ok = 0;
             wb_counter_inc(g->refused_per_ip);
         }
@@ -196,15 +196,13 @@ wb_conn_slot *wb_connguard_open(wb_connguard *g, int fd, const struct sockaddr *
     if (!s) return NULL;
     s->fd = fd;
     s->request_ms = g->request_ms;
-    atomic_init(&s->start_ms, now_ms());
+    atomic_init(&s->start_ms, wb_now_ms());
     atomic_init(&s->phase, PH_HEAD);
     unsigned char key[16];
     size_t kl = addr_key(addr, key);
     pthread_mutex_lock(&g->lock);
     if (kl && (s->ipc = ip_find(g, key, kl, 1))) s->ipc->n++;
-    s->next = g->head;
-    if (g->head) g->head->prev = s;
-    g->head = s;
+    LIST_INSERT_HEAD(&g->slots, s, link);
     g->count++;
     wb_gauge_set(g->open, g->count);
     pthread_mutex_unlock(&g->lock);
@@ -215,12 +213,8 @@ void wb_connguard_close(wb_connguard *g, wb_conn_slot *s)
 {
     if (!s) return;
     pthread_mutex_lock(&g->lock);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        g->head = s->next;
-    if (s->next) s->next->prev = s->prev;
-    if (s->ipc) ip_release(g, s->ipc);
+    LIST_REMOVE(s, link);
+    if (s->ipc) ip_release(s->ipc);
     g->count--;
     wb_gauge_set(g->open, g->count);
     pthread_mutex_unlock(&g->lock);
@@ -240,7 +234,7 @@ void wb_connguard_park(wb_conn_slot *s)
 void wb_connguard_next(wb_conn_slot *s)
 {
     if (!s) return;
-    atomic_store_explicit(&s->start_ms, now_ms(), memory_order_relaxed);
+    atomic_store_explicit(&s->start_ms, wb_now_ms(), memory_order_relaxed);
     atomic_store_explicit(&s->phase, PH_HEAD, memory_order_relaxed);
 }
 
@@ -254,7 +248,9 @@ int wb_connguard_sweep(wb_connguard *g, int64_t now)
 {
     int cut = 0;
     pthread_mutex_lock(&g->lock);
-    for (wb_conn_slot *s = g->head; s; s = s->next) {
+    wb_conn_slot *s;
+    LIST_FOREACH(s, &g->slots, link)
+    {
         int ph = atomic_load_explicit(&s->phase, memory_order_relaxed);
         int64_t age = now - atomic_load_explicit(&s->start_ms, memory_order_relaxed);
         int late = (ph == PH_HEAD && age > g->header_ms) || (ph == PH_BODY && age > g->request_ms);

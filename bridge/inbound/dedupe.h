@@ -38,21 +38,21 @@ typedef int64_t (*wb_dedupe_clock)(void *ctx);
  * NULL on allocation failure. Free with wb_dedupe_free. */
 wb_dedupe *wb_dedupe_new(size_t max_entries, int64_t ttl_ms, wb_dedupe_clock clock,
                          void *clock_ctx);
-void wb_dedupe_free(wb_dedupe *d);
+void wb_dedupe_free(wb_dedupe *dd);
 
 /* Look id up (len bytes, any content) and reserve it when new (see wb_dedupe_state). */
-wb_dedupe_state wb_dedupe_begin(wb_dedupe *d, const char *id, size_t len);
+wb_dedupe_state wb_dedupe_begin(wb_dedupe *dd, const char *id, size_t len);
 /* The publish of id was acked: remember it as SEEN for ttl from now (inserts if absent, e.g.
  * when the reservation was evicted or aborted by a timeout meanwhile). */
-void wb_dedupe_commit(wb_dedupe *d, const char *id, size_t len);
+void wb_dedupe_commit(wb_dedupe *dd, const char *id, size_t len);
 /* The publish failed: forget an IN_FLIGHT id (a SEEN one is left alone). */
-void wb_dedupe_abort(wb_dedupe *d, const char *id, size_t len);
+void wb_dedupe_abort(wb_dedupe *dd, const char *id, size_t len);
 
 /* Entries held now (expired ones not yet reaped included) and evictions so far. */
-size_t wb_dedupe_count(wb_dedupe *d);
-uint64_t wb_dedupe_evictions(wb_dedupe *d);
+size_t wb_dedupe_count(wb_dedupe *dd);
+uint64_t wb_dedupe_evictions(wb_dedupe *dd);
 
-/* Bump c (borrowed, must outlive d; NULL = none) on every eviction. */
-void wb_dedupe_set_eviction_counter(wb_dedupe *d, wb_counter *c);
+/* Bump c (borrowed, must outlive dd; NULL = none) on every eviction. */
+void wb_dedupe_set_eviction_counter(wb_dedupe *dd, wb_counter *c);
 
 #endif

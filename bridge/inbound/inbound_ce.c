@@ -1,46 +1,24 @@
 /* inbound_ce.c - the CloudEvents attributes an inbound record gets that the partner did not
  * send: a ce_id when the scheme has no delivery id, a W3C traceparent when the request has
- * none (or a malformed one), ce_time, and the text of a JSON value found by the body scan
- * (key, event type). See inbound_ce.h. */
+ * none (or a malformed one: kafka/event.h checks it), ce_time, and the text of a JSON value
+ * found by the body scan (key, event type). Random bits come from the bridge's one id
+ * generator, wb_event_random (kafka/event.h). See inbound_ce.h. */
 #include "inbound/inbound_ce.h"
 
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/timefmt.h"
 #include "core/util.h"
 #include "kafka/envelope.h"
-
-/* Random bits for ids that only need to be unique (ce_id fallback, new trace ids): a
- * per-thread xorshift128+ seeded from getrandom, so the hot path makes no syscall. */
-static void rand_bytes(unsigned char *out, size_t n)
-{
-    static _Thread_local uint64_t st[2];
-    if (!st[0] && !st[1]) {
-        if (getrandom(st, sizeof(st), 0) != (ssize_t)sizeof(st)) {
-            st[0] = (uint64_t)wb_now_us() * 0x9E3779B97F4A7C15ULL;
-            st[1] = (uint64_t)(uintptr_t)&st ^ 0xD1B54A32D192ED03ULL;
-        }
-        st[0] |= 1;
-    }
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t x = st[0], y = st[1];
-        st[0] = y;
-        x ^= x << 23;
-        st[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
-        uint64_t r = st[1] + y;
-        for (size_t j = 0; j < 8 && i + j < n; j++)
-            out[i + j] = (unsigned char)(r >> (8 * j));
-    }
-}
+#include "kafka/event.h"
 
 void wb_inbound_ce_uuid(char out[37])
 {
     unsigned char b[16];
-    rand_bytes(b, sizeof(b));
+    wb_event_random(b, sizeof(b));
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     char hex[33];
@@ -48,25 +26,10 @@ void wb_inbound_ce_uuid(char out[37])
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-/* W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>", trace and parent ids not all zero. */
-int wb_inbound_ce_traceparent_ok(const char *s)
-{
-    if (!s || strlen(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-') return 0;
-    int nz_trace = 0, nz_parent = 0;
-    for (int i = 0; i < 55; i++) {
-        if (i == 2 || i == 35 || i == 52) continue;
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
-        if (c != '0' && i > 2 && i < 35) nz_trace = 1;
-        if (c != '0' && i > 35 && i < 52) nz_parent = 1;
-    }
-    return s[0] == '0' && s[1] == '0' && nz_trace && nz_parent;
-}
-
 void wb_inbound_ce_traceparent_new(char out[56])
 {
     unsigned char b[24];
-    rand_bytes(b, sizeof(b));
+    wb_event_random(b, sizeof(b));
     b[0] |= 1;
     b[16] |= 1;
     /* "00-" <32 hex trace id> "-" <16 hex parent id> "-00", built without printf */

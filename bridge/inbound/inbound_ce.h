@@ -1,6 +1,7 @@
-/* inbound_ce.h - CloudEvents attributes the inbound listener makes up (inbound_ce.c).
+/* inbound_ce.h - CloudEvents attributes the inbound listener makes up (inbound_ce.c). An
+ * incoming traceparent is checked with wb_traceparent_valid (kafka/event.h).
  *
- * Thread: every function may be called from any thread (the random state is per thread). */
+ * Thread: every function may be called from any thread. */
 #ifndef WB_INBOUND_CE_H
 #define WB_INBOUND_CE_H
 
@@ -10,8 +11,6 @@
 
 /* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" + NUL. */
 void wb_inbound_ce_uuid(char out[37]);
-/* 1 when s is a W3C traceparent "00-<32 hex>-<16 hex>-<2 hex>" with non-zero ids. */
-int wb_inbound_ce_traceparent_ok(const char *s);
 /* A fresh traceparent (random trace and parent ids, not sampled) + NUL. */
 void wb_inbound_ce_traceparent_new(char out[56]);
 /* ce_time now: RFC 3339 UTC with milliseconds ("2026-11-23T18:00:00.000Z") + NUL. */

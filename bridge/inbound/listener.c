@@ -1,5 +1,5 @@
 /* listener.c - inbound HTTP listener on libmicrohttpd: the daemon, its callbacks (head,
- * body, drain, completion, connection limits) and the life cycle. What follows a complete
+ * body, drain, completion) and the life cycle. What follows a complete
  * body (verify, dedupe, publish, the wait for the broker, the answers) is in
  * listener_publish.c, the pure route decision in listener_route.c, the types they share in
  * listener_int.h.
@@ -15,7 +15,10 @@
  * - The ticket itself is freed by the delivery report only (it fires exactly once).
  * - `shared` (lock, pending list, dedupe caches) is reference-counted: the listener holds one
  *   reference and every ticket one, so a delivery report arriving after wb_listener_free
- *   still finds its lock and its dedupe cache. */
+ *   still finds its lock and its dedupe cache.
+ *
+ * The daemon and its connection guard are wired by core/httpd.c (shared with the admin
+ * endpoint). */
 #include "inbound/listener.h"
 
 #include <arpa/inet.h>
@@ -31,13 +34,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "inbound/listener_int.h"
+#include "core/httpd.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "inbound/listener_int.h"
 
 /* ------------------------------------------------------------------------------------------
  * MHD callbacks
  * ---------------------------------------------------------------------------------------- */
+
+/* Read and drop the rest of the body (P_DRAIN), then give this answer. */
+static void drain_then(request *r, int status, const char *slug, const char *detail,
+                       int retry_after)
+{
+    r->phase = P_DRAIN;
+    r->drain_status = status;
+    r->drain_slug = slug;
+    r->drain_retry = retry_after;
+    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail ? detail : "");
+}
 
 /* An error found before the body (route, header stage of verification). When the client
  * is sending a body without waiting for 100 Continue, read and discard it first (up to
@@ -47,63 +62,51 @@
 static enum MHD_Result early_error(request *r, const char *url, int status, const char *slug,
                                    const char *detail, int retry_after, const wb_route *rt)
 {
-    struct MHD_Connection *c = r->conn;
-    const char *te = wb_listener_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    const char *expect = wb_listener_header(c, MHD_HTTP_HEADER_EXPECT);
+    const char *te = wb_listener_header(r->conn, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *expect = wb_listener_header(r->conn, MHD_HTTP_HEADER_EXPECT);
     int body_coming = (rt->length > 0 && (unsigned long long)rt->length <= DRAIN_MAX) ||
                       (rt->length < 0 && te && strcasecmp(te, "identity"));
     if (!body_coming || (expect && !strcasecmp(expect, "100-continue"))) {
         r->phase = P_DONE;
         return wb_listener_problem(r, url, status, slug, detail, retry_after);
     }
-    r->phase = P_DRAIN;
-    r->drain_status = status;
-    r->drain_slug = slug;
-    r->drain_retry = retry_after;
-    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail ? detail : "");
+    drain_then(r, status, slug, detail, retry_after);
     return MHD_YES;
 }
 
 /* Switch a request whose body turned out bad (too large, too late) to draining. */
 static void start_drain(request *r, int status, const char *slug, const char *detail)
 {
-    r->phase = P_DRAIN;
-    r->drain_status = status;
-    r->drain_slug = slug;
-    r->drain_retry = 0;
-    snprintf(r->drain_detail, sizeof(r->drain_detail), "%s", detail);
+    drain_then(r, status, slug, detail, 0);
     wb_buf_free(&r->body);
 }
 
 /* First call for a request: its head is complete. Route, header stage of verification. */
 static enum MHD_Result on_head(wb_listener *l, request *r, const char *method, const char *url)
 {
-    struct MHD_Connection *c = r->conn;
+    struct MHD_Connection *conn = r->conn;
     wb_route rt;
-    wb_listener_route(l->cfg, method, url, wb_listener_header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-                      wb_listener_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
+    wb_listener_route(l->cfg, method, url, wb_listener_header(conn, MHD_HTTP_HEADER_CONTENT_TYPE),
+                      wb_listener_header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH), &rt);
     r->connector = rt.connector; /* 405/413/415 count under their connector */
+    if (rt.connector >= 0) r->cc = &l->cfg->connectors[rt.connector];
     if (rt.status) return early_error(r, url, rt.status, rt.slug, rt.detail, 0, &rt);
     inconn *ic = &l->in[rt.connector];
     r->form = rt.form;
     /* Signature headers present and well formed, timestamp fresh: before a byte of body is
      * buffered (the full check needs the body, below). */
-    wb_verify_result vr;
-    wb_err err =
-        wb_verifier_precheck(atomic_load(&ic->v), wb_listener_header, c, (int64_t)time(NULL), &vr);
+    wb_verify_result res;
+    wb_err err = wb_verifier_precheck(atomic_load(&ic->v), wb_listener_header, conn,
+                                      (int64_t)time(NULL), &res);
+    snprintf(r->delivery_id, sizeof(r->delivery_id), "%s", res.delivery_id); /* for the logs */
     if (err) {
-        wb_counter *m = err == WB_ERR_SIGNATURE ? ic->m.verify_signature
-                        : err == WB_ERR_STALE   ? ic->m.verify_stale
-                                                : ic->m.verify_malformed;
-        wb_counter_inc(m);
-        int st = err == WB_ERR_SIGNATURE || err == WB_ERR_STALE ? 401 : 400;
-        const char *slug = err == WB_ERR_STALE       ? "stale-timestamp"
-                           : err == WB_ERR_SIGNATURE ? "signature"
-                                                     : "malformed";
-        return early_error(r, url, st, slug, vr.reason[0] ? vr.reason : wb_err_str(err), 0, &rt);
+        int status;
+        const char *slug;
+        wb_listener_verify_failed(ic, err, &status, &slug);
+        return early_error(r, url, status, slug, res.reason[0] ? res.reason : wb_err_str(err), 0,
+                           &rt);
     }
-    const wb_connector *k = ic->k;
-    size_t max = k->max_body ? k->max_body : 1024 * 1024;
+    size_t max = ic->cc->max_body ? ic->cc->max_body : 1024 * 1024;
     wb_buf_init(&r->body, max);
     /* One allocation when the length is known (saves the doubling copies). */
     if (rt.length > 0 && wb_buf_reserve(&r->body, (size_t)rt.length)) return MHD_NO;
@@ -111,7 +114,7 @@ static enum MHD_Result on_head(wb_listener *l, request *r, const char *method, c
     return MHD_YES; /* MHD sends 100 Continue when asked, then the body arrives */
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
@@ -121,13 +124,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r) {
         r = calloc(1, sizeof(*r));
         if (!r) return MHD_NO;
-        r->conn = c;
+        r->conn = conn;
         r->connector = -1;
         r->start_ms = wb_now_ms();
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        r->slot = ci ? ci->socket_context : NULL;
-        wb_connguard_head_done(r->slot);
+        r->slot = wb_httpd_head_done(conn); /* from now on request_timeout applies */
         *con_cls = r;
         atomic_fetch_add(&l->active, 1);
         return on_head(l, r, method, url);
@@ -172,7 +172,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return wb_listener_process(l, r, url);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     wb_listener *l = cls;
@@ -189,41 +189,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&l->active, 1);
-}
-
-/* Over max_connections or max_connections_per_ip a new connection is closed at once (MHD
- * itself would merely stop accepting and leave clients hanging in the kernel's backlog). */
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    wb_listener *l = cls;
-    return wb_connguard_admit(l->guard, addr) ? MHD_YES : MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    wb_listener *l = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        const union MHD_ConnectionInfo *ad =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        *socket_context =
-            fd ? wb_connguard_open(l->guard, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        wb_connguard_close(l->guard, *socket_context);
-        *socket_context = NULL;
-    }
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[256];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    WB_DEBUG("microhttpd: %s", msg);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -248,17 +213,17 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, char *errstr
     }
     long p;
     if (wb_parse_int(port, 0, 65535, &p)) goto bad;
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (gai || !res) {
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai || !ai) {
         snprintf(errstr, n, "inbound.listen: %s: %s", s, gai_strerror(gai));
         return -1;
     }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
     return 0;
 bad:
     snprintf(errstr, n, "inbound.listen: '%s' is not host:port", s);
@@ -302,7 +267,7 @@ static void free_inconns(wb_listener *l)
 {
     if (!l->in) return;
     for (size_t i = 0; i < l->cfg->nconnectors; i++) {
-        if (!l->in[i].k) continue;
+        if (!l->in[i].cc) continue;
         wb_verifier_free(atomic_load(&l->in[i].v));
         pthread_mutex_destroy(&l->in[i].rl_lock);
     }
@@ -315,6 +280,105 @@ static void free_inconns(wb_listener *l)
     l->retired = NULL;
     l->retired_at = NULL;
     l->nretired = 0;
+}
+
+/* Set up inbound connector i of l->cfg: its verifier (a bad secret fails start-up), schema,
+ * metrics, rate bucket and a dedupe cache of per_dd entries. -1 + errstr on failure (what was
+ * made is freed with the listener). */
+static int setup_inconn(wb_listener *l, size_t i, size_t per_dd, char *errstr, size_t errstr_size)
+{
+    const wb_config *cfg = l->cfg;
+    const wb_connector *cc = &cfg->connectors[i];
+    inconn *ic = &l->in[i];
+    if (!cc->topic) {
+        snprintf(errstr, errstr_size, "inbound connector %s: no topic", cc->name);
+        return -1;
+    }
+    char verr[256] = "";
+    wb_verifier *v = wb_verifier_new(&cc->signing, verr, sizeof(verr));
+    atomic_store(&ic->v, v);
+    if (!v) {
+        snprintf(errstr, errstr_size, "inbound connector %s: %s", cc->name, verr);
+        return -1;
+    }
+    ic->cc = cc; /* from now on free_inconns frees what ic holds */
+    pthread_mutex_init(&ic->rl_lock, NULL);
+    wb_tokenbucket_init(&ic->bucket, cc->rate_per_s, 0);
+    if (cc->schema && !l->schemas) { /* one schema set for every connector that has one */
+        char serr[512] = "";
+        l->schemas = wb_schemas_new(cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas",
+                                    NULL, NULL, NULL, NULL, serr, sizeof(serr));
+        if (!l->schemas) {
+            snprintf(errstr, errstr_size, "inbound connector %s: schema: %s", cc->name, serr);
+            return -1;
+        }
+    }
+    if (cc->schema && wb_schemas_id_of(l->schemas, cc->schema) < 0) {
+        snprintf(errstr, errstr_size, "inbound connector %s: schema %s is not in the manifest",
+                 cc->name, cc->schema);
+        return -1;
+    }
+    metrics_register(&ic->m, cc->name);
+    snprintf(ic->source, sizeof(ic->source), "webhook-bridge/%s", cc->name);
+    if (cc->signing.scheme == WB_SCHEME_NONE) {
+        wb_log_fields lf = {.connector = cc->name};
+        WB_WARNF(&lf, "inbound connector %s accepts UNSIGNED requests (scheme none, insecure)",
+                 cc->name);
+    }
+    int64_t ttl = cc->dedupe_ttl_ms > 0 ? cc->dedupe_ttl_ms : 86400000;
+    shared *sh = l->sh;
+    if (!(sh->dd[i] = wb_dedupe_new(per_dd, ttl, NULL, NULL))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    wb_dedupe_set_eviction_counter(sh->dd[i], ic->m.dedupe_evictions);
+    return 0;
+}
+
+/* The connection guard and the daemon on ss: limits and timeouts from cfg->inbound, with
+ * their defaults. -1 + errstr on failure. */
+static int start_daemon(wb_listener *l, const struct sockaddr_storage *ss, int threads,
+                        char *errstr, size_t errstr_size)
+{
+    const wb_config *cfg = l->cfg;
+    int64_t header_ms = cfg->inbound.header_timeout_ms > 0 ? cfg->inbound.header_timeout_ms : 10000;
+    if (header_ms > l->request_timeout_ms) header_ms = l->request_timeout_ms;
+    size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;
+    l->max_conn = cfg->inbound.max_connections > 0 ? cfg->inbound.max_connections : 1024;
+    wb_connguard_conf gc = {.endpoint = "inbound",
+                            .max_connections = l->max_conn,
+                            .max_per_ip = cfg->inbound.max_connections_per_ip,
+                            .header_timeout_ms = header_ms,
+                            .request_timeout_ms = l->request_timeout_ms};
+    if (!(l->guard = wb_connguard_new(&gc))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    l->sh->guard = l->guard;
+    wb_httpd_conf hc = {
+        .log_prefix = "microhttpd",
+        .flags =
+            MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO,
+        .addr = (const struct sockaddr *)ss,
+        .guard = l->guard,
+        .handler = on_request,
+        .handler_cls = l,
+        .completed = on_completed,
+        .completed_cls = l,
+        .thread_pool = (unsigned)threads,
+        /* MHD's own cap is a backstop (split between the pool's threads); the guard refuses */
+        .connection_limit = (unsigned)(l->max_conn + 16 * threads),
+        /* MHD's idle timeout is only a backstop now: the guard's deadlines are shorter */
+        .connection_timeout_s = (unsigned)((l->request_timeout_ms + 999) / 1000 + 1),
+        /* the per-connection pool holds the read buffer and the request headers */
+        .memory_limit = max_header + 8192,
+        .listen_backlog = 1024};
+    if (!(l->d = wb_httpd_start(&hc))) {
+        snprintf(errstr, errstr_size, "inbound: cannot listen on %s", cfg->inbound.listen);
+        return -1;
+    }
+    l->port = wb_httpd_port(l->d);
+    return 0;
 }
 
 wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errstr,
@@ -333,6 +397,7 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
     l->sh = sh;
     pthread_mutex_init(&l->schemas_lock, NULL);
     sh->refs = 1;
+    TAILQ_INIT(&sh->pending);
     pthread_mutex_init(&sh->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -354,100 +419,23 @@ wb_listener *wb_listener_new(const wb_config *cfg, wb_producer *prod, char *errs
         goto fail;
     }
     sh->ndd = cfg->nconnectors;
-    size_t per = nin ? DEDUPE_TOTAL_ENTRIES / nin : DEDUPE_TOTAL_ENTRIES;
-    for (size_t i = 0; i < cfg->nconnectors; i++) {
-        const wb_connector *k = &cfg->connectors[i];
-        if (k->direction != WB_DIR_INBOUND) continue;
-        if (!k->topic) {
-            snprintf(errstr, errstr_size, "inbound connector %s: no topic", k->name);
+    /* the dedupe bound is the listener's: shared out evenly between its connectors */
+    size_t per_dd = nin ? DEDUPE_TOTAL_ENTRIES / nin : DEDUPE_TOTAL_ENTRIES;
+    for (size_t i = 0; i < cfg->nconnectors; i++)
+        if (cfg->connectors[i].direction == WB_DIR_INBOUND &&
+            setup_inconn(l, i, per_dd, errstr, errstr_size))
             goto fail;
-        }
-        char verr[256] = "";
-        wb_verifier *v = wb_verifier_new(&k->signing, verr, sizeof(verr));
-        atomic_store(&l->in[i].v, v);
-        if (!v) {
-            snprintf(errstr, errstr_size, "inbound connector %s: %s", k->name, verr);
-            goto fail;
-        }
-        l->in[i].k = k;
-        if (k->schema && !l->schemas) {
-            char serr[512] = "";
-            l->schemas =
-                wb_schemas_new(cfg->schema_registry.dir ? cfg->schema_registry.dir : "schemas",
-                               NULL, NULL, NULL, NULL, serr, sizeof(serr));
-            if (!l->schemas) {
-                snprintf(errstr, errstr_size, "inbound connector %s: schema: %s", k->name, serr);
-                goto fail;
-            }
-        }
-        if (k->schema && wb_schemas_id_of(l->schemas, k->schema) < 0) {
-            snprintf(errstr, errstr_size, "inbound connector %s: schema %s is not in the manifest",
-                     k->name, k->schema);
-            goto fail;
-        }
-        metrics_register(&l->in[i].m, k->name);
-        snprintf(l->in[i].source, sizeof(l->in[i].source), "webhook-bridge/%s", k->name);
-        pthread_mutex_init(&l->in[i].rl_lock, NULL);
-        l->in[i].tokens = k->rate_per_s < 1 ? 1 : k->rate_per_s;
-        l->in[i].rl_last_us = wb_now_us();
-        if (k->signing.scheme == WB_SCHEME_NONE)
-            WB_WARN("inbound connector %s accepts UNSIGNED requests (scheme none, insecure)",
-                    k->name);
-        int64_t ttl = k->dedupe_ttl_ms > 0 ? k->dedupe_ttl_ms : 86400000;
-        sh->dd[i] = wb_dedupe_new(per, ttl, NULL, NULL);
-        if (!sh->dd[i]) {
-            snprintf(errstr, errstr_size, "out of memory");
-            goto fail;
-        }
-        wb_dedupe_set_eviction_counter(sh->dd[i], l->in[i].m.dedupe_evictions);
-    }
-
     metrics_register(&l->unknown, "-");
 
     struct sockaddr_storage ss;
     if (parse_listen(cfg->inbound.listen, &ss, errstr, errstr_size)) goto fail;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     int threads = cfg->inbound.threads > 0 ? cfg->inbound.threads : 2;
     l->publish_timeout_ms =
         cfg->inbound.publish_timeout_ms > 0 ? cfg->inbound.publish_timeout_ms : 10000;
     l->request_timeout_ms =
         cfg->inbound.request_timeout_ms > 0 ? cfg->inbound.request_timeout_ms : 30000;
-    int64_t header_ms = cfg->inbound.header_timeout_ms > 0 ? cfg->inbound.header_timeout_ms : 10000;
-    if (header_ms > l->request_timeout_ms) header_ms = l->request_timeout_ms;
-    /* MHD's idle timeout is only a backstop now: the guard's deadlines are shorter */
-    int64_t to_s = (l->request_timeout_ms + 999) / 1000 + 1;
-    size_t max_header = cfg->inbound.max_header ? cfg->inbound.max_header : 16384;
-    l->max_conn = cfg->inbound.max_connections > 0 ? cfg->inbound.max_connections : 1024;
     l->max_record = wb_config_kafka_max_message(cfg);
-    wb_connguard_conf gc = {.endpoint = "inbound",
-                            .max_connections = l->max_conn,
-                            .max_per_ip = cfg->inbound.max_connections_per_ip,
-                            .header_timeout_ms = header_ms,
-                            .request_timeout_ms = l->request_timeout_ms};
-    if (!(l->guard = wb_connguard_new(&gc))) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
-    sh->guard = l->guard;
-    l->d = MHD_start_daemon(
-        flags, 0, on_accept, l, on_request, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        /* MHD's own cap is a backstop (split between the pool's threads); on_accept refuses */
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(l->max_conn + 16 * threads),
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)to_s,
-        /* the per-connection pool holds the read buffer and the request headers */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(max_header + 8192),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-    if (!l->d) {
-        snprintf(errstr, errstr_size, "inbound: cannot listen on %s", cfg->inbound.listen);
-        goto fail;
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-    l->port = di ? di->port : 0;
+    if (start_daemon(l, &ss, threads, errstr, errstr_size)) goto fail;
     if (pthread_create(&l->timer, NULL, wb_listener_timer_run, sh)) {
         snprintf(errstr, errstr_size, "inbound: cannot start the timer thread");
         goto fail;
@@ -475,17 +463,17 @@ fail:
 static void reap_retired(wb_listener *l)
 {
     int64_t grace = l->cfg->inbound.request_timeout_ms + 1000, now = wb_now_ms();
-    size_t k = 0;
+    size_t kept = 0;
     for (size_t i = 0; i < l->nretired; i++) {
         if (now - l->retired_at[i] > grace) {
             wb_verifier_free(l->retired[i]);
             continue;
         }
-        l->retired[k] = l->retired[i];
-        l->retired_at[k] = l->retired_at[i];
-        k++;
+        l->retired[kept] = l->retired[i];
+        l->retired_at[kept] = l->retired_at[i];
+        kept++;
     }
-    l->nretired = k;
+    l->nretired = kept;
 }
 
 size_t wb_listener_retired(wb_listener *l)
@@ -510,21 +498,22 @@ wb_err wb_listener_reload(wb_listener *l, const wb_config *cfg, char *errstr, si
     }
     /* Build every new verifier first: all or nothing. */
     for (size_t j = 0; j < cfg->nconnectors; j++) {
-        const wb_connector *nk = &cfg->connectors[j];
-        if (nk->direction != WB_DIR_INBOUND) continue;
+        const wb_connector *ncc = &cfg->connectors[j]; /* the new config's */
+        if (ncc->direction != WB_DIR_INBOUND) continue;
         size_t i = 0;
-        while (i < n && !(l->in[i].k && !strcmp(l->in[i].k->name, nk->name)))
+        while (i < n && !(l->in[i].cc && !strcmp(l->in[i].cc->name, ncc->name)))
             i++;
         if (i == n) {
-            WB_WARN("reload: new inbound connector %s is served after a restart", nk->name);
+            wb_log_fields lf = {.connector = ncc->name};
+            WB_WARNF(&lf, "reload: new inbound connector %s is served after a restart", ncc->name);
             continue;
         }
         char verr[256] = "";
-        fresh[i] = wb_verifier_new(&nk->signing, verr, sizeof(verr));
+        fresh[i] = wb_verifier_new(&ncc->signing, verr, sizeof(verr));
         if (!fresh[i]) {
-            snprintf(errstr, errstr_size, "inbound connector %s: %s", nk->name, verr);
-            for (size_t k = 0; k < n; k++)
-                wb_verifier_free(fresh[k]);
+            snprintf(errstr, errstr_size, "inbound connector %s: %s", ncc->name, verr);
+            for (size_t f = 0; f < n; f++)
+                wb_verifier_free(fresh[f]);
             free(fresh);
             return WB_ERR_CONFIG;
         }
@@ -569,10 +558,11 @@ void wb_listener_free(wb_listener *l, int timeout_ms)
     /* 3. whoever still waits for the broker gets a 503 */
     pthread_mutex_lock(&sh->lock);
     int forced = 0;
-    while (sh->head) {
-        struct MHD_Connection *c = wb_listener_expire(sh, sh->head, "shutting down");
+    while (!TAILQ_EMPTY(&sh->pending)) {
+        struct MHD_Connection *conn =
+            wb_listener_expire(sh, TAILQ_FIRST(&sh->pending), "shutting down");
         pthread_mutex_unlock(&sh->lock);
-        MHD_resume_connection(c);
+        MHD_resume_connection(conn);
         forced++;
         pthread_mutex_lock(&sh->lock);
     }

@@ -8,12 +8,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "core/buf.h"
 #include "core/connguard.h"
+#include "core/metrics.h"
+#include "core/tokenbucket.h"
 #include "inbound/dedupe.h"
 #include "inbound/listener.h"
-#include "core/metrics.h"
 #include "schema/registry.h"
 #include "signing/signing.h"
 
@@ -33,29 +35,19 @@
 typedef struct ticket ticket;
 typedef struct request request;
 
+TAILQ_HEAD(ticket_list, ticket);
+
 typedef struct shared {
     pthread_mutex_t lock; /* guards refs, the pending list and every ticket->req */
     pthread_cond_t cond;  /* timer wake-up (monotonic clock) */
     int refs;
-    ticket *head, *tail; /* pending publishes, oldest (earliest deadline) first */
+    struct ticket_list pending; /* pending publishes, oldest (earliest deadline) first */
     int npending;
     int stop;       /* timer thread exits */
     wb_dedupe **dd; /* per connector index (NULL for outbound connectors) */
     size_t ndd;
     wb_connguard *guard; /* swept by the timer thread (joined before the guard is freed) */
 } shared;
-
-struct ticket {
-    ticket *prev, *next;
-    shared *sh;
-    request *req; /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
-    int64_t deadline_ms;
-    wb_dedupe *dd;     /* reservation to commit/abort, or NULL */
-    wb_histogram *lat; /* publish latency, observed on the report */
-    int64_t t0_us;
-    size_t idlen, dglen; /* dedupe keys in keys[]: the delivery id, then the digest key */
-    char keys[];
-};
 
 /* Statuses the listener answers; one requests_total series per connector and status. */
 static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415, 422, 429, 503};
@@ -64,6 +56,28 @@ static const int counted_status[] = {200, 400, 401, 404, 405, 408, 409, 413, 415
 #define DIGEST_KEY_TAG '\x01'
 #define DIGEST_KEY_MAX (1 + 32)
 #define NSTATUS        (sizeof(counted_status) / sizeof(counted_status[0]))
+#define CONNECTOR_MAX  64 /* longest connector name (the config's rule), kept in tickets */
+
+/* The dedupe keys of one publish: the delivery id and, when a replay could change the id
+ * (it is not signed) or there is none, the signature digest (DIGEST_KEY_TAG + digest). */
+typedef struct dkeys {
+    char id[sizeof(((wb_verify_result *)0)->delivery_id)]; /* NUL-terminated */
+    size_t idlen;
+    char digest[DIGEST_KEY_MAX];
+    size_t dglen;
+} dkeys;
+
+struct ticket {
+    TAILQ_ENTRY(ticket) link; /* in sh->pending while req is set */
+    shared *sh;
+    request *req; /* NULL once answered (ack, timeout, shutdown); guarded by sh->lock */
+    int64_t deadline_ms;
+    wb_dedupe *dd;     /* reservation to commit/abort, or NULL */
+    wb_histogram *lat; /* publish latency, observed on the report */
+    int64_t t0_us;
+    dkeys keys;
+    char connector[CONNECTOR_MAX + 1]; /* for the report's log line: the config may be gone */
+};
 
 typedef struct inmetrics {
     wb_counter *requests[NSTATUS];
@@ -73,21 +87,22 @@ typedef struct inmetrics {
 } inmetrics;
 
 typedef struct inconn {
-    const wb_connector *k;
+    const wb_connector *cc;
     _Atomic(wb_verifier *) v; /* swapped by wb_listener_reload (secret rotation) */
     inmetrics m;
-    pthread_mutex_t rl_lock; /* guards the token bucket */
-    double tokens;
-    int64_t rl_last_us;
-    char source[96]; /* ce_source: "webhook-bridge/<name>" */
+    pthread_mutex_t rl_lock; /* guards bucket */
+    wb_tokenbucket bucket;   /* rate_limit; burst: one second's worth */
+    char source[96];         /* ce_source: "webhook-bridge/<name>" */
 } inconn;
 
 enum phase { P_BODY = 0, P_DRAIN, P_WAIT, P_DONE };
 
 struct request {
     struct MHD_Connection *conn;
-    wb_conn_slot *slot; /* the connection's deadlines (connguard.h), or NULL */
-    int connector;
+    wb_conn_slot *slot;     /* the connection's deadlines (connguard.h), or NULL */
+    int connector;          /* index into cfg->connectors, -1 when unknown */
+    const wb_connector *cc; /* that connector, NULL when unknown (for log fields) */
+    char delivery_id[sizeof(((wb_verify_result *)0)->delivery_id)]; /* once read, for logs */
     int form;
     int64_t start_ms;
     /* P_DRAIN: the answer decided before the body, given once the body has been read */
@@ -96,9 +111,7 @@ struct request {
     const char *drain_slug;
     char drain_detail[200];
     wb_buf body;
-    wb_buf avro;  /* the body encoded with the connector's schema, when it has one */
-    int overflow; /* body went past max_body */
-    int expired;  /* request_timeout passed while reading the body */
+    wb_buf avro; /* the body encoded with the connector's schema, when it has one */
     enum phase phase;
     int status;  /* HTTP status queued (metrics), 0 = none yet */
     int waiting; /* suspended for a delivery report (set on the MHD thread) */
@@ -135,19 +148,25 @@ struct wb_listener {
 
 /* ---- listener_publish.c ---- */
 
-/* Header lookup for the verifier (ctx is the MHD connection); NULL when absent. */
+/* Header lookup for the verifier (ctx is the MHD connection); NULL when absent. The value is
+ * MHD's, valid while the request lasts. MHD threads. */
 const char *wb_listener_header(void *ctx, const char *name);
-/* Queue an RFC 9457 answer for r (records the status for the metrics). */
+/* Queue an RFC 9457 answer for r (records the status for the metrics; logs at debug with
+ * r's connector and delivery id as fields). MHD threads. */
 enum MHD_Result wb_listener_problem(request *r, const char *url, int status, const char *slug,
                                     const char *detail, int retry_after);
-/* Body complete: verify, parse, dedupe, publish and suspend (or answer the error). */
+/* A failed verification of ic's request (header or body stage): counts it under its reason
+ * class and gives the answer's status (401 signature/stale, 400 malformed) and slug. */
+void wb_listener_verify_failed(inconn *ic, wb_err err, int *status, const char **slug);
+/* Body complete: verify, parse, dedupe, publish and suspend (or answer the error). MHD
+ * threads; r stays the caller's (it is suspended, not freed). */
 enum MHD_Result wb_listener_process(wb_listener *l, request *r, const char *url);
-/* Resumed after the delivery report / timeout: give the outcome. */
+/* Resumed after the delivery report / timeout: give the outcome. MHD threads. */
 enum MHD_Result wb_listener_finish(wb_listener *l, request *r, const char *url);
 /* Lock held: answer the ticket's request 503 and release its dedupe keys; the connection to
- * resume is returned. */
+ * resume is returned (the ticket itself stays the delivery report's to free). */
 struct MHD_Connection *wb_listener_expire(shared *sh, ticket *t, const char *why);
-/* Drop one reference to sh; the last frees it (dedupe caches included). */
+/* Drop one reference to sh; the last frees it (dedupe caches included). Any thread. */
 void wb_listener_shared_unref(shared *sh);
 /* The timer thread (arg: shared): publish deadlines and the connection sweep. */
 void *wb_listener_timer_run(void *arg);

@@ -45,9 +45,9 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
     const char *name = url + sizeof(prefix) - 1;
     size_t nlen = strlen(name);
     for (size_t i = 0; i < cfg->nconnectors && nlen; i++) {
-        const wb_connector *k = &cfg->connectors[i];
-        if (k->direction == WB_DIR_INBOUND && k->name && strlen(k->name) == nlen &&
-            !memcmp(k->name, name, nlen)) {
+        const wb_connector *cc = &cfg->connectors[i];
+        if (cc->direction == WB_DIR_INBOUND && cc->name && strlen(cc->name) == nlen &&
+            !memcmp(cc->name, name, nlen)) {
             out->connector = (int)i;
             break;
         }
@@ -56,7 +56,7 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
         route_err(out, 404, "not-found", "unknown inbound connector");
         return;
     }
-    const wb_connector *k = &cfg->connectors[out->connector];
+    const wb_connector *cc = &cfg->connectors[out->connector];
     if (!method || strcmp(method, "POST")) {
         route_err(out, 405, "method", "only POST is allowed here");
         return;
@@ -65,14 +65,15 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
         route_err(out, 415, "media-type", "Content-Type is missing (application/json expected)");
         return;
     }
-    if (k->signing.scheme == WB_SCHEME_SLACK &&
+    if (cc->signing.scheme == WB_SCHEME_SLACK &&
         media_is(content_type, "application/x-www-form-urlencoded")) {
         out->form = 1;
     } else if (!media_is(content_type, "application/json")) {
         route_err(out, 415, "media-type",
-                  k->signing.scheme == WB_SCHEME_SLACK ? "Content-Type must be application/json or "
-                                                         "application/x-www-form-urlencoded"
-                                                       : "Content-Type must be application/json");
+                  cc->signing.scheme == WB_SCHEME_SLACK
+                      ? "Content-Type must be application/json or "
+                        "application/x-www-form-urlencoded"
+                      : "Content-Type must be application/json");
         return;
     }
     if (content_length) {
@@ -98,7 +99,7 @@ void wb_listener_route(const wb_config *cfg, const char *method, const char *url
             return;
         }
         out->length = v;
-        size_t max = k->max_body ? k->max_body : 1024 * 1024;
+        size_t max = cc->max_body ? cc->max_body : 1024 * 1024;
         if ((unsigned long long)v > max) {
             route_err(out, 413, "too-large", "Content-Length exceeds the connector's max_body");
             return;

@@ -45,10 +45,17 @@ int wb_traceparent_valid(const char *s)
     return s[0] == '0' && s[1] == '0' && nz_trace && nz_parent;
 }
 
+void wb_event_random(unsigned char *out, size_t n)
+{
+    /* OpenSSL's DRBG is per thread and seeded once: no system call per id. It only fails
+     * when it cannot be seeded at all; the ids then stay well-formed and non-zero. */
+    if (n && RAND_bytes(out, (int)n) != 1) memset(out, 0x5a, n);
+}
+
 void wb_traceparent_new(char *out, size_t out_size)
 {
     unsigned char b[24];
-    if (RAND_bytes(b, sizeof(b)) != 1) memset(b, 0x5a, sizeof(b)); /* never zero ids */
+    wb_event_random(b, sizeof(b));
     b[0] |= 1;
     b[16] |= 1;
     char hex[49];

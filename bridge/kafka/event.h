@@ -9,7 +9,8 @@
  * traceparents holding anything but visible ASCII are refused (the id falls back to the derived
  * `wb_` id, the traceparent to a fresh one), so a record can never add or split a header.
  *
- * Thread: pure functions (wb_traceparent_new reads OpenSSL's RNG); any thread. */
+ * Thread: pure functions (wb_event_random and wb_traceparent_new read OpenSSL's RNG); any
+ * thread. */
 #ifndef WB_KAFKA_EVENT_H
 #define WB_KAFKA_EVENT_H
 
@@ -57,6 +58,9 @@ int wb_header_token_ok(const char *s, size_t max);
 
 /* W3C trace context: 1 when s is a valid version-00 traceparent. */
 int wb_traceparent_valid(const char *s);
+/* n random bytes for ids that need only be unique (trace ids, the inbound ce_id fallback):
+ * the one generator of the bridge's ids (OpenSSL RAND_bytes). Any thread. */
+void wb_event_random(unsigned char *out, size_t n);
 /* A fresh random traceparent ("00-<32 hex>-<16 hex>-01"). out >= 56 bytes. */
 void wb_traceparent_new(char *out, size_t out_size);
 

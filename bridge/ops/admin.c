@@ -16,7 +16,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <time.h>
 
 #include "core/connguard.h"
+#include "core/httpd.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/problem.h"
@@ -366,10 +366,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!q) {
         q = calloc(1, sizeof(*q));
         if (!q) return MHD_NO;
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        q->slot = ci ? ci->socket_context : NULL;
-        wb_connguard_head_done(q->slot);
+        q->slot = wb_httpd_head_done(conn);
         *con_cls = q;
         return on_head(a, q, conn, url, method);
     }
@@ -408,39 +405,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     wb_buf_free(&q->body);
     free(q);
     *con_cls = NULL;
-}
-
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    wb_admin *a = cls;
-    return wb_connguard_admit(a->guard, addr) ? MHD_YES : MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    wb_admin *a = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        const union MHD_ConnectionInfo *ad =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        *socket_context =
-            fd ? wb_connguard_open(a->guard, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
-    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        wb_connguard_close(a->guard, *socket_context);
-        *socket_context = NULL;
-    }
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[256];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    WB_DEBUG("admin microhttpd: %s", msg);
 }
 
 /* The admin thread: serve, cut slow clients, refresh the ready gauge about every second. */
@@ -541,23 +505,29 @@ wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
             ai = r;
             break;
         }
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     long p;
     wb_parse_int(port, 0, 65535, &p);
-    a->mhd = MHD_start_daemon(
-        flags, (uint16_t)p, on_accept, a, handle, a, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)11, MHD_OPTION_CONNECTION_LIMIT, (unsigned)80,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        a, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+    /* external polling: run() drives the daemon on the admin thread */
+    wb_httpd_conf hc = {.log_prefix = "admin microhttpd",
+                        .flags = MHD_USE_EPOLL,
+                        .addr = ai->ai_addr,
+                        .port = (uint16_t)p,
+                        .guard = a->guard,
+                        .handler = handle,
+                        .handler_cls = a,
+                        .completed = on_completed,
+                        .completed_cls = a,
+                        .connection_limit = 80,
+                        .connection_timeout_s = 11,
+                        .memory_limit = 32768};
+    a->mhd = wb_httpd_start(&hc);
     if (!a->mhd) {
         snprintf(errstr, errstr_size, "admin.listen: cannot listen on %s (address in use?)",
                  listen);
         goto out;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    a->port = info ? info->port : (int)p;
+    int bound = wb_httpd_port(a->mhd);
+    a->port = bound ? bound : (int)p;
     register_build_info();
     wb_gauge_set(a->ready, 1); /* no checks yet: ready, as /readyz says */
     if (pthread_create(&a->thread, NULL, run, a)) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tokenbucket.h"
+
 /* ------------------------------------------------------------------------------------ */
 /* Types                                                                                */
 
@@ -22,9 +24,7 @@ struct wb_sched_conn {
     size_t jobs; /* submitted and not terminal */
     /* ready FIFO */
     wb_job *ready_head, *ready_tail;
-    /* token bucket */
-    double rate, tokens, burst;
-    int64_t refill_ms;
+    wb_tokenbucket bucket; /* rate_per_s; burst: one second's worth */
     /* circuit breaker */
     int cb_threshold, cb_failures;
     int cb_opens; /* consecutive openings without a success: the open period grows with it */
@@ -283,10 +283,7 @@ wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_p
     wb_sched_conn *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
     c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
-    c->rate = rate_per_s;
-    c->burst = rate_per_s >= 1 ? rate_per_s : 1;
-    c->tokens = c->burst;
-    c->refill_ms = -1;
+    wb_tokenbucket_init(&c->bucket, rate_per_s, 0);
     c->cb_threshold = circuit_failures;
     c->cb_cooldown_ms = circuit_cooldown_ms;
     if (s->conns_tail)
@@ -301,12 +298,7 @@ void wb_sched_conn_update(wb_sched_conn *c, int max_concurrency, double rate_per
                           int circuit_failures, int64_t circuit_cooldown_ms)
 {
     c->max_concurrency = max_concurrency > 0 ? max_concurrency : 1;
-    if (c->rate != rate_per_s) {
-        c->rate = rate_per_s;
-        c->burst = rate_per_s >= 1 ? rate_per_s : 1;
-        if (c->tokens > c->burst) c->tokens = c->burst;
-        c->refill_ms = -1;
-    }
+    if (c->bucket.rate != rate_per_s) wb_tokenbucket_set(&c->bucket, rate_per_s, 0);
     c->cb_threshold = circuit_failures;
     c->cb_cooldown_ms = circuit_cooldown_ms;
 }
@@ -371,17 +363,6 @@ int64_t wb_sched_conn_open_until(const wb_sched_conn *c)
     return c->circuit == WB_CIRCUIT_OPEN ? c->cb_open_until : 0;
 }
 
-static void refill(wb_sched_conn *c, int64_t now)
-{
-    if (c->rate <= 0) return;
-    if (c->refill_ms < 0) c->refill_ms = now;
-    if (now > c->refill_ms) {
-        c->tokens += (double)(now - c->refill_ms) * c->rate / 1000.0;
-        if (c->tokens > c->burst) c->tokens = c->burst;
-        c->refill_ms = now;
-    }
-}
-
 /* Whether c may start one more job now. */
 static int can_start(wb_sched_conn *c, int64_t now)
 {
@@ -392,11 +373,7 @@ static int can_start(wb_sched_conn *c, int64_t now)
         c->probe_running = 0;
     }
     if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) return 0;
-    if (c->rate > 0) {
-        refill(c, now);
-        if (c->tokens < 1.0) return 0;
-    }
-    return 1;
+    return wb_tokenbucket_ready(&c->bucket, now);
 }
 
 /* Move due timers to their ready queues. */
@@ -421,7 +398,7 @@ wb_job *wb_sched_next(wb_sched *s, int64_t now)
             j->state = WB_JOB_RUNNING;
             c->running++;
             s->running++;
-            if (c->rate > 0) c->tokens -= 1.0;
+            wb_tokenbucket_take(&c->bucket, now); /* can_start saw the token */
             if (c->circuit == WB_CIRCUIT_HALF_OPEN) c->probe_running = 1;
             s->rr = c->next ? c->next : s->conns;
             return j;
@@ -542,14 +519,7 @@ int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
             continue;
         }
         if (c->circuit == WB_CIRCUIT_HALF_OPEN && c->probe_running) continue;
-        if (c->rate > 0) {
-            refill(c, now);
-            if (c->tokens < 1.0) {
-                TAKE((int64_t)((1.0 - c->tokens) * 1000.0 / c->rate) + 1);
-                continue;
-            }
-        }
-        TAKE(0);
+        TAKE(wb_tokenbucket_wait_ms(&c->bucket, now)); /* 0 when a token is there */
     }
 #undef TAKE
     return best;

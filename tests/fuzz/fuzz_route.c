@@ -29,20 +29,20 @@ static char *next_line(char **p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static wb_connector k[3];
+    static wb_connector conns[3];
     static wb_config cfg;
     if (!cfg.connectors) {
-        k[0].name = "stripe";
-        k[0].direction = WB_DIR_INBOUND;
-        k[0].signing.scheme = WB_SCHEME_STRIPE;
-        k[0].max_body = 1024;
-        k[1].name = "slack";
-        k[1].direction = WB_DIR_INBOUND;
-        k[1].signing.scheme = WB_SCHEME_SLACK;
-        k[1].max_body = 0; /* default 1MiB */
-        k[2].name = "acme";
-        k[2].direction = WB_DIR_OUTBOUND;
-        cfg.connectors = k;
+        conns[0].name = "stripe";
+        conns[0].direction = WB_DIR_INBOUND;
+        conns[0].signing.scheme = WB_SCHEME_STRIPE;
+        conns[0].max_body = 1024;
+        conns[1].name = "slack";
+        conns[1].direction = WB_DIR_INBOUND;
+        conns[1].signing.scheme = WB_SCHEME_SLACK;
+        conns[1].max_body = 0; /* default 1MiB */
+        conns[2].name = "acme";
+        conns[2].direction = WB_DIR_OUTBOUND;
+        cfg.connectors = conns;
         cfg.nconnectors = 3;
     }
     char *s = malloc(size + 1);
@@ -55,13 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wb_listener_route(&cfg, method, url, ct, cl, &rt);
     switch (rt.status) {
     case 0: {
-        if (rt.connector < 0 || rt.connector >= 3 || k[rt.connector].direction != WB_DIR_INBOUND)
+        if (rt.connector < 0 || rt.connector >= 3 ||
+            conns[rt.connector].direction != WB_DIR_INBOUND)
             abort();
         if (!method || strcmp(method, "POST") || !ct) abort();
-        size_t max = k[rt.connector].max_body ? k[rt.connector].max_body : 1024 * 1024;
+        size_t max = conns[rt.connector].max_body ? conns[rt.connector].max_body : 1024 * 1024;
         if (rt.length < -1 || (rt.length >= 0 && (size_t)rt.length > max)) abort();
         if ((rt.length >= 0) != (cl != NULL)) abort();
-        if (rt.form && k[rt.connector].signing.scheme != WB_SCHEME_SLACK) abort();
+        if (rt.form && conns[rt.connector].signing.scheme != WB_SCHEME_SLACK) abort();
         break;
     }
     case 400:

@@ -63,58 +63,58 @@ static void setup_cfg(int64_t publish_timeout_ms, int max_conn, int64_t request_
     cfg.inbound.max_header = 8192;
     cfg.inbound.threads = 2;
 
-    wb_connector *k = &conns[0];
-    k->name = "std";
-    k->direction = WB_DIR_INBOUND;
-    k->signing.scheme = WB_SCHEME_STANDARD;
-    k->signing.secrets = std_secrets;
-    k->signing.nsecrets = 1;
-    k->signing.tolerance_ms = 300000;
-    k->topic = TOPIC;
-    k->key_pointer = "/data/id";
-    k->event_type = "/type";
-    k->max_body = 4096;
-    k->dedupe_ttl_ms = 3600000;
-    k->forward_headers = fwd;
-    k->nforward_headers = 2;
+    wb_connector *cc = &conns[0];
+    cc->name = "std";
+    cc->direction = WB_DIR_INBOUND;
+    cc->signing.scheme = WB_SCHEME_STANDARD;
+    cc->signing.secrets = std_secrets;
+    cc->signing.nsecrets = 1;
+    cc->signing.tolerance_ms = 300000;
+    cc->topic = TOPIC;
+    cc->key_pointer = "/data/id";
+    cc->event_type = "/type";
+    cc->max_body = 4096;
+    cc->dedupe_ttl_ms = 3600000;
+    cc->forward_headers = fwd;
+    cc->nforward_headers = 2;
 
-    k = &conns[1];
-    k->name = "gh";
-    k->direction = WB_DIR_INBOUND;
-    k->signing.scheme = WB_SCHEME_GITHUB;
-    k->signing.secrets = gh_secrets;
-    k->signing.nsecrets = 1;
-    k->topic = "partner.gh.events";
-    k->event_type = "X-GitHub-Event";
-    k->max_body = 4096;
+    cc = &conns[1];
+    cc->name = "gh";
+    cc->direction = WB_DIR_INBOUND;
+    cc->signing.scheme = WB_SCHEME_GITHUB;
+    cc->signing.secrets = gh_secrets;
+    cc->signing.nsecrets = 1;
+    cc->topic = "partner.gh.events";
+    cc->event_type = "X-GitHub-Event";
+    cc->max_body = 4096;
 
-    k = &conns[2];
-    k->name = "limited";
-    k->direction = WB_DIR_INBOUND;
-    k->signing.scheme = WB_SCHEME_NONE;
-    k->signing.insecure = 1;
-    k->topic = "partner.limited.events";
-    k->max_body = 4096;
-    k->rate_per_s = 2;
+    cc = &conns[2];
+    cc->name = "limited";
+    cc->direction = WB_DIR_INBOUND;
+    cc->signing.scheme = WB_SCHEME_NONE;
+    cc->signing.insecure = 1;
+    cc->topic = "partner.limited.events";
+    cc->max_body = 4096;
+    cc->rate_per_s = 2;
 
-    k = &conns[3];
-    k->name = "outbound-one";
-    k->direction = WB_DIR_OUTBOUND;
-    k->url = "http://127.0.0.1:1/";
+    cc = &conns[3];
+    cc->name = "outbound-one";
+    cc->direction = WB_DIR_OUTBOUND;
+    cc->url = "http://127.0.0.1:1/";
 
     /* schema-governed: validated and published as Confluent-framed Avro */
     static char schemas_dir[1024];
     const char *src = getenv("WB_SOURCE_DIR");
     snprintf(schemas_dir, sizeof(schemas_dir), "%s/schemas", src ? src : ".");
     cfg.schema_registry.dir = schemas_dir;
-    k = &conns[4];
-    k->name = "typed";
-    k->direction = WB_DIR_INBOUND;
-    k->signing.scheme = WB_SCHEME_NONE;
-    k->signing.insecure = 1;
-    k->topic = "partner.typed.events";
-    k->max_body = 4096;
-    k->schema = "order.paid@2";
+    cc = &conns[4];
+    cc->name = "typed";
+    cc->direction = WB_DIR_INBOUND;
+    cc->signing.scheme = WB_SCHEME_NONE;
+    cc->signing.insecure = 1;
+    cc->topic = "partner.typed.events";
+    cc->max_body = 4096;
+    cc->schema = "order.paid@2";
 
     cfg.connectors = conns;
     cfg.nconnectors = 5;
@@ -277,12 +277,12 @@ static int consume_all(const char *topic, rec *out, int max, int wait_ms)
     return n;
 }
 
-static void recs_free(rec *r, int n)
+static void recs_free(rec *recs, int n)
 {
     for (int i = 0; i < n; i++) {
-        free(r[i].val);
-        free(r[i].key);
-        if (r[i].hdrs) rd_kafka_headers_destroy(r[i].hdrs);
+        free(recs[i].val);
+        free(recs[i].key);
+        if (recs[i].hdrs) rd_kafka_headers_destroy(recs[i].hdrs);
     }
 }
 
@@ -982,6 +982,33 @@ static void test_slow_client(void)
 
 /* Issue 9.7: at most max_connections_per_ip open connections per client address; the rest
  * are closed at accept and counted; closing some makes room again. */
+/* Open n connections 20 ms apart into fds (-1: could not connect); returns how many the
+ * listener refused (failed or closed at once). */
+static int dial_many(int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = dial();
+        usleep(20000);
+    }
+    int refused = 0;
+    for (int i = 0; i < n; i++)
+        if (fds[i] < 0 || closed_within(fds[i], 100, NULL)) refused++;
+    return refused;
+}
+
+/* Close fds: once they are gone, a new request is served again. */
+static void close_then_serve(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    usleep(200000);
+    resp r;
+    const char *json[] = {"Content-Type: application/json", NULL};
+    post("/webhooks/limited", json, "{}", 2, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    resp_free(&r);
+}
+
 static void test_per_ip_limit(void)
 {
     next_per_ip = 4;
@@ -990,25 +1017,12 @@ static void test_per_ip_limit(void)
     uint64_t r0 = counter_of("webhook_bridge_inbound_connections_refused_total",
                              "endpoint=\"inbound\",reason=\"per_ip\"");
     int fds[10];
-    for (int i = 0; i < 10; i++) {
-        fds[i] = dial();
-        usleep(20000);
-    }
-    int refused = 0;
-    for (int i = 0; i < 10; i++)
-        if (fds[i] < 0 || closed_within(fds[i], 100, NULL)) refused++;
+    int refused = dial_many(fds, 10);
     ASSERT(refused >= 5 && refused <= 6); /* 4 (+ at most one per accepting thread) stay */
     ASSERT_EQ(counter_of("webhook_bridge_inbound_connections_refused_total",
                          "endpoint=\"inbound\",reason=\"per_ip\""),
               r0 + (uint64_t)refused);
-    for (int i = 0; i < 10; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    usleep(200000);
-    resp r;
-    const char *json[] = {"Content-Type: application/json", NULL};
-    post("/webhooks/limited", json, "{}", 2, NULL, &r);
-    ASSERT_EQ(r.status, 200);
-    resp_free(&r);
+    close_then_serve(fds, 10);
     stop();
 }
 
@@ -1129,22 +1143,9 @@ static void test_connection_limit(void)
 {
     start(5000, 8, 5000);
     int fds[20];
-    int refused = 0;
-    for (int i = 0; i < 20; i++) {
-        fds[i] = dial();
-        usleep(20000);
-    }
-    for (int i = 0; i < 20; i++)
-        if (fds[i] < 0 || closed_within(fds[i], 100, NULL)) refused++;
+    int refused = dial_many(fds, 20);
     ASSERT(refused >= 10);
-    for (int i = 0; i < 20; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    usleep(200000);
-    resp r;
-    const char *json[] = {"Content-Type: application/json", NULL};
-    post("/webhooks/limited", json, "{}", 2, NULL, &r);
-    ASSERT_EQ(r.status, 200);
-    resp_free(&r);
+    close_then_serve(fds, 20);
     stop();
 }
 

@@ -607,7 +607,7 @@ static void test_delivery_id_checked(void)
     ASSERT_EQ(r.id_signed, 1);
 }
 
-/* The per-thread MAC context cache (signing.c) never mixes keys up: verifiers used in turn
+/* The per-thread MAC context cache (signing/mac.c) never mixes keys up: verifiers used in turn
  * on one thread, and a verifier freed and another made (likely at the same address) with
  * another key, as a reload does. */
 static void test_mac_cache_keys(void)
