@@ -1,11 +1,15 @@
-/* avro.c - Avro schema model and resolution helpers (see avro.h).
+/* avro.c - Avro schema model and resolution helpers (see avro.h), and the small helpers the
+ * rest of schema/ shares (avro_int.h).
  *
- * The decoding plan lives in avro_decode.c, the JSON -> Avro encoder in avro_encode.c. */
+ * The other parts of the Avro module: resolution plans are compiled in avro_plan.c and walked
+ * over binary data in avro_decode.c, JSON text is written by avro_json.c, and the JSON -> Avro
+ * encoder is avro_encode.c. */
 #include "schema/avro.h"
 #include "schema/avro_int.h"
 #include "core/util.h"
 
 #include <avro/errors.h>
+#include <errno.h>
 #include <avro/schema.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -529,4 +533,74 @@ int wb_avro_union_pick(const wb_avro_type *ru, const wb_avro_type *w)
         if (ru->branches[i]->kind != w->kind && wb_avro_promotable(w->kind, ru->branches[i]->kind))
             return (int)i;
     return -1;
+}
+
+/* ---------------------------------------------------------------- shared inside schema/ */
+
+/* Any thread. */
+int wb_avro_is_nullable(const wb_avro_type *t)
+{
+    return t->kind == WB_AVRO_UNION && t->nbranches == 2 &&
+           (t->branches[0]->kind == WB_AVRO_NULL || t->branches[1]->kind == WB_AVRO_NULL);
+}
+
+/* Any thread. The bounds: 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC. */
+int wb_avro_time_in_range(int64_t v, wb_avro_logical lt)
+{
+    if (lt == WB_AVRO_LT_DATE) return v >= -719162 && v <= 2932896;
+    if (lt != WB_AVRO_LT_TS_MILLIS && lt != WB_AVRO_LT_TS_MICROS) return 1;
+    int64_t unit = lt == WB_AVRO_LT_TS_MICROS ? 1000000 : 1000;
+    return v >= -62135596800LL * unit && v <= 253402300799LL * unit + (unit - 1);
+}
+
+/* Any thread. Code point 0xe9 is UTF-8 0xc3 0xa9 in the JSON text: two bytes back to one. */
+unsigned char *wb_avro_default_bytes(const json_t *def, size_t *n)
+{
+    const char *s = json_string_value(def);
+    if (!s) return NULL;
+    size_t len = json_string_length(def), k = 0;
+    unsigned char *b = malloc(len + 1);
+    if (!b) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            b[k++] = c;
+        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len) {
+            b[k++] = (unsigned char)(((c & 0x03) << 6) | (s[i + 1] & 0x3f));
+            i++;
+        } else {
+            free(b);
+            return NULL;
+        }
+    }
+    *n = k;
+    return b;
+}
+
+/* Any thread. */
+char *wb_avro_read_file(const char *path, size_t *len, char *errstr, size_t errstr_size)
+{
+    FILE *fp = fopen(path, "rb");
+    wb_buf b;
+    char chunk[4096];
+    size_t n;
+    wb_buf_init(&b, WB_AVRO_MAX_SCHEMA_BYTES);
+    if (!fp) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        if (wb_buf_add(&b, chunk, n)) {
+            snprintf(errstr, errstr_size, "%s: too large", path);
+            fclose(fp);
+            wb_buf_free(&b);
+            return NULL;
+        }
+    fclose(fp);
+    /* an empty file is "" (then a parse error), not a read error */
+    if (!b.data && wb_buf_add(&b, "", 0)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    return wb_buf_steal(&b, len);
 }

@@ -464,6 +464,10 @@ static void test_logical_edges(void)
         "\"m\":{}}",
         "{\"ms\":\"2026-1\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
         "{\"ms\":\"2026-11-23T17:44:06+01\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        /* a day that does not exist was read as 2026-03-02 before core/timefmt parsed it */
+        "{\"ms\":\"2026-02-30T00:00:00Z\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        /* a bare date is not a timestamp */
+        "{\"ms\":\"2026-11-23\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wb_buf b;
@@ -472,6 +476,29 @@ static void test_logical_edges(void)
         ASSERT(doc);
         ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
         ASSERT_CONTAINS(err, i ? "field 'ms': expected an RFC 3339" : "field 'fx': ");
+        json_decref(doc);
+        wb_buf_free(&b);
+    }
+    /* offsets, a seventh fraction digit (cut) and dates, through core/timefmt */
+    roundtrip(sc, plan,
+              "{\"ms\":\"2026-11-23T18:44:06.1239+01:00\",\"us\":\"2026-11-23 17:44:06.1234567z\","
+              "\"d\":\"2024-02-29\",\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              "{\"ms\":\"2026-11-23T17:44:06.123Z\",\"us\":\"2026-11-23T17:44:06.123456Z\","
+              "\"d\":\"2024-02-29\",\"f\":0,\"fx\":\"0.000\",\"m\":{}}");
+    roundtrip(sc, plan,
+              "{\"ms\":\"1969-12-31T23:59:59.9999Z\",\"us\":\"0001-01-01T00:00:00Z\",\"d\":0,"
+              "\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              "{\"ms\":\"1969-12-31T23:59:59.999Z\",\"us\":\"0001-01-01T00:00:00.000000Z\","
+              "\"d\":\"1970-01-01\",\"f\":0,\"fx\":\"0.000\",\"m\":{}}");
+    {
+        wb_buf b;
+        wb_buf_init(&b, 0);
+        json_t *doc = json_loads("{\"ms\":0,\"us\":0,\"d\":\"2026-02-30\",\"f\":0,\"fx\":\"0\","
+                                 "\"m\":{}}",
+                                 0, NULL);
+        ASSERT(doc);
+        ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
+        ASSERT_STR_EQ(err, "field 'd': expected an RFC 3339 date");
         json_decref(doc);
         wb_buf_free(&b);
     }
