@@ -206,6 +206,45 @@ static int parse_record(parse_ctx *pc, wb_avro_type *t, json_t *j, const char *n
     return 0;
 }
 
+/* An enum's symbols (unique) and its default (one of them). */
+static int parse_enum(parse_ctx *pc, wb_avro_type *t, json_t *j)
+{
+    int rc = 0;
+    json_t *syms = json_object_get(j, "symbols");
+    if (!json_is_array(syms)) rc = perr(pc, "enum %s: symbols must be an array", t->name);
+    size_t n = json_array_size(syms);
+    t->symbols = calloc(n ? n : 1, sizeof(char *));
+    if (!t->symbols) rc = perr(pc, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        t->symbols[i] = wb_strdup(json_string_value(json_array_get(syms, i)));
+        if (!t->symbols[i]) {
+            rc = perr(pc, "enum %s: bad symbol", t->name);
+            break;
+        }
+        t->nsymbols++;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(t->symbols[k], t->symbols[i]))
+                rc = perr(pc, "enum %s: duplicate symbol '%s'", t->name, t->symbols[i]);
+    }
+    const char *def = json_string_value(json_object_get(j, "default"));
+    for (size_t i = 0; !rc && def && i < t->nsymbols; i++)
+        if (!strcmp(t->symbols[i], def)) t->enum_default = (int)i;
+    if (!rc && def && t->enum_default < 0)
+        rc = perr(pc, "enum %s: default is not one of its symbols", t->name);
+    return rc;
+}
+
+/* A fixed's size (at most 1 MiB) and its logical type. */
+static int parse_fixed(parse_ctx *pc, wb_avro_type *t, json_t *j)
+{
+    json_int_t size = json_integer_value(json_object_get(j, "size"));
+    if (size < 0 || size > (1 << 20)) return perr(pc, "fixed %s: bad size", t->name);
+    t->size = (size_t)size;
+    return parse_logical(pc, t, j);
+}
+
+/* A named type (record, error, enum, fixed): defined once, its full name from the namespace
+ * in effect; nested definitions take its namespace. */
 static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, const char *ns)
 {
     const char *name = json_string_value(json_object_get(j, "name"));
@@ -239,97 +278,43 @@ static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, con
         inner_ns[dot - t->name] = 0;
     }
     int rc = read_aliases(pc, j, &t->aliases, &t->naliases);
-    if (!rc && kind == WB_AVRO_RECORD) {
+    if (!rc && kind == WB_AVRO_RECORD)
         rc = parse_record(pc, t, j, inner_ns);
-    } else if (!rc && kind == WB_AVRO_ENUM) {
-        json_t *syms = json_object_get(j, "symbols");
-        if (!json_is_array(syms)) rc = perr(pc, "enum %s: symbols must be an array", t->name);
-        size_t n = json_array_size(syms);
-        t->symbols = calloc(n ? n : 1, sizeof(char *));
-        if (!t->symbols) rc = perr(pc, "out of memory");
-        for (size_t i = 0; !rc && i < n; i++) {
-            t->symbols[i] = wb_strdup(json_string_value(json_array_get(syms, i)));
-            if (!t->symbols[i]) {
-                rc = perr(pc, "enum %s: bad symbol", t->name);
-                break;
-            }
-            t->nsymbols++;
-            for (size_t k = 0; k < i; k++)
-                if (!strcmp(t->symbols[k], t->symbols[i]))
-                    rc = perr(pc, "enum %s: duplicate symbol '%s'", t->name, t->symbols[i]);
-        }
-        const char *def = json_string_value(json_object_get(j, "default"));
-        for (size_t i = 0; !rc && def && i < t->nsymbols; i++)
-            if (!strcmp(t->symbols[i], def)) t->enum_default = (int)i;
-        if (!rc && def && t->enum_default < 0)
-            rc = perr(pc, "enum %s: default is not one of its symbols", t->name);
-    } else if (!rc) {
-        json_int_t size = json_integer_value(json_object_get(j, "size"));
-        if (size < 0 || size > (1 << 20)) rc = perr(pc, "fixed %s: bad size", t->name);
-        t->size = (size_t)size;
-        if (!rc) rc = parse_logical(pc, t, j);
-    }
+    else if (!rc && kind == WB_AVRO_ENUM)
+        rc = parse_enum(pc, t, j);
+    else if (!rc)
+        rc = parse_fixed(pc, t, j);
     free(inner_ns);
     return rc ? NULL : t;
 }
 
-static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
+/* A union (JSON array): no union directly inside, one branch per unnamed kind / per name. */
+static wb_avro_type *parse_union(parse_ctx *pc, json_t *j, const char *ns)
+{
+    size_t n = json_array_size(j);
+    wb_avro_type *t = new_node(pc, WB_AVRO_UNION);
+    if (!t || !(t->branches = calloc(n ? n : 1, sizeof(*t->branches))))
+        return perr(pc, "out of memory"), NULL;
+    for (size_t i = 0; i < n; i++) {
+        wb_avro_type *b = parse_type(pc, json_array_get(j, i), ns);
+        if (!b) return NULL;
+        for (size_t k = 0; k < t->nbranches; k++)
+            if (t->branches[k]->kind == b->kind &&
+                (!b->name || !strcmp(t->branches[k]->name, b->name)))
+                return perr(pc, "union has two branches of type %s", wb_avro_branch_name(b)), NULL;
+        if (b->kind == WB_AVRO_UNION) return perr(pc, "union directly inside a union"), NULL;
+        t->branches[t->nbranches++] = b;
+    }
+    return t;
+}
+
+/* A type written as a JSON object: {"type": <primitive>, "logicalType": ...}, a named type,
+ * an array or map, a reference, or {"type": {...}} / {"type": [...]} nesting a full type. */
+static wb_avro_type *parse_object(parse_ctx *pc, json_t *j, const char *ns)
 {
     wb_avro_type *t = NULL;
-    if (++pc->depth > WB_AVRO_MAX_DEPTH) {
-        perr(pc, "schema nested too deeply");
-        goto out;
-    }
-    if (json_is_string(j)) {
-        const char *s = json_string_value(j);
-        int k = primitive_kind(s);
-        if (k >= 0)
-            t = new_node(pc, (wb_avro_kind)k);
-        else if (!(t = find_named(pc, s, ns)))
-            perr(pc, "unknown type '%s'", s);
-        goto out;
-    }
-    if (json_is_array(j)) {
-        size_t n = json_array_size(j);
-        t = new_node(pc, WB_AVRO_UNION);
-        if (!t || !(t->branches = calloc(n ? n : 1, sizeof(*t->branches)))) {
-            perr(pc, "out of memory");
-            t = NULL;
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-            wb_avro_type *b = parse_type(pc, json_array_get(j, i), ns);
-            if (!b) {
-                t = NULL;
-                goto out;
-            }
-            /* Spec: no union directly in a union, one branch per unnamed kind / per name. */
-            for (size_t k = 0; k < t->nbranches; k++)
-                if (t->branches[k]->kind == b->kind &&
-                    (!b->name || !strcmp(t->branches[k]->name, b->name))) {
-                    perr(pc, "union has two branches of type %s", wb_avro_branch_name(b));
-                    t = NULL;
-                    goto out;
-                }
-            if (b->kind == WB_AVRO_UNION) {
-                perr(pc, "union directly inside a union");
-                t = NULL;
-                goto out;
-            }
-            t->branches[t->nbranches++] = b;
-        }
-        goto out;
-    }
-    if (!json_is_object(j)) {
-        perr(pc, "a type must be a string, an array or an object");
-        goto out;
-    }
     const char *type = json_string_value(json_object_get(j, "type"));
-    if (!type) {
-        /* {"type": {...}} or {"type": [...]} nests a full type. */
-        t = parse_type(pc, json_object_get(j, "type"), ns);
-        goto out;
-    }
+    if (!type) return parse_type(pc, json_object_get(j, "type"), ns);
     int k = primitive_kind(type);
     if (k >= 0) {
         t = new_node(pc, (wb_avro_kind)k);
@@ -345,7 +330,30 @@ static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
     } else if (!(t = find_named(pc, type, ns))) {
         perr(pc, "unknown type '%s'", type);
     }
-out:
+    return t;
+}
+
+/* Any type: a name (primitive or defined before), a union, or an object. NULL with pc->err
+ * set (out of memory when nothing more precise was said). */
+static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
+{
+    wb_avro_type *t = NULL;
+    if (++pc->depth > WB_AVRO_MAX_DEPTH) {
+        perr(pc, "schema nested too deeply");
+    } else if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        int k = primitive_kind(s);
+        if (k >= 0)
+            t = new_node(pc, (wb_avro_kind)k);
+        else if (!(t = find_named(pc, s, ns)))
+            perr(pc, "unknown type '%s'", s);
+    } else if (json_is_array(j)) {
+        t = parse_union(pc, j, ns);
+    } else if (json_is_object(j)) {
+        t = parse_object(pc, j, ns);
+    } else {
+        perr(pc, "a type must be a string, an array or an object");
+    }
     pc->depth--;
     if (!t && !pc->err[0]) perr(pc, "out of memory");
     return t;
