@@ -370,14 +370,17 @@ static void store_answer(wb_schemas *s, int32_t id, wb_err err, const char *text
     if (w->code == WB_ERR_SCHEMA) w->expires_ms = wb_now_ms() + s->neg_ttl_ms;
 }
 
+/* Cache every answer the fetch thread has ready (async mode). */
 static void take_answers(wb_schemas *s)
 {
-    wb_fetch_result *r = s->fetch ? wb_fetcher_take(s->fetch) : NULL;
-    while (r) {
-        wb_fetch_result *next = r->next;
+    struct wb_fetcher_results done = STAILQ_HEAD_INITIALIZER(done);
+    if (!s->fetch) return;
+    wb_fetcher_take(s->fetch, &done);
+    while (!STAILQ_EMPTY(&done)) {
+        wb_fetcher_result *r = STAILQ_FIRST(&done);
+        STAILQ_REMOVE_HEAD(&done, link);
         store_answer(s, r->id, r->err, r->text, r->reason);
-        wb_fetch_result_free(r);
-        r = next;
+        wb_fetcher_result_free(r);
     }
 }
 
