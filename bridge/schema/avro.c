@@ -71,6 +71,8 @@ static void free_node(wb_avro_type *t)
     free(t);
 }
 
+/* Frees every node (named types are shared, so through the node list). NULL is fine; no
+ * plan may still point into sc. */
 void wb_avro_schema_free(wb_avro_schema *sc)
 {
     if (!sc) return;
@@ -80,6 +82,7 @@ void wb_avro_schema_free(wb_avro_schema *sc)
     free(sc);
 }
 
+/* Any thread. */
 const wb_avro_type *wb_avro_schema_root(const wb_avro_schema *sc)
 {
     return sc->root;
@@ -359,6 +362,9 @@ static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
     return t;
 }
 
+/* Our model first, then avro-c's verdict. avro-c is not known to be thread-safe (its error
+ * text is process-wide), so schemas are parsed on the thread that owns them (fetcher.h hands
+ * registry texts over unparsed for this). The caller owns the result. */
 wb_avro_schema *wb_avro_schema_parse(const char *json, size_t len, char *errstr, size_t errstr_size)
 {
     wb_avro_schema *sc = NULL, *ret = NULL;
@@ -407,6 +413,7 @@ out:
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Any thread; the name is static or lives as long as the schema. */
 const char *wb_avro_branch_name(const wb_avro_type *t)
 {
     if (t->name) return t->name;
@@ -436,6 +443,7 @@ const char *wb_avro_branch_name(const wb_avro_type *t)
     }
 }
 
+/* Any thread; out is the caller's, truncated to out_size. */
 void wb_avro_type_describe(const wb_avro_type *t, char *out, size_t out_size)
 {
     static const char *lt[] = {"", "decimal", "timestamp-millis", "timestamp-micros", "date"};
@@ -474,6 +482,8 @@ void wb_avro_type_describe(const wb_avro_type *t, char *out, size_t out_size)
     }
 }
 
+/* Any thread. The specification's promotions: int -> long/float/double, long -> float/double,
+ * float -> double, string <-> bytes. */
 int wb_avro_promotable(wb_avro_kind w, wb_avro_kind r)
 {
     if (w == r) return 1;
@@ -499,6 +509,7 @@ static const char *short_of(const char *n)
     return dot ? dot + 1 : n;
 }
 
+/* Any thread. Unqualified names compare, as the specification's resolution does. */
 int wb_avro_names_match(const wb_avro_type *w, const wb_avro_type *r)
 {
     if (!w->name || !r->name) return 0;
@@ -508,6 +519,7 @@ int wb_avro_names_match(const wb_avro_type *w, const wb_avro_type *r)
     return 0;
 }
 
+/* Any thread. Names first over all fields, then aliases: a name wins over an alias. */
 int wb_avro_field_lookup(const wb_avro_type *r, const char *wname)
 {
     for (size_t i = 0; i < r->nfields; i++)
@@ -527,6 +539,7 @@ static int shallow_match(const wb_avro_type *w, const wb_avro_type *r)
     return 1;
 }
 
+/* Any thread. */
 int wb_avro_union_pick(const wb_avro_type *ru, const wb_avro_type *w)
 {
     /* Exact kind and name first, then names through aliases, then promotions. */

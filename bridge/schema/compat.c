@@ -21,6 +21,7 @@
 static const char *mode_names[] = {
     "BACKWARD", "FORWARD", "FULL", "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"};
 
+/* Any thread; NULL is -1. */
 int wb_compat_mode_parse(const char *s)
 {
     for (size_t i = 0; s && i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
@@ -28,6 +29,7 @@ int wb_compat_mode_parse(const char *s)
     return -1;
 }
 
+/* Any thread; "?" for a value outside the enum. */
 const char *wb_compat_mode_name(wb_compat_mode mode)
 {
     return (unsigned)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "?";
