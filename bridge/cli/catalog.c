@@ -238,6 +238,9 @@ static void free_events(event *ev, size_t n)
     free(ev);
 }
 
+/* Every event of dir/manifest.json with its versions, parsed, each sorted by version and
+ * the events by name (caller frees with free_events). Entries the manifest gets wrong are
+ * skipped (`schemas check` reports them); a schema that does not parse fails the catalog. */
 static wb_err load(const char *dir, event **out, size_t *nout, char *errstr, size_t errstr_size)
 {
     char path[4096];

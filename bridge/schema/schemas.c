@@ -407,38 +407,11 @@ static wb_err get_writer(wb_schemas *s, int32_t id, writer_entry **out, char *re
 
 /* ---------------------------------------------------------------- plans */
 
-/* Owner thread (schemas_int.h): the last plan used, the cache, or a new one (evicting the
- * least recently used past the bound). */
-wb_err wb_schemas_plan_get(wb_schemas *s, int32_t id, const char *contract, plan_entry **out,
-                           char *reason, size_t reason_size)
+/* Compile pe's plan from writer w to contract (NULL: none). A failure is kept in pe->err
+ * rather than retried: every record of this pair would fail the same way. */
+static void compile_plan(wb_schemas *s, plan_entry *pe, const writer_entry *w, int32_t id,
+                         const char *contract)
 {
-    const char *key = contract ? contract : "";
-    plan_entry *pe = s->last;
-    if (pe && pe->w->id == id && !strcmp(pe->contract, key)) {
-        *out = pe;
-        return WB_OK;
-    }
-    size_t h = phash(id, key);
-    LIST_FOREACH(pe, &s->pbucket[h], hlink)
-    if (pe->w->id == id && !strcmp(pe->contract, key)) {
-        TAILQ_REMOVE(&s->plru, pe, lru);
-        TAILQ_INSERT_HEAD(&s->plru, pe, lru);
-        s->last = *out = pe;
-        return WB_OK;
-    }
-    writer_entry *w;
-    wb_err err = get_writer(s, id, &w, reason, reason_size);
-    if (err) return err;
-    while (s->nplans >= s->max_plans && !TAILQ_EMPTY(&s->plru)) {
-        plan_free(s, TAILQ_LAST(&s->plru, plru));
-        s->evictions++;
-    }
-    if (!(pe = calloc(1, sizeof(*pe))) || !(pe->contract = wb_strdup(key))) {
-        free(pe);
-        snprintf(reason, reason_size, "out of memory");
-        return WB_ERR_NOMEM;
-    }
-    pe->w = w;
     char why[512] = "";
     if (contract) {
         const writer_entry *r = wb_schemas_ref_find(s, contract);
@@ -458,6 +431,44 @@ wb_err wb_schemas_plan_get(wb_schemas *s, int32_t id, const char *contract, plan
         pe->plan = wb_avro_plan_new(w->sc, NULL, why, sizeof(why));
     }
     if (!pe->plan) pe->err = wb_strdup(why[0] ? why : "out of memory");
+}
+
+/* Owner thread (schemas_int.h): the last plan used, the cache, or a new one (evicting the
+ * least recently used past the bound). */
+wb_err wb_schemas_plan_get(wb_schemas *s, int32_t id, const char *contract, plan_entry **out,
+                           char *reason, size_t reason_size)
+{
+    const char *key = contract ? contract : "";
+    plan_entry *pe = s->last;
+    /* consecutive records of a partition mostly share writer and contract: no hashing */
+    if (pe && pe->w->id == id && !strcmp(pe->contract, key)) {
+        *out = pe;
+        return WB_OK;
+    }
+    size_t h = phash(id, key);
+    LIST_FOREACH(pe, &s->pbucket[h], hlink)
+    if (pe->w->id == id && !strcmp(pe->contract, key)) {
+        TAILQ_REMOVE(&s->plru, pe, lru);
+        TAILQ_INSERT_HEAD(&s->plru, pe, lru);
+        s->last = *out = pe;
+        return WB_OK;
+    }
+    /* a miss: the writer schema first (it may be pending or failed: nothing cached then) */
+    writer_entry *w;
+    wb_err err = get_writer(s, id, &w, reason, reason_size);
+    if (err) return err;
+    while (s->nplans >= s->max_plans && !TAILQ_EMPTY(&s->plru)) {
+        plan_free(s, TAILQ_LAST(&s->plru, plru));
+        s->evictions++;
+    }
+    if (!(pe = calloc(1, sizeof(*pe))) || !(pe->contract = wb_strdup(key))) {
+        free(pe);
+        snprintf(reason, reason_size, "out of memory");
+        return WB_ERR_NOMEM;
+    }
+    pe->w = w;
+    compile_plan(s, pe, w, id, contract);
+    /* on the writer's list too: evicting the writer takes its plans along */
     LIST_INSERT_HEAD(&s->pbucket[h], pe, hlink);
     LIST_INSERT_HEAD(&w->plans, pe, wlink);
     TAILQ_INSERT_HEAD(&s->plru, pe, lru);
