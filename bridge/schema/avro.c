@@ -625,3 +625,13 @@ char *wb_avro_read_file(const char *path, size_t *len, char *errstr, size_t errs
     }
     return wb_buf_steal(&b, len);
 }
+
+/* Any thread. */
+void wb_avro_unwind(wb_buf *out, size_t mark, wb_err err, const char *what, char *reason,
+                    size_t reason_size)
+{
+    if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
+        snprintf(reason, reason_size, "%s: %s", what, wb_err_str(err));
+    out->len = mark;
+    if (out->data) out->data[mark] = 0;
+}

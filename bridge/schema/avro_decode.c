@@ -365,11 +365,6 @@ wb_err wb_avro_plan_to_json(const wb_avro_plan *plan, const void *data, size_t l
     if (reason && reason_size) reason[0] = 0;
     wb_err err = emit(&c, plan->root);
     if (!err && c.p != c.end) err = fail(&c, "%s", "trailing bytes after the Avro datum");
-    if (err) {
-        if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
-            snprintf(reason, reason_size, "JSON output: %s", wb_err_str(err));
-        out->len = mark;
-        if (out->data) out->data[mark] = 0;
-    }
+    if (err) wb_avro_unwind(out, mark, err, "JSON output", reason, reason_size);
     return err;
 }

@@ -407,11 +407,6 @@ wb_err wb_avro_from_json(const wb_avro_schema *sc, json_t *doc, wb_buf *out, cha
     size_t mark = out->len;
     if (reason && reason_size) reason[0] = 0;
     wb_err err = encode(&e, wb_avro_schema_root(sc), doc, 0, 0);
-    if (err) {
-        if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
-            snprintf(reason, reason_size, "encoding: %s", wb_err_str(err));
-        out->len = mark;
-        if (out->data) out->data[mark] = 0;
-    }
+    if (err) wb_avro_unwind(out, mark, err, "encoding", reason, reason_size);
     return err;
 }

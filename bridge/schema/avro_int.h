@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "core/buf.h"
+#include "core/err.h"
 #include "schema/avro.h"
 
 #define WB_AVRO_MAX_FIELDS       256       /* fields per record */
@@ -27,5 +29,10 @@ unsigned char *wb_avro_default_bytes(const json_t *def, size_t *n);
  * caller frees. NULL with errstr "<path>: <strerror>", "<path>: too large" or "out of
  * memory". */
 char *wb_avro_read_file(const char *path, size_t *len, char *errstr, size_t errstr_size);
+
+/* After a failed encode or decode: out back to mark (its length on entry), and for a failure
+ * of out itself (not WB_ERR_SCHEMA) the reason "<what>: <error>" unless one is set. */
+void wb_avro_unwind(wb_buf *out, size_t mark, wb_err err, const char *what, char *reason,
+                    size_t reason_size);
 
 #endif
