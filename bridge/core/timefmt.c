@@ -124,9 +124,13 @@ size_t wb_time_format_us(int64_t unix_us, char *out, size_t out_size)
     return format_utc(days, sod, frac, 6, 0, out, out_size);
 }
 
-/* Any thread. */
+/* Any thread. Days beyond +-2^60 (no calendar reaches them; Avro dates are 32-bit) are
+ * clamped there, so the civil-date arithmetic cannot overflow. */
 size_t wb_time_format_date(int64_t unix_days, char *out, size_t out_size)
 {
+    const int64_t lim = INT64_C(1) << 60;
+    if (unix_days > lim) unix_days = lim;
+    if (unix_days < -lim) unix_days = -lim;
     return format_utc(unix_days, 0, 0, 0, 1, out, out_size);
 }
 
