@@ -5,25 +5,11 @@
  * over schemas/ with the official SDK and a browser. */
 #include "cli/catalog.h"
 #include "test.h"
+#include "test_dir.h"
 #include "core/util.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static char dir[256];
-
-static void put(const char *rel, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    FILE *fp = fopen(path, "w");
-    ASSERT(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
 
 static const char *V1 =
     "{\"type\":\"record\",\"name\":\"Shipped\",\"doc\":\"A parcel left the warehouse.\","
@@ -43,26 +29,11 @@ static const char *V2 =
 
 static void make_folder(void)
 {
-    char sub[300];
-    snprintf(dir, sizeof(dir), "/tmp/wb_test_catalog.XXXXXX");
-    ASSERT(mkdtemp(dir));
-    snprintf(sub, sizeof(sub), "%s/parcel.shipped", dir);
-    ASSERT_EQ(mkdir(sub, 0700), 0);
-    put("parcel.shipped/v1.avsc", V1);
-    put("parcel.shipped/v2.avsc", V2);
-    put("manifest.json", "{\"parcel.shipped\":{\"1\":31,\"2\":32}}");
-}
-
-static void remove_folder(void)
-{
-    const char *files[] = {"parcel.shipped/v1.avsc", "parcel.shipped/v2.avsc", "manifest.json",
-                           "parcel.shipped", NULL};
-    char path[512];
-    for (int i = 0; files[i]; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        remove(path);
-    }
-    rmdir(dir);
+    test_dir_make("wb_test_catalog");
+    test_dir_mkdir("parcel.shipped");
+    test_dir_put("parcel.shipped/v1.avsc", V1);
+    test_dir_put("parcel.shipped/v2.avsc", V2);
+    test_dir_put("manifest.json", "{\"parcel.shipped\":{\"1\":31,\"2\":32}}");
 }
 
 static char *render(wb_catalog_format fmt)
@@ -70,7 +41,7 @@ static char *render(wb_catalog_format fmt)
     wb_buf out;
     char err[512];
     wb_buf_init(&out, 0);
-    wb_err e = wb_catalog_render(dir, fmt, &out, err, sizeof(err));
+    wb_err e = wb_catalog_render(test_dir, fmt, &out, err, sizeof(err));
     if (e) FAIL_("wb_catalog_render: %s: %s", wb_err_str(e), err);
     return wb_buf_steal(&out, NULL);
 }
@@ -152,11 +123,12 @@ static void test_errors(void)
     ASSERT_EQ(wb_catalog_render("/nonexistent-wb", WB_CATALOG_MARKDOWN, &out, err, sizeof(err)),
               WB_ERR_IO);
     ASSERT_CONTAINS(err, "/nonexistent-wb/manifest.json: ");
-    put("parcel.shipped/v2.avsc", "{\"type\":\"record\",\"name\":\"Shipped\"}");
-    ASSERT_EQ(wb_catalog_render(dir, WB_CATALOG_MARKDOWN, &out, err, sizeof(err)), WB_ERR_SCHEMA);
-    snprintf(want, sizeof(want), "%s/parcel.shipped/v2.avsc: invalid schema", dir);
+    test_dir_put("parcel.shipped/v2.avsc", "{\"type\":\"record\",\"name\":\"Shipped\"}");
+    ASSERT_EQ(wb_catalog_render(test_dir, WB_CATALOG_MARKDOWN, &out, err, sizeof(err)),
+              WB_ERR_SCHEMA);
+    snprintf(want, sizeof(want), "%s/parcel.shipped/v2.avsc: invalid schema", test_dir);
     ASSERT_CONTAINS(err, want);
-    put("parcel.shipped/v2.avsc", V2);
+    test_dir_put("parcel.shipped/v2.avsc", V2);
     wb_buf_free(&out);
 }
 
@@ -166,6 +138,6 @@ int main(void)
     RUN(test_markdown);
     RUN(test_html);
     RUN(test_errors);
-    remove_folder();
+    test_dir_remove();
     TEST_DONE();
 }

@@ -3,34 +3,18 @@
  * callback's thread, and a shutdown that does not wait for a slow request. */
 #include "schema/fetcher.h"
 #include "test.h"
+#include "registry_mock.h"
 #include "core/util.h"
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <unistd.h>
 
-#if MHD_VERSION < 0x00097002
-typedef int mhd_result;
-#else
-typedef enum MHD_Result mhd_result;
-#endif
-
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int hits[64];       /* requests per id (ids below 64) */
-static int slow_started;   /* id 50 requests that reached the handler */
 static unsigned slow_ms;   /* how long id 50 takes */
 static pthread_t notified; /* the thread the last notify ran on */
 static int32_t notified_ids[16];
 static int nnotified;
-
-static mhd_result reply(struct MHD_Connection *conn, unsigned status, const char *body)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    mhd_result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
 
 /* /schemas/ids/N: 1-9 the schema "string", 7 unknown (40403), 8 a 500, 50 slow. */
 static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -42,7 +26,6 @@ static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *ur
         return reply(conn, 404, "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}");
     pthread_mutex_lock(&mu);
     hits[id]++;
-    if (id == 50) slow_started++;
     unsigned ms = slow_ms;
     pthread_mutex_unlock(&mu);
     if (id == 7) return reply(conn, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
@@ -119,6 +102,27 @@ static int hits_of(int id)
     return n;
 }
 
+/* Wait (at most 5 s) until the server has seen n requests for id. */
+static void wait_hits(int id, int n)
+{
+    for (int i = 0; i < 500 && hits_of(id) < n; i++)
+        usleep(10000);
+    if (hits_of(id) < n) FAIL_("id %d: %d requests after 5 s, want %d", id, hits_of(id), n);
+}
+
+/* A fetcher whose thread is busy with id 50, which takes ms. */
+static wb_fetcher *busy_fetcher(const char *url, size_t max_queue, unsigned ms)
+{
+    pthread_mutex_lock(&mu);
+    slow_ms = ms;
+    int before = hits[50];
+    pthread_mutex_unlock(&mu);
+    wb_fetcher *f = fetcher(url, max_queue);
+    ASSERT_EQ(wb_fetcher_request(f, 50), WB_OK);
+    wait_hits(50, before + 1);
+    return f;
+}
+
 /* Answers arrive oldest first with their outcome; the notify callback runs on the fetch
  * thread, once per answer. */
 static void test_answers(void)
@@ -171,30 +175,21 @@ static void test_dedupe_and_bound(void)
 {
     char url[64];
     struct MHD_Daemon *d = start(url, sizeof(url));
-    pthread_mutex_lock(&mu);
-    slow_ms = 800;
-    slow_started = 0;
-    pthread_mutex_unlock(&mu);
-    wb_fetcher *f = fetcher(url, 1);
+    wb_fetcher *f = busy_fetcher(url, 1, 800);
     struct wb_fetcher_results got = STAILQ_HEAD_INITIALIZER(got);
-    ASSERT_EQ(wb_fetcher_request(f, 50), WB_OK);
-    for (int i = 0; i < 500 && !slow_started; i++)
-        usleep(10000);
-    ASSERT(slow_started);                        /* 50 is in flight now */
     ASSERT_EQ(wb_fetcher_request(f, 50), WB_OK); /* in flight: not again */
     ASSERT_EQ(wb_fetcher_request(f, 2), WB_OK);  /* queued: the one place there is */
     ASSERT_EQ(wb_fetcher_request(f, 2), WB_OK);  /* queued already */
     ASSERT_EQ(wb_fetcher_request(f, 3), WB_ERR_FULL);
     take_n(f, &got, 2);
     ASSERT_EQ(STAILQ_FIRST(&got)->id, 50);
-    ASSERT_EQ(hits_of(50), 1);
+    ASSERT_EQ(hits_of(50), 1); /* the first test does not ask for 50 */
     ASSERT_EQ(hits_of(2), 1);
     ASSERT_EQ(hits_of(3), 0);
     free_results(&got);
     /* answered, not taken: known, so not asked twice; freed by wb_fetcher_free */
     ASSERT_EQ(wb_fetcher_request(f, 4), WB_OK);
-    for (int i = 0; i < 500 && hits_of(4) < 1; i++)
-        usleep(10000);
+    wait_hits(4, 1);
     usleep(50000);
     ASSERT_EQ(wb_fetcher_request(f, 4), WB_OK);
     usleep(50000);
@@ -208,16 +203,8 @@ static void test_free_aborts(void)
 {
     char url[64];
     struct MHD_Daemon *d = start(url, sizeof(url));
-    pthread_mutex_lock(&mu);
-    slow_ms = 4000;
-    slow_started = 0;
-    pthread_mutex_unlock(&mu);
-    wb_fetcher *f = fetcher(url, 0);
-    ASSERT_EQ(wb_fetcher_request(f, 50), WB_OK);
+    wb_fetcher *f = busy_fetcher(url, 0, 4000);
     ASSERT_EQ(wb_fetcher_request(f, 5), WB_OK); /* still queued when the fetcher goes */
-    for (int i = 0; i < 500 && !slow_started; i++)
-        usleep(10000);
-    ASSERT(slow_started);
     int64_t t0 = wb_now_ms();
     wb_fetcher_free(f);
     int64_t took = wb_now_ms() - t0;

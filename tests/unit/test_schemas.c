@@ -4,60 +4,29 @@
  * side is test_registry.c's, Avro itself test_avro.c's. */
 #include "schema/schemas.h"
 #include "test.h"
-
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static char dir[256];
-
-static void put(const char *rel, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    FILE *fp = fopen(path, "w");
-    ASSERT(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
+#include "test_dir.h"
 
 static const char *E1 = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\",\"type\":"
                         "\"string\"}]}";
 static const char *E2 = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\",\"type\":"
                         "\"string\"},{\"name\":\"b\",\"type\":\"int\",\"default\":7}]}";
 
-/* dir: ev v1 (id 11) and v2 (id 12), other v1 (id 21, the schema "string"). */
+/* test_dir: ev v1 (id 11) and v2 (id 12), other v1 (id 21, the schema "string"). */
 static void make_folder(void)
 {
-    char sub[300];
-    snprintf(dir, sizeof(dir), "/tmp/wb_test_schemas.XXXXXX");
-    ASSERT(mkdtemp(dir));
-    snprintf(sub, sizeof(sub), "%s/ev", dir);
-    ASSERT_EQ(mkdir(sub, 0700), 0);
-    snprintf(sub, sizeof(sub), "%s/other", dir);
-    ASSERT_EQ(mkdir(sub, 0700), 0);
-    put("ev/v1.avsc", E1);
-    put("ev/v2.avsc", E2);
-    put("other/v1.avsc", "\"string\"");
-    put("manifest.json", "{\"ev\":{\"1\":11,\"2\":12},\"other\":{\"1\":21}}");
-}
-
-static void remove_folder(void)
-{
-    const char *files[] = {"ev/v1.avsc", "ev/v2.avsc", "other/v1.avsc", "manifest.json", "ev",
-                           "other",      NULL};
-    char path[512];
-    for (int i = 0; files[i]; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        remove(path);
-    }
-    rmdir(dir);
+    test_dir_make("wb_test_schemas");
+    test_dir_mkdir("ev");
+    test_dir_mkdir("other");
+    test_dir_put("ev/v1.avsc", E1);
+    test_dir_put("ev/v2.avsc", E2);
+    test_dir_put("other/v1.avsc", "\"string\"");
+    test_dir_put("manifest.json", "{\"ev\":{\"1\":11,\"2\":12},\"other\":{\"1\":21}}");
 }
 
 static wb_schemas *open_ok(void)
 {
     char err[512];
-    wb_schemas *s = wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err));
+    wb_schemas *s = wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err));
     if (!s) FAIL_("wb_schemas_new: %s", err);
     return s;
 }
@@ -71,29 +40,30 @@ static void test_load_errors(void)
     ASSERT(!wb_schemas_new("/nonexistent-wb", NULL, NULL, NULL, NULL, err, sizeof(err)));
     ASSERT_CONTAINS(err, "/nonexistent-wb/manifest.json:");
 
-    put("manifest.json", "[1]");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    test_dir_put("manifest.json", "[1]");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
     ASSERT_CONTAINS(err, "manifest must be an object");
-    put("manifest.json", "{\"ev\":3}");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    test_dir_put("manifest.json", "{\"ev\":3}");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
     ASSERT_CONTAINS(err, "'ev' must map versions to ids");
-    put("manifest.json", "{\"ev\":{\"one\":11}}");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    test_dir_put("manifest.json", "{\"ev\":{\"one\":11}}");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
     ASSERT_CONTAINS(err, "ev version 'one': bad version or id");
-    put("manifest.json", "{\"ev\":{\"1\":11,\"2\":11}}");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    test_dir_put("manifest.json", "{\"ev\":{\"1\":11,\"2\":11}}");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
     ASSERT_CONTAINS(err, "id 11 used twice (ev@1 and ev@2)");
-    put("manifest.json", "{\"ev\":{\"3\":13}}");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/ev/v3.avsc: No such file or directory", dir);
+    test_dir_put("manifest.json", "{\"ev\":{\"3\":13}}");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    snprintf(want, sizeof(want), "%s/ev/v3.avsc: No such file or directory", test_dir);
     ASSERT_STR_EQ(err, want);
-    put("ev/v2.avsc", "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\"}]}");
-    put("manifest.json", "{\"ev\":{\"2\":12}}");
-    ASSERT(!wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
-    snprintf(want, sizeof(want), "%s/ev/v2.avsc: invalid schema", dir);
+    test_dir_put("ev/v2.avsc",
+                 "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\"}]}");
+    test_dir_put("manifest.json", "{\"ev\":{\"2\":12}}");
+    ASSERT(!wb_schemas_new(test_dir, NULL, NULL, NULL, NULL, err, sizeof(err)));
+    snprintf(want, sizeof(want), "%s/ev/v2.avsc: invalid schema", test_dir);
     ASSERT_CONTAINS(err, want);
-    put("ev/v2.avsc", E2);
-    put("manifest.json", "{\"ev\":{\"1\":11,\"2\":12},\"other\":{\"1\":21}}");
+    test_dir_put("ev/v2.avsc", E2);
+    test_dir_put("manifest.json", "{\"ev\":{\"1\":11,\"2\":12},\"other\":{\"1\":21}}");
 }
 
 static void test_refs(void)
@@ -175,7 +145,7 @@ static void test_plan_bound(void)
     char err[512], reason[512];
     wb_registry_opts o = {0};
     o.cache_size = 1;
-    wb_schemas *s = wb_schemas_new_opts(dir, &o, err, sizeof(err));
+    wb_schemas *s = wb_schemas_new_opts(test_dir, &o, err, sizeof(err));
     if (!s) FAIL_("%s", err);
     const char *contracts[] = {NULL, "ev@1", "ev@2"};
     wb_buf b1, b2, out;
@@ -276,6 +246,6 @@ int main(void)
     RUN(test_framed);
     RUN(test_plan_bound);
     RUN(test_event_writer_forms);
-    remove_folder();
+    test_dir_remove();
     TEST_DONE();
 }
