@@ -27,17 +27,21 @@
 
 /* ---------------------------------------------------------------- emitter */
 
+/* Where the page goes and in which format; the first append error sticks and stops the
+ * rest (every emitter checks it), so callers need not. */
 typedef struct emit {
     wb_buf *out;
     int html;
     wb_err err;
 } emit;
 
+/* Markup, as is. */
 static void raw(emit *e, const char *s)
 {
     if (!e->err) e->err = wb_buf_adds(e->out, s);
 }
 
+/* Formatted markup: short pieces only (cut at 2 KiB). */
 static void rawf(emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rawf(emit *e, const char *fmt, ...)
 {
@@ -84,6 +88,7 @@ static void code(emit *e, const char *s)
     }
 }
 
+/* A heading with an anchor that the event list and version links point to. */
 static void heading(emit *e, int level, const char *anchor, const char *s)
 {
     if (e->html) {
@@ -102,6 +107,7 @@ static void heading(emit *e, int level, const char *anchor, const char *s)
     }
 }
 
+/* Paragraphs, code blocks, lists: the same calls write either format. */
 static void para_begin(emit *e)
 {
     raw(e, e->html ? "<p>" : "");
@@ -168,6 +174,7 @@ static void link(emit *e, const char *anchor, const char *s)
     }
 }
 
+/* A table with n columns: the header row (and Markdown's separator row). */
 static void table_begin(emit *e, const char *const *cols, int n)
 {
     raw(e, e->html ? "<table>\n<thead><tr>" : "|");
@@ -204,6 +211,7 @@ static void table_end(emit *e)
 
 /* ---------------------------------------------------------------- the folder */
 
+/* One version of an event as the catalog shows it. */
 typedef struct version {
     long num;
     int32_t id;
@@ -211,6 +219,7 @@ typedef struct version {
     json_t *doc; /* the .avsc as JSON, for the docs avro-c drops */
 } version;
 
+/* An event type with its versions, oldest first. */
 typedef struct event {
     char name[200];
     version v[MAX_VERSIONS];
@@ -228,6 +237,7 @@ static int cmp_event(const void *a, const void *b)
     return strcmp(((const event *)a)->name, ((const event *)b)->name);
 }
 
+/* The events and every schema and document they hold. */
 static void free_events(event *ev, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -463,11 +473,14 @@ static wb_err example_request(const char *type, const char *data, wb_buf *header
 
 /* ---------------------------------------------------------------- sections */
 
+/* The "doc" of field i in the .avsc's "fields" array (our model does not keep docs). */
 static const char *field_doc(json_t *fields_json, size_t i)
 {
     return json_string_value(json_object_get(json_array_get(fields_json, i), "doc"));
 }
 
+/* One table row per field of record t, then the fields of records nested in a field
+ * (directly, or as array items: "lines[].sku"), to depth 8. */
 static void field_rows(emit *e, const wb_avro_type *t, json_t *fields_json, const char *prefix,
                        int depth)
 {
@@ -630,6 +643,7 @@ static const char verify_python[] =
     "wh = Webhook(os.environ[\"WEBHOOK_SECRET\"])\n"
     "event = wh.verify(raw_body, request.headers)  # raises WebhookVerificationError\n";
 
+/* The page's opening: what the catalog is, how a webhook arrives, the list of events. */
 static void intro(emit *e, const event *ev, size_t n)
 {
     heading(e, 1, "event-catalog", "Event catalog");
@@ -682,6 +696,7 @@ static void intro(emit *e, const event *ev, size_t n)
     list_end(e);
 }
 
+/* How to verify a signature: the official SDKs, the steps by hand, our own verify command. */
 static void verification(emit *e)
 {
     heading(e, 2, "verify", "Verifying a webhook (Standard Webhooks)");

@@ -18,12 +18,15 @@
 
 /* ---------------------------------------------------------------- schema model */
 
+/* A parsed schema owns every node it made; nodes reference each other (a named type used
+ * twice, a recursive record), so they are freed from this list, not by walking the tree. */
 struct wb_avro_schema {
     wb_avro_type *root;
     wb_avro_type **nodes; /* every node, for freeing (named types are referenced, not copied) */
     size_t nnodes, capnodes;
 };
 
+/* Parsing state: the schema being built, the caller's error buffer, the nesting so far. */
 typedef struct parse_ctx {
     wb_avro_schema *sc;
     char *err;
@@ -31,6 +34,8 @@ typedef struct parse_ctx {
     int depth;
 } parse_ctx;
 
+/* A zeroed node of kind, registered with the schema (which frees it); NULL when out of
+ * memory. */
 static wb_avro_type *new_node(parse_ctx *pc, wb_avro_kind kind)
 {
     wb_avro_schema *sc = pc->sc;
@@ -49,6 +54,7 @@ static wb_avro_type *new_node(parse_ctx *pc, wb_avro_kind kind)
     return t;
 }
 
+/* A node's own strings, fields, symbols and branch array (not the nodes it points to). */
 static void free_node(wb_avro_type *t)
 {
     free(t->name);
@@ -97,6 +103,7 @@ static const struct {
     {"bytes", WB_AVRO_BYTES}, {"string", WB_AVRO_STRING},
 };
 
+/* The kind of a primitive type name, or -1. */
 static int primitive_kind(const char *s)
 {
     for (size_t i = 0; i < sizeof(primitives) / sizeof(primitives[0]); i++)
@@ -105,6 +112,7 @@ static int primitive_kind(const char *s)
 }
 
 /* Full name from a name and the namespace in effect. Caller frees. */
+/* A dotted name is already full; otherwise the namespace in effect is prefixed. */
 static char *full_name(const char *name, const char *ns)
 {
     if (strchr(name, '.') || !ns || !*ns) return wb_strdup(name);
@@ -114,6 +122,9 @@ static char *full_name(const char *name, const char *ns)
     return s;
 }
 
+/* A reference to a named type defined earlier in the document: by its full name in the
+ * namespace in effect, or by the name as written (a type defined without a namespace,
+ * referenced from inside one). NULL when unknown. */
 static wb_avro_type *find_named(parse_ctx *pc, const char *name, const char *ns)
 {
     char *full = full_name(name, ns);
@@ -127,6 +138,7 @@ static wb_avro_type *find_named(parse_ctx *pc, const char *name, const char *ns)
     return hit;
 }
 
+/* Set the parse error and return -1. */
 static int perr(parse_ctx *pc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int perr(parse_ctx *pc, const char *fmt, ...)
 {
@@ -137,6 +149,7 @@ static int perr(parse_ctx *pc, const char *fmt, ...)
     return -1;
 }
 
+/* obj's "aliases" (strings) into *out / *n; absent is none. */
 static int read_aliases(parse_ctx *pc, json_t *obj, char ***out, size_t *n)
 {
     json_t *a = json_object_get(obj, "aliases");
@@ -158,6 +171,7 @@ static int read_aliases(parse_ctx *pc, json_t *obj, char ***out, size_t *n)
 
 static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns);
 
+/* The logical type of t, from its JSON object j. */
 static int parse_logical(parse_ctx *pc, wb_avro_type *t, json_t *j)
 {
     const char *lt = json_string_value(json_object_get(j, "logicalType"));
@@ -181,6 +195,8 @@ static int parse_logical(parse_ctx *pc, wb_avro_type *t, json_t *j)
     return 0;
 }
 
+/* A record's fields: unique names, aliases, types, defaults (kept as JSON: avro-c 1.11 drops
+ * them and resolution needs them). */
 static int parse_record(parse_ctx *pc, wb_avro_type *t, json_t *j, const char *ns)
 {
     json_t *fields = json_object_get(j, "fields");
@@ -503,6 +519,7 @@ int wb_avro_promotable(wb_avro_kind w, wb_avro_kind r)
     }
 }
 
+/* The part of a full name after its last dot. */
 static const char *short_of(const char *n)
 {
     const char *dot = strrchr(n, '.');
