@@ -1,4 +1,4 @@
-/* schema/catalog.c - the partner-facing event catalog in Markdown or HTML (see catalog.h).
+/* cli/catalog.c - the partner-facing event catalog in Markdown or HTML (see catalog.h).
  *
  * One walk over the folder writes both formats through a tiny emitter (headings, paragraphs,
  * code blocks, tables, lists) that escapes text for the format at hand; the HTML page is
@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "kafka/envelope.h"
 #include "signing/signing.h"
+#include "core/timefmt.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -26,17 +27,21 @@
 
 /* ---------------------------------------------------------------- emitter */
 
+/* Where the page goes and in which format; the first append error sticks and stops the
+ * rest (every emitter checks it), so callers need not. */
 typedef struct emit {
     wb_buf *out;
     int html;
     wb_err err;
 } emit;
 
+/* Markup, as is. */
 static void raw(emit *e, const char *s)
 {
     if (!e->err) e->err = wb_buf_adds(e->out, s);
 }
 
+/* Formatted markup: short pieces only (cut at 2 KiB). */
 static void rawf(emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rawf(emit *e, const char *fmt, ...)
 {
@@ -83,6 +88,7 @@ static void code(emit *e, const char *s)
     }
 }
 
+/* A heading with an anchor that the event list and version links point to. */
 static void heading(emit *e, int level, const char *anchor, const char *s)
 {
     if (e->html) {
@@ -101,6 +107,7 @@ static void heading(emit *e, int level, const char *anchor, const char *s)
     }
 }
 
+/* Paragraphs, code blocks, lists: the same calls write either format. */
 static void para_begin(emit *e)
 {
     raw(e, e->html ? "<p>" : "");
@@ -167,6 +174,7 @@ static void link(emit *e, const char *anchor, const char *s)
     }
 }
 
+/* A table with n columns: the header row (and Markdown's separator row). */
 static void table_begin(emit *e, const char *const *cols, int n)
 {
     raw(e, e->html ? "<table>\n<thead><tr>" : "|");
@@ -203,6 +211,7 @@ static void table_end(emit *e)
 
 /* ---------------------------------------------------------------- the folder */
 
+/* One version of an event as the catalog shows it. */
 typedef struct version {
     long num;
     int32_t id;
@@ -210,6 +219,7 @@ typedef struct version {
     json_t *doc; /* the .avsc as JSON, for the docs avro-c drops */
 } version;
 
+/* An event type with its versions, oldest first. */
 typedef struct event {
     char name[200];
     version v[MAX_VERSIONS];
@@ -227,6 +237,7 @@ static int cmp_event(const void *a, const void *b)
     return strcmp(((const event *)a)->name, ((const event *)b)->name);
 }
 
+/* The events and every schema and document they hold. */
 static void free_events(event *ev, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -237,6 +248,9 @@ static void free_events(event *ev, size_t n)
     free(ev);
 }
 
+/* Every event of dir/manifest.json with its versions, parsed, each sorted by version and
+ * the events by name (caller frees with free_events). Entries the manifest gets wrong are
+ * skipped (`schemas check` reports them); a schema that does not parse fails the catalog. */
 static wb_err load(const char *dir, event **out, size_t *nout, char *errstr, size_t errstr_size)
 {
     char path[4096];
@@ -303,6 +317,78 @@ out:
 
 /* ---------------------------------------------------------------- examples */
 
+static json_t *sample(const wb_avro_type *t, const char *field, int depth);
+
+/* The example's timestamps and dates: the moment the example request is signed at. */
+static json_t *sample_time(wb_avro_logical lt)
+{
+    char b[WB_TIME_BUF];
+    if (lt == WB_AVRO_LT_DATE)
+        wb_time_format_date(EXAMPLE_TS_S / 86400, b, sizeof(b));
+    else if (lt == WB_AVRO_LT_TS_MICROS)
+        wb_time_format_us(EXAMPLE_TS_S * 1000000 + 123456, b, sizeof(b));
+    else
+        wb_time_format_ms(EXAMPLE_TS_S * 1000 + 123, b, sizeof(b));
+    return json_string(b);
+}
+
+/* bytes / fixed: a decimal's digits, or base64 of some bytes (fixed: exactly its size). */
+static json_t *sample_blob(const wb_avro_type *t)
+{
+    if (t->logical == WB_AVRO_LT_DECIMAL) return json_string(t->scale ? "19.99" : "20");
+    if (t->kind == WB_AVRO_FIXED && t->size <= 256) {
+        unsigned char raw_bytes[256];
+        char b64[4 * ((256 + 2) / 3) + 1];
+        for (size_t i = 0; i < t->size; i++)
+            raw_bytes[i] = (unsigned char)(i * 37 + 11);
+        wb_base64_encode(raw_bytes, t->size, b64);
+        return json_string(b64);
+    }
+    return json_string("AQID");
+}
+
+/* A string that reads like the field it fills. */
+static json_t *sample_string(const char *field)
+{
+    char s[160];
+    if (strstr(field, "event_id") || !strcmp(field, "id"))
+        snprintf(s, sizeof(s), "6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d");
+    else if (strstr(field, "currency"))
+        snprintf(s, sizeof(s), "EUR");
+    else if (strstr(field, "email"))
+        snprintf(s, sizeof(s), "ana@example.com");
+    else
+        snprintf(s, sizeof(s), "%.40s_1001", field);
+    return json_string(s);
+}
+
+/* The first non-null branch: the value when nullable, else {"branch": value}. */
+static json_t *sample_union(const wb_avro_type *t, const char *field, int depth)
+{
+    for (size_t i = 0; i < t->nbranches; i++)
+        if (t->branches[i]->kind != WB_AVRO_NULL) {
+            json_t *v = sample(t->branches[i], field, depth + 1);
+            if (wb_avro_is_nullable(t)) return v;
+            json_t *o = json_object();
+            json_object_set_new(o, wb_avro_branch_name(t->branches[i]), v);
+            return o;
+        }
+    return json_null();
+}
+
+/* A record: each field's default when it has a non-null one, else a sample. */
+static json_t *sample_record(const wb_avro_type *t, int depth)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < t->nfields; i++) {
+        const wb_avro_field *f = &t->fields[i];
+        json_object_set_new(o, f->name,
+                            f->def && !json_is_null(f->def) ? json_deep_copy(f->def)
+                                                            : sample(f->type, f->name, depth + 1));
+    }
+    return o;
+}
+
 /* A plausible value for a type, by the JSON mapping of schemas/README.md. */
 static json_t *sample(const wb_avro_type *t, const char *field, int depth)
 {
@@ -313,38 +399,19 @@ static json_t *sample(const wb_avro_type *t, const char *field, int depth)
     case WB_AVRO_BOOLEAN:
         return json_true();
     case WB_AVRO_INT:
-        return t->logical == WB_AVRO_LT_DATE ? json_string("2026-11-23") : json_integer(2);
+        return t->logical == WB_AVRO_LT_DATE ? sample_time(t->logical) : json_integer(2);
     case WB_AVRO_LONG:
-        if (t->logical == WB_AVRO_LT_TS_MILLIS) return json_string("2026-11-23T17:44:06.123Z");
-        if (t->logical == WB_AVRO_LT_TS_MICROS) return json_string("2026-11-23T17:44:06.123456Z");
+        if (t->logical == WB_AVRO_LT_TS_MILLIS || t->logical == WB_AVRO_LT_TS_MICROS)
+            return sample_time(t->logical);
         return json_integer(42);
     case WB_AVRO_FLOAT:
     case WB_AVRO_DOUBLE:
         return json_real(1.5);
     case WB_AVRO_BYTES:
     case WB_AVRO_FIXED:
-        if (t->logical == WB_AVRO_LT_DECIMAL) return json_string(t->scale ? "19.99" : "20");
-        if (t->kind == WB_AVRO_FIXED && t->size <= 256) {
-            unsigned char raw_bytes[256];
-            char b64[4 * ((256 + 2) / 3) + 1];
-            for (size_t i = 0; i < t->size; i++)
-                raw_bytes[i] = (unsigned char)(i * 37 + 11);
-            wb_base64_encode(raw_bytes, t->size, b64);
-            return json_string(b64);
-        }
-        return json_string("AQID");
-    case WB_AVRO_STRING: {
-        char s[160];
-        if (strstr(field, "event_id") || !strcmp(field, "id"))
-            snprintf(s, sizeof(s), "6f1c2b9e-0d7a-4c55-9a43-1e2f3a4b5c6d");
-        else if (strstr(field, "currency"))
-            snprintf(s, sizeof(s), "EUR");
-        else if (strstr(field, "email"))
-            snprintf(s, sizeof(s), "ana@example.com");
-        else
-            snprintf(s, sizeof(s), "%.40s_1001", field);
-        return json_string(s);
-    }
+        return sample_blob(t);
+    case WB_AVRO_STRING:
+        return sample_string(field);
     case WB_AVRO_ENUM:
         return json_string(t->nsymbols ? t->symbols[0] : "");
     case WB_AVRO_ARRAY: {
@@ -358,29 +425,9 @@ static json_t *sample(const wb_avro_type *t, const char *field, int depth)
         return o;
     }
     case WB_AVRO_UNION:
-        /* nullable: the value; other unions: {"branch": value} */
-        for (size_t i = 0; i < t->nbranches; i++)
-            if (t->branches[i]->kind != WB_AVRO_NULL) {
-                json_t *v = sample(t->branches[i], field, depth + 1);
-                if (t->nbranches == 2 &&
-                    (t->branches[0]->kind == WB_AVRO_NULL || t->branches[1]->kind == WB_AVRO_NULL))
-                    return v;
-                json_t *o = json_object();
-                json_object_set_new(o, wb_avro_branch_name(t->branches[i]), v);
-                return o;
-            }
-        return json_null();
-    case WB_AVRO_RECORD: {
-        json_t *o = json_object();
-        for (size_t i = 0; i < t->nfields; i++) {
-            const wb_avro_field *f = &t->fields[i];
-            json_object_set_new(o, f->name,
-                                f->def && !json_is_null(f->def)
-                                    ? json_deep_copy(f->def)
-                                    : sample(f->type, f->name, depth + 1));
-        }
-        return o;
-    }
+        return sample_union(t, field, depth);
+    case WB_AVRO_RECORD:
+        return sample_record(t, depth);
     }
     return json_null();
 }
@@ -426,11 +473,14 @@ static wb_err example_request(const char *type, const char *data, wb_buf *header
 
 /* ---------------------------------------------------------------- sections */
 
+/* The "doc" of field i in the .avsc's "fields" array (our model does not keep docs). */
 static const char *field_doc(json_t *fields_json, size_t i)
 {
     return json_string_value(json_object_get(json_array_get(fields_json, i), "doc"));
 }
 
+/* One table row per field of record t, then the fields of records nested in a field
+ * (directly, or as array items: "lines[].sku"), to depth 8. */
 static void field_rows(emit *e, const wb_avro_type *t, json_t *fields_json, const char *prefix,
                        int depth)
 {
@@ -466,78 +516,68 @@ static void field_rows(emit *e, const wb_avro_type *t, json_t *fields_json, cons
     }
 }
 
-static void version_section(emit *e, const event *ev, size_t vi, char *errstr, size_t errstr_size)
+/* What changed from the version before (wb_compat_diff) and whether each reads the other's
+ * data (wb_compat_check both ways), in words for partners. */
+static void changes_section(emit *e, const version *p, const version *v)
 {
-    const version *v = &ev->v[vi];
-    char title[300], anchor[300], why[512];
-    snprintf(title, sizeof(title), "%s v%ld", ev->name, v->num);
-    snprintf(anchor, sizeof(anchor), "%s-v%ld", ev->name, v->num);
-    heading(e, 3, anchor, title);
+    wb_buf lines, msgs;
+    wb_buf_init(&lines, 0);
+    wb_buf_init(&msgs, 0);
+    int n = wb_compat_diff(wb_avro_schema_root(p->sc), wb_avro_schema_root(v->sc), &lines);
+    int back = wb_compat_check(wb_avro_schema_root(v->sc), wb_avro_schema_root(p->sc), 1, "", "",
+                               "", &msgs);
+    int fwd = wb_compat_check(wb_avro_schema_root(p->sc), wb_avro_schema_root(v->sc), 0, "", "", "",
+                              &msgs);
     para_begin(e);
-    text(e, "Contract ");
-    char ref[260];
-    snprintf(ref, sizeof(ref), "%s@%ld", ev->name, v->num);
-    code(e, ref);
-    rawf(e, ", registry id %" PRId32 ".%s", v->id, vi + 1 == ev->nv ? " The newest version." : "");
+    rawf(e, "Changes from v%ld:", p->num);
     para_end(e);
-    if (vi > 0) {
-        const version *p = &ev->v[vi - 1];
-        wb_buf lines, msgs;
-        wb_buf_init(&lines, 0);
-        wb_buf_init(&msgs, 0);
-        int n = wb_compat_diff(wb_avro_schema_root(p->sc), wb_avro_schema_root(v->sc), &lines);
-        int back = wb_compat_check(wb_avro_schema_root(v->sc), wb_avro_schema_root(p->sc), 1, "",
-                                   "", "", &msgs);
-        int fwd = wb_compat_check(wb_avro_schema_root(p->sc), wb_avro_schema_root(v->sc), 0, "", "",
-                                  "", &msgs);
-        para_begin(e);
-        rawf(e, "Changes from v%ld:", p->num);
-        para_end(e);
-        list_begin(e);
-        for (char *l = lines.data; n > 0 && l && *l;) {
-            char *nl = strchr(l, '\n');
-            if (nl) *nl = 0;
-            item_begin(e);
-            text(e, l);
-            item_end(e);
-            l = nl ? nl + 1 : NULL;
-        }
-        if (n == 0) {
-            item_begin(e);
-            text(e, "no field changes (docs only)");
-            item_end(e);
-        }
-        list_end(e);
-        para_begin(e);
-        rawf(e, "Compatibility: v%ld %s v%ld data (backward), v%ld %s v%ld data (forward). ",
-             v->num, back ? "cannot read" : "reads", p->num, p->num, fwd ? "cannot read" : "reads",
-             v->num);
-        if (!fwd)
-            rawf(e,
-                 "A partner pinned to v%ld keeps receiving the v%ld shape when producers move "
-                 "to v%ld.",
-                 p->num, p->num, v->num);
-        else
-            rawf(e,
-                 "Records written as v%ld cannot be turned into v%ld: a partner pinned to v%ld "
-                 "does not receive them (they are parked for the operator); move to v%ld "
-                 "before producers do.",
-                 v->num, p->num, p->num, v->num);
-        para_end(e);
-        wb_buf_free(&lines);
-        wb_buf_free(&msgs);
+    list_begin(e);
+    for (char *l = lines.data; n > 0 && l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl) *nl = 0;
+        item_begin(e);
+        text(e, l);
+        item_end(e);
+        l = nl ? nl + 1 : NULL;
     }
-    static const char *const cols[] = {"Field", "Type", "Required", "Description"};
-    table_begin(e, cols, 4);
-    field_rows(e, wb_avro_schema_root(v->sc), json_object_get(v->doc, "fields"), "", 0);
-    table_end(e);
+    if (n == 0) {
+        item_begin(e);
+        text(e, "no field changes (docs only)");
+        item_end(e);
+    }
+    list_end(e);
+    para_begin(e);
+    rawf(e, "Compatibility: v%ld %s v%ld data (backward), v%ld %s v%ld data (forward). ", v->num,
+         back ? "cannot read" : "reads", p->num, p->num, fwd ? "cannot read" : "reads", v->num);
+    if (!fwd)
+        rawf(e,
+             "A partner pinned to v%ld keeps receiving the v%ld shape when producers move "
+             "to v%ld.",
+             p->num, p->num, v->num);
+    else
+        rawf(e,
+             "Records written as v%ld cannot be turned into v%ld: a partner pinned to v%ld "
+             "does not receive them (they are parked for the operator); move to v%ld "
+             "before producers do.",
+             v->num, p->num, p->num, v->num);
+    para_end(e);
+    wb_buf_free(&lines);
+    wb_buf_free(&msgs);
+}
 
+/* The signed example request a partner pinned to ref receives. An example that cannot be
+ * built fails the catalog (e->err, errstr naming title): it would mean the bridge cannot
+ * send this version either. */
+static void example_section(emit *e, const version *v, const char *type, const char *ref,
+                            const char *title, char *errstr, size_t errstr_size)
+{
+    char why[512];
     wb_buf data, headers, body;
     wb_buf_init(&data, 0);
     wb_buf_init(&headers, 0);
     wb_buf_init(&body, 0);
     if (example_data(v->sc, &data, why, sizeof(why)) ||
-        example_request(ev->name, data.data, &headers, &body)) {
+        example_request(type, data.data, &headers, &body)) {
         if (!e->err) e->err = WB_ERR_SCHEMA;
         snprintf(errstr, errstr_size, "%s: cannot build the example: %s", title, why);
     } else {
@@ -554,6 +594,28 @@ static void version_section(emit *e, const event *ev, size_t vi, char *errstr, s
     wb_buf_free(&data);
     wb_buf_free(&headers);
     wb_buf_free(&body);
+}
+
+/* One version: heading, contract and id, changes (from v2 on), fields, example. */
+static void version_section(emit *e, const event *ev, size_t vi, char *errstr, size_t errstr_size)
+{
+    const version *v = &ev->v[vi];
+    char title[300], anchor[300], ref[260];
+    snprintf(title, sizeof(title), "%s v%ld", ev->name, v->num);
+    snprintf(anchor, sizeof(anchor), "%s-v%ld", ev->name, v->num);
+    heading(e, 3, anchor, title);
+    para_begin(e);
+    text(e, "Contract ");
+    snprintf(ref, sizeof(ref), "%s@%ld", ev->name, v->num);
+    code(e, ref);
+    rawf(e, ", registry id %" PRId32 ".%s", v->id, vi + 1 == ev->nv ? " The newest version." : "");
+    para_end(e);
+    if (vi > 0) changes_section(e, &ev->v[vi - 1], v);
+    static const char *const cols[] = {"Field", "Type", "Required", "Description"};
+    table_begin(e, cols, 4);
+    field_rows(e, wb_avro_schema_root(v->sc), json_object_get(v->doc, "fields"), "", 0);
+    table_end(e);
+    example_section(e, v, ev->name, ref, title, errstr, errstr_size);
 }
 
 static const char verify_steps[] =
@@ -581,6 +643,7 @@ static const char verify_python[] =
     "wh = Webhook(os.environ[\"WEBHOOK_SECRET\"])\n"
     "event = wh.verify(raw_body, request.headers)  # raises WebhookVerificationError\n";
 
+/* The page's opening: what the catalog is, how a webhook arrives, the list of events. */
 static void intro(emit *e, const event *ev, size_t n)
 {
     heading(e, 1, "event-catalog", "Event catalog");
@@ -633,6 +696,7 @@ static void intro(emit *e, const event *ev, size_t n)
     list_end(e);
 }
 
+/* How to verify a signature: the official SDKs, the steps by hand, our own verify command. */
 static void verification(emit *e)
 {
     heading(e, 2, "verify", "Verifying a webhook (Standard Webhooks)");
@@ -667,6 +731,7 @@ static const char html_head[] =
     "th{background:#f6f8fa}tr:nth-child(even) td{background:#fafbfc}\n"
     "a{color:#0969da}\n</style>\n</head>\n<body>\n";
 
+/* Any thread: reads the folder, appends to out (the caller's). */
 wb_err wb_catalog_render(const char *dir, wb_catalog_format fmt, wb_buf *out, char *errstr,
                          size_t errstr_size)
 {

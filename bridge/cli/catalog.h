@@ -1,4 +1,4 @@
-/* schema/catalog.h - the partner-facing event catalog (`webhook-bridge schemas catalog`).
+/* cli/catalog.h - the partner-facing event catalog (`webhook-bridge schemas catalog`).
  *
  * From a schemas folder (manifest.json + <event>/v<N>.avsc): every event type, each version
  * with what changed from the one before (compat.c's wb_compat_diff) and whether each side
@@ -9,8 +9,8 @@
  * through the bridge's own encoder and decoder, so it is what the bridge would send.
  *
  * Thread: pure function of the folder; any thread. */
-#ifndef WB_SCHEMA_CATALOG_H
-#define WB_SCHEMA_CATALOG_H
+#ifndef WB_CLI_CATALOG_H
+#define WB_CLI_CATALOG_H
 
 #include <stddef.h>
 #include "core/buf.h"

@@ -20,42 +20,66 @@ static void usage(FILE *fp)
                 "  example request and how to verify it.\n");
 }
 
+/* argv[*i] as "NAME VALUE" (advancing *i) or "NAME=VALUE": the value, else NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (!strcmp(a, name) && *i + 1 < argc) return argv[++*i];
+    if (!strncmp(a, name, n) && a[n] == '=') return a + n + 1;
+    return NULL;
+}
+
+/* An argument that is no option of cmd: -h / --help (usage, exit 0), else the folder (once;
+ * -1: taken, go on), else an error (exit 2). */
+static int positional(const char *cmd, const char *a, const char **dir, int *have_dir)
+{
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (a[0] == '-' || *have_dir) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, a);
+        usage(stderr);
+        return 2;
+    }
+    *dir = a;
+    *have_dir = 1;
+    return -1;
+}
+
+/* Write the rendered catalog to file (NULL: stdout). 0, or 1 with a message. */
+static int write_out(const wb_buf *out, const char *file)
+{
+    FILE *fp = file ? fopen(file, "w") : stdout;
+    if (!fp || fwrite(out->data, 1, out->len, fp) != out->len || (file ? fclose(fp) : fflush(fp))) {
+        fprintf(stderr, "schemas catalog: cannot write %s\n", file ? file : "stdout");
+        return 1;
+    }
+    return 0;
+}
+
+/* `schemas catalog [DIR] [--format markdown|html] [-o FILE]` */
 static int catalog(int argc, char **argv)
 {
-    const char *dir = "schemas", *file = NULL;
-    int have_dir = 0;
+    const char *dir = "schemas", *file = NULL, *val;
+    int have_dir = 0, rc;
     wb_catalog_format fmt = WB_CATALOG_MARKDOWN;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        if ((!strcmp(a, "--format") || !strcmp(a, "-o") || !strcmp(a, "--output")) &&
-            i + 1 < argc) {
-            val = argv[++i];
-            if (a[1] == 'o' || a[2] == 'o') {
-                file = val;
-                continue;
-            }
-        } else if (!strncmp(a, "--format=", 9)) {
-            val = a + 9;
-        }
-        if (val) {
-            if (!strcmp(val, "markdown") || !strcmp(val, "md"))
+        const char *a = argv[i];
+        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc) {
+            file = argv[++i];
+        } else if ((val = opt_value(argc, argv, &i, "--format"))) {
+            if (!strcmp(val, "markdown") || !strcmp(val, "md")) {
                 fmt = WB_CATALOG_MARKDOWN;
-            else if (!strcmp(val, "html"))
+            } else if (!strcmp(val, "html")) {
                 fmt = WB_CATALOG_HTML;
-            else {
+            } else {
                 fprintf(stderr, "schemas catalog: unknown format '%s' (markdown or html)\n", val);
                 return 2;
             }
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (a[0] == '-' || have_dir) {
-            fprintf(stderr, "schemas catalog: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            dir = a;
-            have_dir = 1;
+        } else if ((rc = positional("schemas catalog", a, &dir, &have_dir)) >= 0) {
+            return rc;
         }
     }
     wb_buf out;
@@ -66,52 +90,25 @@ static int catalog(int argc, char **argv)
         wb_buf_free(&out);
         return 1;
     }
-    FILE *fp = file ? fopen(file, "w") : stdout;
-    int rc = 0;
-    if (!fp || fwrite(out.data, 1, out.len, fp) != out.len || (file ? fclose(fp) : fflush(fp))) {
-        fprintf(stderr, "schemas catalog: cannot write %s\n", file ? file : "stdout");
-        rc = 1;
-    }
+    rc = write_out(&out, file);
     wb_buf_free(&out);
     return rc;
 }
 
-int wb_cmd_schemas(int argc, char **argv)
+/* `schemas check [DIR] [--mode MODE]` */
+static int check(int argc, char **argv)
 {
-    const char *dir = "schemas";
-    int mode = WB_COMPAT_BACKWARD, have_dir = 0;
-    if (argc >= 2 && !strcmp(argv[1], "catalog")) return catalog(argc, argv);
-    if (argc < 2 ||
-        (strcmp(argv[1], "check") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "check")) {
-        usage(stdout);
-        return 0;
-    }
+    const char *dir = "schemas", *val;
+    int mode = WB_COMPAT_BACKWARD, have_dir = 0, rc;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        if (!strcmp(a, "--mode") && i + 1 < argc)
-            val = argv[++i];
-        else if (!strncmp(a, "--mode=", 7))
-            val = a + 7;
-        if (val) {
+        if ((val = opt_value(argc, argv, &i, "--mode"))) {
             if ((mode = wb_compat_mode_parse(val)) < 0) {
                 fprintf(stderr, "schemas check: unknown mode '%s'\n", val);
                 usage(stderr);
                 return 2;
             }
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (a[0] == '-' || have_dir) {
-            fprintf(stderr, "schemas check: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            dir = a;
-            have_dir = 1;
+        } else if ((rc = positional("schemas check", argv[i], &dir, &have_dir)) >= 0) {
+            return rc;
         }
     }
     wb_buf report;
@@ -126,4 +123,17 @@ int wb_cmd_schemas(int argc, char **argv)
     fputs(report.data ? report.data : "", n ? stderr : stdout);
     wb_buf_free(&report);
     return n ? 1 : 0;
+}
+
+/* Main thread: `schemas check ...`, `schemas catalog ...`, `schemas --help`. */
+int wb_cmd_schemas(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "catalog")) return catalog(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "check")) return check(argc, argv);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
 }

@@ -1,11 +1,15 @@
-/* avro.c - Avro schema model and resolution helpers (see avro.h).
+/* avro.c - Avro schema model and resolution helpers (see avro.h), and the small helpers the
+ * rest of schema/ shares (avro_int.h).
  *
- * The decoding plan lives in avro_decode.c, the JSON -> Avro encoder in avro_encode.c. */
+ * The other parts of the Avro module: resolution plans are compiled in avro_plan.c and walked
+ * over binary data in avro_decode.c, JSON text is written by avro_json.c, and the JSON -> Avro
+ * encoder is avro_encode.c. */
 #include "schema/avro.h"
 #include "schema/avro_int.h"
 #include "core/util.h"
 
 #include <avro/errors.h>
+#include <errno.h>
 #include <avro/schema.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +18,15 @@
 
 /* ---------------------------------------------------------------- schema model */
 
+/* A parsed schema owns every node it made; nodes reference each other (a named type used
+ * twice, a recursive record), so they are freed from this list, not by walking the tree. */
 struct wb_avro_schema {
     wb_avro_type *root;
     wb_avro_type **nodes; /* every node, for freeing (named types are referenced, not copied) */
     size_t nnodes, capnodes;
 };
 
+/* Parsing state: the schema being built, the caller's error buffer, the nesting so far. */
 typedef struct parse_ctx {
     wb_avro_schema *sc;
     char *err;
@@ -27,6 +34,8 @@ typedef struct parse_ctx {
     int depth;
 } parse_ctx;
 
+/* A zeroed node of kind, registered with the schema (which frees it); NULL when out of
+ * memory. */
 static wb_avro_type *new_node(parse_ctx *pc, wb_avro_kind kind)
 {
     wb_avro_schema *sc = pc->sc;
@@ -45,6 +54,7 @@ static wb_avro_type *new_node(parse_ctx *pc, wb_avro_kind kind)
     return t;
 }
 
+/* A node's own strings, fields, symbols and branch array (not the nodes it points to). */
 static void free_node(wb_avro_type *t)
 {
     free(t->name);
@@ -67,6 +77,8 @@ static void free_node(wb_avro_type *t)
     free(t);
 }
 
+/* Frees every node (named types are shared, so through the node list). NULL is fine; no
+ * plan may still point into sc. */
 void wb_avro_schema_free(wb_avro_schema *sc)
 {
     if (!sc) return;
@@ -76,6 +88,7 @@ void wb_avro_schema_free(wb_avro_schema *sc)
     free(sc);
 }
 
+/* Any thread. */
 const wb_avro_type *wb_avro_schema_root(const wb_avro_schema *sc)
 {
     return sc->root;
@@ -90,6 +103,7 @@ static const struct {
     {"bytes", WB_AVRO_BYTES}, {"string", WB_AVRO_STRING},
 };
 
+/* The kind of a primitive type name, or -1. */
 static int primitive_kind(const char *s)
 {
     for (size_t i = 0; i < sizeof(primitives) / sizeof(primitives[0]); i++)
@@ -98,6 +112,7 @@ static int primitive_kind(const char *s)
 }
 
 /* Full name from a name and the namespace in effect. Caller frees. */
+/* A dotted name is already full; otherwise the namespace in effect is prefixed. */
 static char *full_name(const char *name, const char *ns)
 {
     if (strchr(name, '.') || !ns || !*ns) return wb_strdup(name);
@@ -107,6 +122,9 @@ static char *full_name(const char *name, const char *ns)
     return s;
 }
 
+/* A reference to a named type defined earlier in the document: by its full name in the
+ * namespace in effect, or by the name as written (a type defined without a namespace,
+ * referenced from inside one). NULL when unknown. */
 static wb_avro_type *find_named(parse_ctx *pc, const char *name, const char *ns)
 {
     char *full = full_name(name, ns);
@@ -120,6 +138,7 @@ static wb_avro_type *find_named(parse_ctx *pc, const char *name, const char *ns)
     return hit;
 }
 
+/* Set the parse error and return -1. */
 static int perr(parse_ctx *pc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int perr(parse_ctx *pc, const char *fmt, ...)
 {
@@ -130,6 +149,7 @@ static int perr(parse_ctx *pc, const char *fmt, ...)
     return -1;
 }
 
+/* obj's "aliases" (strings) into *out / *n; absent is none. */
 static int read_aliases(parse_ctx *pc, json_t *obj, char ***out, size_t *n)
 {
     json_t *a = json_object_get(obj, "aliases");
@@ -151,6 +171,7 @@ static int read_aliases(parse_ctx *pc, json_t *obj, char ***out, size_t *n)
 
 static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns);
 
+/* The logical type of t, from its JSON object j. */
 static int parse_logical(parse_ctx *pc, wb_avro_type *t, json_t *j)
 {
     const char *lt = json_string_value(json_object_get(j, "logicalType"));
@@ -174,6 +195,8 @@ static int parse_logical(parse_ctx *pc, wb_avro_type *t, json_t *j)
     return 0;
 }
 
+/* A record's fields: unique names, aliases, types, defaults (kept as JSON: avro-c 1.11 drops
+ * them and resolution needs them). */
 static int parse_record(parse_ctx *pc, wb_avro_type *t, json_t *j, const char *ns)
 {
     json_t *fields = json_object_get(j, "fields");
@@ -202,6 +225,45 @@ static int parse_record(parse_ctx *pc, wb_avro_type *t, json_t *j, const char *n
     return 0;
 }
 
+/* An enum's symbols (unique) and its default (one of them). */
+static int parse_enum(parse_ctx *pc, wb_avro_type *t, json_t *j)
+{
+    int rc = 0;
+    json_t *syms = json_object_get(j, "symbols");
+    if (!json_is_array(syms)) rc = perr(pc, "enum %s: symbols must be an array", t->name);
+    size_t n = json_array_size(syms);
+    t->symbols = calloc(n ? n : 1, sizeof(char *));
+    if (!t->symbols) rc = perr(pc, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        t->symbols[i] = wb_strdup(json_string_value(json_array_get(syms, i)));
+        if (!t->symbols[i]) {
+            rc = perr(pc, "enum %s: bad symbol", t->name);
+            break;
+        }
+        t->nsymbols++;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(t->symbols[k], t->symbols[i]))
+                rc = perr(pc, "enum %s: duplicate symbol '%s'", t->name, t->symbols[i]);
+    }
+    const char *def = json_string_value(json_object_get(j, "default"));
+    for (size_t i = 0; !rc && def && i < t->nsymbols; i++)
+        if (!strcmp(t->symbols[i], def)) t->enum_default = (int)i;
+    if (!rc && def && t->enum_default < 0)
+        rc = perr(pc, "enum %s: default is not one of its symbols", t->name);
+    return rc;
+}
+
+/* A fixed's size (at most 1 MiB) and its logical type. */
+static int parse_fixed(parse_ctx *pc, wb_avro_type *t, json_t *j)
+{
+    json_int_t size = json_integer_value(json_object_get(j, "size"));
+    if (size < 0 || size > (1 << 20)) return perr(pc, "fixed %s: bad size", t->name);
+    t->size = (size_t)size;
+    return parse_logical(pc, t, j);
+}
+
+/* A named type (record, error, enum, fixed): defined once, its full name from the namespace
+ * in effect; nested definitions take its namespace. */
 static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, const char *ns)
 {
     const char *name = json_string_value(json_object_get(j, "name"));
@@ -235,97 +297,43 @@ static wb_avro_type *parse_named(parse_ctx *pc, json_t *j, const char *type, con
         inner_ns[dot - t->name] = 0;
     }
     int rc = read_aliases(pc, j, &t->aliases, &t->naliases);
-    if (!rc && kind == WB_AVRO_RECORD) {
+    if (!rc && kind == WB_AVRO_RECORD)
         rc = parse_record(pc, t, j, inner_ns);
-    } else if (!rc && kind == WB_AVRO_ENUM) {
-        json_t *syms = json_object_get(j, "symbols");
-        if (!json_is_array(syms)) rc = perr(pc, "enum %s: symbols must be an array", t->name);
-        size_t n = json_array_size(syms);
-        t->symbols = calloc(n ? n : 1, sizeof(char *));
-        if (!t->symbols) rc = perr(pc, "out of memory");
-        for (size_t i = 0; !rc && i < n; i++) {
-            t->symbols[i] = wb_strdup(json_string_value(json_array_get(syms, i)));
-            if (!t->symbols[i]) {
-                rc = perr(pc, "enum %s: bad symbol", t->name);
-                break;
-            }
-            t->nsymbols++;
-            for (size_t k = 0; k < i; k++)
-                if (!strcmp(t->symbols[k], t->symbols[i]))
-                    rc = perr(pc, "enum %s: duplicate symbol '%s'", t->name, t->symbols[i]);
-        }
-        const char *def = json_string_value(json_object_get(j, "default"));
-        for (size_t i = 0; !rc && def && i < t->nsymbols; i++)
-            if (!strcmp(t->symbols[i], def)) t->enum_default = (int)i;
-        if (!rc && def && t->enum_default < 0)
-            rc = perr(pc, "enum %s: default is not one of its symbols", t->name);
-    } else if (!rc) {
-        json_int_t size = json_integer_value(json_object_get(j, "size"));
-        if (size < 0 || size > (1 << 20)) rc = perr(pc, "fixed %s: bad size", t->name);
-        t->size = (size_t)size;
-        if (!rc) rc = parse_logical(pc, t, j);
-    }
+    else if (!rc && kind == WB_AVRO_ENUM)
+        rc = parse_enum(pc, t, j);
+    else if (!rc)
+        rc = parse_fixed(pc, t, j);
     free(inner_ns);
     return rc ? NULL : t;
 }
 
-static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
+/* A union (JSON array): no union directly inside, one branch per unnamed kind / per name. */
+static wb_avro_type *parse_union(parse_ctx *pc, json_t *j, const char *ns)
+{
+    size_t n = json_array_size(j);
+    wb_avro_type *t = new_node(pc, WB_AVRO_UNION);
+    if (!t || !(t->branches = calloc(n ? n : 1, sizeof(*t->branches))))
+        return perr(pc, "out of memory"), NULL;
+    for (size_t i = 0; i < n; i++) {
+        wb_avro_type *b = parse_type(pc, json_array_get(j, i), ns);
+        if (!b) return NULL;
+        for (size_t k = 0; k < t->nbranches; k++)
+            if (t->branches[k]->kind == b->kind &&
+                (!b->name || !strcmp(t->branches[k]->name, b->name)))
+                return perr(pc, "union has two branches of type %s", wb_avro_branch_name(b)), NULL;
+        if (b->kind == WB_AVRO_UNION) return perr(pc, "union directly inside a union"), NULL;
+        t->branches[t->nbranches++] = b;
+    }
+    return t;
+}
+
+/* A type written as a JSON object: {"type": <primitive>, "logicalType": ...}, a named type,
+ * an array or map, a reference, or {"type": {...}} / {"type": [...]} nesting a full type. */
+static wb_avro_type *parse_object(parse_ctx *pc, json_t *j, const char *ns)
 {
     wb_avro_type *t = NULL;
-    if (++pc->depth > WB_AVRO_MAX_DEPTH) {
-        perr(pc, "schema nested too deeply");
-        goto out;
-    }
-    if (json_is_string(j)) {
-        const char *s = json_string_value(j);
-        int k = primitive_kind(s);
-        if (k >= 0)
-            t = new_node(pc, (wb_avro_kind)k);
-        else if (!(t = find_named(pc, s, ns)))
-            perr(pc, "unknown type '%s'", s);
-        goto out;
-    }
-    if (json_is_array(j)) {
-        size_t n = json_array_size(j);
-        t = new_node(pc, WB_AVRO_UNION);
-        if (!t || !(t->branches = calloc(n ? n : 1, sizeof(*t->branches)))) {
-            perr(pc, "out of memory");
-            t = NULL;
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-            wb_avro_type *b = parse_type(pc, json_array_get(j, i), ns);
-            if (!b) {
-                t = NULL;
-                goto out;
-            }
-            /* Spec: no union directly in a union, one branch per unnamed kind / per name. */
-            for (size_t k = 0; k < t->nbranches; k++)
-                if (t->branches[k]->kind == b->kind &&
-                    (!b->name || !strcmp(t->branches[k]->name, b->name))) {
-                    perr(pc, "union has two branches of type %s", wb_avro_branch_name(b));
-                    t = NULL;
-                    goto out;
-                }
-            if (b->kind == WB_AVRO_UNION) {
-                perr(pc, "union directly inside a union");
-                t = NULL;
-                goto out;
-            }
-            t->branches[t->nbranches++] = b;
-        }
-        goto out;
-    }
-    if (!json_is_object(j)) {
-        perr(pc, "a type must be a string, an array or an object");
-        goto out;
-    }
     const char *type = json_string_value(json_object_get(j, "type"));
-    if (!type) {
-        /* {"type": {...}} or {"type": [...]} nests a full type. */
-        t = parse_type(pc, json_object_get(j, "type"), ns);
-        goto out;
-    }
+    if (!type) return parse_type(pc, json_object_get(j, "type"), ns);
     int k = primitive_kind(type);
     if (k >= 0) {
         t = new_node(pc, (wb_avro_kind)k);
@@ -341,12 +349,38 @@ static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
     } else if (!(t = find_named(pc, type, ns))) {
         perr(pc, "unknown type '%s'", type);
     }
-out:
+    return t;
+}
+
+/* Any type: a name (primitive or defined before), a union, or an object. NULL with pc->err
+ * set (out of memory when nothing more precise was said). */
+static wb_avro_type *parse_type(parse_ctx *pc, json_t *j, const char *ns)
+{
+    wb_avro_type *t = NULL;
+    if (++pc->depth > WB_AVRO_MAX_DEPTH) {
+        perr(pc, "schema nested too deeply");
+    } else if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        int k = primitive_kind(s);
+        if (k >= 0)
+            t = new_node(pc, (wb_avro_kind)k);
+        else if (!(t = find_named(pc, s, ns)))
+            perr(pc, "unknown type '%s'", s);
+    } else if (json_is_array(j)) {
+        t = parse_union(pc, j, ns);
+    } else if (json_is_object(j)) {
+        t = parse_object(pc, j, ns);
+    } else {
+        perr(pc, "a type must be a string, an array or an object");
+    }
     pc->depth--;
     if (!t && !pc->err[0]) perr(pc, "out of memory");
     return t;
 }
 
+/* Our model first, then avro-c's verdict. avro-c is not known to be thread-safe (its error
+ * text is process-wide), so schemas are parsed on the thread that owns them (fetcher.h hands
+ * registry texts over unparsed for this). The caller owns the result. */
 wb_avro_schema *wb_avro_schema_parse(const char *json, size_t len, char *errstr, size_t errstr_size)
 {
     wb_avro_schema *sc = NULL, *ret = NULL;
@@ -395,6 +429,7 @@ out:
 
 /* ---------------------------------------------------------------- helpers */
 
+/* Any thread; the name is static or lives as long as the schema. */
 const char *wb_avro_branch_name(const wb_avro_type *t)
 {
     if (t->name) return t->name;
@@ -424,6 +459,7 @@ const char *wb_avro_branch_name(const wb_avro_type *t)
     }
 }
 
+/* Any thread; out is the caller's, truncated to out_size. */
 void wb_avro_type_describe(const wb_avro_type *t, char *out, size_t out_size)
 {
     static const char *lt[] = {"", "decimal", "timestamp-millis", "timestamp-micros", "date"};
@@ -462,6 +498,8 @@ void wb_avro_type_describe(const wb_avro_type *t, char *out, size_t out_size)
     }
 }
 
+/* Any thread. The specification's promotions: int -> long/float/double, long -> float/double,
+ * float -> double, string <-> bytes. */
 int wb_avro_promotable(wb_avro_kind w, wb_avro_kind r)
 {
     if (w == r) return 1;
@@ -481,12 +519,14 @@ int wb_avro_promotable(wb_avro_kind w, wb_avro_kind r)
     }
 }
 
+/* The part of a full name after its last dot. */
 static const char *short_of(const char *n)
 {
     const char *dot = strrchr(n, '.');
     return dot ? dot + 1 : n;
 }
 
+/* Any thread. Unqualified names compare, as the specification's resolution does. */
 int wb_avro_names_match(const wb_avro_type *w, const wb_avro_type *r)
 {
     if (!w->name || !r->name) return 0;
@@ -496,6 +536,7 @@ int wb_avro_names_match(const wb_avro_type *w, const wb_avro_type *r)
     return 0;
 }
 
+/* Any thread. Names first over all fields, then aliases: a name wins over an alias. */
 int wb_avro_field_lookup(const wb_avro_type *r, const char *wname)
 {
     for (size_t i = 0; i < r->nfields; i++)
@@ -515,6 +556,7 @@ static int shallow_match(const wb_avro_type *w, const wb_avro_type *r)
     return 1;
 }
 
+/* Any thread. */
 int wb_avro_union_pick(const wb_avro_type *ru, const wb_avro_type *w)
 {
     /* Exact kind and name first, then names through aliases, then promotions. */
@@ -529,4 +571,84 @@ int wb_avro_union_pick(const wb_avro_type *ru, const wb_avro_type *w)
         if (ru->branches[i]->kind != w->kind && wb_avro_promotable(w->kind, ru->branches[i]->kind))
             return (int)i;
     return -1;
+}
+
+/* ---------------------------------------------------------------- shared inside schema/ */
+
+/* Any thread. */
+int wb_avro_is_nullable(const wb_avro_type *t)
+{
+    return t->kind == WB_AVRO_UNION && t->nbranches == 2 &&
+           (t->branches[0]->kind == WB_AVRO_NULL || t->branches[1]->kind == WB_AVRO_NULL);
+}
+
+/* Any thread. The bounds: 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC. */
+int wb_avro_time_in_range(int64_t v, wb_avro_logical lt)
+{
+    if (lt == WB_AVRO_LT_DATE) return v >= -719162 && v <= 2932896;
+    if (lt != WB_AVRO_LT_TS_MILLIS && lt != WB_AVRO_LT_TS_MICROS) return 1;
+    int64_t unit = lt == WB_AVRO_LT_TS_MICROS ? 1000000 : 1000;
+    return v >= -62135596800LL * unit && v <= 253402300799LL * unit + (unit - 1);
+}
+
+/* Any thread. Code point 0xe9 is UTF-8 0xc3 0xa9 in the JSON text: two bytes back to one. */
+unsigned char *wb_avro_default_bytes(const json_t *def, size_t *n)
+{
+    const char *s = json_string_value(def);
+    if (!s) return NULL;
+    size_t len = json_string_length(def), k = 0;
+    unsigned char *b = malloc(len + 1);
+    if (!b) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            b[k++] = c;
+        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len) {
+            b[k++] = (unsigned char)(((c & 0x03) << 6) | (s[i + 1] & 0x3f));
+            i++;
+        } else {
+            free(b);
+            return NULL;
+        }
+    }
+    *n = k;
+    return b;
+}
+
+/* Any thread. */
+char *wb_avro_read_file(const char *path, size_t *len, char *errstr, size_t errstr_size)
+{
+    FILE *fp = fopen(path, "rb");
+    wb_buf b;
+    char chunk[4096];
+    size_t n;
+    wb_buf_init(&b, WB_AVRO_MAX_SCHEMA_BYTES);
+    if (!fp) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        if (wb_buf_add(&b, chunk, n)) {
+            snprintf(errstr, errstr_size, "%s: too large", path);
+            fclose(fp);
+            wb_buf_free(&b);
+            return NULL;
+        }
+    fclose(fp);
+    /* an empty file is "" (then a parse error), not a read error */
+    if (!b.data && wb_buf_add(&b, "", 0)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    return wb_buf_steal(&b, len);
+}
+
+/* Any thread. */
+void wb_avro_unwind(wb_buf *out, size_t mark, wb_err err, const char *what, char *reason,
+                    size_t reason_size)
+{
+    if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
+        snprintf(reason, reason_size, "%s: %s", what, wb_err_str(err));
+    out->len = mark;
+    if (out->data) out->data[mark] = 0;
 }

@@ -93,6 +93,9 @@ void wb_avro_type_describe(const wb_avro_type *t, char *out, size_t out_size);
 /* Name a union branch the way the JSON mapping and inbound bodies do: primitive name or the
  * named type's full name. Borrowed static or schema string. */
 const char *wb_avro_branch_name(const wb_avro_type *t);
+/* 1 when t is a union of two branches one of which is null: the JSON mapping writes its
+ * values plainly (the value or null) instead of {"<branch>": value}. */
+int wb_avro_is_nullable(const wb_avro_type *t);
 /* Resolution helpers shared with compat.c (Avro spec "Schema Resolution"). */
 int wb_avro_promotable(wb_avro_kind writer, wb_avro_kind reader); /* same kind counts */
 /* Named types: reader's unqualified name, or one of the reader's aliases, equals the writer's. */

@@ -5,6 +5,7 @@
  * branch; bytes/fixed defaults are strings of code points 0-255). */
 #include "schema/avro.h"
 #include "schema/avro_int.h"
+#include "core/timefmt.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -12,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+/* The encoder's state: the output, the path of the value at hand (for reasons), the reason. */
 typedef struct enc {
     wb_buf *out;
     char path[256];
@@ -21,6 +22,7 @@ typedef struct enc {
     size_t reason_size;
 } enc;
 
+/* Note the first reason, prefixed with the field path, and return WB_ERR_SCHEMA. */
 static wb_err efail(enc *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static wb_err efail(enc *e, const char *fmt, ...)
 {
@@ -59,6 +61,7 @@ static const char *json_kind(const json_t *j)
     }
 }
 
+/* A zig-zag varint (Avro int and long). */
 static wb_err put_long(wb_buf *out, int64_t v)
 {
     unsigned char b[10];
@@ -78,82 +81,20 @@ static wb_err put_blob(wb_buf *out, const void *p, size_t n)
     return err ? err : wb_buf_add(out, p, n);
 }
 
-/* Exactly n ASCII digits at s -> value, or -1. */
-static int fixed_digits(const char *s, int n)
+/* An RFC 3339 date-time (timestamp-millis/-micros) or full-date (date) -> ms, us or days
+ * since the epoch, through core/timefmt's strict parsers. -1 when malformed or outside years
+ * 0001-9999. */
+static int parse_time(const char *s, wb_avro_logical lt, int64_t *out)
 {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i])) return -1;
-        v = v * 10 + (s[i] - '0');
+    int64_t us;
+    if (lt == WB_AVRO_LT_DATE) {
+        if (wb_time_parse_date(s, out)) return -1;
+    } else {
+        if (wb_time_parse_datetime_us(s, &us)) return -1;
+        /* ms: the fraction's first three digits, so round towards minus infinity */
+        *out = lt == WB_AVRO_LT_TS_MICROS ? us : us >= 0 ? us / 1000 : -((-us + 999) / 1000);
     }
-    return v;
-}
-
-/* Is v (ms, us or days since the epoch) within years 0001..9999, the range the decoder
- * renders? */
-static int in_range(int64_t v, int micros, int date_only)
-{
-    if (date_only) return v >= -719162 && v <= 2932896;
-    int64_t unit = micros ? 1000000 : 1000;
-    return v >= -62135596800LL * unit && v <= 253402300799LL * unit + (unit - 1);
-}
-
-/* "2026-11-23T17:44:06.123Z" (offsets "+01:00" allowed) or "2026-12-01" -> ms, us or days since
- * the epoch. -1 when malformed or outside years 0001..9999. */
-static int parse_rfc3339(const char *s, int micros, int date_only, int64_t *out)
-{
-    int Y, M, D, h = 0, m = 0, sec = 0, off = 0;
-    int64_t frac = 0, unit = micros ? 1000000 : 1000;
-    size_t len = strlen(s);
-    if (len < 10 || (!date_only && len < 20)) return -1; /* every fixed position below exists */
-    Y = fixed_digits(s, 4);
-    M = fixed_digits(s + 5, 2);
-    D = fixed_digits(s + 8, 2);
-    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > 31 || s[4] != '-' || s[7] != '-') return -1;
-    s += 10;
-    if (!date_only) {
-        if (*s != 'T' && *s != 't' && *s != ' ') return -1;
-        h = fixed_digits(s + 1, 2);
-        m = fixed_digits(s + 4, 2);
-        sec = fixed_digits(s + 7, 2);
-        if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60 || s[3] != ':' || s[6] != ':')
-            return -1;
-        s += 9;
-        if (*s == '.') {
-            int64_t scale = unit;
-            s++;
-            if (!isdigit((unsigned char)*s)) return -1;
-            while (isdigit((unsigned char)*s)) {
-                if (scale > 1) {
-                    scale /= 10;
-                    frac += (*s - '0') * scale;
-                }
-                s++;
-            }
-        }
-        if (*s == 'Z' || *s == 'z') {
-            s++;
-        } else if ((*s == '+' || *s == '-') && strlen(s) >= 6) {
-            int oh = fixed_digits(s + 1, 2), om = fixed_digits(s + 4, 2);
-            if (oh < 0 || oh > 23 || om < 0 || om > 59 || s[3] != ':') return -1;
-            off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
-            s += 6;
-        } else {
-            return -1;
-        }
-    }
-    if (*s) return -1;
-    /* Days from civil (H. Hinnant's public-domain algorithm): no timegm/time_t limits. */
-    int64_t y = Y - (M <= 2), era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (M > 2 ? M - 3 : M + 9) + 2) / 5 + D - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
-    if (date_only)
-        *out = days;
-    else
-        *out = ((days * 86400 + h * 3600 + m * 60 + sec) - off) * unit + frac;
-    return in_range(*out, micros, date_only) ? 0 : -1;
+    return wb_avro_time_in_range(*out, lt) ? 0 : -1;
 }
 
 /* "-12.5" with scale 2 -> unscaled 128-bit integer -1250. */
@@ -211,43 +152,23 @@ static wb_err put_decimal(enc *e, const wb_avro_type *t, __int128 v)
 /* Bytes of a bytes/fixed value: base64 in bodies, code points 0-255 in defaults. Caller frees. */
 static unsigned char *blob_of(json_t *j, int is_default, size_t *n)
 {
-    const char *s = json_string_value(j);
-    size_t len = json_string_length(j), k = 0;
+    if (is_default) return wb_avro_default_bytes(j, n);
+    size_t len = json_string_length(j);
     unsigned char *b = malloc(len + 4);
     if (!b) return NULL;
-    if (!is_default) {
-        long r = wb_base64_decode(s, len, b);
-        if (r < 0) {
-            free(b);
-            return NULL;
-        }
-        *n = (size_t)r;
-        return b;
+    long r = wb_base64_decode(json_string_value(j), len, b);
+    if (r < 0) {
+        free(b);
+        return NULL;
     }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            b[k++] = c;
-        } else if ((c == 0xc2 || c == 0xc3) && i + 1 < len) {
-            b[k++] = (unsigned char)(((c & 0x03) << 6) | (s[i + 1] & 0x3f));
-            i++;
-        } else {
-            free(b);
-            return NULL;
-        }
-    }
-    *n = k;
+    *n = (size_t)r;
     return b;
-}
-
-static int is_nullable(const wb_avro_type *t)
-{
-    return t->kind == WB_AVRO_UNION && t->nbranches == 2 &&
-           (t->branches[0]->kind == WB_AVRO_NULL || t->branches[1]->kind == WB_AVRO_NULL);
 }
 
 static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth);
 
+/* A record: every field in schema order, a missing one from its default; a member the
+ * schema does not know is refused (a typo must not vanish silently). */
 static wb_err encode_record(enc *e, const wb_avro_type *t, json_t *j, int depth)
 {
     const char *key;
@@ -282,6 +203,8 @@ static wb_err encode_record(enc *e, const wb_avro_type *t, json_t *j, int depth)
     return WB_OK;
 }
 
+/* A union: null to the null branch, a nullable's value to the other one, else
+ * {"<branch>": value} by full or short name. */
 static wb_err encode_union(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth)
 {
     wb_err err;
@@ -292,7 +215,7 @@ static wb_err encode_union(enc *e, const wb_avro_type *t, json_t *j, int is_defa
             if (t->branches[i]->kind == WB_AVRO_NULL) return put_long(e->out, (int64_t)i);
         return efail(e, "null is not allowed");
     }
-    if (is_nullable(t)) {
+    if (wb_avro_is_nullable(t)) {
         size_t i = t->branches[0]->kind == WB_AVRO_NULL ? 1 : 0;
         return (err = put_long(e->out, (int64_t)i)) ? err
                                                     : encode(e, t->branches[i], j, 0, depth + 1);
@@ -313,9 +236,136 @@ static wb_err encode_union(enc *e, const wb_avro_type *t, json_t *j, int is_defa
     return efail(e, "expected {\"<branch>\": value} for %s", d);
 }
 
+/* int / long, also as RFC 3339 text for timestamp and date fields (not in defaults: the
+ * specification writes those as numbers). */
+static wb_err encode_integer(enc *e, const wb_avro_type *t, json_t *j, int is_default)
+{
+    int64_t v;
+    wb_avro_logical lt = t->logical;
+    const char *what = lt == WB_AVRO_LT_DATE ? "date" : "timestamp";
+    if (json_is_integer(j)) {
+        v = json_integer_value(j);
+    } else if (json_is_string(j) && !is_default &&
+               (lt == WB_AVRO_LT_TS_MILLIS || lt == WB_AVRO_LT_TS_MICROS ||
+                lt == WB_AVRO_LT_DATE)) {
+        if (parse_time(json_string_value(j), lt, &v))
+            return efail(e, "expected an RFC 3339 %s", what);
+    } else {
+        return efail(e, "expected %s, got %s", lt ? "timestamp / integer" : "integer",
+                     json_kind(j));
+    }
+    /* the decoder could not render it: refuse it here rather than park it there */
+    if (lt && !wb_avro_time_in_range(v, lt))
+        return efail(e, "%s out of range (years 0001-9999)", what);
+    if (t->kind == WB_AVRO_INT && (v < INT32_MIN || v > INT32_MAX))
+        return efail(e, "integer out of int range");
+    return put_long(e->out, v);
+}
+
+/* float / double, little-endian IEEE 754. */
+static wb_err encode_real(enc *e, const wb_avro_type *t, json_t *j)
+{
+    if (!json_is_number(j)) return efail(e, "expected number, got %s", json_kind(j));
+    unsigned char b[8];
+    double d = json_number_value(j);
+    if (t->kind == WB_AVRO_FLOAT) {
+        float f = (float)d;
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        for (int i = 0; i < 4; i++)
+            b[i] = (unsigned char)(u >> (8 * i));
+        return wb_buf_add(e->out, b, 4);
+    }
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(u >> (8 * i));
+    return wb_buf_add(e->out, b, 8);
+}
+
+/* A decimal from a string ("12.50") or an integer, as its unscaled two's complement. */
+static wb_err encode_decimal(enc *e, const wb_avro_type *t, json_t *j)
+{
+    __int128 v;
+    const char *why = NULL;
+    char tmp[64];
+    const char *s = json_string_value(j);
+    if (json_is_integer(j)) {
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        s = tmp;
+    }
+    if (!s) return efail(e, "expected a decimal string, got %s", json_kind(j));
+    if (parse_decimal(s, t->precision, t->scale, &v, &why))
+        return efail(e, "'%.40s' %s (decimal(%d,%d))", s, why, t->precision, t->scale);
+    return put_decimal(e, t, v);
+}
+
+/* bytes / fixed: a decimal, or base64 text (code points in defaults). */
+static wb_err encode_blob(enc *e, const wb_avro_type *t, json_t *j, int is_default)
+{
+    wb_err err;
+    if (t->logical == WB_AVRO_LT_DECIMAL && !is_default) return encode_decimal(e, t, j);
+    if (!json_is_string(j))
+        return efail(e, "expected %s string, got %s", is_default ? "bytes" : "base64",
+                     json_kind(j));
+    size_t n;
+    unsigned char *b = blob_of(j, is_default, &n);
+    if (!b) return efail(e, "%s", is_default ? "bad bytes default" : "invalid base64");
+    if (t->kind == WB_AVRO_FIXED && n != t->size)
+        err = efail(e, "expected %zu bytes, got %zu", t->size, n);
+    else
+        err = t->kind == WB_AVRO_FIXED ? wb_buf_add(e->out, b, n) : put_blob(e->out, b, n);
+    free(b);
+    return err;
+}
+
+static wb_err encode_enum(enc *e, const wb_avro_type *t, json_t *j)
+{
+    const char *s = json_string_value(j);
+    if (!s) return efail(e, "expected a symbol of enum %s, got %s", t->short_name, json_kind(j));
+    for (size_t i = 0; i < t->nsymbols; i++)
+        if (!strcmp(t->symbols[i], s)) return put_long(e->out, (int64_t)i);
+    return efail(e, "'%.60s' is not a symbol of enum %s", s, t->short_name);
+}
+
+/* An array as one block of all its items (then the 0 that ends it); the path says "[i]". */
+static wb_err encode_array(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth)
+{
+    size_t plen = strlen(e->path);
+    wb_err err;
+    if (!json_is_array(j)) return efail(e, "expected array, got %s", json_kind(j));
+    if (json_array_size(j) && (err = put_long(e->out, (int64_t)json_array_size(j)))) return err;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        snprintf(e->path + plen, sizeof(e->path) - plen, "[%zu]", i);
+        if ((err = encode(e, t->items, json_array_get(j, i), is_default, depth + 1))) return err;
+    }
+    e->path[plen] = 0;
+    return put_long(e->out, 0);
+}
+
+/* A map as one block of key/value pairs; the path says ".key". */
+static wb_err encode_map(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth)
+{
+    size_t plen = strlen(e->path);
+    const char *key;
+    json_t *v;
+    wb_err err;
+    if (!json_is_object(j)) return efail(e, "expected object (map), got %s", json_kind(j));
+    if (json_object_size(j) && (err = put_long(e->out, (int64_t)json_object_size(j)))) return err;
+    json_object_foreach(j, key, v)
+    {
+        snprintf(e->path + plen, sizeof(e->path) - plen, "%s%s", plen ? "." : "", key);
+        if ((err = put_blob(e->out, key, strlen(key))) ||
+            (err = encode(e, t->items, v, is_default, depth + 1)))
+            return err;
+    }
+    e->path[plen] = 0;
+    return put_long(e->out, 0);
+}
+
+/* One value j of type t; is_default: j is a schema default (the specification's forms). */
 static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, int depth)
 {
-    wb_err err = WB_OK;
     if (depth > WB_AVRO_MAX_DEPTH) return efail(e, "nested too deeply");
     switch (t->kind) {
     case WB_AVRO_NULL:
@@ -324,117 +374,23 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
         if (!json_is_boolean(j)) return efail(e, "expected boolean, got %s", json_kind(j));
         return wb_buf_add(e->out, json_is_true(j) ? "\1" : "\0", 1);
     case WB_AVRO_INT:
-    case WB_AVRO_LONG: {
-        int64_t v;
-        int lt = t->logical;
-        if (json_is_integer(j)) {
-            v = json_integer_value(j);
-        } else if (json_is_string(j) && !is_default &&
-                   (lt == WB_AVRO_LT_TS_MILLIS || lt == WB_AVRO_LT_TS_MICROS ||
-                    lt == WB_AVRO_LT_DATE)) {
-            if (parse_rfc3339(json_string_value(j), lt == WB_AVRO_LT_TS_MICROS,
-                              lt == WB_AVRO_LT_DATE, &v))
-                return efail(e, "expected an RFC 3339 %s",
-                             lt == WB_AVRO_LT_DATE ? "date" : "timestamp");
-        } else {
-            return efail(e, "expected %s, got %s", lt ? "timestamp / integer" : "integer",
-                         json_kind(j));
-        }
-        if (lt && !in_range(v, lt == WB_AVRO_LT_TS_MICROS, lt == WB_AVRO_LT_DATE))
-            return efail(e, "%s out of range (years 0001-9999)",
-                         lt == WB_AVRO_LT_DATE ? "date" : "timestamp");
-        if (t->kind == WB_AVRO_INT && (v < INT32_MIN || v > INT32_MAX))
-            return efail(e, "integer out of int range");
-        return put_long(e->out, v);
-    }
+    case WB_AVRO_LONG:
+        return encode_integer(e, t, j, is_default);
     case WB_AVRO_FLOAT:
-    case WB_AVRO_DOUBLE: {
-        if (!json_is_number(j)) return efail(e, "expected number, got %s", json_kind(j));
-        unsigned char b[8];
-        double d = json_number_value(j);
-        if (t->kind == WB_AVRO_FLOAT) {
-            float f = (float)d;
-            uint32_t u;
-            memcpy(&u, &f, 4);
-            for (int i = 0; i < 4; i++)
-                b[i] = (unsigned char)(u >> (8 * i));
-            return wb_buf_add(e->out, b, 4);
-        }
-        uint64_t u;
-        memcpy(&u, &d, 8);
-        for (int i = 0; i < 8; i++)
-            b[i] = (unsigned char)(u >> (8 * i));
-        return wb_buf_add(e->out, b, 8);
-    }
+    case WB_AVRO_DOUBLE:
+        return encode_real(e, t, j);
     case WB_AVRO_STRING:
         if (!json_is_string(j)) return efail(e, "expected string, got %s", json_kind(j));
         return put_blob(e->out, json_string_value(j), json_string_length(j));
     case WB_AVRO_BYTES:
-    case WB_AVRO_FIXED: {
-        if (t->logical == WB_AVRO_LT_DECIMAL && !is_default) {
-            __int128 v;
-            const char *why = NULL;
-            char tmp[64];
-            const char *s = json_string_value(j);
-            if (json_is_integer(j)) {
-                snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-                s = tmp;
-            }
-            if (!s) return efail(e, "expected a decimal string, got %s", json_kind(j));
-            if (parse_decimal(s, t->precision, t->scale, &v, &why))
-                return efail(e, "'%.40s' %s (decimal(%d,%d))", s, why, t->precision, t->scale);
-            return put_decimal(e, t, v);
-        }
-        if (!json_is_string(j))
-            return efail(e, "expected %s string, got %s", is_default ? "bytes" : "base64",
-                         json_kind(j));
-        size_t n;
-        unsigned char *b = blob_of(j, is_default, &n);
-        if (!b) return efail(e, "%s", is_default ? "bad bytes default" : "invalid base64");
-        if (t->kind == WB_AVRO_FIXED && n != t->size)
-            err = efail(e, "expected %zu bytes, got %zu", t->size, n);
-        else
-            err = t->kind == WB_AVRO_FIXED ? wb_buf_add(e->out, b, n) : put_blob(e->out, b, n);
-        free(b);
-        return err;
-    }
-    case WB_AVRO_ENUM: {
-        const char *s = json_string_value(j);
-        if (!s)
-            return efail(e, "expected a symbol of enum %s, got %s", t->short_name, json_kind(j));
-        for (size_t i = 0; i < t->nsymbols; i++)
-            if (!strcmp(t->symbols[i], s)) return put_long(e->out, (int64_t)i);
-        return efail(e, "'%.60s' is not a symbol of enum %s", s, t->short_name);
-    }
-    case WB_AVRO_ARRAY: {
-        size_t plen = strlen(e->path);
-        if (!json_is_array(j)) return efail(e, "expected array, got %s", json_kind(j));
-        if (json_array_size(j) && (err = put_long(e->out, (int64_t)json_array_size(j)))) return err;
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            snprintf(e->path + plen, sizeof(e->path) - plen, "[%zu]", i);
-            if ((err = encode(e, t->items, json_array_get(j, i), is_default, depth + 1)))
-                return err;
-        }
-        e->path[plen] = 0;
-        return put_long(e->out, 0);
-    }
-    case WB_AVRO_MAP: {
-        size_t plen = strlen(e->path);
-        const char *key;
-        json_t *v;
-        if (!json_is_object(j)) return efail(e, "expected object (map), got %s", json_kind(j));
-        if (json_object_size(j) && (err = put_long(e->out, (int64_t)json_object_size(j))))
-            return err;
-        json_object_foreach(j, key, v)
-        {
-            snprintf(e->path + plen, sizeof(e->path) - plen, "%s%s", plen ? "." : "", key);
-            if ((err = put_blob(e->out, key, strlen(key))) ||
-                (err = encode(e, t->items, v, is_default, depth + 1)))
-                return err;
-        }
-        e->path[plen] = 0;
-        return put_long(e->out, 0);
-    }
+    case WB_AVRO_FIXED:
+        return encode_blob(e, t, j, is_default);
+    case WB_AVRO_ENUM:
+        return encode_enum(e, t, j);
+    case WB_AVRO_ARRAY:
+        return encode_array(e, t, j, is_default, depth);
+    case WB_AVRO_MAP:
+        return encode_map(e, t, j, is_default, depth);
     case WB_AVRO_RECORD:
         return encode_record(e, t, j, depth);
     case WB_AVRO_UNION:
@@ -443,6 +399,7 @@ static wb_err encode(enc *e, const wb_avro_type *t, json_t *j, int is_default, i
     return efail(e, "unsupported type");
 }
 
+/* Encode doc (see avro.h). Any thread; sc is read-only, only out grows. */
 wb_err wb_avro_from_json(const wb_avro_schema *sc, json_t *doc, wb_buf *out, char *reason,
                          size_t reason_size)
 {
@@ -450,11 +407,6 @@ wb_err wb_avro_from_json(const wb_avro_schema *sc, json_t *doc, wb_buf *out, cha
     size_t mark = out->len;
     if (reason && reason_size) reason[0] = 0;
     wb_err err = encode(&e, wb_avro_schema_root(sc), doc, 0, 0);
-    if (err) {
-        if (err != WB_ERR_SCHEMA && reason && reason_size && !reason[0])
-            snprintf(reason, reason_size, "encoding: %s", wb_err_str(err));
-        out->len = mark;
-        if (out->data) out->data[mark] = 0;
-    }
+    if (err) wb_avro_unwind(out, mark, err, "encoding", reason, reason_size);
     return err;
 }

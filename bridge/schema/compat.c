@@ -5,6 +5,7 @@
  * garbage). The resolution plans in avro_decode.c follow the same rules, so a pair this checker
  * accepts always builds a plan. */
 #include "schema/compat.h"
+#include "schema/avro_int.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -20,6 +21,7 @@
 static const char *mode_names[] = {
     "BACKWARD", "FORWARD", "FULL", "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"};
 
+/* Any thread; NULL is -1. */
 int wb_compat_mode_parse(const char *s)
 {
     for (size_t i = 0; s && i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
@@ -27,6 +29,7 @@ int wb_compat_mode_parse(const char *s)
     return -1;
 }
 
+/* Any thread; "?" for a value outside the enum. */
 const char *wb_compat_mode_name(wb_compat_mode mode)
 {
     return (unsigned)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "?";
@@ -78,73 +81,98 @@ static void default_text(const json_t *def, char *out, size_t n)
     free(s);
 }
 
+/* The old field a new field continues: same name, else one of the new field's aliases
+ * (*renamed: that alias). -1 when the field is new. */
+static int old_field(const wb_avro_type *o, const wb_avro_field *nf, const char **renamed)
+{
+    int oi = -1;
+    *renamed = NULL;
+    for (size_t j = 0; j < o->nfields; j++)
+        if (!strcmp(o->fields[j].name, nf->name)) oi = (int)j;
+    for (size_t k = 0; oi < 0 && k < nf->naliases; k++)
+        for (size_t j = 0; j < o->nfields; j++)
+            if (!strcmp(o->fields[j].name, nf->aliases[k])) {
+                oi = (int)j;
+                *renamed = nf->aliases[k];
+            }
+    return oi;
+}
+
+/* "symbols added: A, B" when both are enums and the new one has symbols the old lacks. */
+static int diff_symbols(const wb_avro_type *ot, const wb_avro_type *nt, const char *path,
+                        wb_buf *lines, int *n)
+{
+    char added[400] = "";
+    size_t used = 0;
+    if (ot->kind != WB_AVRO_ENUM || nt->kind != WB_AVRO_ENUM) return 0;
+    for (size_t s2 = 0; s2 < nt->nsymbols; s2++) {
+        int found = 0;
+        for (size_t s1 = 0; s1 < ot->nsymbols; s1++)
+            found |= !strcmp(ot->symbols[s1], nt->symbols[s2]);
+        if (!found) {
+            int w = snprintf(added + used, sizeof(added) - used, "%s%s", used ? ", " : "",
+                             nt->symbols[s2]);
+            if (w > 0 && (size_t)w < sizeof(added) - used) used += (size_t)w;
+        }
+    }
+    return used ? diff_line(lines, n, "field '%s': symbols added: %s", path, added) : 0;
+}
+
+static int diff_record(const wb_avro_type *o, const wb_avro_type *nw, const char *prefix,
+                       wb_buf *lines, int *n, int depth);
+
+/* What changed in one field that both versions have: name, type, symbols, default, and the
+ * fields of a record it leads to. */
+static int diff_field(const wb_avro_field *of, const wb_avro_field *nf, const char *renamed,
+                      const char *prefix, const char *path, wb_buf *lines, int *n, int depth)
+{
+    char a[128], b[128];
+    if (renamed && diff_line(lines, n,
+                             "field '%s%s' renamed to '%s' (alias: data written with the old "
+                             "name still reads)",
+                             prefix, renamed, nf->name))
+        return -1;
+    wb_avro_type_describe(of->type, a, sizeof(a));
+    wb_avro_type_describe(nf->type, b, sizeof(b));
+    if (strcmp(a, b) && diff_line(lines, n, "field '%s': type changed from %s to %s", path, a, b))
+        return -1;
+    if (diff_symbols(of->type, nf->type, path, lines, n)) return -1;
+    if ((of->def == NULL) != (nf->def == NULL) ||
+        (of->def && nf->def && !json_equal(of->def, nf->def))) {
+        default_text(nf->def, b, sizeof(b));
+        if (diff_line(lines, n, "field '%s': default %s %s", path,
+                      of->def ? (nf->def ? "changed to" : "removed") : "added:", nf->def ? b : ""))
+            return -1;
+    }
+    const char *so, *sn;
+    const wb_avro_type *ro = inner_record(of->type, &so), *rn = inner_record(nf->type, &sn);
+    if (ro && rn) {
+        char sub[300];
+        snprintf(sub, sizeof(sub), "%.290s%s.", path, sn);
+        if (diff_record(ro, rn, sub, lines, n, depth + 1)) return -1;
+    }
+    return 0;
+}
+
+/* The new record's fields in order (added, renamed, changed), then the old ones it dropped. */
 static int diff_record(const wb_avro_type *o, const wb_avro_type *nw, const char *prefix,
                        wb_buf *lines, int *n, int depth)
 {
-    char path[400], a[128], b[128];
+    char path[400], a[128];
     if (depth > 8) return 0;
     for (size_t i = 0; i < nw->nfields; i++) {
         const wb_avro_field *nf = &nw->fields[i];
+        const char *renamed;
         snprintf(path, sizeof(path), "%.300s%.90s", prefix, nf->name);
-        int oi = -1;
-        for (size_t j = 0; j < o->nfields; j++)
-            if (!strcmp(o->fields[j].name, nf->name)) oi = (int)j;
-        const char *renamed = NULL;
-        for (size_t k = 0; oi < 0 && k < nf->naliases; k++)
-            for (size_t j = 0; j < o->nfields; j++)
-                if (!strcmp(o->fields[j].name, nf->aliases[k])) {
-                    oi = (int)j;
-                    renamed = nf->aliases[k];
-                }
+        int oi = old_field(o, nf, &renamed);
         if (oi < 0) {
             default_text(nf->def, a, sizeof(a));
             if (diff_line(lines, n,
                           nf->def ? "field '%s' added (default %s)" : "field '%s' added%s", path,
                           nf->def ? a : " (required: no default)"))
                 return -1;
-            continue;
-        }
-        const wb_avro_field *of = &o->fields[oi];
-        if (renamed && diff_line(lines, n,
-                                 "field '%s%s' renamed to '%s' (alias: data written with the old "
-                                 "name still reads)",
-                                 prefix, renamed, nf->name))
+        } else if (diff_field(&o->fields[oi], nf, renamed, prefix, path, lines, n, depth)) {
             return -1;
-        wb_avro_type_describe(of->type, a, sizeof(a));
-        wb_avro_type_describe(nf->type, b, sizeof(b));
-        if (strcmp(a, b) &&
-            diff_line(lines, n, "field '%s': type changed from %s to %s", path, a, b))
-            return -1;
-        if (of->type->kind == WB_AVRO_ENUM && nf->type->kind == WB_AVRO_ENUM) {
-            char added[400] = "";
-            size_t used = 0;
-            for (size_t s2 = 0; s2 < nf->type->nsymbols; s2++) {
-                int found = 0;
-                for (size_t s1 = 0; s1 < of->type->nsymbols; s1++)
-                    found |= !strcmp(of->type->symbols[s1], nf->type->symbols[s2]);
-                if (!found) {
-                    int w = snprintf(added + used, sizeof(added) - used, "%s%s", used ? ", " : "",
-                                     nf->type->symbols[s2]);
-                    if (w > 0 && (size_t)w < sizeof(added) - used) used += (size_t)w;
-                }
-            }
-            if (used && diff_line(lines, n, "field '%s': symbols added: %s", path, added))
-                return -1;
-        }
-        if ((of->def == NULL) != (nf->def == NULL) ||
-            (of->def && nf->def && !json_equal(of->def, nf->def))) {
-            default_text(nf->def, b, sizeof(b));
-            if (diff_line(
-                    lines, n, "field '%s': default %s %s", path,
-                    of->def ? (nf->def ? "changed to" : "removed") : "added:", nf->def ? b : ""))
-                return -1;
-        }
-        const char *so, *sn;
-        const wb_avro_type *ro = inner_record(of->type, &so), *rn = inner_record(nf->type, &sn);
-        if (ro && rn) {
-            char sub[300];
-            snprintf(sub, sizeof(sub), "%.290s%s.", path, sn);
-            if (diff_record(ro, rn, sub, lines, n, depth + 1)) return -1;
         }
     }
     for (size_t j = 0; j < o->nfields; j++) {
@@ -160,6 +188,7 @@ static int diff_record(const wb_avro_type *o, const wb_avro_type *nw, const char
     return 0;
 }
 
+/* Any thread; appends to lines (the caller's). */
 int wb_compat_diff(const wb_avro_type *old_t, const wb_avro_type *new_t, wb_buf *lines)
 {
     int n = 0;
@@ -249,6 +278,83 @@ static int is_named(const wb_avro_type *t)
     return t->kind == WB_AVRO_RECORD || t->kind == WB_AVRO_ENUM || t->kind == WB_AVRO_FIXED;
 }
 
+/* A writer union: every branch must be readable (by the reader union's matching branch, or
+ * by the reader itself). */
+static void check_writer_union(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
+{
+    for (size_t i = 0; i < w->nbranches; i++) {
+        const wb_avro_type *b = w->branches[i];
+        if (r->kind != WB_AVRO_UNION) {
+            check(c, r, b);
+            continue;
+        }
+        int k = wb_avro_union_pick(r, b);
+        if (k >= 0) {
+            check(c, r->branches[k], b);
+            continue;
+        }
+        char bd[160];
+        wb_avro_type_describe(b, bd, sizeof(bd));
+        if (c->reader_is_new)
+            violation(c, "union branch '%s' removed (%s data may hold it)", bd, c->old_label);
+        else
+            violation(c, "union branch '%s' added, unreadable by %s", bd, c->old_label);
+    }
+}
+
+/* Kinds, names and decimal scales agree (neither is a union)? Reports and returns 0 when
+ * not, so the parts are not checked. */
+static int check_head(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
+{
+    if (is_named(w) || is_named(r)) {
+        if (w->kind != r->kind) {
+            type_changed(c, r, w);
+            return 0;
+        }
+        if (!wb_avro_names_match(w, r)) {
+            const wb_avro_type *o = c->reader_is_new ? w : r, *n = c->reader_is_new ? r : w;
+            violation(c, "%s name changed from %s to %s without an alias",
+                      r->kind == WB_AVRO_RECORD ? "record"
+                      : r->kind == WB_AVRO_ENUM ? "enum"
+                                                : "fixed",
+                      o->short_name, n->short_name);
+            return 0;
+        }
+    } else if (!wb_avro_promotable(w->kind, r->kind)) {
+        type_changed(c, r, w);
+        return 0;
+    }
+    if ((w->logical == WB_AVRO_LT_DECIMAL) != (r->logical == WB_AVRO_LT_DECIMAL)) {
+        type_changed(c, r, w);
+        return 0;
+    }
+    if (w->logical == WB_AVRO_LT_DECIMAL && w->scale != r->scale) {
+        violation(c, "decimal scale changed from %d to %d", c->reader_is_new ? w->scale : r->scale,
+                  c->reader_is_new ? r->scale : w->scale);
+        return 0;
+    }
+    return 1;
+}
+
+/* Every writer symbol must be a reader symbol, unless the reader enum has a default. */
+static void check_enum(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
+{
+    for (size_t i = 0; i < w->nsymbols; i++) {
+        size_t j;
+        for (j = 0; j < r->nsymbols && strcmp(w->symbols[i], r->symbols[j]); j++)
+            ;
+        if (j < r->nsymbols || r->enum_default >= 0) continue;
+        if (c->reader_is_new)
+            violation(c, "enum symbol '%s' removed and enum %s in %s has no default", w->symbols[i],
+                      r->short_name, c->new_label);
+        else
+            violation(c, "enum symbol '%s' added and enum %s in %s has no default", w->symbols[i],
+                      r->short_name, c->old_label);
+    }
+}
+
+/* Can r read w's data? The (r, w) pairs on the way down are kept so a recursive type is
+ * checked once. */
 static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
 {
     size_t saved;
@@ -262,100 +368,42 @@ static void check(cctx *c, const wb_avro_type *r, const wb_avro_type *w)
     c->stack[c->depth][0] = r;
     c->stack[c->depth][1] = w;
     c->depth++;
-
     if (w->kind == WB_AVRO_UNION) {
-        for (size_t i = 0; i < w->nbranches; i++) {
-            const wb_avro_type *b = w->branches[i];
-            if (r->kind == WB_AVRO_UNION) {
-                int k = wb_avro_union_pick(r, b);
-                if (k >= 0) {
-                    check(c, r->branches[k], b);
-                } else {
-                    char bd[160];
-                    wb_avro_type_describe(b, bd, sizeof(bd));
-                    if (c->reader_is_new)
-                        violation(c, "union branch '%s' removed (%s data may hold it)", bd,
-                                  c->old_label);
-                    else
-                        violation(c, "union branch '%s' added, unreadable by %s", bd, c->old_label);
-                }
-            } else {
-                check(c, r, b);
-            }
-        }
-        goto out;
-    }
-    if (r->kind == WB_AVRO_UNION) {
+        check_writer_union(c, r, w);
+    } else if (r->kind == WB_AVRO_UNION) {
         int k = wb_avro_union_pick(r, w);
         if (k < 0)
             type_changed(c, r, w);
         else
             check(c, r->branches[k], w);
-        goto out;
-    }
-    if (is_named(w) || is_named(r)) {
-        if (w->kind != r->kind) {
-            type_changed(c, r, w);
-            goto out;
+    } else if (check_head(c, r, w)) {
+        switch (w->kind) {
+        case WB_AVRO_RECORD:
+            check_record(c, r, w);
+            break;
+        case WB_AVRO_ENUM:
+            check_enum(c, r, w);
+            break;
+        case WB_AVRO_FIXED:
+            if (w->size != r->size)
+                violation(c, "fixed size changed from %zu to %zu",
+                          c->reader_is_new ? w->size : r->size,
+                          c->reader_is_new ? r->size : w->size);
+            break;
+        case WB_AVRO_ARRAY:
+        case WB_AVRO_MAP:
+            push_path(c, &saved, w->kind == WB_AVRO_ARRAY ? "[]" : "{}");
+            check(c, r->items, w->items);
+            c->path[saved] = 0;
+            break;
+        default:
+            break;
         }
-        if (!wb_avro_names_match(w, r)) {
-            const wb_avro_type *o = c->reader_is_new ? w : r, *n = c->reader_is_new ? r : w;
-            violation(c, "%s name changed from %s to %s without an alias",
-                      r->kind == WB_AVRO_RECORD ? "record"
-                      : r->kind == WB_AVRO_ENUM ? "enum"
-                                                : "fixed",
-                      o->short_name, n->short_name);
-            goto out;
-        }
-    } else if (!wb_avro_promotable(w->kind, r->kind)) {
-        type_changed(c, r, w);
-        goto out;
     }
-    if ((w->logical == WB_AVRO_LT_DECIMAL) != (r->logical == WB_AVRO_LT_DECIMAL)) {
-        type_changed(c, r, w);
-        goto out;
-    }
-    if (w->logical == WB_AVRO_LT_DECIMAL && w->scale != r->scale) {
-        violation(c, "decimal scale changed from %d to %d", c->reader_is_new ? w->scale : r->scale,
-                  c->reader_is_new ? r->scale : w->scale);
-        goto out;
-    }
-    switch (w->kind) {
-    case WB_AVRO_RECORD:
-        check_record(c, r, w);
-        break;
-    case WB_AVRO_ENUM:
-        for (size_t i = 0; i < w->nsymbols; i++) {
-            size_t j;
-            for (j = 0; j < r->nsymbols && strcmp(w->symbols[i], r->symbols[j]); j++)
-                ;
-            if (j < r->nsymbols || r->enum_default >= 0) continue;
-            if (c->reader_is_new)
-                violation(c, "enum symbol '%s' removed and enum %s in %s has no default",
-                          w->symbols[i], r->short_name, c->new_label);
-            else
-                violation(c, "enum symbol '%s' added and enum %s in %s has no default",
-                          w->symbols[i], r->short_name, c->old_label);
-        }
-        break;
-    case WB_AVRO_FIXED:
-        if (w->size != r->size)
-            violation(c, "fixed size changed from %zu to %zu", c->reader_is_new ? w->size : r->size,
-                      c->reader_is_new ? r->size : w->size);
-        break;
-    case WB_AVRO_ARRAY:
-    case WB_AVRO_MAP:
-        push_path(c, &saved, w->kind == WB_AVRO_ARRAY ? "[]" : "{}");
-        check(c, r->items, w->items);
-        c->path[saved] = 0;
-        break;
-    default:
-        break;
-    }
-out:
     c->depth--;
 }
 
+/* Any thread; appends to msgs (the caller's). */
 int wb_compat_check(const wb_avro_type *reader, const wb_avro_type *writer, int reader_is_new,
                     const char *prefix, const char *old_label, const char *new_label, wb_buf *msgs)
 {
@@ -390,25 +438,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    wb_buf b;
-    char chunk[4096];
-    size_t n;
-    if (!fp) return NULL;
-    wb_buf_init(&b, 1 << 20);
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        if (wb_buf_add(&b, chunk, n)) {
-            fclose(fp);
-            wb_buf_free(&b);
-            return NULL;
-        }
-    fclose(fp);
-    if (!b.data && wb_buf_add(&b, "", 0)) return NULL;
-    return wb_buf_steal(&b, len);
-}
-
 /* Versions of one event folder, parsed and sorted. Parse failures are violations. */
 static int load_versions(const char *dir, const char *event, version **out, size_t *n,
                          wb_buf *report, int *violations)
@@ -434,12 +463,15 @@ static int load_versions(const char *dir, const char *event, version **out, size
         char file[4400], perr[512];
         size_t len;
         snprintf(file, sizeof(file), "%s/%s", path, nm);
-        char *text = slurp(file, &len);
+        char why[8]; /* the report says "cannot read file", as it always did */
+        char *text = wb_avro_read_file(file, &len, why, sizeof(why));
         wb_avro_schema *sc = text ? wb_avro_schema_parse(text, len, perr, sizeof(perr)) : NULL;
+        int was_read = text != NULL;
         free(text);
         if (!sc) {
             (*violations)++;
-            wb_buf_printf(report, "%s v%ld: %s\n", event, num, text ? perr : "cannot read file");
+            wb_buf_printf(report, "%s v%ld: %s\n", event, num,
+                          was_read ? perr : "cannot read file");
             continue;
         }
         if (*n == cap) {
@@ -484,19 +516,19 @@ static int check_pair(const char *event, const version *newer, const version *ol
     return v;
 }
 
-int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, char *errstr,
-                        size_t errstr_size)
+static void free_versions(version *vs, size_t nv)
 {
-    DIR *d = opendir(dir);
+    for (size_t k = 0; k < nv; k++)
+        wb_avro_schema_free(vs[k].sc);
+    free(vs);
+}
+
+/* The event folders of dir (its subdirectories but dot ones), sorted. -1 when out of
+ * memory (*events then holds what was read, for the caller to free). */
+static int list_events(DIR *d, const char *dir, char ***events, size_t *nev)
+{
     struct dirent *de;
-    char **events = NULL;
-    size_t nev = 0, cap = 0, nversions = 0, npairs = 0;
-    int violations = 0, ret = -1;
-    json_t *man = NULL;
-    if (!d) {
-        snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
+    size_t cap = 0;
     while ((de = readdir(d))) {
         char p[4096];
         DIR *sub;
@@ -504,93 +536,133 @@ int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, ch
         snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
         if (!(sub = opendir(p))) continue;
         closedir(sub);
-        if (nev == cap) {
+        if (*nev == cap) {
             cap = cap ? cap * 2 : 16;
-            char **ne = realloc(events, cap * sizeof(*ne));
-            if (!ne) goto nomem;
-            events = ne;
+            char **ne = realloc(*events, cap * sizeof(*ne));
+            if (!ne) return -1;
+            *events = ne;
         }
-        if (!(events[nev] = wb_strdup(de->d_name))) goto nomem;
-        nev++;
+        if (!((*events)[*nev] = wb_strdup(de->d_name))) return -1;
+        (*nev)++;
     }
-    if (nev) qsort(events, nev, sizeof(char *), cmp_str);
+    if (*nev) qsort(*events, *nev, sizeof(char *), cmp_str);
+    return 0;
+}
 
+/* dir/manifest.json when there is one (NULL when not); one that is not a JSON object is a
+ * violation (returned as is, for the caller to free). */
+static json_t *load_manifest(const char *dir, wb_buf *report, int *violations)
+{
     char mpath[4096];
+    json_t *man = NULL;
     snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
     FILE *mf = fopen(mpath, "r");
     if (mf) {
         json_error_t jerr;
         fclose(mf);
         if (!(man = json_load_file(mpath, 0, &jerr)) || !json_is_object(man)) {
-            violations++;
+            (*violations)++;
             wb_buf_printf(report, "manifest.json:%d: %s\n", jerr.line,
                           man ? "must be an object" : jerr.text);
         }
     }
+    return man;
+}
 
-    int transitive = mode >= WB_COMPAT_BACKWARD_TRANSITIVE;
-    for (size_t e = 0; e < nev; e++) {
-        version *vs = NULL;
-        size_t nv = 0;
-        if (load_versions(dir, events[e], &vs, &nv, report, &violations)) goto nomem;
-        nversions += nv;
-        for (size_t i = 1; i < nv; i++) {
-            for (size_t j = transitive ? 0 : i - 1; j < i; j++) {
-                int n = check_pair(events[e], &vs[i], &vs[j], mode, report);
-                if (n < 0) {
-                    for (size_t k = 0; k < nv; k++)
-                        wb_avro_schema_free(vs[k].sc);
-                    free(vs);
-                    goto nomem;
-                }
-                violations += n;
-                npairs++;
-            }
-        }
-        for (size_t i = 0; man && json_is_object(man) && i < nv; i++) {
-            char key[32];
-            snprintf(key, sizeof(key), "%ld", vs[i].num);
-            json_t *id = json_object_get(json_object_get(man, events[e]), key);
-            if (!json_is_integer(id)) {
-                violations++;
-                wb_buf_printf(report, "manifest.json: %s v%ld has no registry id\n", events[e],
-                              vs[i].num);
-            }
-        }
-        for (size_t k = 0; k < nv; k++)
-            wb_avro_schema_free(vs[k].sc);
-        free(vs);
-    }
-    if (man && json_is_object(man)) {
-        /* Ids must be unique across the manifest. */
-        const char *ev, *ver, *ev2, *ver2;
-        json_t *vers, *id, *vers2, *id2;
-        json_object_foreach(man, ev, vers)
+/* Ids must be unique across the manifest. */
+static void check_manifest_ids(json_t *man, wb_buf *report, int *violations)
+{
+    const char *ev, *ver, *ev2, *ver2;
+    json_t *vers, *id, *vers2, *id2;
+    json_object_foreach(man, ev, vers)
+    {
+        json_object_foreach(vers, ver, id)
         {
-            json_object_foreach(vers, ver, id)
+            int dup = 0;
+            json_object_foreach(man, ev2, vers2)
             {
-                int dup = 0;
-                json_object_foreach(man, ev2, vers2)
+                json_object_foreach(vers2, ver2, id2)
                 {
-                    json_object_foreach(vers2, ver2, id2)
-                    {
-                        if (!(ev2 == ev && ver2 == ver) && json_equal(id, id2)) dup = 1;
-                    }
+                    if (!(ev2 == ev && ver2 == ver) && json_equal(id, id2)) dup = 1;
                 }
-                if (dup) {
-                    violations++;
-                    wb_buf_printf(report,
-                                  "manifest.json: id %" JSON_INTEGER_FORMAT
-                                  " of %s v%s is used twice\n",
-                                  json_integer_value(id), ev, ver);
-                }
+            }
+            if (dup) {
+                (*violations)++;
+                wb_buf_printf(
+                    report, "manifest.json: id %" JSON_INTEGER_FORMAT " of %s v%s is used twice\n",
+                    json_integer_value(id), ev, ver);
             }
         }
     }
+}
+
+/* Figures for the summary line. */
+typedef struct dir_stats {
+    int violations;
+    size_t nversions, npairs;
+} dir_stats;
+
+/* One event folder: its versions pairwise in mode (each against the one before, or against
+ * all before when transitive) and, with a manifest, an id for each. -1 when out of memory. */
+static int check_event(const char *dir, const char *event, wb_compat_mode mode, json_t *man,
+                       wb_buf *report, dir_stats *st)
+{
+    version *vs = NULL;
+    size_t nv = 0;
+    int transitive = mode >= WB_COMPAT_BACKWARD_TRANSITIVE;
+    if (load_versions(dir, event, &vs, &nv, report, &st->violations)) {
+        free_versions(vs, nv);
+        return -1;
+    }
+    st->nversions += nv;
+    for (size_t i = 1; i < nv; i++) {
+        for (size_t j = transitive ? 0 : i - 1; j < i; j++) {
+            int n = check_pair(event, &vs[i], &vs[j], mode, report);
+            if (n < 0) {
+                free_versions(vs, nv);
+                return -1;
+            }
+            st->violations += n;
+            st->npairs++;
+        }
+    }
+    for (size_t i = 0; man && json_is_object(man) && i < nv; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "%ld", vs[i].num);
+        json_t *id = json_object_get(json_object_get(man, event), key);
+        if (!json_is_integer(id)) {
+            st->violations++;
+            wb_buf_printf(report, "manifest.json: %s v%ld has no registry id\n", event, vs[i].num);
+        }
+    }
+    free_versions(vs, nv);
+    return 0;
+}
+
+/* Any thread; reads the folder, appends to report (the caller's). */
+int wb_compat_check_dir(const char *dir, wb_compat_mode mode, wb_buf *report, char *errstr,
+                        size_t errstr_size)
+{
+    DIR *d = opendir(dir);
+    char **events = NULL;
+    size_t nev = 0;
+    dir_stats st = {0, 0, 0};
+    int ret = -1;
+    json_t *man = NULL;
+    if (!d) {
+        snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (list_events(d, dir, &events, &nev)) goto nomem;
+    man = load_manifest(dir, report, &st.violations);
+    for (size_t e = 0; e < nev; e++)
+        if (check_event(dir, events[e], mode, man, report, &st)) goto nomem;
+    if (man && json_is_object(man)) check_manifest_ids(man, report, &st.violations);
     wb_buf_printf(
         report, "schemas check (%s): %zu events, %zu versions, %zu pairs checked, %d violation%s\n",
-        wb_compat_mode_name(mode), nev, nversions, npairs, violations, violations == 1 ? "" : "s");
-    ret = violations;
+        wb_compat_mode_name(mode), nev, st.nversions, st.npairs, st.violations,
+        st.violations == 1 ? "" : "s");
+    ret = st.violations;
     goto out;
 nomem:
     snprintf(errstr, errstr_size, "out of memory");

@@ -13,35 +13,42 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include "core/err.h"
 #include "schema/registry.h"
 
 typedef struct wb_fetcher wb_fetcher;
 
-typedef struct wb_fetch_result {
-    struct wb_fetch_result *next;
+/* One registry answer. Made by the fetch thread, owned by the owner once taken. */
+typedef struct wb_fetcher_result {
+    STAILQ_ENTRY(wb_fetcher_result) link;
     int32_t id;
     wb_err err;       /* WB_OK: text; WB_ERR_SCHEMA: permanent; IO / TIMEOUT: transient */
     char *text;       /* the schema (WB_OK), owned by the result */
     char reason[512]; /* on error */
-} wb_fetch_result;
+} wb_fetcher_result;
 
-typedef void (*wb_fetch_notify_fn)(void *ctx, int32_t id);
+/* Answers in the order they came (oldest first). */
+STAILQ_HEAD(wb_fetcher_results, wb_fetcher_result);
+
+typedef void (*wb_fetcher_notify_fn)(void *ctx, int32_t id);
 
 /* Start the thread; reg is owned by the fetcher from now on (also on failure). max_queue
- * bounds the ids waiting (0: 4096). NULL + errstr on failure. */
+ * bounds the ids waiting (0: 4096). NULL + errstr on failure. Owner thread. */
 wb_fetcher *wb_fetcher_new(wb_registry *reg, size_t max_queue, char *errstr, size_t errstr_size);
-/* Abort a request in flight, join the thread, free every queue and the registry client. */
+/* Abort a request in flight, join the thread, free every queue (answers not taken too) and
+ * the registry client. Owner thread; NULL is fine. */
 void wb_fetcher_free(wb_fetcher *f);
-void wb_fetcher_set_notify(wb_fetcher *f, wb_fetch_notify_fn fn, void *ctx);
+/* fn(ctx, id) runs on the fetch thread after each answer is queued (NULL: none). */
+void wb_fetcher_set_notify(wb_fetcher *f, wb_fetcher_notify_fn fn, void *ctx);
 
 /* Ask for id. WB_OK (queued now or already), WB_ERR_FULL (max_queue ids wait), NOMEM. */
 wb_err wb_fetcher_request(wb_fetcher *f, int32_t id);
-/* Every answer ready, oldest first (a list through ->next), or NULL. Cheap when none. The
- * caller frees each with wb_fetch_result_free(). */
-wb_fetch_result *wb_fetcher_take(wb_fetcher *f);
-void wb_fetch_result_free(wb_fetch_result *r);
-/* Registry requests sent so far. */
+/* Move every answer ready, oldest first, to the end of *out (initialised by the caller).
+ * Cheap when none (no lock). The caller frees each with wb_fetcher_result_free(). */
+void wb_fetcher_take(wb_fetcher *f, struct wb_fetcher_results *out);
+void wb_fetcher_result_free(wb_fetcher_result *r);
+/* Registry requests sent so far. Any thread. */
 unsigned long wb_fetcher_requests(wb_fetcher *f);
 
 #endif

@@ -1,7 +1,11 @@
 /* registry.c - the Confluent Schema Registry client (see registry.h). The schema runtime and
- * its caches built on it are in schema/schemas.c. */
+ * its caches built on it are in schema/schemas.c.
+ *
+ * One libcurl easy handle per client, reused for keep-alive; the answer body is bounded by
+ * the largest schema text we accept. Credentials are set on the handle, never put in a
+ * reason. */
 #include "schema/registry.h"
-#include "core/log.h"
+#include "schema/avro_int.h"
 #include "core/util.h"
 
 #include <curl/curl.h>
@@ -11,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_SCHEMA_BYTES (1 << 20)
 
 /* ---------------------------------------------------------------- registry client */
 
@@ -36,17 +38,20 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return __atomic_load_n(&((wb_registry *)ud)->abort, __ATOMIC_ACQUIRE);
 }
 
+/* Any thread (an atomic flag the progress callback reads); NULL is fine. */
 void wb_registry_abort(wb_registry *reg)
 {
     if (reg) __atomic_store_n(&reg->abort, 1, __ATOMIC_RELEASE);
 }
 
+/* libcurl's write callback: append to the bounded body (past the bound: 0 ends the transfer). */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     wb_buf *b = ud;
     return wb_buf_add(b, p, size * n) ? 0 : size * n;
 }
 
+/* The thread that uses reg; NULL is fine. The bearer header is wiped before it is freed. */
 void wb_registry_free(wb_registry *reg)
 {
     if (!reg) return;
@@ -61,37 +66,31 @@ void wb_registry_free(wb_registry *reg)
     free(reg);
 }
 
-wb_registry *wb_registry_new(const wb_registry_opts *o, char *errstr, size_t errstr_size)
+/* Accept, and Authorization when a bearer token is set. 0, or -1 when out of memory. */
+static int build_headers(wb_registry *reg, const wb_registry_opts *o)
 {
-    wb_registry *reg = NULL, *ret = NULL;
-    if (!o || !o->url || strncmp(o->url, "http", 4)) {
-        snprintf(errstr, errstr_size, "schema_registry.url must be an http(s) URL");
-        goto out;
-    }
-    if (!(reg = calloc(1, sizeof(*reg))) || !(reg->url = wb_strdup(o->url)) ||
-        !(reg->curl = curl_easy_init()))
-        goto nomem;
-    wb_buf_init(&reg->body, MAX_SCHEMA_BYTES);
-    size_t ul = strlen(reg->url);
-    while (ul && reg->url[ul - 1] == '/')
-        reg->url[--ul] = 0;
     struct curl_slist *h =
         curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json, "
                                 "application/vnd.schemaregistry+json, application/json");
-    if (!h) goto nomem;
+    if (!h) return -1;
     reg->headers = h;
-    if (o->bearer && *o->bearer) {
-        wb_buf b;
-        wb_buf_init(&b, 0);
-        if (wb_buf_printf(&b, "Authorization: Bearer %s", o->bearer)) {
-            wb_buf_free(&b);
-            goto nomem;
-        }
-        reg->bearer_header = wb_buf_steal(&b, NULL);
-        if (!reg->bearer_header || !(h = curl_slist_append(reg->headers, reg->bearer_header)))
-            goto nomem;
-        reg->headers = h;
+    if (!o->bearer || !*o->bearer) return 0;
+    wb_buf b;
+    wb_buf_init(&b, 0);
+    if (wb_buf_printf(&b, "Authorization: Bearer %s", o->bearer)) {
+        wb_buf_free(&b);
+        return -1;
     }
+    reg->bearer_header = wb_buf_steal(&b, NULL);
+    if (!reg->bearer_header || !(h = curl_slist_append(reg->headers, reg->bearer_header)))
+        return -1;
+    reg->headers = h;
+    return 0;
+}
+
+/* The handle's options: timeouts, TLS, http(s) only, no redirects, basic auth. */
+static void configure(wb_registry *reg, const wb_registry_opts *o)
+{
     CURL *c = reg->curl;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, reg->headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -114,6 +113,25 @@ wb_registry *wb_registry_new(const wb_registry_opts *o, char *errstr, size_t err
         curl_easy_setopt(c, CURLOPT_USERNAME, o->username);
         curl_easy_setopt(c, CURLOPT_PASSWORD, o->password ? o->password : "");
     }
+}
+
+/* Any thread (the client is then used by one thread at a time). */
+wb_registry *wb_registry_new(const wb_registry_opts *o, char *errstr, size_t errstr_size)
+{
+    wb_registry *reg = NULL, *ret = NULL;
+    if (!o || !o->url || strncmp(o->url, "http", 4)) {
+        snprintf(errstr, errstr_size, "schema_registry.url must be an http(s) URL");
+        goto out;
+    }
+    if (!(reg = calloc(1, sizeof(*reg))) || !(reg->url = wb_strdup(o->url)) ||
+        !(reg->curl = curl_easy_init()))
+        goto nomem;
+    wb_buf_init(&reg->body, WB_AVRO_MAX_SCHEMA_BYTES);
+    size_t ul = strlen(reg->url);
+    while (ul && reg->url[ul - 1] == '/')
+        reg->url[--ul] = 0;
+    if (build_headers(reg, o)) goto nomem;
+    configure(reg, o);
     ret = reg;
     reg = NULL;
     goto out;
@@ -124,11 +142,30 @@ out:
     return ret;
 }
 
+/* The thread that uses reg (a plain counter, not atomic). */
 unsigned long wb_registry_requests(const wb_registry *reg)
 {
     return reg ? reg->requests : 0;
 }
 
+/* A non-200 answer: unknown id (404 / 40403) is permanent, anything else transient. */
+static wb_err answer_error(long status, json_t *doc, int32_t id, char *reason, size_t reason_size)
+{
+    json_int_t code = json_integer_value(json_object_get(doc, "error_code"));
+    const char *msg = json_string_value(json_object_get(doc, "message"));
+    if (status == 404 || code == 40403) {
+        snprintf(reason, reason_size,
+                 "schema id %" PRId32 " not found in the registry (%" JSON_INTEGER_FORMAT
+                 ": %.200s)",
+                 id, code ? code : (json_int_t)404, msg ? msg : "not found");
+        return WB_ERR_SCHEMA;
+    }
+    snprintf(reason, reason_size, "schema registry answered HTTP %ld for id %" PRId32 "%s%.200s",
+             status, id, msg ? ": " : "", msg ? msg : "");
+    return WB_ERR_IO;
+}
+
+/* The thread that uses reg; blocks for up to the timeouts (wb_registry_abort ends it). */
 wb_err wb_registry_fetch(wb_registry *reg, int32_t id, char **schema_json, char *reason,
                          size_t reason_size)
 {
@@ -154,19 +191,7 @@ wb_err wb_registry_fetch(wb_registry *reg, int32_t id, char **schema_json, char 
     curl_easy_getinfo(reg->curl, CURLINFO_RESPONSE_CODE, &status);
     doc = json_loadb(reg->body.data ? reg->body.data : "", reg->body.len, 0, NULL);
     if (status != 200) {
-        json_int_t code = json_integer_value(json_object_get(doc, "error_code"));
-        const char *msg = json_string_value(json_object_get(doc, "message"));
-        if (status == 404 || code == 40403) {
-            err = WB_ERR_SCHEMA;
-            snprintf(reason, reason_size,
-                     "schema id %" PRId32 " not found in the registry (%" JSON_INTEGER_FORMAT
-                     ": %.200s)",
-                     id, code ? code : (json_int_t)404, msg ? msg : "not found");
-        } else {
-            snprintf(reason, reason_size,
-                     "schema registry answered HTTP %ld for id %" PRId32 "%s%.200s", status, id,
-                     msg ? ": " : "", msg ? msg : "");
-        }
+        err = answer_error(status, doc, id, reason, reason_size);
         goto out;
     }
     const char *type = json_string_value(json_object_get(doc, "schemaType"));

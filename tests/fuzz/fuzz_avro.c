@@ -9,6 +9,7 @@
 #include "schema/avro.h"
 #include "schema/compat.h"
 #include "schema/registry.h"
+#include "fuzz_schemas.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -39,29 +40,6 @@ static void fuzz_schema(const uint8_t *data, size_t size)
     wb_avro_schema_free(sc);
 }
 
-static wb_schemas *load(void)
-{
-    char dir[4096], err[512];
-    const char *src = getenv("WB_SOURCE_DIR");
-    if (src) {
-        snprintf(dir, sizeof(dir), "%s/schemas", src);
-    } else {
-        /* __FILE__ is <root>/tests/fuzz/fuzz_avro.c when built by CMake. */
-        snprintf(dir, sizeof(dir), "%s", __FILE__);
-        char *cut = strstr(dir, "tests/fuzz/fuzz_avro.c");
-        if (cut)
-            snprintf(cut, sizeof(dir) - (size_t)(cut - dir), "schemas");
-        else
-            snprintf(dir, sizeof(dir), "schemas");
-    }
-    wb_schemas *s = wb_schemas_new(dir, NULL, NULL, NULL, NULL, err, sizeof(err));
-    if (!s) {
-        fprintf(stderr, "fuzz_avro: %s\n", err);
-        abort();
-    }
-    return s;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *contracts[] = {NULL,
@@ -81,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             "[\"null\",\"int\"],\"default\":null},{\"name\":\"s\",\"type\":{\"type\":"
             "\"enum\",\"name\":\"S\",\"symbols\":[\"A\",\"B\"],\"default\":\"A\"}}]}";
         char err[256];
-        schemas = load();
+        schemas = fuzz_load_schemas(__FILE__);
         if (!(order_v1 = wb_avro_schema_parse(v1, sizeof(v1) - 1, err, sizeof(err)))) abort();
     }
     if (size < 1) return 0;

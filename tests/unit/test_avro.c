@@ -162,6 +162,18 @@ static void test_unresolvable(void)
     wb_buf_free(&out);
 }
 
+/* A framed value the decoder refuses with needle, leaving out as it was. */
+static void framed_err(const unsigned char *b, size_t n, const char *needle)
+{
+    char reason[512];
+    wb_buf out;
+    wb_buf_init(&out, 0);
+    ASSERT_EQ(wb_schemas_to_json(S, b, n, NULL, &out, reason, sizeof(reason)), WB_ERR_SCHEMA);
+    ASSERT_CONTAINS(reason, needle);
+    ASSERT_EQ(out.len, 0);
+    wb_buf_free(&out);
+}
+
 static void test_hostile(void)
 {
     char reason[512];
@@ -185,39 +197,26 @@ static void test_hostile(void)
 
     unsigned char trunc[sizeof(ok) - 1];
     memcpy(trunc, ok, sizeof(trunc));
-    ASSERT_EQ(wb_schemas_to_json(S, trunc, sizeof(trunc), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "truncated");
-    ASSERT_EQ(out.len, 0);
+    framed_err(trunc, sizeof(trunc), "truncated");
 
     unsigned char trail[sizeof(ok) + 1];
     memcpy(trail, ok, sizeof(ok));
     trail[sizeof(ok)] = 0;
-    ASSERT_EQ(wb_schemas_to_json(S, trail, sizeof(trail), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "trailing bytes");
+    framed_err(trail, sizeof(trail), "trailing bytes");
 
     unsigned char badenum[sizeof(ok)];
     memcpy(badenum, ok, sizeof(ok));
     badenum[13] = 6 * 2; /* enum index 6 of 3 */
-    ASSERT_EQ(wb_schemas_to_json(S, badenum, sizeof(badenum), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "enum index out of range");
+    framed_err(badenum, sizeof(badenum), "enum index out of range");
 
     unsigned char huge[] = {0, 0, 0, 0, 201, 0xfe, 0xff, 0xff, 0xff, 0x0f};
-    ASSERT_EQ(wb_schemas_to_json(S, huge, sizeof(huge), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "length out of range");
+    framed_err(huge, sizeof(huge), "length out of range");
 
     unsigned char badutf[] = {0, 0, 0, 0, 201, 2, 0xff, 2, 's', 2, 'w', 6, 20, 4, 0};
-    ASSERT_EQ(wb_schemas_to_json(S, badutf, sizeof(badutf), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "UTF-8");
+    framed_err(badutf, sizeof(badutf), "UTF-8");
 
     unsigned char unknown[] = {0, 0, 0, 0x30, 0x39, 0};
-    ASSERT_EQ(wb_schemas_to_json(S, unknown, sizeof(unknown), NULL, &out, reason, sizeof(reason)),
-              WB_ERR_SCHEMA);
-    ASSERT_CONTAINS(reason, "unknown schema id 12345");
+    framed_err(unknown, sizeof(unknown), "unknown schema id 12345");
 
     ASSERT_EQ(wb_schemas_is_framed("{\"a\":1}", 7), 0);
     ASSERT_EQ(wb_schemas_is_framed(ok, 4), 0);
@@ -303,6 +302,17 @@ static void inbound_err(const char *body, const char *needle)
     wb_buf_free(&out);
 }
 
+/* BODY_V2 with the start of its first `from` overwritten by `to` is refused with needle. */
+static void inbound_mutated_err(const char *from, const char *to, const char *needle)
+{
+    char body[2048];
+    snprintf(body, sizeof(body), "%s", BODY_V2);
+    char *p = strstr(body, from);
+    ASSERT(p && strlen(to) <= strlen(from));
+    memcpy(p, to, strlen(to));
+    inbound_err(body, needle);
+}
+
 static void test_inbound_errors(void)
 {
     char body[2048];
@@ -312,27 +322,17 @@ static void test_inbound_errors(void)
     char *p = strstr(body, "\"order_id\":\"ord_7\",");
     memmove(p, p + 19, strlen(p + 19) + 1);
     inbound_err(body, "field 'order_id': required");
-    snprintf(body, sizeof(body), "%s", BODY_V2);
-    p = strstr(body, "\"quantity\":-1");
-    memcpy(p, "\"quantity\":\"\"", 13);
-    inbound_err(body, "field 'lines[1].quantity': expected integer, got string");
+    inbound_mutated_err("\"quantity\":-1", "\"quantity\":\"\"",
+                        "field 'lines[1].quantity': expected integer, got string");
     inbound_err("{\"bogus\":1}", "field 'bogus': not in the schema");
-    snprintf(body, sizeof(body), "%s", BODY_V2);
-    p = strstr(body, "GIFT_CARD");
-    memcpy(p, "GIFT_CARX", 9);
-    inbound_err(body, "field 'payment_method': 'GIFT_CARX' is not a symbol");
-    snprintf(body, sizeof(body), "%s", BODY_V2);
-    p = strstr(body, "-1234567890.05");
-    memcpy(p, "-12345678.9051", 14);
-    inbound_err(body, "field 'amount': '-12345678.9051' has more decimal places");
-    snprintf(body, sizeof(body), "%s", BODY_V2);
-    p = strstr(body, "-1234567890.05");
-    memcpy(p, "12345678901.05", 14);
-    inbound_err(body, "more digits than the schema's precision");
-    snprintf(body, sizeof(body), "%s", BODY_V2);
-    p = strstr(body, "2026-11-23T18");
-    memcpy(p, "2026-13", 7);
-    inbound_err(body, "field 'paid_at': expected an RFC 3339 timestamp");
+    inbound_mutated_err("GIFT_CARD", "GIFT_CARX",
+                        "field 'payment_method': 'GIFT_CARX' is not a symbol");
+    inbound_mutated_err("-1234567890.05", "-12345678.9051",
+                        "field 'amount': '-12345678.9051' has more decimal places");
+    inbound_mutated_err("-1234567890.05", "12345678901.05",
+                        "more digits than the schema's precision");
+    inbound_mutated_err("2026-11-23T18", "2026-13",
+                        "field 'paid_at': expected an RFC 3339 timestamp");
     char reason[256];
     wb_buf out;
     wb_buf_init(&out, 0);
@@ -464,6 +464,10 @@ static void test_logical_edges(void)
         "\"m\":{}}",
         "{\"ms\":\"2026-1\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
         "{\"ms\":\"2026-11-23T17:44:06+01\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        /* a day that does not exist was read as 2026-03-02 before core/timefmt parsed it */
+        "{\"ms\":\"2026-02-30T00:00:00Z\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
+        /* a bare date is not a timestamp */
+        "{\"ms\":\"2026-11-23\",\"us\":0,\"d\":0,\"f\":0,\"fx\":\"0\",\"m\":{}}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wb_buf b;
@@ -472,6 +476,29 @@ static void test_logical_edges(void)
         ASSERT(doc);
         ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
         ASSERT_CONTAINS(err, i ? "field 'ms': expected an RFC 3339" : "field 'fx': ");
+        json_decref(doc);
+        wb_buf_free(&b);
+    }
+    /* offsets, a seventh fraction digit (cut) and dates, through core/timefmt */
+    roundtrip(sc, plan,
+              "{\"ms\":\"2026-11-23T18:44:06.1239+01:00\",\"us\":\"2026-11-23 17:44:06.1234567z\","
+              "\"d\":\"2024-02-29\",\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              "{\"ms\":\"2026-11-23T17:44:06.123Z\",\"us\":\"2026-11-23T17:44:06.123456Z\","
+              "\"d\":\"2024-02-29\",\"f\":0,\"fx\":\"0.000\",\"m\":{}}");
+    roundtrip(sc, plan,
+              "{\"ms\":\"1969-12-31T23:59:59.9999Z\",\"us\":\"0001-01-01T00:00:00Z\",\"d\":0,"
+              "\"f\":0,\"fx\":\"0\",\"m\":{}}",
+              "{\"ms\":\"1969-12-31T23:59:59.999Z\",\"us\":\"0001-01-01T00:00:00.000000Z\","
+              "\"d\":\"1970-01-01\",\"f\":0,\"fx\":\"0.000\",\"m\":{}}");
+    {
+        wb_buf b;
+        wb_buf_init(&b, 0);
+        json_t *doc = json_loads("{\"ms\":0,\"us\":0,\"d\":\"2026-02-30\",\"f\":0,\"fx\":\"0\","
+                                 "\"m\":{}}",
+                                 0, NULL);
+        ASSERT(doc);
+        ASSERT_EQ(wb_avro_from_json(sc, doc, &b, err, sizeof(err)), WB_ERR_SCHEMA);
+        ASSERT_STR_EQ(err, "field 'd': expected an RFC 3339 date");
         json_decref(doc);
         wb_buf_free(&b);
     }

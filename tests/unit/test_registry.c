@@ -2,18 +2,12 @@
  * that answers like Confluent's REST API (GET /schemas/ids/{id}). */
 #include "schema/registry.h"
 #include "test.h"
+#include "registry_mock.h"
 #include "core/util.h"
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <unistd.h>
-
-#if MHD_VERSION < 0x00097002
-typedef int mhd_result;
-#else
-typedef enum MHD_Result mhd_result;
-#endif
 
 static char src_dir[1024];
 static char lead_v1[8192]; /* schema text served for id 1234 */
@@ -21,16 +15,6 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int hits_1234, hits_7, hits_8, hits_12, hits_20xx;
 static char last_auth[256];
 static char last_accept[256];
-
-static mhd_result reply(struct MHD_Connection *conn, unsigned status, const char *body)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, "Content-Type", "application/vnd.schemaregistry.v1+json");
-    mhd_result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
 
 static mhd_result handler(void *cls, struct MHD_Connection *conn, const char *url,
                           const char *method, const char *version, const char *upload_data,
