@@ -215,142 +215,124 @@ static int parse_time(const char *s, int64_t *out)
     return 0;
 }
 
-/* Shared option parsing. Returns -1 to continue, else an exit code. */
-static int parse(cli *c, int argc, char **argv, int is_verify)
+static const struct option longopts[] = {
+    {"secret", required_argument, NULL, OPT_SECRET},
+    {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
+    {"scheme", required_argument, NULL, OPT_SCHEME},
+    {"id", required_argument, NULL, OPT_ID},
+    {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
+    {"tolerance", required_argument, NULL, OPT_TOLERANCE},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"header", required_argument, NULL, 'H'},
+    {"hmac-header", required_argument, NULL, OPT_H_HEADER},
+    {"hmac-prefix", required_argument, NULL, OPT_H_PREFIX},
+    {"hmac-sha512", no_argument, NULL, OPT_H_SHA512},
+    {"hmac-base64", no_argument, NULL, OPT_H_BASE64},
+    {"hmac-timestamp-header", required_argument, NULL, OPT_H_TSHEADER},
+    {"hmac-content", required_argument, NULL, OPT_H_CONTENT},
+    {"hmac-id-header", required_argument, NULL, OPT_H_IDHEADER},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* What one option did to the parse. */
+enum { OPT_TAKEN = -1, OPT_NOT_HERE = -2 }; /* else: exit with that code */
+
+/* The --hmac-* options describe the generic HMAC scheme, one field each; both commands
+ * take them, so a signature made by `sign` can be checked by `verify` with the same line. */
+static int hmac_option(cli *c, int ch)
 {
-    static const struct option longopts[] = {
-        {"secret", required_argument, NULL, OPT_SECRET},
-        {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
-        {"scheme", required_argument, NULL, OPT_SCHEME},
-        {"id", required_argument, NULL, OPT_ID},
-        {"timestamp", required_argument, NULL, OPT_TIMESTAMP},
-        {"tolerance", required_argument, NULL, OPT_TOLERANCE},
-        {"now", required_argument, NULL, OPT_NOW},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"header", required_argument, NULL, 'H'},
-        {"hmac-header", required_argument, NULL, OPT_H_HEADER},
-        {"hmac-prefix", required_argument, NULL, OPT_H_PREFIX},
-        {"hmac-sha512", no_argument, NULL, OPT_H_SHA512},
-        {"hmac-base64", no_argument, NULL, OPT_H_BASE64},
-        {"hmac-timestamp-header", required_argument, NULL, OPT_H_TSHEADER},
-        {"hmac-content", required_argument, NULL, OPT_H_CONTENT},
-        {"hmac-id-header", required_argument, NULL, OPT_H_IDHEADER},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *cmd = is_verify ? "verify" : "sign";
-    void (*usage)(FILE *) = is_verify ? verify_usage : sign_usage;
-    c->cfg.scheme = WB_SCHEME_STANDARD;
-    c->cfg.secrets = c->secrets;
-    c->cfg.tolerance_ms = 5 * 60 * 1000;
-    optind = 1;
-    opterr = 0;
-    int ch, li = -1;
-    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, &li)) != -1) {
-        int bad = 0;
-        switch (ch) {
-        case 'h':
-            usage(stdout);
-            return 0;
-        case OPT_SECRET:
-            bad = add_secret(c, optarg, 0, cmd) ? 1 : 0;
-            break;
-        case OPT_SECRET_FILE:
-            if (secret_file(c, optarg, cmd)) return 2;
-            break;
-        case OPT_SCHEME: {
-            size_t i;
-            for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-                if (!strcmp(optarg, schemes[i].name)) break;
-            if (i == sizeof(schemes) / sizeof(schemes[0])) {
-                fprintf(stderr, "webhook-bridge %s: unknown scheme '%s'\n", cmd, optarg);
-                return 2;
-            }
+    switch (ch) {
+    case OPT_H_HEADER:
+        c->cfg.hmac.header = optarg;
+        break;
+    case OPT_H_PREFIX:
+        c->cfg.hmac.prefix = optarg;
+        break;
+    case OPT_H_SHA512:
+        c->cfg.hmac.sha512 = 1;
+        break;
+    case OPT_H_BASE64:
+        c->cfg.hmac.base64 = 1;
+        break;
+    case OPT_H_TSHEADER:
+        c->cfg.hmac.timestamp_header = optarg;
+        break;
+    case OPT_H_CONTENT:
+        c->cfg.hmac.content = optarg;
+        break;
+    case OPT_H_IDHEADER:
+        c->cfg.hmac.id_header = optarg;
+        break;
+    default:
+        return OPT_NOT_HERE;
+    }
+    return OPT_TAKEN;
+}
+
+static int scheme_option(cli *c, const char *cmd)
+{
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (!strcmp(optarg, schemes[i].name)) {
             c->cfg.scheme = schemes[i].scheme;
-            break;
+            return OPT_TAKEN;
         }
-        case OPT_ID:
-            c->id = optarg;
-            bad = is_verify;
-            break;
-        case OPT_TIMESTAMP:
-            c->ts = optarg;
-            bad = is_verify;
-            break;
-        case OPT_NOW:
-            c->now = optarg;
-            bad = !is_verify;
-            break;
-        case OPT_INSECURE:
-            c->cfg.insecure = 1;
-            bad = !is_verify;
-            break;
-        case OPT_TOLERANCE:
-            if (!is_verify || wb_parse_duration_ms(optarg, &c->cfg.tolerance_ms) ||
-                c->cfg.tolerance_ms <= 0) {
-                fprintf(stderr, "webhook-bridge %s: bad --tolerance '%s'\n", cmd, optarg);
-                return 2;
-            }
-            break;
-        case 'H':
-            if (!is_verify) {
-                bad = 1;
-                break;
-            }
-            if (add_header(c, optarg)) {
-                fprintf(stderr, "webhook-bridge %s: bad header '%s' (want 'Name: value')\n", cmd,
-                        optarg);
-                return 2;
-            }
-            break;
-        case OPT_H_HEADER:
-            c->cfg.hmac.header = optarg;
-            break;
-        case OPT_H_PREFIX:
-            c->cfg.hmac.prefix = optarg;
-            break;
-        case OPT_H_SHA512:
-            c->cfg.hmac.sha512 = 1;
-            break;
-        case OPT_H_BASE64:
-            c->cfg.hmac.base64 = 1;
-            break;
-        case OPT_H_TSHEADER:
-            c->cfg.hmac.timestamp_header = optarg;
-            break;
-        case OPT_H_CONTENT:
-            c->cfg.hmac.content = optarg;
-            break;
-        case OPT_H_IDHEADER:
-            c->cfg.hmac.id_header = optarg;
-            break;
-        case ':':
-            fprintf(stderr, "webhook-bridge %s: option '%s' needs a value\n", cmd,
-                    argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        default:
-            bad = 1;
-            break;
-        }
-        if (bad && ch == '?') {
-            fprintf(stderr, "webhook-bridge %s: unknown option '%s'\n", cmd, argv[optind - 1]);
-            usage(stderr);
+    fprintf(stderr, "webhook-bridge %s: unknown scheme '%s'\n", cmd, optarg);
+    return 2;
+}
+
+/* One option of either command. The producing side (sign) names the id and timestamp it
+ * signs; the checking side (verify) gets them from the headers and names its clock and
+ * tolerance instead, so each refuses the other's options rather than ignoring them. */
+static int one_option(cli *c, int ch, const char *cmd, int is_verify)
+{
+    switch (ch) {
+    case 'h':
+        (is_verify ? verify_usage : sign_usage)(stdout);
+        return 0;
+    case OPT_SECRET:
+        return add_secret(c, optarg, 0, cmd) ? OPT_NOT_HERE : OPT_TAKEN;
+    case OPT_SECRET_FILE:
+        return secret_file(c, optarg, cmd) ? 2 : OPT_TAKEN;
+    case OPT_SCHEME:
+        return scheme_option(c, cmd);
+    case OPT_ID:
+        c->id = optarg;
+        return is_verify ? OPT_NOT_HERE : OPT_TAKEN;
+    case OPT_TIMESTAMP:
+        c->ts = optarg;
+        return is_verify ? OPT_NOT_HERE : OPT_TAKEN;
+    case OPT_NOW:
+        c->now = optarg;
+        return is_verify ? OPT_TAKEN : OPT_NOT_HERE;
+    case OPT_INSECURE:
+        c->cfg.insecure = 1;
+        return is_verify ? OPT_TAKEN : OPT_NOT_HERE;
+    case OPT_TOLERANCE:
+        if (!is_verify || wb_parse_duration_ms(optarg, &c->cfg.tolerance_ms) ||
+            c->cfg.tolerance_ms <= 0) {
+            fprintf(stderr, "webhook-bridge %s: bad --tolerance '%s'\n", cmd, optarg);
             return 2;
         }
-        if (bad) {
-            fprintf(stderr, "webhook-bridge %s: option --%s is not valid here\n", cmd,
-                    li >= 0 ? longopts[li].name : "?");
-            usage(stderr);
+        return OPT_TAKEN;
+    case 'H':
+        if (!is_verify) return OPT_NOT_HERE;
+        if (add_header(c, optarg)) {
+            fprintf(stderr, "webhook-bridge %s: bad header '%s' (want 'Name: value')\n", cmd,
+                    optarg);
             return 2;
         }
-        li = -1; /* only long options set it */
+        return OPT_TAKEN;
+    default:
+        return hmac_option(c, ch);
     }
-    if (optind < argc) {
-        fprintf(stderr, "webhook-bridge %s: unexpected argument '%s'\n", cmd, argv[optind]);
-        usage(stderr);
-        return 2;
-    }
+}
+
+/* Without --secret the environment may hold it (keeps it out of `ps` and shell history);
+ * only the unsigned scheme needs none. */
+static int secret_from_env(cli *c, const char *cmd)
+{
     if (c->cfg.nsecrets == 0 && c->cfg.scheme != WB_SCHEME_NONE) {
         char *env = getenv("WB_SIGN_SECRET");
         if (env && *env) add_secret(c, env, 0, cmd);
@@ -363,6 +345,47 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
         return 2;
     }
     return -1;
+}
+
+/* Shared option parsing. Returns -1 to continue, else an exit code. */
+static int parse(cli *c, int argc, char **argv, int is_verify)
+{
+    const char *cmd = is_verify ? "verify" : "sign";
+    void (*usage)(FILE *) = is_verify ? verify_usage : sign_usage;
+    c->cfg.scheme = WB_SCHEME_STANDARD;
+    c->cfg.secrets = c->secrets;
+    c->cfg.tolerance_ms = 5 * 60 * 1000;
+    optind = 1;
+    opterr = 0;
+    int ch, li = -1;
+    while ((ch = getopt_long(argc, argv, is_verify ? ":hH:" : ":h", longopts, &li)) != -1) {
+        if (ch == ':') {
+            fprintf(stderr, "webhook-bridge %s: option '%s' needs a value\n", cmd,
+                    argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+        int r = ch == '?' ? OPT_NOT_HERE : one_option(c, ch, cmd, is_verify);
+        if (r >= 0) return r;
+        if (r == OPT_NOT_HERE && ch == '?') {
+            fprintf(stderr, "webhook-bridge %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+        if (r == OPT_NOT_HERE) {
+            fprintf(stderr, "webhook-bridge %s: option --%s is not valid here\n", cmd,
+                    li >= 0 ? longopts[li].name : "?");
+            usage(stderr);
+            return 2;
+        }
+        li = -1; /* only long options set it */
+    }
+    if (optind < argc) {
+        fprintf(stderr, "webhook-bridge %s: unexpected argument '%s'\n", cmd, argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return secret_from_env(c, cmd);
 }
 
 int wb_cmd_sign(int argc, char **argv)

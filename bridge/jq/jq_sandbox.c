@@ -323,6 +323,37 @@ static int high_fd(int fd)
     return n;
 }
 
+/* What the child starts with: stdin and stdout on /dev/null, its socket and the slot on the
+ * fixed fds 3 and 4 and nothing else open, no signal blocked, the default action for the
+ * signals the bridge handles, and its own process group: a Ctrl-C for the bridge must not
+ * kill evaluations mid-drain. */
+static int worker_actions(posix_spawn_file_actions_t *fa, int *have_fa, posix_spawnattr_t *attr,
+                          int *have_attr, int sock, int memfd)
+{
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGTERM);
+    sigaddset(&dfl, SIGINT);
+    sigaddset(&dfl, SIGHUP);
+    if (posix_spawn_file_actions_init(fa)) return -1;
+    *have_fa = 1;
+    if (posix_spawnattr_init(attr)) return -1;
+    *have_attr = 1;
+    if (posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0) ||
+        posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0) ||
+        posix_spawn_file_actions_adddup2(fa, sock, WB_JQP_FD) ||
+        posix_spawn_file_actions_adddup2(fa, memfd, WB_JQP_SLOT_FD) ||
+        posix_spawn_file_actions_addclosefrom_np(fa, WB_JQP_SLOT_FD + 1) ||
+        posix_spawnattr_setpgroup(attr, 0) || posix_spawnattr_setsigmask(attr, &none) ||
+        posix_spawnattr_setsigdefault(attr, &dfl) ||
+        posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                           POSIX_SPAWN_SETSIGDEF))
+        return -1;
+    return 0;
+}
+
 static int spawn(wb_jq *jq, char *errstr, size_t errstr_size)
 {
     int sv[2] = {-1, -1}, memfd = -1, rc = -1;
@@ -351,24 +382,7 @@ static int spawn(wb_jq *jq, char *errstr, size_t errstr_size)
     char fdarg[] = "3";
     char *argv[] = {"webhook-bridge", "jq-worker", fdarg, mem, cpu, maxout, recycle, NULL};
     char *envp[] = {NULL}; /* jq's env / $ENV must not see the bridge's secrets */
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGTERM);
-    sigaddset(&dfl, SIGINT);
-    sigaddset(&dfl, SIGHUP);
-    if (posix_spawn_file_actions_init(&fa) || !(have_fa = 1) || posix_spawnattr_init(&attr) ||
-        !(have_attr = 1) || posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) ||
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) ||
-        posix_spawn_file_actions_adddup2(&fa, sv[1], WB_JQP_FD) ||
-        posix_spawn_file_actions_adddup2(&fa, memfd, WB_JQP_SLOT_FD) ||
-        posix_spawn_file_actions_addclosefrom_np(&fa, WB_JQP_SLOT_FD + 1) ||
-        /* own process group: a Ctrl-C for the bridge must not kill evaluations mid-drain */
-        posix_spawnattr_setpgroup(&attr, 0) || posix_spawnattr_setsigmask(&attr, &none) ||
-        posix_spawnattr_setsigdefault(&attr, &dfl) ||
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                            POSIX_SPAWN_SETSIGDEF)) {
+    if (worker_actions(&fa, &have_fa, &attr, &have_attr, sv[1], memfd)) {
         snprintf(errstr, errstr_size, "jq sandbox: cannot prepare the worker");
         munmap(slot, sizeof(wb_jqp_slot));
         goto out;

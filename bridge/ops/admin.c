@@ -457,61 +457,49 @@ static void register_build_info(void)
     wb_gauge_set(g, (double)wb_wall_ms() / 1000.0);
 }
 
-wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
+/* The address to bind for "host:port". Without a host, prefer the IPv4 wildcard result
+ * (what "0.0.0.0" means to operators). *res is for freeaddrinfo. */
+static struct addrinfo *resolve_listen(const char *listen, long *port_out, struct addrinfo **res,
+                                       char *errstr, size_t errstr_size)
 {
     char host[256], port[16];
-    struct addrinfo hints, *res = NULL;
-    wb_admin *a = NULL, *out = NULL;
+    struct addrinfo hints;
     if (!listen || split_listen(listen, host, sizeof host, port, sizeof port)) {
         snprintf(errstr, errstr_size, "admin.listen: '%s' is not host:port",
                  listen ? listen : "(null)");
-        goto out;
+        return NULL;
     }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+    int gai = getaddrinfo(*host ? host : NULL, port, &hints, res);
     if (gai) {
         snprintf(errstr, errstr_size, "admin.listen: %s: %s", listen, gai_strerror(gai));
-        goto out;
+        return NULL;
     }
-    a = calloc(1, sizeof *a);
-    if (!a) {
-        snprintf(errstr, errstr_size, "admin: out of memory");
-        goto out;
-    }
-    pthread_mutex_init(&a->lock, NULL);
-    /* Probes and scrapes come from a few addresses: 64 connections, 16 per address; a
-     * request must be complete 5 s after its start, 10 s with its body. */
+    wb_parse_int(port, 0, 65535, port_out); /* split_listen checked it */
+    for (struct addrinfo *r = *res; r; r = r->ai_next)
+        if (!*host && r->ai_family == AF_INET) return r;
+    return *res;
+}
+
+/* The daemon, polled externally: run() drives it on the admin thread. Probes and scrapes
+ * come from a few addresses: 64 connections, 16 per address; a request must be complete 5 s
+ * after its start, 10 s with its body. */
+static int start_daemon(wb_admin *a, const struct addrinfo *ai, long port)
+{
     wb_connguard_conf gc = {.endpoint = "admin",
                             .max_connections = 64,
                             .max_per_ip = 16,
                             .header_timeout_ms = 5000,
                             .request_timeout_ms = 10000};
     a->guard = wb_connguard_new(&gc);
-    a->ready = wb_metrics_gauge("webhook_bridge_ready",
-                                "1 when every readiness check passes (/readyz), else 0; "
-                                "evaluated about every second",
-                                "");
-    if (!a->guard) {
-        snprintf(errstr, errstr_size, "admin: out of memory");
-        goto out;
-    }
-    /* Without a host, prefer the IPv4 wildcard result (what "0.0.0.0" means to operators). */
-    struct addrinfo *ai = res;
-    for (struct addrinfo *r = res; r; r = r->ai_next)
-        if (!*host && r->ai_family == AF_INET) {
-            ai = r;
-            break;
-        }
-    long p;
-    wb_parse_int(port, 0, 65535, &p);
-    /* external polling: run() drives the daemon on the admin thread */
+    if (!a->guard) return -1;
     wb_httpd_conf hc = {.log_prefix = "admin microhttpd",
                         .flags = MHD_USE_EPOLL,
                         .addr = ai->ai_addr,
-                        .port = (uint16_t)p,
+                        .port = (uint16_t)port,
                         .guard = a->guard,
                         .handler = handle,
                         .handler_cls = a,
@@ -521,13 +509,37 @@ wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
                         .connection_timeout_s = 11,
                         .memory_limit = 32768};
     a->mhd = wb_httpd_start(&hc);
-    if (!a->mhd) {
-        snprintf(errstr, errstr_size, "admin.listen: cannot listen on %s (address in use?)",
-                 listen);
+    if (!a->mhd) return -1;
+    int bound = wb_httpd_port(a->mhd);
+    a->port = bound ? bound : (int)port; /* port 0 asks the kernel for one */
+    return 0;
+}
+
+wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
+{
+    struct addrinfo *res = NULL;
+    wb_admin *a = NULL, *out = NULL;
+    long port = 0;
+    const struct addrinfo *ai = resolve_listen(listen, &port, &res, errstr, errstr_size);
+    if (!ai) goto out;
+    a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(errstr, errstr_size, "admin: out of memory");
         goto out;
     }
-    int bound = wb_httpd_port(a->mhd);
-    a->port = bound ? bound : (int)p;
+    pthread_mutex_init(&a->lock, NULL);
+    a->ready = wb_metrics_gauge("webhook_bridge_ready",
+                                "1 when every readiness check passes (/readyz), else 0; "
+                                "evaluated about every second",
+                                "");
+    if (start_daemon(a, ai, port)) {
+        if (a->guard)
+            snprintf(errstr, errstr_size, "admin.listen: cannot listen on %s (address in use?)",
+                     listen);
+        else
+            snprintf(errstr, errstr_size, "admin: out of memory");
+        goto out;
+    }
     register_build_info();
     wb_gauge_set(a->ready, 1); /* no checks yet: ready, as /readyz says */
     if (pthread_create(&a->thread, NULL, run, a)) {

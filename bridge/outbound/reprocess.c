@@ -321,6 +321,52 @@ static int parse_time(const char *cmd, const char *flag, const char *v, int64_t 
     return 0;
 }
 
+static void usage(int redrive)
+{
+    if (redrive)
+        printf("usage: webhook-bridge redrive -c bridge.yaml [--connector NAME] "
+               "[--reason R] [--since TIME] [--dry-run]\n"
+               "Delivers the dead-letter topic's records again, each only to the "
+               "connector its wb-connector header names, with its original webhook-id. "
+               "Records failing again are parked again with wb-redrive-count + 1. "
+               "Progress is committed, so running it twice sends nothing twice.\n");
+    else
+        printf("usage: webhook-bridge replay -c bridge.yaml --connector NAME --from TIME "
+               "[--to TIME] [--events GLOB] [--dry-run]\n"
+               "Delivers again, to that connector only, every record of its topics with "
+               "a Kafka timestamp in [from, to) (default to: the log end when the run "
+               "starts), with the original webhook-ids. The live connector's offsets do "
+               "not move.\n");
+}
+
+/* The required flags and the time window. A replay needs a connector and a start: replaying
+ * every connector from the beginning of time is never what was meant. A redrive's --since
+ * bounds the dead-letter records by the time they were parked. */
+static int check_times(wb_reprocess_opts *o, const char *cmd, const char *from, const char *to,
+                       const char *since)
+{
+    if (!o->config) {
+        fprintf(stderr, "webhook-bridge %s: missing -c bridge.yaml\n", cmd);
+        return -1;
+    }
+    if (!o->redrive && !o->connector) {
+        fprintf(stderr, "webhook-bridge replay: missing --connector NAME\n");
+        return -1;
+    }
+    if (!o->redrive && !from) {
+        fprintf(stderr, "webhook-bridge replay: missing --from TIME\n");
+        return -1;
+    }
+    if (from && parse_time(cmd, "--from", from, &o->from_ms)) return -1;
+    if (to && parse_time(cmd, "--to", to, &o->to_ms)) return -1;
+    if (since && parse_time(cmd, "--since", since, &o->from_ms)) return -1;
+    if (to && o->from_ms >= o->to_ms) {
+        fprintf(stderr, "webhook-bridge replay: --from (%s) must be before --to (%s)\n", from, to);
+        return -1;
+    }
+    return 0;
+}
+
 static int run_cmd(int argc, char **argv, int redrive)
 {
     const char *cmd = redrive ? "redrive" : "replay";
@@ -360,44 +406,13 @@ static int run_cmd(int argc, char **argv, int redrive)
             o.dry_run = 1;
             break;
         case 'h':
-            if (redrive)
-                printf("usage: webhook-bridge redrive -c bridge.yaml [--connector NAME] "
-                       "[--reason R] [--since TIME] [--dry-run]\n"
-                       "Delivers the dead-letter topic's records again, each only to the "
-                       "connector its wb-connector header names, with its original webhook-id. "
-                       "Records failing again are parked again with wb-redrive-count + 1. "
-                       "Progress is committed, so running it twice sends nothing twice.\n");
-            else
-                printf("usage: webhook-bridge replay -c bridge.yaml --connector NAME --from TIME "
-                       "[--to TIME] [--events GLOB] [--dry-run]\n"
-                       "Delivers again, to that connector only, every record of its topics with "
-                       "a Kafka timestamp in [from, to) (default to: the log end when the run "
-                       "starts), with the original webhook-ids. The live connector's offsets do "
-                       "not move.\n");
+            usage(redrive);
             return 0;
         default:
             return 2;
         }
     }
-    if (!o.config) {
-        fprintf(stderr, "webhook-bridge %s: missing -c bridge.yaml\n", cmd);
-        return 2;
-    }
-    if (!redrive && !o.connector) {
-        fprintf(stderr, "webhook-bridge replay: missing --connector NAME\n");
-        return 2;
-    }
-    if (!redrive && !from) {
-        fprintf(stderr, "webhook-bridge replay: missing --from TIME\n");
-        return 2;
-    }
-    if (from && parse_time(cmd, "--from", from, &o.from_ms)) return 2;
-    if (to && parse_time(cmd, "--to", to, &o.to_ms)) return 2;
-    if (since && parse_time(cmd, "--since", since, &o.from_ms)) return 2;
-    if (to && o.from_ms >= o.to_ms) {
-        fprintf(stderr, "webhook-bridge replay: --from (%s) must be before --to (%s)\n", from, to);
-        return 2;
-    }
+    if (check_times(&o, cmd, from, to, since)) return 2;
     return wb_reprocess_run(&o);
 bad_flag:
     fprintf(stderr, "webhook-bridge %s: %s is not an option of %s (see --help)\n", cmd,
