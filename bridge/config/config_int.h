@@ -3,10 +3,12 @@
  * config.h.
  *
  * The loader, one concern per file:
- *   config.c           public entry points, the wb_config lifetime (ref/unref/live), lookups
- *   config_yaml.c      libyaml documents, "file:line: key: message" errors, the table walk
+ *   config.c           public entry points, the wb_config lifetime (ref/unref/live)
+ *   config_model.c     the read-only lookups on a loaded configuration (config_model.h)
+ *   config_yaml.c      libyaml documents, "file:line: key: message" errors
  *   config_settings.c  the settings tables: every key with its type, bounds and default
- *   config_set.c       one YAML value -> its field (scalars, lists, headers, kafka:, secrets)
+ *   config_set.c       the table walk; one YAML value -> its field (scalars, lists, headers,
+ *                      kafka:, secrets)
  *   config_check.c     format checks of one string value (topic, URL, CIDR, listen, ...)
  *   config_validate.c  rules across the keys of a connector, and across files
  *   config_contract.c  pinned contracts against the local schemas folder
@@ -21,7 +23,7 @@
 #include <stddef.h>
 #include <yaml.h>
 
-#include "config/config.h"
+#include "config/config_model.h"
 #include "core/buf.h"
 
 /* ------------------------------------------------------------------------------------------ */

@@ -25,4 +25,11 @@ void wb_config_strv_free(char **v, size_t n);
 /* Free n headers of h and h (NULL is fine). */
 void wb_config_headers_free(wb_header *h, size_t n);
 
+/* Apply table to the mapping node map: every key is looked up (an unknown one is reported
+ * with a "did you mean" suggestion, a duplicate or a key of the other direction is
+ * reported), a null value keeps the default, anything else is converted into base by
+ * wb_config_set_field(). mapkey names the mapping in messages about the mapping itself. */
+void wb_config_walk(wb_config_ctx *c, yaml_document_t *doc, yaml_node_t *map, const wb_field *table,
+                    void *base, const char *mapkey);
+
 #endif

@@ -291,16 +291,16 @@ void wb_config_defaults(wb_config_ctx *c, const wb_field *table, void *base)
 /* Names                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* See config.h. */
-const char *wb_scheme_name(wb_scheme s)
-{
-    if ((int)s < 0 || (int)s > WB_SCHEME_NONE) return "unknown";
-    return scheme_names[s];
-}
-
 /* See config_settings.h. */
 const char *wb_config_ordering_name(wb_ordering o)
 {
     if ((int)o < 0 || (int)o > WB_ORDER_NONE) return "unknown";
     return ordering_names[o];
+}
+
+/* See config_settings.h. */
+const char *wb_scheme_name(wb_scheme s)
+{
+    if ((int)s < 0 || (int)s > WB_SCHEME_NONE) return "unknown";
+    return scheme_names[s];
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "config/config_contract.h"
+#include "config/config_settings.h"
 #include "config/config_yaml.h"
 #include "jq/jq.h"
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config/config_settings.h"
+#include "config/config_set.h"
 #include "config/config_yaml.h"
 #include "config_fixture.h"
 
