@@ -39,7 +39,8 @@ struct wb_loop {
     wb_timer **heap;
     size_t nheap, capheap;
     pthread_mutex_t lock; /* guards the message queue and msg->queued */
-    wb_loop_msg *head, *tail;
+    STAILQ_HEAD(, wb_loop_msg) msgs;
+    uint64_t msg_turn; /* run_messages calls so far; a message posted during one waits */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -65,6 +66,7 @@ wb_loop *wb_loop_new(char *errstr, size_t errstr_size)
         goto fail;
     }
     pthread_mutex_init(&lp->lock, NULL);
+    STAILQ_INIT(&lp->msgs);
     lp->now = wb_now_ms();
     return lp;
 fail:
@@ -265,13 +267,9 @@ void wb_loop_post(wb_loop *lp, wb_loop_msg *m, wb_loop_fn fn, void *arg)
     if (!m->queued) {
         m->fn = fn;
         m->arg = arg;
-        m->next = NULL;
         m->queued = 1;
-        if (lp->tail)
-            lp->tail->next = m;
-        else
-            lp->head = m;
-        lp->tail = m;
+        m->turn = lp->msg_turn;
+        STAILQ_INSERT_TAIL(&lp->msgs, m, link);
     }
     pthread_mutex_unlock(&lp->lock);
     wb_loop_wakeup(lp);
@@ -281,37 +279,34 @@ void wb_loop_unpost(wb_loop *lp, wb_loop_msg *m)
 {
     pthread_mutex_lock(&lp->lock);
     if (m->queued) {
-        wb_loop_msg **pp = &lp->head, *prev = NULL;
-        while (*pp && *pp != m) {
-            prev = *pp;
-            pp = &(*pp)->next;
-        }
-        if (*pp) {
-            *pp = m->next;
-            if (lp->tail == m) lp->tail = prev;
-        }
+        STAILQ_REMOVE(&lp->msgs, m, wb_loop_msg, link);
         m->queued = 0;
     }
     pthread_mutex_unlock(&lp->lock);
 }
 
-/* Take the whole queue under the lock, run it outside: a message may post again (it then
- * runs next turn) or post to another loop without deadlocking. */
+/* Run the messages queued when the turn started, each outside the lock: a message may post
+ * again (it then runs next turn) or post to another loop without deadlocking. Each is taken
+ * off the queue under the lock just before it runs, so a callback that posts or unposts
+ * another message of this turn finds it still queued, not in a detached list. */
 static int run_messages(wb_loop *lp)
 {
     pthread_mutex_lock(&lp->lock);
-    wb_loop_msg *m = lp->head;
-    lp->head = lp->tail = NULL;
-    for (wb_loop_msg *x = m; x; x = x->next)
-        x->queued = 0;
-    pthread_mutex_unlock(&lp->lock);
+    uint64_t turn = ++lp->msg_turn;
+    wb_loop_msg *m;
     int n = 0;
-    while (m) {
-        wb_loop_msg *next = m->next; /* m may be freed or re-posted by its callback */
-        m->fn(lp, m->arg);
-        m = next;
+    /* FIFO: the first message stamped with this turn starts what waits for the next one */
+    while ((m = STAILQ_FIRST(&lp->msgs)) && m->turn != turn) {
+        STAILQ_REMOVE_HEAD(&lp->msgs, link);
+        m->queued = 0;
+        wb_loop_fn fn = m->fn;
+        void *arg = m->arg;
+        pthread_mutex_unlock(&lp->lock);
+        fn(lp, arg); /* m may be freed or re-posted by fn */
         n++;
+        pthread_mutex_lock(&lp->lock);
     }
+    pthread_mutex_unlock(&lp->lock);
     return n;
 }
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include "core/err.h"
 
 typedef struct wb_loop wb_loop;
@@ -39,10 +40,11 @@ typedef struct wb_timer {
 } wb_timer;
 
 typedef struct wb_loop_msg {
-    struct wb_loop_msg *next;
+    STAILQ_ENTRY(wb_loop_msg) link;
     wb_loop_fn fn;
     void *arg;
-    int queued; /* guarded by the loop's lock */
+    int queued;    /* guarded by the loop's lock */
+    uint64_t turn; /* the loop's message turn when it was posted (same lock) */
 } wb_loop_msg;
 
 /* Create a loop. NULL + errstr on failure. */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,21 +38,21 @@
 #define TURN_MS          100        /* longest wait of the loop (stop latency) */
 
 typedef struct ready_check {
-    struct ready_check *next;
+    STAILQ_ENTRY(ready_check) link;
     char *name;
     wb_ready_fn fn;
     void *ctx;
 } ready_check;
 
 struct wb_heartbeat {
-    struct wb_heartbeat *next;
+    STAILQ_ENTRY(wb_heartbeat) link;
     char *name;
     int64_t stall_ms;
     _Atomic int64_t last_ms; /* wb_now_ms() of the last beat */
 };
 
 typedef struct route {
-    struct route *next;
+    STAILQ_ENTRY(route) link;
     char method[16];
     char *path;
     size_t plen;
@@ -64,9 +65,10 @@ struct wb_admin {
     struct MHD_Daemon *mhd;
     int port;
     pthread_mutex_t lock;
-    ready_check *checks, *checks_tail;
-    wb_heartbeat *beats, *beats_tail;
-    route *routes, *routes_tail;
+    /* in the order they were added; under lock */
+    STAILQ_HEAD(, ready_check) checks;
+    STAILQ_HEAD(, wb_heartbeat) beats;
+    STAILQ_HEAD(, route) routes;
     int have_token;
     unsigned char token_digest[32]; /* SHA-256 of admin.token: compared, never the token */
     wb_connguard *guard;
@@ -170,7 +172,9 @@ static enum MHD_Result serve_healthz(wb_admin *a, struct MHD_Connection *conn)
     int64_t now = wb_now_ms();
     char msg[128];
     pthread_mutex_lock(&a->lock);
-    for (wb_heartbeat *hb = a->beats; hb; hb = hb->next) {
+    wb_heartbeat *hb;
+    STAILQ_FOREACH(hb, &a->beats, link)
+    {
         int64_t age = now - atomic_load_explicit(&hb->last_ms, memory_order_relaxed);
         if (age > hb->stall_ms) {
             snprintf(msg, sizeof msg, "no heartbeat for %lld ms (limit %lld ms)", (long long)age,
@@ -196,7 +200,9 @@ static int eval_ready(wb_admin *a, json_t *checks)
     wb_buf why;
     wb_buf_init(&why, READY_REASON_MAX);
     pthread_mutex_lock(&a->lock);
-    for (ready_check *c = a->checks; c; c = c->next) {
+    ready_check *c;
+    STAILQ_FOREACH(c, &a->checks, link)
+    {
         wb_buf_reset(&why);
         int ok = c->fn(c->ctx, &why);
         ready &= ok != 0;
@@ -242,7 +248,9 @@ static const route *find_route(wb_admin *a, const char *method, const char *url,
                                size_t n)
 {
     allow[0] = 0;
-    for (const route *rt = a->routes; rt; rt = rt->next) {
+    const route *rt;
+    STAILQ_FOREACH(rt, &a->routes, link)
+    {
         if (!route_matches_path(rt, url)) continue;
         if (method_is(method, rt->method)) return rt;
         size_t used = strlen(allow);
@@ -528,6 +536,9 @@ wb_admin *wb_admin_new(const char *listen, char *errstr, size_t errstr_size)
         goto out;
     }
     pthread_mutex_init(&a->lock, NULL);
+    STAILQ_INIT(&a->checks);
+    STAILQ_INIT(&a->beats);
+    STAILQ_INIT(&a->routes);
     a->ready = wb_metrics_gauge("webhook_bridge_ready",
                                 "1 when every readiness check passes (/readyz), else 0; "
                                 "evaluated about every second",
@@ -594,11 +605,7 @@ wb_err wb_admin_route(wb_admin *a, const char *method, const char *path, int pre
     rt->fn = fn;
     rt->ctx = ctx;
     pthread_mutex_lock(&a->lock);
-    if (a->routes_tail)
-        a->routes_tail->next = rt;
-    else
-        a->routes = rt;
-    a->routes_tail = rt;
+    STAILQ_INSERT_TAIL(&a->routes, rt, link);
     pthread_mutex_unlock(&a->lock);
     return WB_OK;
 }
@@ -614,11 +621,7 @@ void wb_admin_add_ready_check(wb_admin *a, const char *name, wb_ready_fn fn, voi
     c->fn = fn;
     c->ctx = ctx;
     pthread_mutex_lock(&a->lock);
-    if (a->checks_tail)
-        a->checks_tail->next = c;
-    else
-        a->checks = c;
-    a->checks_tail = c;
+    STAILQ_INSERT_TAIL(&a->checks, c, link);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -633,11 +636,7 @@ wb_heartbeat *wb_admin_heartbeat(wb_admin *a, const char *loop_name, int64_t sta
     hb->stall_ms = stall_ms;
     atomic_init(&hb->last_ms, wb_now_ms());
     pthread_mutex_lock(&a->lock);
-    if (a->beats_tail)
-        a->beats_tail->next = hb;
-    else
-        a->beats = hb;
-    a->beats_tail = hb;
+    STAILQ_INSERT_TAIL(&a->beats, hb, link);
     pthread_mutex_unlock(&a->lock);
     return hb;
 }
@@ -654,18 +653,21 @@ void wb_admin_free(wb_admin *a)
     if (a->started) pthread_join(a->thread, NULL); /* no handler runs after this */
     if (a->mhd) MHD_stop_daemon(a->mhd);
     wb_connguard_free(a->guard);
-    for (ready_check *c = a->checks, *n; c; c = n) {
-        n = c->next;
+    ready_check *c;
+    while ((c = STAILQ_FIRST(&a->checks))) {
+        STAILQ_REMOVE_HEAD(&a->checks, link);
         free(c->name);
         free(c);
     }
-    for (wb_heartbeat *hb = a->beats, *n; hb; hb = n) {
-        n = hb->next;
+    wb_heartbeat *hb;
+    while ((hb = STAILQ_FIRST(&a->beats))) {
+        STAILQ_REMOVE_HEAD(&a->beats, link);
         free(hb->name);
         free(hb);
     }
-    for (route *rt = a->routes, *n; rt; rt = n) {
-        n = rt->next;
+    route *rt;
+    while ((rt = STAILQ_FIRST(&a->routes))) {
+        STAILQ_REMOVE_HEAD(&a->routes, link);
         free(rt->path);
         free(rt);
     }

@@ -10,20 +10,22 @@
 /* Types                                                                                */
 
 struct wb_lane {
-    struct wb_lane *next; /* hash chain */
+    SLIST_ENTRY(wb_lane) chain; /* hash chain */
     uint64_t hash;
-    wb_job *head, *tail;
+    STAILQ_HEAD(, wb_job) jobs; /* the head is the one that may start */
     size_t klen;
     unsigned char key[]; /* lane key bytes */
 };
 
+SLIST_HEAD(lane_chain, wb_lane);
+
 struct wb_sched_conn {
-    struct wb_sched_conn *next; /* registration order */
+    STAILQ_ENTRY(wb_sched_conn) link; /* registration order */
     int max_concurrency;
     int running;
     size_t jobs; /* submitted and not terminal */
     /* ready FIFO */
-    wb_job *ready_head, *ready_tail;
+    TAILQ_HEAD(, wb_job) ready;
     wb_tokenbucket bucket; /* rate_per_s; burst: one second's worth */
     /* circuit breaker */
     int cb_threshold, cb_failures;
@@ -33,13 +35,14 @@ struct wb_sched_conn {
     wb_circuit circuit;
     int probe_running;
     /* lanes: chained hash table */
-    wb_lane **buckets;
+    struct lane_chain *buckets;
     size_t nbuckets, nlanes;
 };
 
 struct wb_sched {
-    wb_sched_conn *conns, *conns_tail, *rr; /* rr: where the next round-robin scan starts */
-    wb_job **heap;                          /* min-heap on due_ms */
+    STAILQ_HEAD(, wb_sched_conn) conns;
+    wb_sched_conn *rr; /* where the next round-robin scan starts */
+    wb_job **heap;     /* min-heap on due_ms */
     size_t nheap, capheap;
     size_t jobs, running; /* over all connectors */
 };
@@ -119,26 +122,12 @@ static void heap_remove(wb_sched *s, wb_job *j)
 static void ready_push(wb_sched_conn *c, wb_job *j)
 {
     j->state = WB_JOB_READY;
-    j->ready_next = NULL;
-    j->ready_prev = c->ready_tail;
-    if (c->ready_tail)
-        c->ready_tail->ready_next = j;
-    else
-        c->ready_head = j;
-    c->ready_tail = j;
+    TAILQ_INSERT_TAIL(&c->ready, j, ready_link);
 }
 
 static void ready_unlink(wb_sched_conn *c, wb_job *j)
 {
-    if (j->ready_prev)
-        j->ready_prev->ready_next = j->ready_next;
-    else
-        c->ready_head = j->ready_next;
-    if (j->ready_next)
-        j->ready_next->ready_prev = j->ready_prev;
-    else
-        c->ready_tail = j->ready_prev;
-    j->ready_prev = j->ready_next = NULL;
+    TAILQ_REMOVE(&c->ready, j, ready_link);
 }
 
 /* Make a job that may start (no lane or lane head) ready now or at due_ms; a held job
@@ -171,16 +160,13 @@ static uint64_t hash_key(const void *key, size_t n)
 static int lanes_grow(wb_sched_conn *c)
 {
     size_t nb = c->nbuckets ? c->nbuckets * 2 : 1024;
-    wb_lane **b = calloc(nb, sizeof(*b));
+    struct lane_chain *b = calloc(nb, sizeof(*b)); /* all zero: every chain empty */
     if (!b) return -1;
     for (size_t i = 0; i < c->nbuckets; i++) {
-        wb_lane *l = c->buckets[i];
-        while (l) {
-            wb_lane *n = l->next;
-            size_t k = l->hash & (nb - 1);
-            l->next = b[k];
-            b[k] = l;
-            l = n;
+        wb_lane *l;
+        while ((l = SLIST_FIRST(&c->buckets[i]))) {
+            SLIST_REMOVE_HEAD(&c->buckets[i], chain);
+            SLIST_INSERT_HEAD(&b[l->hash & (nb - 1)], l, chain);
         }
     }
     free(c->buckets);
@@ -192,31 +178,27 @@ static int lanes_grow(wb_sched_conn *c)
 static wb_lane *lane_get(wb_sched_conn *c, const void *key, size_t n, int create)
 {
     uint64_t h = hash_key(key, n);
+    wb_lane *l;
     if (c->nbuckets) {
-        for (wb_lane *l = c->buckets[h & (c->nbuckets - 1)]; l; l = l->next)
-            if (l->hash == h && l->klen == n && !memcmp(l->key, key, n)) return l;
+        SLIST_FOREACH(l, &c->buckets[h & (c->nbuckets - 1)], chain)
+        if (l->hash == h && l->klen == n && !memcmp(l->key, key, n)) return l;
     }
     if (!create) return NULL;
     if (c->nlanes >= c->nbuckets && lanes_grow(c)) return NULL;
-    wb_lane *l = malloc(sizeof(*l) + n);
+    l = malloc(sizeof(*l) + n);
     if (!l) return NULL;
     l->hash = h;
     l->klen = n;
     memcpy(l->key, key, n);
-    l->head = l->tail = NULL;
-    size_t k = h & (c->nbuckets - 1);
-    l->next = c->buckets[k];
-    c->buckets[k] = l;
+    STAILQ_INIT(&l->jobs);
+    SLIST_INSERT_HEAD(&c->buckets[h & (c->nbuckets - 1)], l, chain);
     c->nlanes++;
     return l;
 }
 
 static void lane_free(wb_sched_conn *c, wb_lane *l)
 {
-    wb_lane **pp = &c->buckets[l->hash & (c->nbuckets - 1)];
-    while (*pp != l)
-        pp = &(*pp)->next;
-    *pp = l->next;
+    SLIST_REMOVE(&c->buckets[l->hash & (c->nbuckets - 1)], l, wb_lane, chain);
     c->nlanes--;
     free(l);
 }
@@ -228,23 +210,15 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
     wb_sched_conn *c = j->conn;
     j->lane = NULL;
     if (!l) return;
-    if (l->head == j) {
-        l->head = j->lane_next;
-        if (!l->head)
-            l->tail = NULL;
-        else if (arm(s, l->head, now))
-            ready_push(c, l->head); /* no memory for a timer: start it early instead */
-    } else {
-        wb_job *p = l->head;
-        while (p && p->lane_next != j)
-            p = p->lane_next;
-        if (p) {
-            p->lane_next = j->lane_next;
-            if (l->tail == j) l->tail = p;
-        }
+    int was_head = STAILQ_FIRST(&l->jobs) == j;
+    STAILQ_REMOVE(&l->jobs, j, wb_job, lane_link);
+    wb_job *head = STAILQ_FIRST(&l->jobs);
+    if (!head) {
+        lane_free(c, l);
+        return;
     }
-    j->lane_next = NULL;
-    if (!l->head) lane_free(c, l);
+    if (was_head && arm(s, head, now))
+        ready_push(c, head); /* no memory for a timer: start it early instead */
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -252,26 +226,26 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
 
 wb_sched *wb_sched_new(void)
 {
-    return calloc(1, sizeof(wb_sched));
+    wb_sched *s = calloc(1, sizeof(wb_sched));
+    if (s) STAILQ_INIT(&s->conns);
+    return s;
 }
 
 void wb_sched_free(wb_sched *s)
 {
     if (!s) return;
-    wb_sched_conn *c = s->conns;
-    while (c) {
-        wb_sched_conn *n = c->next;
+    wb_sched_conn *c;
+    while ((c = STAILQ_FIRST(&s->conns))) {
+        STAILQ_REMOVE_HEAD(&s->conns, link);
         for (size_t i = 0; i < c->nbuckets; i++) {
-            wb_lane *l = c->buckets[i];
-            while (l) {
-                wb_lane *ln = l->next;
+            wb_lane *l;
+            while ((l = SLIST_FIRST(&c->buckets[i]))) {
+                SLIST_REMOVE_HEAD(&c->buckets[i], chain);
                 free(l);
-                l = ln;
             }
         }
         free(c->buckets);
         free(c);
-        c = n;
     }
     free(s->heap);
     free(s);
@@ -286,11 +260,8 @@ wb_sched_conn *wb_sched_conn_new(wb_sched *s, int max_concurrency, double rate_p
     wb_tokenbucket_init(&c->bucket, rate_per_s, 0);
     c->cb_threshold = circuit_failures;
     c->cb_cooldown_ms = circuit_cooldown_ms;
-    if (s->conns_tail)
-        s->conns_tail->next = c;
-    else
-        s->conns = c;
-    s->conns_tail = c;
+    TAILQ_INIT(&c->ready);
+    STAILQ_INSERT_TAIL(&s->conns, c, link);
     return c;
 }
 
@@ -308,22 +279,19 @@ int wb_sched_submit(wb_sched *s, wb_sched_conn *c, wb_job *j, const void *lane_k
 {
     j->conn = c;
     j->lane = NULL;
-    j->lane_next = NULL;
-    j->ready_prev = j->ready_next = NULL;
     j->due_ms = due_ms;
     if (lane_key) {
         wb_lane *l = lane_get(c, lane_key, lane_key_len, 1);
         if (!l) return -1;
         j->lane = l;
-        if (l->head) {
-            l->tail->lane_next = j;
-            l->tail = j;
+        int behind = !STAILQ_EMPTY(&l->jobs);
+        STAILQ_INSERT_TAIL(&l->jobs, j, lane_link);
+        if (behind) {
             j->state = WB_JOB_QUEUED;
             c->jobs++;
             s->jobs++;
             return 0;
         }
-        l->head = l->tail = j;
     }
     if (arm(s, j, now)) {
         if (j->lane) lane_remove(s, j, now);
@@ -366,7 +334,7 @@ int64_t wb_sched_conn_open_until(const wb_sched_conn *c)
 /* Whether c may start one more job now. */
 static int can_start(wb_sched_conn *c, int64_t now)
 {
-    if (!c->ready_head || c->running >= c->max_concurrency || c->paused) return 0;
+    if (TAILQ_EMPTY(&c->ready) || c->running >= c->max_concurrency || c->paused) return 0;
     if (c->circuit == WB_CIRCUIT_OPEN) {
         if (now < c->cb_open_until) return 0;
         c->circuit = WB_CIRCUIT_HALF_OPEN;
@@ -389,21 +357,22 @@ static void fire_timers(wb_sched *s, int64_t now)
 wb_job *wb_sched_next(wb_sched *s, int64_t now)
 {
     fire_timers(s, now);
-    if (!s->conns) return NULL;
-    wb_sched_conn *start = s->rr ? s->rr : s->conns, *c = start;
+    wb_sched_conn *first = STAILQ_FIRST(&s->conns);
+    if (!first) return NULL;
+    wb_sched_conn *start = s->rr ? s->rr : first, *c = start;
     do {
         if (can_start(c, now)) {
-            wb_job *j = c->ready_head;
+            wb_job *j = TAILQ_FIRST(&c->ready);
             ready_unlink(c, j);
             j->state = WB_JOB_RUNNING;
             c->running++;
             s->running++;
             wb_tokenbucket_take(&c->bucket, now); /* can_start saw the token */
             if (c->circuit == WB_CIRCUIT_HALF_OPEN) c->probe_running = 1;
-            s->rr = c->next ? c->next : s->conns;
+            s->rr = STAILQ_NEXT(c, link) ? STAILQ_NEXT(c, link) : first;
             return j;
         }
-        c = c->next ? c->next : s->conns;
+        c = STAILQ_NEXT(c, link) ? STAILQ_NEXT(c, link) : first;
     } while (c != start);
     return NULL;
 }
@@ -512,8 +481,10 @@ int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
         if (best < 0 || v_ < best) best = v_;                                                      \
     } while (0)
     if (s->nheap) TAKE(s->heap[0]->due_ms - now);
-    for (wb_sched_conn *c = s->conns; c; c = c->next) {
-        if (!c->ready_head || c->running >= c->max_concurrency || c->paused) continue;
+    wb_sched_conn *c;
+    STAILQ_FOREACH(c, &s->conns, link)
+    {
+        if (TAILQ_EMPTY(&c->ready) || c->running >= c->max_concurrency || c->paused) continue;
         if (c->circuit == WB_CIRCUIT_OPEN) {
             TAKE(c->cb_open_until - now);
             continue;

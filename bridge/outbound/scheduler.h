@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 typedef struct wb_sched wb_sched;
 typedef struct wb_sched_conn wb_sched_conn;
@@ -33,8 +34,8 @@ typedef enum wb_job_state {
 typedef struct wb_job {
     wb_sched_conn *conn;
     wb_lane *lane;
-    struct wb_job *lane_next;
-    struct wb_job *ready_prev, *ready_next;
+    STAILQ_ENTRY(wb_job) lane_link; /* its lane's FIFO */
+    TAILQ_ENTRY(wb_job) ready_link; /* its connector's ready FIFO */
     int64_t due_ms;
     size_t heap_idx;
     wb_job_state state;

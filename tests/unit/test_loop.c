@@ -222,6 +222,57 @@ static void test_post_from_thread(void)
     wb_loop_free(pc.lp);
 }
 
+/* A message whose callback posts (or unposts) another message of the same turn: the rest
+ * of the pass's queue still runs, the re-posted one runs once more in the next pass, the
+ * unposted one not at all. (Before, the pass detached the queue: a re-post cut it after
+ * the re-posted message, and an unpost came too late.) */
+typedef struct chain chain;
+typedef struct link_msg {
+    wb_loop_msg m;
+    chain *c;
+    int i, runs;
+} link_msg;
+struct chain {
+    link_msg l[4];
+};
+
+static void on_chain(wb_loop *lp, void *arg)
+{
+    link_msg *l = arg;
+    chain *c = l->c;
+    l->runs++;
+    if (l->i == 0 && l->runs == 1) {
+        wb_loop_post(lp, &c->l[1].m, on_chain, &c->l[1]); /* already queued: no-op */
+        wb_loop_unpost(lp, &c->l[2].m);
+    }
+    if (l->i == 1 && l->runs == 1) wb_loop_post(lp, &l->m, on_chain, l);
+}
+
+static void test_post_in_callback(void)
+{
+    char err[128];
+    chain c;
+    memset(&c, 0, sizeof c);
+    wb_loop *lp = wb_loop_new(err, sizeof(err));
+    ASSERT(lp != NULL);
+    for (int i = 0; i < 4; i++) {
+        c.l[i].c = &c;
+        c.l[i].i = i;
+        wb_loop_post(lp, &c.l[i].m, on_chain, &c.l[i]);
+    }
+    /* one turn has two message passes (before and after the wait): the re-post of 1 runs
+     * in the second, after 3 */
+    wb_loop_run_once(lp, 0);
+    ASSERT_EQ(c.l[0].runs, 1);
+    ASSERT_EQ(c.l[1].runs, 2);
+    ASSERT_EQ(c.l[2].runs, 0); /* unposted by message 0 before its turn came */
+    ASSERT_EQ(c.l[3].runs, 1); /* still runs after message 1 re-posted itself */
+    wb_loop_run_once(lp, 0);
+    ASSERT_EQ(c.l[1].runs, 2);
+    ASSERT_EQ(c.l[3].runs, 1);
+    wb_loop_free(lp);
+}
+
 /* A callback that removes another watcher ready in the same batch: the removed one must
  * not be called. */
 typedef struct pair {
@@ -284,6 +335,7 @@ int main(void)
     RUN(test_timer_restart_now);
     RUN(test_timer_heap);
     RUN(test_post_from_thread);
+    RUN(test_post_in_callback);
     RUN(test_remove_in_callback);
     RUN(test_wakeup);
     TEST_DONE();
