@@ -186,16 +186,14 @@ static void xfer_destroy(wb_http_xfer *x)
  * configured), else a new one. NULL on allocation or option failure. */
 static wb_http_xfer *xfer_get(wb_http *h, wb_http_target *t)
 {
-    wb_http_xfer *x = t->idle;
+    wb_http_xfer *x = STAILQ_FIRST(&t->idle);
     if (x) {
-        t->idle = x->next;
-        x->next = NULL;
+        STAILQ_REMOVE_HEAD(&t->idle, link);
         return x;
     }
-    x = h->free;
+    x = STAILQ_FIRST(&h->free);
     if (x) {
-        h->free = x->next;
-        x->next = NULL;
+        STAILQ_REMOVE_HEAD(&h->free, link);
     } else {
         x = calloc(1, sizeof(*x));
         if (!x) return NULL;
@@ -205,8 +203,7 @@ static wb_http_xfer *xfer_get(wb_http *h, wb_http_target *t)
             xfer_destroy(x);
             return NULL;
         }
-        x->next_all = h->all;
-        h->all = x;
+        SLIST_INSERT_HEAD(&h->all, x, all_link);
     }
     /* Options of another target (or half-applied ones) go first: a CA file, a client
      * certificate or a proxy must never carry over to a target that did not ask for it. */
@@ -222,8 +219,7 @@ static wb_http_xfer *xfer_get(wb_http *h, wb_http_target *t)
     x->configured = t->id;
     return x;
 fail:
-    x->next = h->free;
-    h->free = x;
+    STAILQ_INSERT_HEAD(&h->free, x, link);
     return NULL;
 }
 
@@ -237,13 +233,10 @@ static void xfer_put(wb_http *h, wb_http_xfer *x)
     x->opaque = NULL;
     x->t = NULL;
     h->in_flight--;
-    if (x->dirty || x->configured != t->id) {
-        x->next = h->free;
-        h->free = x;
-    } else {
-        x->next = t->idle;
-        t->idle = x;
-    }
+    if (x->dirty || x->configured != t->id)
+        STAILQ_INSERT_HEAD(&h->free, x, link);
+    else
+        STAILQ_INSERT_HEAD(&t->idle, x, link);
     wb_http_target_unref(t);
 }
 
@@ -484,13 +477,15 @@ static void drain(wb_http *h)
 static void on_kick(wb_loop *lp, void *arg)
 {
     wb_http *h = arg;
-    wb_http_xfer *list = h->failq;
-    h->failq = NULL;
-    h->failq_tail = &h->failq;
-    while (list) {
-        wb_http_xfer *x = list;
-        list = x->next;
-        x->next = NULL;
+    /* Each is taken off the queue as it completes, so a callback that cancels another
+     * queued one finds it there; the budget keeps a callback that queues more from holding
+     * the loop (what it queues restarts the kick). */
+    size_t budget = 0;
+    wb_http_xfer *x;
+    STAILQ_FOREACH(x, &h->failq, link)
+    budget++;
+    while (budget-- > 0 && (x = STAILQ_FIRST(&h->failq))) {
+        STAILQ_REMOVE_HEAD(&h->failq, link);
         wb_http_result res;
         memset(&res, 0, sizeof(res));
         denied_result(x, &res);
@@ -536,7 +531,9 @@ wb_http *wb_http_new(wb_loop *lp, const wb_http_opts *opts, char *errstr, size_t
         goto out;
     }
     h->lp = lp;
-    h->failq_tail = &h->failq;
+    STAILQ_INIT(&h->free);
+    STAILQ_INIT(&h->failq);
+    SLIST_INIT(&h->all);
     wb_timer_init(&h->timer, on_timer, h);
     wb_timer_init(&h->kick, on_kick, h);
     h->multi = curl_multi_init();
@@ -583,22 +580,22 @@ void wb_http_free(wb_http *h)
 {
     if (!h) return;
     /* Abort what still runs (no callbacks); their target references go with them. */
-    for (wb_http_xfer *x = h->all; x; x = x->next_all) {
+    wb_http_xfer *x;
+    SLIST_FOREACH(x, &h->all, all_link)
+    {
         if (x->phase == PH_PROBE || x->phase == PH_REQUEST)
             curl_multi_remove_handle(h->multi, x->easy);
         if (x->phase != PH_IDLE) {
             x->phase = PH_IDLE;
             wb_http_target *t = x->t;
             x->t = NULL;
-            x->next = NULL;
             wb_http_target_unref(t);
         }
     }
     /* easies first (they reference the share), then the multi (connection cache, closing
      * sockets through on_socket), then the share */
-    wb_http_xfer *next;
-    for (wb_http_xfer *x = h->all; x; x = next) {
-        next = x->next_all;
+    while ((x = SLIST_FIRST(&h->all))) {
+        SLIST_REMOVE_HEAD(&h->all, all_link);
         xfer_destroy(x);
     }
     curl_multi_cleanup(h->multi);
@@ -692,9 +689,7 @@ wb_err wb_http_submit(wb_http *h, wb_http_target *t, const wb_http_header *hdrs,
             goto fail;
         }
         x->phase = PH_FAILQ;
-        x->next = NULL;
-        *h->failq_tail = x;
-        h->failq_tail = &x->next;
+        STAILQ_INSERT_TAIL(&h->failq, x, link);
         if (xp) *xp = x;
         return WB_OK;
     }
@@ -724,16 +719,9 @@ void wb_http_cancel(wb_http *h, wb_http_xfer *x)
     case PH_REQUEST:
         curl_multi_remove_handle(h->multi, x->easy);
         break;
-    case PH_FAILQ: {
-        wb_http_xfer **pp = &h->failq;
-        while (*pp && *pp != x)
-            pp = &(*pp)->next;
-        if (*pp) *pp = x->next;
-        h->failq_tail = &h->failq;
-        while (*h->failq_tail)
-            h->failq_tail = &(*h->failq_tail)->next;
+    case PH_FAILQ:
+        STAILQ_REMOVE(&h->failq, x, wb_http_xfer, link);
         break;
-    }
     default:
         return; /* idle: not a running request */
     }

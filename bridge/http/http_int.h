@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "http/http.h"
@@ -21,6 +22,9 @@ enum wb_http_phase {
     PH_REQUEST,  /* the request itself, in the multi handle */
     PH_FAILQ,    /* failed before libcurl saw it: completes from the kick timer */
 };
+
+/* A list of transfers: a target's idle stack, the free stack, the fail queue. */
+STAILQ_HEAD(wb_http_xfers, wb_http_xfer);
 
 struct wb_http_target {
     wb_http *h;
@@ -40,16 +44,16 @@ struct wb_http_target {
     int proxy_literal;
     struct sockaddr_storage proxy_addr;
     int proxy_port;
-    int host_is_name;      /* target host is a name: each request resolves and checks it */
-    char host_denied[128]; /* target host is a denied literal: why ("" = allowed / a name) */
-    wb_http_xfer *idle;    /* idle transfers configured for this target */
+    int host_is_name;          /* target host is a name: each request resolves and checks it */
+    char host_denied[128];     /* target host is a denied literal: why ("" = allowed / a name) */
+    struct wb_http_xfers idle; /* idle transfers configured for this target (a stack) */
 };
 
 struct wb_http_xfer {
     CURL *easy;
     wb_http *h;
-    wb_http_xfer *next;     /* free list, target idle list or fail queue */
-    wb_http_xfer *next_all; /* every transfer, for wb_http_free */
+    STAILQ_ENTRY(wb_http_xfer) link;    /* free list, target idle list or fail queue */
+    SLIST_ENTRY(wb_http_xfer) all_link; /* every transfer, for wb_http_free */
     int phase;
     uint64_t configured; /* id of the target whose options the handle carries, 0 = none */
     int dirty;           /* options half applied: reset before the next use */
@@ -75,12 +79,11 @@ struct wb_http {
     wb_loop *lp;
     CURLM *multi;
     CURLSH *share;
-    wb_timer timer;      /* libcurl's timeout */
-    wb_timer kick;       /* completes the fail queue */
-    wb_http_xfer *free;  /* idle transfers configured for no live target */
-    wb_http_xfer *all;   /* every transfer */
-    wb_http_xfer *failq; /* failed before start, waiting for the kick */
-    wb_http_xfer **failq_tail;
+    wb_timer timer;                 /* libcurl's timeout */
+    wb_timer kick;                  /* completes the fail queue */
+    struct wb_http_xfers free;      /* idle transfers configured for no live target (a stack) */
+    SLIST_HEAD(, wb_http_xfer) all; /* every transfer */
+    struct wb_http_xfers failq;     /* failed before start, waiting for the kick (FIFO) */
     uint64_t next_target_id;
     int in_flight;
 };

@@ -222,11 +222,10 @@ static void target_free(wb_http_target *t)
     wb_http *h = t->h;
     /* its idle transfers carry its options: they go to the shared free list and are reset
      * before their next use (the target id is never used again) */
-    while (t->idle) {
-        wb_http_xfer *x = t->idle;
-        t->idle = x->next;
-        x->next = h->free;
-        h->free = x;
+    wb_http_xfer *x;
+    while ((x = STAILQ_FIRST(&t->idle))) {
+        STAILQ_REMOVE_HEAD(&t->idle, link);
+        STAILQ_INSERT_HEAD(&h->free, x, link);
     }
     free(t->url);
     free(t->proxy);
@@ -289,6 +288,7 @@ wb_http_target *wb_http_target_new(wb_http *h, const wb_http_target_opts *opts, 
     t = calloc(1, sizeof(*t));
     if (!t) goto oom;
     t->h = h;
+    STAILQ_INIT(&t->idle);
     t->refs = 1;
     t->id = ++h->next_target_id;
     t->timeout_ms = opts->timeout_ms > 0 ? (long)opts->timeout_ms : DEFAULT_TIMEOUT_MS;
