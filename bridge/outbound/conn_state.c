@@ -130,7 +130,7 @@ static void measure_backlog(wb_conn *c, backlog *b)
 {
     int64_t wall = wb_wall_ms();
     *b = (backlog){.oldest = -1, .headroom = -1};
-    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = LIST_NEXT(p, link)) {
         part_user *u = p->user;
         if (!u) continue;
         b->owned++;

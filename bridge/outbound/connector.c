@@ -49,7 +49,7 @@ static void on_gauge_timer(wb_loop *lp, void *arg)
     consumer_poll(c); /* keeps max.poll.interval.ms satisfied while everything is paused */
     if (c->pending_revoke) consumer_finish_revoke(c, 0);
     /* partitions waiting for the schema registry */
-    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = LIST_NEXT(p, link)) {
         part_user *u = p->user;
         if (!u || !u->paused_wait || now < u->wait_until) continue;
         u->paused_wait = 0;
@@ -219,7 +219,7 @@ void wb_conn_set_paused(wb_conn *c, int paused)
     if (paused) {
         parts_pause_all(c);
     } else {
-        for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next)
+        for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = LIST_NEXT(p, link))
             part_resume_maybe(c, p);
         conn_dispatch_soon(c);
     }
@@ -334,7 +334,7 @@ void wb_conn_free(wb_conn *c)
 
 void wb_conn_registry_ready(wb_conn *c)
 {
-    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = p->next) {
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); p; p = LIST_NEXT(p, link)) {
         part_user *u = p->user;
         if (!u || !u->paused_wait) continue;
         u->paused_wait = 0;
@@ -356,7 +356,7 @@ void wb_conn_get_progress(const wb_conn *c, wb_conn_progress *out)
     }
     /* done: every partition read to its end, nothing in flight (dead-letter writes included) */
     int done = wb_ledger_in_flight(c->ledger) == 0;
-    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); done && p; p = p->next)
+    for (wb_ledger_part *p = wb_ledger_parts(c->ledger); done && p; p = LIST_NEXT(p, link))
         done = p->user && ((part_user *)p->user)->reached;
     const rec *r;
     TAILQ_FOREACH(r, &c->recs, link)

@@ -34,7 +34,7 @@
 typedef enum cmd_kind { CMD_RELOAD, CMD_PAUSE, CMD_STOP } cmd_kind;
 
 typedef struct cmd {
-    struct cmd *next;
+    STAILQ_ENTRY(cmd) link;
     cmd_kind kind;
     wb_config *cfg; /* CMD_RELOAD: a reference */
     int paused;     /* CMD_PAUSE */
@@ -60,7 +60,7 @@ struct wb_engine_loop {
     int64_t stop_deadline;
     atomic_int done;
     pthread_mutex_t cmd_lock;
-    cmd *cmds, *cmds_tail;
+    STAILQ_HEAD(, cmd) cmds;    /* under cmd_lock */
     pthread_mutex_t conns_lock; /* conns/nconns change (loop thread) vs status readers */
     wb_loop_msg cmd_msg;
     wb_conn_hooks hooks;
@@ -315,12 +315,12 @@ static void run_cmds(wb_loop *lp, void *arg)
 {
     wb_engine_loop *el = arg;
     pthread_mutex_lock(&el->cmd_lock);
-    cmd *list = el->cmds;
-    el->cmds = el->cmds_tail = NULL;
+    STAILQ_HEAD(, cmd) list = STAILQ_HEAD_INITIALIZER(list);
+    STAILQ_CONCAT(&list, &el->cmds); /* all of them: a command never cancels another */
     pthread_mutex_unlock(&el->cmd_lock);
-    while (list) {
-        cmd *k = list;
-        list = k->next;
+    cmd *k;
+    while ((k = STAILQ_FIRST(&list))) {
+        STAILQ_REMOVE_HEAD(&list, link);
         switch (k->kind) {
         case CMD_RELOAD:
             if (!el->stopping) apply_reload(el, k->cfg);
@@ -345,11 +345,7 @@ static void run_cmds(wb_loop *lp, void *arg)
 static void post(wb_engine_loop *el, cmd *k)
 {
     pthread_mutex_lock(&el->cmd_lock);
-    if (el->cmds_tail)
-        el->cmds_tail->next = k;
-    else
-        el->cmds = k;
-    el->cmds_tail = k;
+    STAILQ_INSERT_TAIL(&el->cmds, k, link);
     pthread_mutex_unlock(&el->cmd_lock);
     wb_loop_post(el->lp, &el->cmd_msg, run_cmds, el);
 }
@@ -421,9 +417,9 @@ static void loop_teardown(wb_engine_loop *el)
     if (el->jq) wb_jq_free(el->jq);
     wb_http_free(el->http);
     if (el->schemas) wb_schemas_free(el->schemas);
-    while (el->cmds) {
-        cmd *k = el->cmds;
-        el->cmds = k->next;
+    cmd *k;
+    while ((k = STAILQ_FIRST(&el->cmds))) {
+        STAILQ_REMOVE_HEAD(&el->cmds, link);
         if (k->kind == CMD_RELOAD) wb_config_unref(k->cfg);
         free(k);
     }
@@ -492,6 +488,7 @@ wb_engine *wb_engine_new(wb_config *cfg, const char *bootstrap, wb_producer *pro
         el->e = e;
         el->idx = i;
         pthread_mutex_init(&el->cmd_lock, NULL);
+        STAILQ_INIT(&el->cmds);
         pthread_mutex_init(&el->conns_lock, NULL);
         el->hooks = (wb_conn_hooks){.high_watermark = hook_hw,
                                     .partition_count = hook_partitions,

@@ -10,8 +10,8 @@
 #include <string.h>
 
 struct wb_ledger {
-    wb_ledger_part *active;
-    wb_ledger_part *fenced;
+    LIST_HEAD(, wb_ledger_part) active; /* assigned partitions */
+    LIST_HEAD(, wb_ledger_part) fenced; /* revoked, still tracking records being released */
     size_t window, max_bytes;
     size_t bytes;
     size_t in_flight;
@@ -45,14 +45,14 @@ static void part_free(wb_ledger_part *p)
 void wb_ledger_free(wb_ledger *l)
 {
     if (!l) return;
-    wb_ledger_part *lists[2] = {l->active, l->fenced};
-    for (int k = 0; k < 2; k++) {
-        wb_ledger_part *p = lists[k];
-        while (p) {
-            wb_ledger_part *n = p->next;
-            part_free(p);
-            p = n;
-        }
+    wb_ledger_part *p;
+    while ((p = LIST_FIRST(&l->active))) {
+        LIST_REMOVE(p, link);
+        part_free(p);
+    }
+    while ((p = LIST_FIRST(&l->fenced))) {
+        LIST_REMOVE(p, link);
+        part_free(p);
     }
     free(l);
 }
@@ -62,14 +62,15 @@ void wb_ledger_free(wb_ledger *l)
 
 wb_ledger_part *wb_ledger_find(wb_ledger *l, const char *topic, int32_t partition)
 {
-    for (wb_ledger_part *p = l->active; p; p = p->next)
-        if (p->partition == partition && !strcmp(p->topic, topic)) return p;
+    wb_ledger_part *p;
+    LIST_FOREACH(p, &l->active, link)
+    if (p->partition == partition && !strcmp(p->topic, topic)) return p;
     return NULL;
 }
 
 wb_ledger_part *wb_ledger_parts(wb_ledger *l)
 {
-    return l->active;
+    return LIST_FIRST(&l->active);
 }
 
 wb_ledger_part *wb_ledger_assign(wb_ledger *l, const char *topic, int32_t partition)
@@ -87,22 +88,14 @@ wb_ledger_part *wb_ledger_assign(wb_ledger *l, const char *topic, int32_t partit
     p->next_commit = -1;
     p->stored = -1;
     p->last_offset = -1;
-    p->next = l->active;
-    l->active = p;
+    LIST_INSERT_HEAD(&l->active, p, link);
     return p;
-}
-
-static void unlink_part(wb_ledger_part **list, wb_ledger_part *p)
-{
-    while (*list && *list != p)
-        list = &(*list)->next;
-    if (*list) *list = p->next;
 }
 
 void wb_ledger_fence(wb_ledger *l, wb_ledger_part *p)
 {
     if (p->fenced) return;
-    unlink_part(&l->active, p);
+    LIST_REMOVE(p, link);
     p->fenced = 1;
     /* What it still tracks no longer counts against the connector's budgets: the records
      * belong to an assignment that is gone, the caller is releasing them. */
@@ -112,8 +105,7 @@ void wb_ledger_fence(wb_ledger *l, wb_ledger_part *p)
         part_free(p);
         return;
     }
-    p->next = l->fenced;
-    l->fenced = p;
+    LIST_INSERT_HEAD(&l->fenced, p, link);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -208,7 +200,7 @@ int wb_ledger_done(wb_ledger_part *p, int64_t offset, size_t bytes)
         l->fenced_drops++;
         if (p->count == 0) {
             l->bytes -= p->bytes;
-            unlink_part(&l->fenced, p);
+            LIST_REMOVE(p, link);
             part_free(p);
         }
         return 0;
@@ -271,7 +263,9 @@ size_t wb_ledger_take_stores(wb_ledger *l,
                              void *ctx)
 {
     size_t n = 0;
-    for (wb_ledger_part *p = l->active; p; p = p->next) {
+    wb_ledger_part *p;
+    LIST_FOREACH(p, &l->active, link)
+    {
         if (p->next_commit <= p->stored) continue;
         p->stored = p->next_commit;
         fn(ctx, p->topic, p->partition, p->stored);

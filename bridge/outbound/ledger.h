@@ -25,12 +25,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include "core/err.h"
 
 typedef struct wb_ledger wb_ledger;
 
 typedef struct wb_ledger_part {
-    struct wb_ledger_part *next; /* active list, or fenced list */
+    LIST_ENTRY(wb_ledger_part) link; /* active list, or fenced list */
     struct wb_ledger *ledger;
     char *topic;
     int32_t partition;
@@ -60,7 +61,7 @@ void wb_ledger_set_budgets(wb_ledger *l, size_t window, size_t max_bytes);
 wb_ledger_part *wb_ledger_assign(wb_ledger *l, const char *topic, int32_t partition);
 /* The active part of topic/partition, or NULL. */
 wb_ledger_part *wb_ledger_find(wb_ledger *l, const char *topic, int32_t partition);
-/* First active part (iterate with ->next). */
+/* First active part (iterate with LIST_NEXT(p, link)). */
 wb_ledger_part *wb_ledger_parts(wb_ledger *l);
 /* Fence an active part (revoke, lost, connector stopping): nothing of it is committable any
  * more. It is freed now if it tracks nothing, else when its last record is released. p must
