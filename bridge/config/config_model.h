@@ -197,4 +197,8 @@ const wb_connector *wb_config_connector(const wb_config *cfg, const char *name);
  * default (1000000). The largest record (value + key + headers) a produce accepts. */
 size_t wb_config_kafka_max_message(const wb_config *cfg);
 
+/* Static name of a scheme as written in YAML ("standard-webhooks", ...), "unknown" if out
+ * of range. (The names are the settings table's: config_settings.c.) */
+const char *wb_scheme_name(wb_scheme s);
+
 #endif

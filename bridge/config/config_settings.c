@@ -265,7 +265,7 @@ static void default_durlist(wb_config_ctx *c, const wb_field *f, void *base)
     }
 }
 
-/* See config_settings.h. */
+/* See config_model.h. */
 void wb_config_defaults(wb_config_ctx *c, const wb_field *table, void *base)
 {
     for (const wb_field *f = table; f->name; f++) {
@@ -291,14 +291,14 @@ void wb_config_defaults(wb_config_ctx *c, const wb_field *table, void *base)
 /* Names                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* See config_settings.h. */
+/* See config_model.h. */
 const char *wb_config_ordering_name(wb_ordering o)
 {
     if ((int)o < 0 || (int)o > WB_ORDER_NONE) return "unknown";
     return ordering_names[o];
 }
 
-/* See config_settings.h. */
+/* See config_model.h. */
 const char *wb_scheme_name(wb_scheme s)
 {
     if ((int)s < 0 || (int)s > WB_SCHEME_NONE) return "unknown";

@@ -18,8 +18,4 @@ void wb_config_defaults(wb_config_ctx *c, const wb_field *table, void *base);
 /* Static name of an ordering ("key", "partition", "none"). */
 const char *wb_config_ordering_name(wb_ordering o);
 
-/* Static name of a scheme as written in YAML ("standard-webhooks", ...), "unknown" if out
- * of range. */
-const char *wb_scheme_name(wb_scheme s);
-
 #endif

@@ -135,7 +135,7 @@ void conn_check_budgets(wb_conn *c, wb_ledger_part *p)
         parts_pause_all(c);
     } else if (c->bytes_paused && wb_ledger_low_bytes(c->ledger)) {
         c->bytes_paused = 0;
-        for (wb_ledger_part *q = wb_ledger_parts(c->ledger); q; q = q->next)
+        for (wb_ledger_part *q = wb_ledger_parts(c->ledger); q; q = LIST_NEXT(q, link))
             part_resume_maybe(c, q);
     }
 }
