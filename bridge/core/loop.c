@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/heap.h"
 #include "core/util.h"
 
 #define MAX_EVENTS 256 /* fd events taken per epoll_wait */
@@ -36,8 +37,7 @@ struct wb_loop {
     int64_t now;
     watcher *w; /* indexed by fd */
     size_t nw;
-    wb_timer **heap;
-    size_t nheap, capheap;
+    wb_heap timers;       /* on due_ms */
     pthread_mutex_t lock; /* guards the message queue and msg->queued */
     STAILQ_HEAD(, wb_loop_msg) msgs;
     uint64_t msg_turn; /* run_messages calls so far; a message posted during one waits */
@@ -66,6 +66,7 @@ wb_loop *wb_loop_new(char *errstr, size_t errstr_size)
         goto fail;
     }
     pthread_mutex_init(&lp->lock, NULL);
+    wb_heap_init(&lp->timers, offsetof(wb_timer, due_ms), offsetof(wb_timer, heap_idx), 64);
     STAILQ_INIT(&lp->msgs);
     lp->now = wb_now_ms();
     return lp;
@@ -82,7 +83,7 @@ void wb_loop_free(wb_loop *lp)
     close(lp->epfd);
     close(lp->evfd);
     free(lp->w);
-    free(lp->heap);
+    wb_heap_free(&lp->timers);
     pthread_mutex_destroy(&lp->lock);
     free(lp);
 }
@@ -147,39 +148,7 @@ void wb_loop_io_del(wb_loop *lp, int fd)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Timers: a binary min-heap on due_ms                                                  */
-
-static void heap_set(wb_loop *lp, size_t i, wb_timer *t)
-{
-    lp->heap[i] = t;
-    t->heap_idx = i;
-}
-
-static void heap_up(wb_loop *lp, size_t i)
-{
-    wb_timer *t = lp->heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (lp->heap[parent]->due_ms <= t->due_ms) break;
-        heap_set(lp, i, lp->heap[parent]);
-        i = parent;
-    }
-    heap_set(lp, i, t);
-}
-
-static void heap_down(wb_loop *lp, size_t i)
-{
-    wb_timer *t = lp->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= lp->nheap) break;
-        if (c + 1 < lp->nheap && lp->heap[c + 1]->due_ms < lp->heap[c]->due_ms) c++;
-        if (lp->heap[c]->due_ms >= t->due_ms) break;
-        heap_set(lp, i, lp->heap[c]);
-        i = c;
-    }
-    heap_set(lp, i, t);
-}
+/* Timers: the min-heap of core/heap.h on due_ms                                       */
 
 void wb_timer_init(wb_timer *t, wb_loop_fn cb, void *arg)
 {
@@ -191,47 +160,28 @@ void wb_timer_init(wb_timer *t, wb_loop_fn cb, void *arg)
 wb_err wb_loop_timer_start(wb_loop *lp, wb_timer *t, int64_t due_ms)
 {
     if (t->active) {
-        int64_t old = t->due_ms;
         t->due_ms = due_ms;
-        if (due_ms < old)
-            heap_up(lp, t->heap_idx);
-        else
-            heap_down(lp, t->heap_idx);
+        wb_heap_fix(&lp->timers, t);
         return WB_OK;
     }
-    if (lp->nheap == lp->capheap) {
-        size_t n = lp->capheap ? lp->capheap * 2 : 64;
-        wb_timer **h = realloc(lp->heap, n * sizeof(*h));
-        if (!h) return WB_ERR_NOMEM;
-        lp->heap = h;
-        lp->capheap = n;
-    }
     t->due_ms = due_ms;
+    if (wb_heap_push(&lp->timers, t)) return WB_ERR_NOMEM;
     t->active = 1;
-    heap_set(lp, lp->nheap++, t);
-    heap_up(lp, t->heap_idx);
     return WB_OK;
 }
 
 void wb_loop_timer_stop(wb_loop *lp, wb_timer *t)
 {
     if (!t->active) return;
-    size_t i = t->heap_idx;
     t->active = 0;
-    wb_timer *last = lp->heap[--lp->nheap];
-    if (last == t) return;
-    heap_set(lp, i, last);
-    /* the moved timer may belong above or below its new slot */
-    if (i > 0 && lp->heap[(i - 1) / 2]->due_ms > last->due_ms)
-        heap_up(lp, i);
-    else
-        heap_down(lp, i);
+    wb_heap_remove(&lp->timers, t);
 }
 
 int64_t wb_loop_next_timer_ms(const wb_loop *lp)
 {
-    if (!lp->nheap) return -1;
-    int64_t d = lp->heap[0]->due_ms - wb_now_ms();
+    const wb_timer *t = wb_heap_top(&lp->timers);
+    if (!t) return -1;
+    int64_t d = t->due_ms - wb_now_ms();
     return d > 0 ? d : 0;
 }
 
@@ -241,9 +191,9 @@ int64_t wb_loop_next_timer_ms(const wb_loop *lp)
 static int run_timers(wb_loop *lp, int64_t now)
 {
     int n = 0;
-    size_t budget = lp->nheap;
-    while (lp->nheap && budget-- > 0 && lp->heap[0]->due_ms <= now) {
-        wb_timer *t = lp->heap[0];
+    size_t budget = lp->timers.n;
+    wb_timer *t;
+    while (budget-- > 0 && (t = wb_heap_top(&lp->timers)) && t->due_ms <= now) {
         wb_loop_timer_stop(lp, t);
         t->cb(lp, t->arg);
         n++;

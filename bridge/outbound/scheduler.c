@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/heap.h"
 #include "core/tokenbucket.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -41,80 +42,10 @@ struct wb_sched_conn {
 
 struct wb_sched {
     STAILQ_HEAD(, wb_sched_conn) conns;
-    wb_sched_conn *rr; /* where the next round-robin scan starts */
-    wb_job **heap;     /* min-heap on due_ms */
-    size_t nheap, capheap;
+    wb_sched_conn *rr;    /* where the next round-robin scan starts */
+    wb_heap timers;       /* jobs waiting for due_ms (WB_JOB_TIMER) */
     size_t jobs, running; /* over all connectors */
 };
-
-/* ------------------------------------------------------------------------------------ */
-/* Timer heap                                                                           */
-
-static int heap_less(wb_job *a, wb_job *b)
-{
-    return a->due_ms < b->due_ms;
-}
-
-static void heap_set(wb_sched *s, size_t i, wb_job *j)
-{
-    s->heap[i] = j;
-    j->heap_idx = i;
-}
-
-static void heap_up(wb_sched *s, size_t i)
-{
-    wb_job *j = s->heap[i];
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!heap_less(j, s->heap[p])) break;
-        heap_set(s, i, s->heap[p]);
-        i = p;
-    }
-    heap_set(s, i, j);
-}
-
-static void heap_down(wb_sched *s, size_t i)
-{
-    wb_job *j = s->heap[i];
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        wb_job *mj = j;
-        if (l < s->nheap && heap_less(s->heap[l], mj)) {
-            m = l;
-            mj = s->heap[l];
-        }
-        if (r < s->nheap && heap_less(s->heap[r], mj)) m = r;
-        if (m == i) break;
-        heap_set(s, i, s->heap[m]);
-        i = m;
-    }
-    heap_set(s, i, j);
-}
-
-static int heap_push(wb_sched *s, wb_job *j)
-{
-    if (s->nheap == s->capheap) {
-        size_t ncap = s->capheap ? s->capheap * 2 : 256;
-        wb_job **n = realloc(s->heap, ncap * sizeof(*n));
-        if (!n) return -1;
-        s->heap = n;
-        s->capheap = ncap;
-    }
-    heap_set(s, s->nheap++, j);
-    heap_up(s, s->nheap - 1);
-    return 0;
-}
-
-static void heap_remove(wb_sched *s, wb_job *j)
-{
-    size_t i = j->heap_idx;
-    s->nheap--;
-    if (i != s->nheap) {
-        heap_set(s, i, s->heap[s->nheap]);
-        heap_down(s, i);
-        heap_up(s, s->heap[i]->heap_idx);
-    }
-}
 
 /* ------------------------------------------------------------------------------------ */
 /* Ready queue and lanes                                                                */
@@ -140,7 +71,7 @@ static int arm(wb_sched *s, wb_job *j, int64_t now)
     }
     if (j->due_ms > now) {
         j->state = WB_JOB_TIMER;
-        return heap_push(s, j);
+        return wb_heap_push(&s->timers, j) ? -1 : 0;
     }
     ready_push(j->conn, j);
     return 0;
@@ -227,7 +158,9 @@ static void lane_remove(wb_sched *s, wb_job *j, int64_t now)
 wb_sched *wb_sched_new(void)
 {
     wb_sched *s = calloc(1, sizeof(wb_sched));
-    if (s) STAILQ_INIT(&s->conns);
+    if (!s) return NULL;
+    STAILQ_INIT(&s->conns);
+    wb_heap_init(&s->timers, offsetof(wb_job, due_ms), offsetof(wb_job, heap_idx), 256);
     return s;
 }
 
@@ -247,7 +180,7 @@ void wb_sched_free(wb_sched *s)
         free(c->buckets);
         free(c);
     }
-    free(s->heap);
+    wb_heap_free(&s->timers);
     free(s);
 }
 
@@ -347,9 +280,9 @@ static int can_start(wb_sched_conn *c, int64_t now)
 /* Move due timers to their ready queues. */
 static void fire_timers(wb_sched *s, int64_t now)
 {
-    while (s->nheap && s->heap[0]->due_ms <= now) {
-        wb_job *j = s->heap[0];
-        heap_remove(s, j);
+    wb_job *j;
+    while ((j = wb_heap_top(&s->timers)) && j->due_ms <= now) {
+        wb_heap_remove(&s->timers, j);
         ready_push(j->conn, j);
     }
 }
@@ -453,7 +386,7 @@ void wb_sched_cancel(wb_sched *s, wb_job *j, int64_t now)
     wb_sched_conn *c = j->conn;
     switch (j->state) {
     case WB_JOB_TIMER:
-        heap_remove(s, j);
+        wb_heap_remove(&s->timers, j);
         break;
     case WB_JOB_READY:
         ready_unlink(c, j);
@@ -480,7 +413,8 @@ int64_t wb_sched_wait_ms(wb_sched *s, int64_t now)
         int64_t v_ = (v) < 0 ? 0 : (v);                                                            \
         if (best < 0 || v_ < best) best = v_;                                                      \
     } while (0)
-    if (s->nheap) TAKE(s->heap[0]->due_ms - now);
+    const wb_job *first = wb_heap_top(&s->timers);
+    if (first) TAKE(first->due_ms - now);
     wb_sched_conn *c;
     STAILQ_FOREACH(c, &s->conns, link)
     {
