@@ -35,20 +35,6 @@ typedef struct cli {
     const char *now;
 } cli;
 
-static const struct {
-    const char *name;
-    wb_scheme scheme;
-} schemes[] = {
-    {"standard-webhooks", WB_SCHEME_STANDARD},
-    {"standard", WB_SCHEME_STANDARD},
-    {"stripe", WB_SCHEME_STRIPE},
-    {"github", WB_SCHEME_GITHUB},
-    {"shopify", WB_SCHEME_SHOPIFY},
-    {"slack", WB_SCHEME_SLACK},
-    {"hmac", WB_SCHEME_HMAC},
-    {"none", WB_SCHEME_NONE},
-};
-
 enum {
     OPT_SECRET = 256,
     OPT_SECRET_FILE,
@@ -271,11 +257,16 @@ static int hmac_option(cli *c, int ch)
     return OPT_TAKEN;
 }
 
+/* --scheme takes the names of the configuration (wb_scheme_name), and "standard" for short. */
 static int scheme_option(cli *c, const char *cmd)
 {
-    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-        if (!strcmp(optarg, schemes[i].name)) {
-            c->cfg.scheme = schemes[i].scheme;
+    if (!strcmp(optarg, "standard")) {
+        c->cfg.scheme = WB_SCHEME_STANDARD;
+        return OPT_TAKEN;
+    }
+    for (int s = 0; s <= WB_SCHEME_NONE; s++)
+        if (!strcmp(optarg, wb_scheme_name((wb_scheme)s))) {
+            c->cfg.scheme = (wb_scheme)s;
             return OPT_TAKEN;
         }
     fprintf(stderr, "webhook-bridge %s: unknown scheme '%s'\n", cmd, optarg);
