@@ -18,6 +18,8 @@
 #include "signing/signing.h"
 #include "core/util.h"
 
+/* Bounds: a command line or a captured request never needs more; past them the command
+ * refuses instead of growing without limit (the body is read from a pipe of unknown size). */
 #define MAX_SECRETS     32
 #define MAX_HEADERS     64
 #define MAX_BODY        (64u * 1024 * 1024)
@@ -98,6 +100,9 @@ static void cli_free(cli *c)
     c->nowned = 0;
 }
 
+/* Several secrets are a rotation, as in a connector file: sign signs with each where the
+ * scheme's header carries several signatures (Standard Webhooks, Stripe), else with the
+ * first; verify accepts a signature made with any of them. */
 static int add_secret(cli *c, char *s, int owned, const char *cmd)
 {
     if (c->cfg.nsecrets >= MAX_SECRETS) {
@@ -110,7 +115,8 @@ static int add_secret(cli *c, char *s, int owned, const char *cmd)
     return 0;
 }
 
-/* Every non-empty line of path (trailing blanks/CR stripped) is a secret. */
+/* Every non-empty line of path (trailing blanks/CR stripped) is a secret. The whole file is
+ * read into one bounded buffer, which is wiped before it is freed: it held the secrets. */
 static int secret_file(cli *c, const char *path, const char *cmd)
 {
     FILE *fp = fopen(path, "r");
@@ -379,6 +385,8 @@ static int parse(cli *c, int argc, char **argv, int is_verify)
     return secret_from_env(c, cmd);
 }
 
+/* Exit codes, as for every command: 2 for a usage error (nothing was read from stdin yet),
+ * 1 when the work itself failed, 0 on success. */
 int wb_cmd_sign(int argc, char **argv)
 {
     cli c;
@@ -413,6 +421,8 @@ int wb_cmd_sign(int argc, char **argv)
         fprintf(stderr, "webhook-bridge sign: cannot read the body from stdin\n");
         goto out;
     }
+    /* Standard Webhooks signs "id.timestamp.body" and the receiver needs both values: print
+     * them as the headers the bridge sends, before the signature line(s). */
     wb_err err = WB_OK;
     if (c.cfg.scheme == WB_SCHEME_STANDARD)
         err = wb_buf_printf(&out, "webhook-id: %s\nwebhook-timestamp: %" PRId64 "\n", c.id, ts);
@@ -456,6 +466,8 @@ int wb_cmd_verify(int argc, char **argv)
         fprintf(stderr, "webhook-bridge verify: cannot read the body from stdin\n");
         goto out;
     }
+    /* The same verifier as the inbound listener's: freshness against --now, every secret of
+     * the rotation, constant-time compares; the reason says which check failed. */
     wb_verify_result res;
     wb_err err = wb_verifier_verify(v, get_header, &c, body.data, body.len, now, &res);
     if (err) {

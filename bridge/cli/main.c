@@ -1,7 +1,10 @@
-/* main.c - the webhook-bridge CLI: parse arguments, dispatch to a command.
+/* main.c - the webhook-bridge CLI: one table of commands, each a function taking the
+ * command's own argv (argv[0] is the command name) and returning the exit code: 0 success,
+ * 1 the work failed, 2 a usage error.
  *
- * `run` wires the modules: config -> logging -> (embedded Kafka) -> producer -> inbound
- * listener -> admin endpoint -> outbound engine on this thread; shutdown in reverse order. */
+ * Only wiring lives here: `run` and `demo` hand over to cli/app.c, which builds the modules
+ * (config -> logging -> embedded Kafka -> producer -> listener -> admin -> outbound engine)
+ * and shuts them down in reverse order. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,30 +18,9 @@
 #include "cli/cmd_transform.h"
 #include "config/config.h"
 #include "core/log.h"
-#include "outbound/reprocess.h"
+#include "core/util.h"
 #include "jq/jq.h"
-
-static void usage(FILE *fp)
-{
-    fprintf(fp, "usage: webhook-bridge <command> [options]\n"
-                "\n"
-                "commands:\n"
-                "  run -c bridge.yaml        run the bridge (outbound, inbound, admin)\n"
-                "  demo [-c demo.yaml]       embedded Kafka + sample events, watch the round trip\n"
-                "  check -c bridge.yaml      validate the config and every connector\n"
-                "  sign ...                  print the headers a partner receives for a body\n"
-                "  verify ...                verify a signed body (debug a sender)\n"
-                "  transform -c conn.yaml    what a connector's partner receives for an event\n"
-                "  schemas check [DIR]       prove each schema version compatible\n"
-                "  replay -c bridge.yaml --connector NAME --from TIME [--to TIME] [--events GLOB]\n"
-                "                            deliver a time window again, to one connector\n"
-                "  redrive -c bridge.yaml [--connector NAME] [--reason R] [--since TIME]\n"
-                "                            deliver dead-lettered records again\n"
-                "  schemas catalog [DIR]     the partner-facing event catalog (markdown, html)\n"
-                "  version                   print the version\n"
-                "\n"
-                "`webhook-bridge <command> --help` describes each command.\n");
-}
+#include "outbound/reprocess.h"
 
 /* Parse `-c FILE` / `--config FILE` for run/check; returns the path or NULL (usage shown). */
 static const char *config_arg(int argc, char **argv, const char *cmd, const char *help,
@@ -115,11 +97,24 @@ static int cmd_demo(int argc, char **argv)
         case 'c':
             path = optarg;
             break;
-        case 'n':
-            d.events = (int)strtol(optarg, NULL, 10);
+        case 'n': {
+            long n;
+            if (wb_parse_int(optarg, 1, 1000000, &n)) {
+                fprintf(stderr, "webhook-bridge demo: --events wants 1..1000000, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            d.events = (int)n;
             break;
+        }
         case 'r':
-            d.rate = strtod(optarg, NULL);
+            if (wb_parse_rate(optarg, &d.rate) || d.rate <= 0) {
+                fprintf(stderr,
+                        "webhook-bridge demo: --rate wants a rate such as 10 or 10/s, "
+                        "not '%s'\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             printf("usage: webhook-bridge demo [-c connectors/demo/bridge.yaml] [--events N] "
@@ -132,11 +127,58 @@ static int cmd_demo(int argc, char **argv)
             return 2;
         }
     }
-    if (d.events <= 0 || d.rate <= 0) {
-        fprintf(stderr, "webhook-bridge demo: --events and --rate must be positive\n");
-        return 2;
-    }
     return wb_app_run(path, &d);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("webhook-bridge %s\n", WB_VERSION);
+    return 0;
+}
+
+/* The commands, in the order `help` lists them. `schemas` has two subcommands, so it has
+ * two lines of help and one entry point. */
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *synopsis; /* NULL: a second help line of the command above */
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "run -c bridge.yaml", "run the bridge (outbound, inbound, admin)"},
+    {"demo", cmd_demo, "demo [-c demo.yaml]",
+     "embedded Kafka + sample events, watch the round trip"},
+    {"check", cmd_check, "check -c bridge.yaml", "validate the config and every connector"},
+    {"sign", wb_cmd_sign, "sign ...", "print the headers a partner receives for a body"},
+    {"verify", wb_cmd_verify, "verify ...", "verify a signed body (debug a sender)"},
+    {"transform", wb_cmd_transform, "transform -c conn.yaml",
+     "what a connector's partner receives for an event"},
+    {"schemas", wb_cmd_schemas, "schemas check [DIR]", "prove each schema version compatible"},
+    {"schemas", NULL, "schemas catalog [DIR]", "the partner-facing event catalog (markdown, html)"},
+    {"replay", wb_cmd_replay,
+     "replay -c bridge.yaml --connector NAME --from TIME [--to TIME] [--events GLOB]",
+     "deliver a time window again, to one connector"},
+    {"redrive", wb_cmd_redrive,
+     "redrive -c bridge.yaml [--connector NAME] [--reason R] [--since TIME]",
+     "deliver dead-lettered records again"},
+    {"version", cmd_version, "version", "print the version"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: webhook-bridge <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *k = &commands[i];
+        /* a long synopsis takes its own line, the summary under it */
+        if (strlen(k->synopsis) > 24)
+            fprintf(fp, "  %s\n  %-24s  %s\n", k->synopsis, "", k->summary);
+        else
+            fprintf(fp, "  %-24s  %s\n", k->synopsis, k->summary);
+    }
+    fprintf(fp, "\n`webhook-bridge <command> --help` describes each command.\n");
 }
 
 int main(int argc, char **argv)
@@ -146,25 +188,17 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    /* The jq sandbox re-executes this binary (outbound/jq.h): nothing else may run first. */
+    /* The jq sandbox re-executes this binary (jq/jq.h): nothing else may run first, and it is
+     * no command of the table (an operator never types it). */
     if (!strcmp(cmd, "jq-worker")) return wb_jq_worker_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("webhook-bridge %s\n", WB_VERSION);
-        return 0;
-    }
+    if (!strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "check")) return cmd_check(argc - 1, argv + 1);
-    if (!strcmp(cmd, "demo")) return cmd_demo(argc - 1, argv + 1);
-    if (!strcmp(cmd, "sign")) return wb_cmd_sign(argc - 1, argv + 1);
-    if (!strcmp(cmd, "verify")) return wb_cmd_verify(argc - 1, argv + 1);
-    if (!strcmp(cmd, "transform")) return wb_cmd_transform(argc - 1, argv + 1);
-    if (!strcmp(cmd, "schemas")) return wb_cmd_schemas(argc - 1, argv + 1);
-    if (!strcmp(cmd, "replay")) return wb_cmd_replay(argc - 1, argv + 1);
-    if (!strcmp(cmd, "redrive")) return wb_cmd_redrive(argc - 1, argv + 1);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (commands[i].fn && !strcmp(cmd, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "webhook-bridge: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
