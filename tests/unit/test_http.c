@@ -1009,6 +1009,21 @@ static void test_cancel(void)
     ASSERT_EQ(dg[0].n, 0);
     ASSERT_EQ(dg[1].n, 1);
     ASSERT_EQ(dg[1].res.cls, WB_HTTP_PERMANENT);
+    /* ... and one cancelled by the completion of another refused one queued before it, in
+     * the same kick: the victim never completes (the kick used to run a detached copy of
+     * its queue and completed the cancelled transfer again, with no callback left) */
+    denied = target(h, &o2);
+    canceller dc = {.h = h};
+    got victim = {0};
+    ASSERT_EQ(wb_http_submit(h, denied, NULL, 0, BODY, 15, cancel_other, &dc, NULL), WB_OK);
+    ASSERT_EQ(wb_http_submit(h, denied, NULL, 0, BODY, 15, on_done, &victim, &dc.victim), WB_OK);
+    wb_http_target_release(denied);
+    run_until(&dc.n, 2000);
+    for (int i = 0; i < 5; i++)
+        wb_loop_run_once(lp, 20);
+    ASSERT_EQ(dc.n, 1);
+    ASSERT_EQ(victim.n, 0);
+    ASSERT_EQ(wb_http_in_flight(h), 0);
     wb_http_target_release(quick);
     wb_http_target_release(t);
     wb_http_free(h);
