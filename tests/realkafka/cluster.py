@@ -131,8 +131,15 @@ def free_ports(n):
 
 
 def cluster_id():
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars).
+
+    One id in 64 would start with '-', which StorageTool's argument parser reads as an
+    option ("--cluster-id: expected one argument"); Kafka's own Uuid.randomUuid() draws
+    again in that case, and so do we (format also passes it as --cluster-id=ID)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 class Node:
@@ -249,7 +256,7 @@ class Cluster:
             self._write_node_files(n)
             out = open(os.path.join(n.dir, "format.log"), "wb")
             procs.append((n, out, self._jvm(n, "kafka.tools.StorageTool",
-                                            ["format", "-t", self.cluster_id, "-c",
+                                            ["format", "--cluster-id=" + self.cluster_id, "-c",
                                              n.props_path], out)))
         failed = []
         for n, out, p in procs:
