@@ -27,8 +27,9 @@
 typedef struct watcher {
     wb_loop_io_cb cb;
     void *arg;
-    unsigned events;
-    int active;
+    unsigned events; /* the mask registered with epoll */
+    int active;      /* registered with epoll (or, if parked, maybe closed since) */
+    int parked;      /* registered, but its owner wants no events: see wb_loop_io_park */
 } watcher;
 
 struct wb_loop {
@@ -118,8 +119,10 @@ wb_err wb_loop_io_add(wb_loop *lp, int fd, unsigned events, wb_loop_io_cb cb, vo
     struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
     if (epoll_ctl(lp->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev)) {
         /* An fd closed and reused behind our back is still registered under its old
-         * open file description: replace the registration. */
+         * open file description (EEXIST: replace the registration), or a watcher we
+         * believed registered was closed, which drops it from epoll (ENOENT: add it). */
         if (errno == EEXIST && !epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) goto ok;
+        if (errno == ENOENT && !epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev)) goto ok;
         return WB_ERR_IO;
     }
 ok:
@@ -127,17 +130,40 @@ ok:
     w->arg = arg;
     w->events = events;
     w->active = 1;
+    w->parked = 0;
     return WB_OK;
 }
 
 wb_err wb_loop_io_mod(wb_loop *lp, int fd, unsigned events)
 {
     if (fd < 0 || (size_t)fd >= lp->nw || !lp->w[fd].active) return WB_ERR_NOT_FOUND;
-    if (lp->w[fd].events == events) return WB_OK;
+    watcher *w = &lp->w[fd];
+    /* Unparking with the mask still registered (the keep-alive socket that goes back to
+     * waiting for its next answer) costs no system call: that is what parking is for. */
+    w->parked = 0;
+    if (w->events == events) return WB_OK;
     struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
     if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) return WB_ERR_IO;
-    lp->w[fd].events = events;
+    w->events = events;
     return WB_OK;
+}
+
+void wb_loop_io_park(wb_loop *lp, int fd)
+{
+    if (fd < 0 || (size_t)fd >= lp->nw || !lp->w[fd].active) return;
+    /* Only a read-only registration is worth keeping: an idle socket is writable at once,
+     * so a parked write interest would wake every turn. */
+    if (lp->w[fd].events != WB_LOOP_READ) {
+        wb_loop_io_del(lp, fd);
+        return;
+    }
+    lp->w[fd].parked = 1;
+}
+
+void wb_loop_io_forget(wb_loop *lp, int fd)
+{
+    if (fd < 0 || (size_t)fd >= lp->nw) return;
+    memset(&lp->w[fd], 0, sizeof(lp->w[fd]));
 }
 
 void wb_loop_io_del(wb_loop *lp, int fd)
@@ -287,6 +313,14 @@ int wb_loop_run_once(wb_loop *lp, int max_wait_ms)
         /* A callback earlier in this batch may have removed this fd (or replaced it). */
         if ((size_t)fd >= lp->nw || !lp->w[fd].active) continue;
         watcher *w = &lp->w[fd];
+        if (w->parked) {
+            /* Data, EOF or an error on a socket nobody waits for (a pooled connection the
+             * peer closed): unregister it for real, or level-triggered epoll (which reports
+             * errors even with an empty mask) would wake us every turn. Its owner sees the
+             * state when it next uses the socket. */
+            wb_loop_io_del(lp, fd);
+            continue;
+        }
         unsigned what = (evs[i].events & EPOLLIN ? WB_LOOP_READ : 0) |
                         (evs[i].events & EPOLLOUT ? WB_LOOP_WRITE : 0) |
                         (evs[i].events & (EPOLLERR | EPOLLHUP) ? WB_LOOP_ERROR : 0);

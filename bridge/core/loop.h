@@ -60,6 +60,16 @@ wb_err wb_loop_io_add(wb_loop *lp, int fd, unsigned events, wb_loop_io_cb cb, vo
 wb_err wb_loop_io_mod(wb_loop *lp, int fd, unsigned events);
 /* Stop watching fd (before closing it). Unknown fds are ignored. */
 void wb_loop_io_del(wb_loop *lp, int fd);
+/* Stop calling fd's callback but leave a read registration in epoll, so that watching it
+ * again with the same mask (wb_loop_io_mod) needs no system call: for sockets that are idle
+ * between uses, like libcurl's pooled keep-alive connections, whose transfers would
+ * otherwise cost an EPOLL_CTL_DEL and an EPOLL_CTL_ADD each. An event on a parked fd
+ * unregisters it (no callback). A parked fd may be closed without wb_loop_io_del (close
+ * drops it from epoll); then call wb_loop_io_forget, or at the latest before the fd number
+ * is watched again through wb_loop_io_mod. */
+void wb_loop_io_park(wb_loop *lp, int fd);
+/* Drop fd's watcher without a system call: the fd was closed (epoll forgot it already). */
+void wb_loop_io_forget(wb_loop *lp, int fd);
 
 /* Timers: init once, then start (or restart at a new due time) and stop freely. */
 void wb_timer_init(wb_timer *t, wb_loop_fn cb, void *arg);

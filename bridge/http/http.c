@@ -127,6 +127,8 @@ static CURLcode set_constant_options(wb_http_xfer *x)
     SET(e, CURLOPT_HEADERDATA, x);
     SET(e, CURLOPT_OPENSOCKETFUNCTION, wb_http_on_opensocket);
     SET(e, CURLOPT_OPENSOCKETDATA, x);
+    SET(e, CURLOPT_CLOSESOCKETFUNCTION, wb_http_on_closesocket);
+    SET(e, CURLOPT_CLOSESOCKETDATA, x->h);
     SET(e, CURLOPT_PREREQFUNCTION, wb_http_on_prereq);
     SET(e, CURLOPT_PREREQDATA, x);
     SET(e, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
@@ -269,7 +271,11 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 {
     wb_http *h = userp;
     if (what == CURL_POLL_REMOVE) {
-        wb_loop_io_del(h->lp, s);
+        /* Usually a keep-alive connection going back to the pool, to be watched for reading
+         * again by the next transfer: parked, that costs no epoll_ctl either way (it was an
+         * EPOLL_CTL_DEL and an EPOLL_CTL_ADD per request). Closing it forgets the watcher
+         * (wb_http_on_closesocket). */
+        wb_loop_io_park(h->lp, s);
         return 0;
     }
     unsigned ev =

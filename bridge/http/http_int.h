@@ -95,6 +95,9 @@ curl_socket_t wb_http_on_opensocket(void *clientp, curlsocktype purpose,
 int wb_http_on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                       int conn_primary_port, int conn_local_port);
 void wb_http_target_unref(wb_http_target *t);
+/* CURLOPT_CLOSESOCKETFUNCTION, clientp = the wb_http (a pooled connection outlives the
+ * transfer that opened it): forget the socket's watcher, then close it. */
+int wb_http_on_closesocket(void *clientp, curl_socket_t s);
 
 /* wb_http_header_ok() that also returns both lengths (one pass over each string). */
 int wb_http_header_check(const char *name, const char *value, size_t *name_len, size_t *value_len);

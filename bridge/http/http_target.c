@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "http/http_int.h"
@@ -109,7 +110,18 @@ curl_socket_t wb_http_on_opensocket(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
     x->n_allowed++;
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    curl_socket_t s = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    /* A parked watcher left under this number by a socket closed behind the loop's back
+     * would make "watch it again" a no-op: the new socket starts from a clean slate. */
+    if (s >= 0) wb_loop_io_forget(x->h->lp, s);
+    return s;
+}
+
+int wb_http_on_closesocket(void *clientp, curl_socket_t s)
+{
+    wb_http *h = clientp;
+    wb_loop_io_forget(h->lp, s); /* close() drops it from epoll: no EPOLL_CTL_DEL needed */
+    return close(s);
 }
 
 /* Egress guard again just before the request is sent: on a NEW connection this repeats the
