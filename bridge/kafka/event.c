@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,11 +46,54 @@ int wb_traceparent_valid(const char *s)
     return s[0] == '0' && s[1] == '0' && nz_trace && nz_parent;
 }
 
+/* Each thread hands out RAND_bytes output from a buffer it refills 512 bytes at a time:
+ * OpenSSL 3.0 checks for a fork (getpid(), a system call) on every RAND_bytes call, which
+ * was about 1.4 system calls per delivered webhook (one fresh traceparent each). The bytes
+ * are the DRBG's own; a child process after fork() must not replay its parent's buffer, so
+ * the forking thread's buffer is emptied in the child (the only thread there). */
+#define RAND_POOL 512
+static _Thread_local struct {
+    unsigned char b[RAND_POOL];
+    size_t pos; /* next unused byte; RAND_POOL = empty */
+    int init;
+} rnd;
+static pthread_once_t rnd_once = PTHREAD_ONCE_INIT;
+
+static void rnd_child(void)
+{
+    rnd.pos = RAND_POOL;
+    explicit_bzero(rnd.b, sizeof(rnd.b));
+}
+
+static void rnd_register(void)
+{
+    pthread_atfork(NULL, NULL, rnd_child);
+}
+
 void wb_event_random(unsigned char *out, size_t n)
 {
-    /* OpenSSL's DRBG is per thread and seeded once: no system call per id. It only fails
-     * when it cannot be seeded at all; the ids then stay well-formed and non-zero. */
-    if (n && RAND_bytes(out, (int)n) != 1) memset(out, 0x5a, n);
+    /* RAND_bytes only fails when the DRBG cannot be seeded at all; the ids then stay
+     * well-formed and non-zero. */
+    if (!n) return;
+    if (!rnd.init) {
+        pthread_once(&rnd_once, rnd_register);
+        rnd.pos = RAND_POOL;
+        rnd.init = 1;
+    }
+    if (n > RAND_POOL / 4) {
+        if (RAND_bytes(out, (int)n) != 1) memset(out, 0x5a, n);
+        return;
+    }
+    if (RAND_POOL - rnd.pos < n) {
+        if (RAND_bytes(rnd.b, RAND_POOL) != 1) {
+            memset(out, 0x5a, n);
+            return;
+        }
+        rnd.pos = 0;
+    }
+    memcpy(out, rnd.b + rnd.pos, n);
+    explicit_bzero(rnd.b + rnd.pos, n); /* handed out once, never kept */
+    rnd.pos += n;
 }
 
 void wb_traceparent_new(char *out, size_t out_size)

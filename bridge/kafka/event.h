@@ -59,7 +59,8 @@ int wb_header_token_ok(const char *s, size_t max);
 /* W3C trace context: 1 when s is a valid version-00 traceparent. */
 int wb_traceparent_valid(const char *s);
 /* n random bytes for ids that need only be unique (trace ids, the inbound ce_id fallback):
- * the one generator of the bridge's ids (OpenSSL RAND_bytes). Any thread. */
+ * the one generator of the bridge's ids (OpenSSL RAND_bytes, drawn 512 bytes at a time per
+ * thread). Any thread; fork-safe. */
 void wb_event_random(unsigned char *out, size_t n);
 /* A fresh random traceparent ("00-<32 hex>-<16 hex>-01"). out >= 56 bytes. */
 void wb_traceparent_new(char *out, size_t out_size);

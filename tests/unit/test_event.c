@@ -4,6 +4,8 @@
  * distinct per coordinate, and the Standard Webhooks envelope. Records are real ones: written
  * to the embedded mock cluster and read back. */
 #include <jansson.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -162,6 +164,48 @@ static void test_tokens_and_traceparents(void)
     ASSERT(!wb_traceparent_valid("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
 }
 
+/* wb_event_random draws from a per-thread buffer of RAND_bytes output: no byte handed out
+ * twice (4,000 16-byte ids across several refills are all distinct), requests larger than
+ * the buffer's share go straight to RAND_bytes, and a forked child does not replay what its
+ * parent would draw next. */
+static int cmp16(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+static void test_random_pool(void)
+{
+    enum { N = 4000 };
+    static unsigned char ids[N][16];
+    for (int i = 0; i < N; i++)
+        wb_event_random(ids[i], 16);
+    qsort(ids, N, 16, cmp16);
+    for (int i = 1; i < N; i++)
+        ASSERT(memcmp(ids[i - 1], ids[i], 16) != 0);
+    unsigned char big[2048], zero[2048] = {0};
+    wb_event_random(big, sizeof(big));
+    ASSERT(memcmp(big, zero, sizeof(big)) != 0);
+    wb_event_random(ids[0], 7); /* leave the buffer part-used */
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        unsigned char c[16];
+        wb_event_random(c, sizeof(c));
+        _exit(write(p[1], c, sizeof(c)) == (ssize_t)sizeof(c) ? 0 : 1);
+    }
+    unsigned char mine[16], child[16];
+    wb_event_random(mine, sizeof(mine));
+    ASSERT_EQ(read(p[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    int st = 0;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ASSERT(memcmp(mine, child, sizeof(mine)) != 0);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_envelope(void)
 {
     wb_buf b;
@@ -189,6 +233,7 @@ int main(void)
     RUN(test_fallback_id_stable_and_distinct);
     RUN(test_tokens_and_traceparents);
     RUN(test_envelope);
+    RUN(test_random_pool);
     setup();
     RUN(test_id_precedence_and_refusals);
     rd_kafka_consumer_close(cons);
