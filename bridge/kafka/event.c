@@ -120,16 +120,16 @@ void wb_event_fallback_id(const char *topic, int32_t partition, int64_t offset, 
     snprintf(out, out_size, "wb_%s", hex);
 }
 
-/* A CloudEvents attribute header into out when it is present and safe text. */
-static void ce_attr(const rd_kafka_message_t *rkm, const char *name, char *out, size_t n)
+int wb_event_ce_attr(const rd_kafka_message_t *rkm, const char *name, char *out, size_t n)
 {
     out[0] = 0;
-    if (!wb_record_header(rkm, name, out, n)) return;
+    if (!wb_record_header(rkm, name, out, n)) return 0;
     for (char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             out[0] = 0; /* never forwarded into a header; the attribute is simply absent */
-            return;
+            return 0;
         }
+    return out[0] != 0;
 }
 
 void wb_event_decode(wb_event *ev, const rd_kafka_message_t *rkm, const char *body, size_t body_len,
@@ -174,9 +174,6 @@ void wb_event_decode(wb_event *ev, const rd_kafka_message_t *rkm, const char *bo
         memcpy(ev->traceparent, tp, 56);
     else
         wb_traceparent_new(ev->traceparent, sizeof(ev->traceparent));
-    ce_attr(rkm, "ce_source", ev->source, sizeof(ev->source));
-    ce_attr(rkm, "ce_time", ev->time, sizeof(ev->time));
-    ce_attr(rkm, "ce_dataschema", ev->dataschema, sizeof(ev->dataschema));
 }
 
 wb_err wb_ce_write(rd_kafka_headers_t *h, const wb_ce_attrs *a)

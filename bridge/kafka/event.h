@@ -26,11 +26,10 @@ typedef struct wb_event {
     char id[160];         /* webhook-id (see wb_event_decode) */
     int id_refused;       /* the record's own id was unusable (control characters, too long) */
     char traceparent[56]; /* W3C traceparent: the record's when valid, else a fresh one */
-    char source[256];     /* ce_source, "" when absent */
-    char time[40];        /* ce_time, "" when absent */
-    char dataschema[256]; /* ce_dataschema, "" when absent */
-    int64_t ts_ms;        /* Kafka record timestamp (CreateTime/LogAppendTime), wall ms */
-    const void *key;      /* borrowed from the record */
+    /* The other CloudEvents attributes stay in the record's headers (wb_event_ce_attr):
+     * a wb_event lives as long as its delivery, 10,000 of them in flight by default. */
+    int64_t ts_ms;   /* Kafka record timestamp (CreateTime/LogAppendTime), wall ms */
+    const void *key; /* borrowed from the record */
     size_t key_len;
     const char *body; /* the JSON value (the record's, or Avro decoded to JSON) */
     size_t body_len;
@@ -48,6 +47,10 @@ void wb_event_decode(wb_event *ev, const rd_kafka_message_t *rkm, const char *bo
 /* The derived id of a record ("wb_" + hex), as wb_event_decode would give without an own id. */
 void wb_event_fallback_id(const char *topic, int32_t partition, int64_t offset, char *out,
                           size_t out_size);
+
+/* A CloudEvents attribute header of rkm (e.g. "ce_dataschema") into out when present and
+ * free of control characters (else out = ""). 1 when out is non-empty. */
+int wb_event_ce_attr(const rd_kafka_message_t *rkm, const char *name, char *out, size_t n);
 
 /* Value of the last header `name` of rkm, NUL-terminated (truncated to out_size-1). 1 when
  * present. */

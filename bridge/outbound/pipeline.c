@@ -437,14 +437,14 @@ static int pin_contract(wb_conn *c, rec *r, decoded *d)
 {
     const wb_connector *cc = c->st->cc;
     if (!cc->contract || d->framed) return 0;
-    char reason[256] = "";
+    char reason[256] = "", dataschema[256];
+    int has_ds = wb_event_ce_attr(r->rkm, "ce_dataschema", dataschema, sizeof(dataschema));
     wb_buf_reset(&c->pinned);
-    wb_err e = c->schemas
-                   ? wb_schemas_json_to_contract(c->schemas, d->val, d->vlen,
-                                                 (wb_json_writer)cc->contract_writer,
-                                                 r->ev.dataschema[0] ? r->ev.dataschema : NULL,
-                                                 cc->contract, &c->pinned, reason, sizeof(reason))
-                   : WB_ERR_SCHEMA;
+    wb_err e = c->schemas ? wb_schemas_json_to_contract(c->schemas, d->val, d->vlen,
+                                                        (wb_json_writer)cc->contract_writer,
+                                                        has_ds ? dataschema : NULL, cc->contract,
+                                                        &c->pinned, reason, sizeof(reason))
+                          : WB_ERR_SCHEMA;
     if (e) {
         deadletter_send(c, r, "schema", "contract %s: %s", cc->contract,
                         reason[0] ? reason : "no schema source");
