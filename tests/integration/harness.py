@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,28 @@ def _stop(proc, sig=signal.SIGTERM, timeout=10):
         proc.wait(5)
     except ProcessLookupError:
         pass
+
+
+# --------------------------------------------------------------------------------------------
+# ports
+
+
+def reserve_port(port=0):
+    """A socket bound to a free 127.0.0.1 port (port 0: any) and not listening; the port is
+    its getsockname()[1]. While it is open, connections to the port are refused as if nothing
+    listened, and the kernel gives the port to no other bind(0) or connect(): a port probed
+    and closed at once could be taken by another process before the test binds it. It has
+    SO_REUSEADDR, so a server that sets it too (receiver.js, nginx, http.server) can listen
+    on the port while it is still held: close it once the server listens. The caller
+    closes it."""
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        raise
+    return s
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
    poison record is parked: the write is retried with backoff, counted as transient, /readyz
    turns 503 naming the dead-letter writes, the committed offset stays before the poison
    record; once the errors stop the write lands, readiness is green and the offsets reach the
-   end."""
+   end. The poison record is produced and the errors armed while the bridge is stopped, so
+   its first dead-letter write of that record already fails."""
 
 import json
 
@@ -63,14 +64,18 @@ def test(run):
             h.check(reduced == 1, "dead_letter_reduced_total = %r" % reduced)
             h.check(perm and perm >= 1, "no permanent dead-letter failure counted")
 
-            # 2. transient: every Produce fails for a while
-            m.cmd("errors %d 100000 %d" % (PRODUCE_API, NOT_ENOUGH_REPLICAS))
-            more = [{"key": "k", "value": "not json {", "headers": {"event-type": "t"}}]
-            more += [{"key": "k", "value": json.dumps({"id": "%s%d" % (P, i), "type": "t"})}
-                     for i in range(20, 25)]
-            m.cmd("clear_errors %d" % PRODUCE_API)   # let the test's own producer through
-            h.produce_records(m.bootstrap, "orders", more)
-            m.cmd("errors %d 100000 %d" % (PRODUCE_API, NOT_ENOUGH_REPLICAS))
+        # 2. transient: every Produce fails for a while. The bridge is stopped while the
+        # test's own producer writes the poison record and the errors are armed: were it
+        # running, it could fetch the record in a gap with no errors and park it at once.
+        # The restarted bridge resumes from the committed offset 21, so its first fetch
+        # holds the poison record and its first dead-letter write already fails.
+        more = [{"key": "k", "value": "not json {", "headers": {"event-type": "t"}}]
+        more += [{"key": "k", "value": json.dumps({"id": "%s%d" % (P, i), "type": "t"})}
+                 for i in range(20, 25)]
+        h.produce_records(m.bootstrap, "orders", more)
+        m.cmd("errors %d 100000 %d" % (PRODUCE_API, NOT_ENOUGH_REPLICAS))
+        with h.bridge(run.tmp, cfg, name="bridge2") as b:
+            port = h.admin_port(b)
             h.wait_delivered(r, h.ids(P, 25), 30, alive=[b])
             h.wait_until(lambda: readyz(port)[0] == 503, 20, interval=0.3,
                          what="/readyz 503 while dead-letter writes fail", alive=[b])

@@ -1,30 +1,21 @@
 #!/usr/bin/python3
 """Partner isolation (issue 8): two connectors on the same topic, each its own cursor.
 
-Partner B refuses connections (nothing listens on its port) and has a long retry schedule that
-never dead-letters (on_exhausted: block), with a small window so its partitions pause. Partner
-A must receive all of its events at full speed meanwhile, and A's group must commit them all
-while B's committed offsets stay behind. Then B comes back (a receiver starts on its port) and
-receives its whole backlog: nothing lost, per-key order kept, the webhook-ids the events'
-own ids.
+Partner B refuses connections (its port is reserved: bound, nothing listening) and has a long
+retry schedule that never dead-letters (on_exhausted: block), with a small window so its
+partitions pause. Partner A must receive all of its events at full speed meanwhile, and A's
+group must commit them all while B's committed offsets stay behind. Then B comes back (a
+receiver starts on its port) and receives its whole backlog: nothing lost, per-key order kept,
+the webhook-ids the events' own ids.
 
 Before the per-connector cursor this failed: one shared window and one committed offset, so a
 partner that was down held back every other partner (measured: 12 of 160 events in 40 s)."""
 
-import socket
 import time
 
 import harness as h
 
 N, KEYS, PARTS, P = 1200, 30, 4, "iso-"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def order_violations(recs):
@@ -40,9 +31,12 @@ def order_violations(recs):
 
 
 def test(run):
-    b_port = free_port()
-    b_url = "http://127.0.0.1:%d/hook" % b_port
-    with h.mock({"orders": PARTS, "dlq": 1}) as m, h.receiver(run.tmp, name="a") as ra:
+    # B's port stays reserved (bound, not listening: connections are refused) for the whole
+    # outage, so no other process can take it before B's receiver starts on it ~30 s later
+    with h.reserve_port() as b_hold, h.mock({"orders": PARTS, "dlq": 1}) as m, \
+            h.receiver(run.tmp, name="a") as ra:
+        b_port = b_hold.getsockname()[1]
+        b_url = "http://127.0.0.1:%d/hook" % b_port
         cfg = h.write_config(run.tmp, m.bootstrap, ra.url, max_in_flight=40)
         ca = h.write_connector(run.tmp, "a", ra.url, extra=["ordering: key",
                                                              "max_concurrency: 32"])
@@ -73,6 +67,7 @@ def test(run):
                     % (behind, N))
             # B comes back on its port
             with h.receiver(run.tmp, name="b", port=b_port) as rb:
+                b_hold.close()  # B listens: the reservation has done its job
                 t1 = time.monotonic()
                 recs_b = h.wait_delivered(rb, h.ids(P, N), 60, alive=[b, rb],
                                           what="partner B's backlog after it came back")

@@ -12,7 +12,6 @@ still refusing one id), and:
   a record of a connector the config no longer has is reported and left in place."""
 
 import json
-import socket
 import subprocess
 import time
 
@@ -22,14 +21,6 @@ N, P = 120, "rd-"
 TYPES = ["order.paid", "return.received", "lead.created"]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def redrive(cfg, *args, timeout=60):
     p = subprocess.run([h.BRIDGE, "redrive", "-c", cfg] + list(args), capture_output=True,
                        timeout=timeout)
@@ -37,11 +28,11 @@ def redrive(cfg, *args, timeout=60):
 
 
 def test(run):
-    port_a = free_port()
     with h.mock({"orders": 2, "dlq": 1}) as m, \
-            h.receiver(run.tmp, name="a1", port=port_a,
+            h.receiver(run.tmp, name="a1",
                        type_status=[{"type": "return.received", "status": 400}]) as ra1, \
             h.receiver(run.tmp, name="b") as rb:
+        port_a = ra1.port  # a1 binds its own port: none probed free and bound later
         url_a = "http://127.0.0.1:%d/hook" % port_a
         cfg = h.write_config(run.tmp, m.bootstrap, url_a)
         ca = h.write_connector(run.tmp, "a", url_a)
@@ -56,7 +47,6 @@ def test(run):
                 what="a's %d dead letters" % len(returns), alive=[b])
         h.check(sorted(d["headers"]["wb-webhook-id"] for d in dlq) == sorted(returns),
                 "dead letters are not a's return.received: %r" % [d["headers"] for d in dlq[:2]])
-        ra1.close()
         # a is fixed, but still refuses one id
         still = returns[0]
         # two records to report: one without wb-webhook-id, one of a connector that is gone
@@ -66,8 +56,12 @@ def test(run):
             {"key": "y", "value": json.dumps({"id": "gone"}),
              "headers": {"wb-connector": "retired-partner", "wb-webhook-id": "gone-1",
                          "wb-event-type": "t"}}])
+        # a2 takes a1's port: held from the moment a1 is gone until a2 listens on it
+        ra1.close()
+        hold_a = h.reserve_port(port_a)
         with h.receiver(run.tmp, name="a2", port=port_a,
                         type_status=[]) as ra2:
+            hold_a.close()
             nb = len(rb.records())
             for args, want in ((["--connector", "nope"], "unknown connector"),
                                (["--since", "last tuesday"], "unparsable time")):

@@ -36,6 +36,7 @@ class Registry:
                     self.by_id[sid] = f.read()
         self.requests, self.unauthorized = {}, 0
         self.port, self.srv, self.th = 0, None, None
+        self.hold = None  # while stopped: the port, reserved (connections refused)
 
     def start(self):
         reg = self
@@ -71,11 +72,23 @@ class Registry:
         self.port = self.srv.server_address[1]
         self.th = threading.Thread(target=self.srv.serve_forever, daemon=True)
         self.th.start()
+        if self.hold:
+            self.hold.close()
+            self.hold = None
 
     def stop(self):
+        """Stops serving; the port stays reserved until start() or close(), so no other
+        process takes it meanwhile and connections to it are refused."""
         self.srv.shutdown()
         self.srv.server_close()
+        if not self.hold:
+            self.hold = h.reserve_port(self.port)
         self.th.join(5)
+
+    def close(self):
+        if self.hold:
+            self.hold.close()
+            self.hold = None
 
 
 def order(i, v2):
@@ -168,6 +181,7 @@ def test(run):
                 reg.stop()
             except Exception:  # noqa: BLE001 - already stopped
                 pass
+        reg.close()
 
 
 if __name__ == "__main__":

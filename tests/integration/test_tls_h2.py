@@ -45,14 +45,6 @@ http {{
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start_nginx(tmp):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -60,22 +52,25 @@ def start_nginx(tmp):
                     os.path.join(tmp, "cert.pem"), "-subj", "/CN=localhost", "-addext",
                     "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=30)
-    port = free_port()
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, port=port))
-    proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf, "-e",
-                             os.path.join(tmp, "nginx-error.log")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            h.check(proc.poll() is None, "nginx exited: %s" % proc.stderr.read().decode())
-            h.check(time.monotonic() < deadline, "nginx did not listen on %d" % port)
-            time.sleep(0.05)
+    # the port stays reserved until nginx listens on it (nginx sets SO_REUSEADDR), so no
+    # other process can take it in between, and a connection that succeeds is nginx's
+    with h.reserve_port() as hold:
+        port = hold.getsockname()[1]
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(tmp=tmp, port=port))
+        proc = subprocess.Popen([nginx, "-p", tmp, "-c", conf, "-e",
+                                 os.path.join(tmp, "nginx-error.log")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return proc, port
+            except OSError:
+                h.check(proc.poll() is None, "nginx exited: %s" % proc.stderr.read().decode())
+                h.check(time.monotonic() < deadline, "nginx did not listen on %d" % port)
+                time.sleep(0.05)
 
 
 def access_log(tmp):

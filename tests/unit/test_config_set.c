@@ -8,22 +8,32 @@
 
 static void test_kafka(void)
 {
-    write_file("/tmp/wb-test-config-set-kpass", "from-file\n");
-    chmod("/tmp/wb-test-config-set-kpass", 0600);
-    wb_config *cfg = fixture_load("kafka:\n"
-                                  "  bootstrap.servers: k1:9092\n"
-                                  "  client.id: \"file:/tmp/wb-test-config-set-kpass\"\n"
-                                  "  sasl.password: \"file:/tmp/wb-test-config-set-kpass\"\n"
-                                  "  linger.ms: \"${WB_TEST_LINGER:-7}\"\n" KAFKA_TAIL,
-                                  NULL);
+    /* the secret file lives in a private dir of its own: the fixture dir is emptied by
+     * fixture_load, and a fixed name in /tmp could collide with a parallel run */
+    char dir[] = "/tmp/wb-test-config-set-kpass-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    char kpass[PATH_MAX], file_ref[PATH_MAX + 8], yaml[2 * (PATH_MAX + 8) + 256];
+    snprintf(kpass, sizeof(kpass), "%s/kpass", dir);
+    snprintf(file_ref, sizeof(file_ref), "file:%s", kpass);
+    write_file(kpass, "from-file\n");
+    ASSERT(chmod(kpass, 0600) == 0);
+    snprintf(yaml, sizeof(yaml),
+             "kafka:\n"
+             "  bootstrap.servers: k1:9092\n"
+             "  client.id: \"%s\"\n"
+             "  sasl.password: \"%s\"\n"
+             "  linger.ms: \"${WB_TEST_LINGER:-7}\"\n" KAFKA_TAIL,
+             file_ref, file_ref);
+    wb_config *cfg = fixture_load(yaml, NULL);
     ASSERT_EQ(cfg->nkafka, 4);
     ASSERT_STR_EQ(cfg->kafka[0].key, "bootstrap.servers");
-    ASSERT_STR_EQ(cfg->kafka[1].value, "file:/tmp/wb-test-config-set-kpass"); /* not a secret */
+    ASSERT_STR_EQ(cfg->kafka[1].value, file_ref); /* not a secret */
     ASSERT_STR_EQ(cfg->kafka[2].value, "from-file");
     ASSERT_STR_EQ(cfg->kafka[3].value, "7");
     ASSERT_EQ(cfg->embedded, 0);
     wb_config_free(cfg);
-    unlink("/tmp/wb-test-config-set-kpass");
+    unlink(kpass);
+    rmdir(dir);
 
     ASSERT_STR_EQ(fixture_errors("kafka: [a]\n", NULL),
                   "bridge.yaml:1: kafka: expected a mapping of librdkafka properties, got a list");

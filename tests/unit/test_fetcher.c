@@ -68,6 +68,22 @@ static void on_ready(void *ctx, int32_t id)
     (void)ctx;
 }
 
+/* Wait (at most ~5 s) until the notify callback has run n times: the fetch thread calls it
+ * after it has published the answer and unlocked, so a taken answer may not be notified
+ * yet. */
+static void wait_notified(int n)
+{
+    int have = 0;
+    for (int waited = 0; waited <= 5000; waited += 5) {
+        pthread_mutex_lock(&mu);
+        have = nnotified;
+        pthread_mutex_unlock(&mu);
+        if (have >= n) return;
+        usleep(5000);
+    }
+    FAIL_("%d notifications after 5 s, want %d", have, n);
+}
+
 /* Take answers until n have come (at most ~5 s). */
 static void take_n(wb_fetcher *f, struct wb_fetcher_results *got, int n)
 {
@@ -152,6 +168,7 @@ static void test_answers(void)
     ASSERT_EQ(r->err, WB_ERR_IO);
     ASSERT_CONTAINS(r->reason, "HTTP 500 for id 8");
     ASSERT(STAILQ_NEXT(r, link) == NULL);
+    wait_notified(3);
     pthread_mutex_lock(&mu);
     ASSERT_EQ(nnotified, 3);
     ASSERT_EQ(notified_ids[0], 1);

@@ -99,18 +99,25 @@ static void stop(child *c, int sig)
     c->pid = -1;
 }
 
-static int free_port(void)
+/* A socket bound to a free loopback port (*port), not listening: while it is open,
+ * connections to the port are refused and the kernel gives the port to nobody else, so it
+ * cannot be taken between the probe and the server's bind. SO_REUSEADDR lets the server
+ * (nginx sets it too) listen while it is held; close it once the server listens. */
+static int reserve_port(int *port)
 {
     struct sockaddr_in sin;
     socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* not nginx's to keep */
+    ASSERT(fd >= 0);
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
     ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
+    *port = ntohs(sin.sin_port);
+    return fd;
 }
 
 static void wait_listening(int port, const child *c)
@@ -322,7 +329,8 @@ static void test_nginx_tls13_h2(void)
     enum { N = 40 };
     static got g[N];
     char conf[4096], url[128], ca[256], path[256], prefix[300];
-    int port = free_port(), lines, conns;
+    int port, lines, conns;
+    int hold = reserve_port(&port);
     snprintf(conf, sizeof(conf), NGINX_CONF, tmp, tmp, tmp, tmp, tmp, tmp, tmp, port, tmp, tmp,
              tmp);
     write_file("nginx.conf", conf);
@@ -332,6 +340,7 @@ static void test_nginx_tls13_h2(void)
     ASSERT(access(argv[0], X_OK) == 0); /* nginx is a test dependency (.ci/deps --test) */
     child ng = spawn(argv);
     wait_listening(port, &ng);
+    close(hold); /* nginx listens on the port now */
     snprintf(ca, sizeof(ca), "%s/ca.pem", tmp);
     snprintf(url, sizeof(url), "https://localhost:%d/hook", port);
 

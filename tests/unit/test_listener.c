@@ -909,13 +909,15 @@ static void test_slow_client(void)
                              "endpoint=\"inbound\",phase=\"headers\"");
     uint64_t b0 = counter_of("webhook_bridge_inbound_request_timeouts_total",
                              "endpoint=\"inbound\",phase=\"body\"");
-    /* headers byte by byte, never idle for long: cut at header_timeout */
+    /* headers byte by byte, never idle for long: cut at header_timeout. Each t0 below is
+     * taken before the event the server's deadline counts from (the accept, the answer), so
+     * a test thread descheduled right after it cannot make the cut look early. */
+    int64_t t0 = wb_now_ms();
     int fd = dial();
     ASSERT(fd >= 0);
     const char *req = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
                       "application/json\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
     int cut = 0;
-    int64_t t0 = wb_now_ms();
     for (size_t i = 0; req[i] && !cut; i++) {
         if (send(fd, req + i, 1, MSG_NOSIGNAL) < 0) {
             cut = 1;
@@ -933,10 +935,11 @@ static void test_slow_client(void)
               h0 + 1);
 
     /* body trickled 3 bytes every 200 ms: cut at request_timeout (1.8 s from accept) */
+    t0 = wb_now_ms();
     fd = dial();
+    ASSERT(fd >= 0);
     const char *hdr = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
                       "application/json\r\nContent-Length: 100\r\n\r\n";
-    t0 = wb_now_ms();
     ASSERT(send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) > 0);
     wb_buf got;
     wb_buf_init(&got, 65536);
@@ -962,9 +965,9 @@ static void test_slow_client(void)
     fd = dial();
     const char *ok = "POST /webhooks/limited HTTP/1.1\r\nHost: x\r\nContent-Type: "
                      "application/json\r\nContent-Length: 2\r\n\r\n{}";
-    ASSERT(send(fd, ok, strlen(ok), MSG_NOSIGNAL) > 0);
     wb_buf_init(&got, 65536);
     t0 = wb_now_ms();
+    ASSERT(send(fd, ok, strlen(ok), MSG_NOSIGNAL) > 0);
     ASSERT(closed_within(fd, 2500, &got));
     ASSERT_CONTAINS(got.data, "HTTP/1.1 200 OK");
     ASSERT(wb_now_ms() - t0 >= 550);
