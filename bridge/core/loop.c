@@ -143,7 +143,11 @@ wb_err wb_loop_io_mod(wb_loop *lp, int fd, unsigned events)
     w->parked = 0;
     if (w->events == events) return WB_OK;
     struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
-    if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) return WB_ERR_IO;
+    if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev)) {
+        /* The fd was closed and its number reused without wb_loop_io_del (libcurl closes a
+         * socket that lost a connect race without telling): register the new one. */
+        if (errno != ENOENT || epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev)) return WB_ERR_IO;
+    }
     w->events = events;
     return WB_OK;
 }

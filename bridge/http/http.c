@@ -273,9 +273,13 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     if (what == CURL_POLL_REMOVE) {
         /* Usually a keep-alive connection going back to the pool, to be watched for reading
          * again by the next transfer: parked, that costs no epoll_ctl either way (it was an
-         * EPOLL_CTL_DEL and an EPOLL_CTL_ADD per request). Closing it forgets the watcher
-         * (wb_http_on_closesocket). */
-        wb_loop_io_park(h->lp, s);
+         * EPOLL_CTL_DEL and an EPOLL_CTL_ADD per request). Closing it goes through
+         * wb_http_on_closesocket. Sockets we did not open (libcurl's resolver wake-up
+         * socketpair, which it closes itself) are unregistered at once. */
+        if (wb_http_owns(h, s))
+            wb_loop_io_park(h->lp, s);
+        else
+            wb_loop_io_del(h->lp, s);
         return 0;
     }
     unsigned ev =
@@ -606,6 +610,7 @@ void wb_http_free(wb_http *h)
     }
     curl_multi_cleanup(h->multi);
     curl_share_cleanup(h->share);
+    free(h->owned);
     wb_loop_timer_stop(h->lp, &h->timer);
     wb_loop_timer_stop(h->lp, &h->kick);
     free(h);

@@ -86,7 +86,16 @@ struct wb_http {
     struct wb_http_xfers failq;     /* failed before start, waiting for the kick (FIFO) */
     uint64_t next_target_id;
     int in_flight;
+    /* owned[fd]: a connection socket this handle opened (open-socket callback) and has not
+     * closed yet; only those are parked between transfers. libcurl's resolver socketpair
+     * and sockets it closes without the close-socket callback are unregistered instead. */
+    unsigned char *owned;
+    size_t nowned;
 };
+
+/* owned[] upkeep (http_target.c). wb_http_owns is 0 for an fd never marked. */
+void wb_http_own(wb_http *h, curl_socket_t s, int on);
+int wb_http_owns(const wb_http *h, curl_socket_t s);
 
 /* http_target.c: the egress guard's libcurl callbacks (CURLOPT_OPENSOCKETFUNCTION and
  * CURLOPT_PREREQFUNCTION, clientp = the transfer) and the target's last reference. */
@@ -96,7 +105,9 @@ int wb_http_on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                       int conn_primary_port, int conn_local_port);
 void wb_http_target_unref(wb_http_target *t);
 /* CURLOPT_CLOSESOCKETFUNCTION, clientp = the wb_http (a pooled connection outlives the
- * transfer that opened it): forget the socket's watcher, then close it. */
+ * transfer that opened it): unregister the socket (parked sockets are still in epoll, and a
+ * spawned child may briefly hold a copy of the fd, keeping the registration alive past the
+ * close), then close it. */
 int wb_http_on_closesocket(void *clientp, curl_socket_t s);
 
 /* wb_http_header_ok() that also returns both lengths (one pass over each string). */

@@ -111,17 +111,43 @@ curl_socket_t wb_http_on_opensocket(void *clientp, curlsocktype purpose,
     }
     x->n_allowed++;
     curl_socket_t s = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    /* A parked watcher left under this number by a socket closed behind the loop's back
-     * would make "watch it again" a no-op: the new socket starts from a clean slate. */
-    if (s >= 0) wb_loop_io_forget(x->h->lp, s);
+    if (s >= 0) {
+        /* A parked watcher left under this number by a socket closed behind the loop's back
+         * would make "watch it again" a no-op: the new socket starts from a clean slate. */
+        wb_loop_io_forget(x->h->lp, s);
+        wb_http_own(x->h, s, 1);
+    }
     return s;
 }
 
 int wb_http_on_closesocket(void *clientp, curl_socket_t s)
 {
     wb_http *h = clientp;
-    wb_loop_io_forget(h->lp, s); /* close() drops it from epoll: no EPOLL_CTL_DEL needed */
+    wb_http_own(h, s, 0);
+    wb_loop_io_del(h->lp, s); /* rare (a connection closing): one EPOLL_CTL_DEL if watched */
     return close(s);
+}
+
+void wb_http_own(wb_http *h, curl_socket_t s, int on)
+{
+    if (s < 0) return;
+    if ((size_t)s >= h->nowned) {
+        if (!on) return;
+        size_t n = h->nowned ? h->nowned : 64;
+        while (n <= (size_t)s)
+            n *= 2;
+        unsigned char *o = realloc(h->owned, n);
+        if (!o) return; /* not marked: the socket is unregistered between uses, as before */
+        memset(o + h->nowned, 0, n - h->nowned);
+        h->owned = o;
+        h->nowned = n;
+    }
+    h->owned[s] = (unsigned char)(on != 0);
+}
+
+int wb_http_owns(const wb_http *h, curl_socket_t s)
+{
+    return s >= 0 && (size_t)s < h->nowned && h->owned[s];
 }
 
 /* Egress guard again just before the request is sent: on a NEW connection this repeats the

@@ -117,6 +117,17 @@ static void test_park(void)
     ASSERT_EQ(write(p[1], "d", 1), 1);
     ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
     ASSERT_EQ(r.n, 4);
+    /* a watched fd closed without wb_loop_io_del, its number reused: changing the mask
+     * (EPOLL_CTL_MOD fails with ENOENT) registers the new fd */
+    ASSERT_EQ(wb_loop_io_mod(lp, p[0], 0), WB_OK);
+    close(p[0]);
+    close(p[1]);
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(p[0], old);
+    ASSERT_EQ(wb_loop_io_mod(lp, p[0], WB_LOOP_READ), WB_OK);
+    ASSERT_EQ(write(p[1], "e", 1), 1);
+    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
+    ASSERT_EQ(r.n, 5);
     wb_loop_io_del(lp, p[0]);
     close(p[0]);
     close(p[1]);
