@@ -105,16 +105,7 @@ static uint32_t to_epoll(unsigned events)
 wb_err wb_loop_io_add(wb_loop *lp, int fd, unsigned events, wb_loop_io_cb cb, void *arg)
 {
     if (fd < 0 || !cb) return WB_ERR_INVALID;
-    if ((size_t)fd >= lp->nw) {
-        size_t n = lp->nw ? lp->nw : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        watcher *w = realloc(lp->w, n * sizeof(*w));
-        if (!w) return WB_ERR_NOMEM;
-        memset(w + lp->nw, 0, (n - lp->nw) * sizeof(*w));
-        lp->w = w;
-        lp->nw = n;
-    }
+    if (wb_grow_indexed((void **)&lp->w, &lp->nw, (size_t)fd, sizeof(*lp->w))) return WB_ERR_NOMEM;
     watcher *w = &lp->w[fd];
     struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
     if (epoll_ctl(lp->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev)) {

@@ -251,3 +251,17 @@ int wb_ct_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+wb_err wb_grow_indexed(void **arr, size_t *n, size_t idx, size_t elem_size)
+{
+    if (idx < *n) return WB_OK;
+    size_t nn = *n ? *n : 64;
+    while (nn <= idx)
+        nn *= 2;
+    unsigned char *p = realloc(*arr, nn * elem_size);
+    if (!p) return WB_ERR_NOMEM;
+    memset(p + *n * elem_size, 0, (nn - *n) * elem_size);
+    *arr = p;
+    *n = nn;
+    return WB_OK;
+}

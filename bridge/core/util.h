@@ -27,6 +27,11 @@ int wb_glob_match(const char *pattern, const char *s);
 /* RFC 6901 JSON pointer lookup ("" = the whole document). Borrowed reference or NULL. */
 json_t *wb_json_pointer(json_t *doc, const char *pointer);
 
+/* Grow *arr (of *n elements of elem_size bytes) so that index idx exists: doubling from 64,
+ * new elements zeroed. For tables indexed by fd. WB_ERR_NOMEM leaves *arr and *n as they
+ * were. */
+wb_err wb_grow_indexed(void **arr, size_t *n, size_t idx, size_t elem_size);
+
 /* strdup that returns NULL for NULL. */
 char *wb_strdup(const char *s);
 

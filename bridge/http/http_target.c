@@ -130,18 +130,9 @@ int wb_http_on_closesocket(void *clientp, curl_socket_t s)
 
 void wb_http_own(wb_http *h, curl_socket_t s, int on)
 {
-    if (s < 0) return;
-    if ((size_t)s >= h->nowned) {
-        if (!on) return;
-        size_t n = h->nowned ? h->nowned : 64;
-        while (n <= (size_t)s)
-            n *= 2;
-        unsigned char *o = realloc(h->owned, n);
-        if (!o) return; /* not marked: the socket is unregistered between uses, as before */
-        memset(o + h->nowned, 0, n - h->nowned);
-        h->owned = o;
-        h->nowned = n;
-    }
+    if (s < 0 || (!on && (size_t)s >= h->nowned)) return;
+    /* out of memory: not marked, so the socket is unregistered between uses, as before */
+    if (wb_grow_indexed((void **)&h->owned, &h->nowned, (size_t)s, 1)) return;
     h->owned[s] = (unsigned char)(on != 0);
 }
 
