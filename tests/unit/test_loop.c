@@ -27,15 +27,40 @@ static void on_fd(wb_loop *lp, int fd, unsigned events, void *arg)
     note(r, 100 + fd);
 }
 
-static void test_fd_ready(void)
+/* A loop watching the read end of a fresh pipe p with on_fd into r. */
+static wb_loop *pipe_loop(int p[2], rec *r)
 {
     char err[128];
     wb_loop *lp = wb_loop_new(err, sizeof(err));
     ASSERT(lp);
-    int p[2];
     ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, r), WB_OK);
+    return lp;
+}
+
+/* Close p behind the loop's back and open a new pipe, whose read end gets the same number. */
+static void pipe_reopen(int p[2])
+{
+    int old = p[0];
+    close(p[0]);
+    close(p[1]);
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(p[0], old);
+}
+
+/* One byte into p: the next turn runs on_fd once, the n-th callback so far. */
+static void poke(wb_loop *lp, int p[2], const rec *r, int n)
+{
+    ASSERT_EQ(write(p[1], "x", 1), 1);
+    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
+    ASSERT_EQ(r->n, n);
+}
+
+static void test_fd_ready(void)
+{
+    int p[2];
     rec r = {0};
-    ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, &r), WB_OK);
+    wb_loop *lp = pipe_loop(p, &r);
     ASSERT_EQ(wb_loop_run_once(lp, 0), 0); /* nothing ready */
     ASSERT_EQ(write(p[1], "x", 1), 1);
     ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
@@ -62,19 +87,13 @@ static void test_fd_ready(void)
  * wb_loop_io_add copes with the stale entry (ENOENT) on its own. */
 static void test_park(void)
 {
-    char err[128];
-    wb_loop *lp = wb_loop_new(err, sizeof(err));
-    ASSERT(lp);
     int p[2];
-    ASSERT_EQ(pipe(p), 0);
     rec r = {0};
-    ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, &r), WB_OK);
+    wb_loop *lp = pipe_loop(p, &r);
     /* parked, then watched again with the same mask: events reach the callback */
     wb_loop_io_park(lp, p[0]);
     ASSERT_EQ(wb_loop_io_mod(lp, p[0], WB_LOOP_READ), WB_OK);
-    ASSERT_EQ(write(p[1], "a", 1), 1);
-    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
-    ASSERT_EQ(r.n, 1);
+    poke(lp, p, &r, 1);
     /* an event while parked: no callback, and the fd is unregistered for real, so the
      * unread byte does not wake the loop again (level-triggered) */
     wb_loop_io_park(lp, p[0]);
@@ -96,38 +115,22 @@ static void test_park(void)
     /* parked, then closed behind the loop's back; the number comes back for a new pipe */
     ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, &r), WB_OK);
     wb_loop_io_park(lp, p[0]);
-    int old = p[0];
-    close(p[0]);
-    close(p[1]);
-    ASSERT_EQ(pipe(p), 0);
-    ASSERT_EQ(p[0], old);
+    pipe_reopen(p);
     wb_loop_io_forget(lp, p[0]);
     ASSERT_EQ(wb_loop_io_mod(lp, p[0], WB_LOOP_READ), WB_ERR_NOT_FOUND);
     ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, &r), WB_OK);
-    ASSERT_EQ(write(p[1], "c", 1), 1);
-    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
-    ASSERT_EQ(r.n, 3);
+    poke(lp, p, &r, 3);
     /* the same without forget: wb_loop_io_add finds the registration gone and adds it */
     wb_loop_io_park(lp, p[0]);
-    close(p[0]);
-    close(p[1]);
-    ASSERT_EQ(pipe(p), 0);
-    ASSERT_EQ(p[0], old);
+    pipe_reopen(p);
     ASSERT_EQ(wb_loop_io_add(lp, p[0], WB_LOOP_READ, on_fd, &r), WB_OK);
-    ASSERT_EQ(write(p[1], "d", 1), 1);
-    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
-    ASSERT_EQ(r.n, 4);
+    poke(lp, p, &r, 4);
     /* a watched fd closed without wb_loop_io_del, its number reused: changing the mask
      * (EPOLL_CTL_MOD fails with ENOENT) registers the new fd */
     ASSERT_EQ(wb_loop_io_mod(lp, p[0], 0), WB_OK);
-    close(p[0]);
-    close(p[1]);
-    ASSERT_EQ(pipe(p), 0);
-    ASSERT_EQ(p[0], old);
+    pipe_reopen(p);
     ASSERT_EQ(wb_loop_io_mod(lp, p[0], WB_LOOP_READ), WB_OK);
-    ASSERT_EQ(write(p[1], "e", 1), 1);
-    ASSERT_EQ(wb_loop_run_once(lp, 1000), 1);
-    ASSERT_EQ(r.n, 5);
+    poke(lp, p, &r, 5);
     wb_loop_io_del(lp, p[0]);
     close(p[0]);
     close(p[1]);
