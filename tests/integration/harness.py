@@ -300,7 +300,7 @@ def write_config(tmp, bootstrap, receiver_url, group=None, topics=("orders",),
                  level="info", kafka_extra=None, loops=1, connector_extra="",
                  outbound_extra=""):
     """Write <tmp>/<name>.yaml and <tmp>/<name>-partner.yaml (the connector); returns the
-    config path. kafka_extra: more librdkafka properties (e.g. auto.commit.interval.ms)."""
+    config path. kafka_extra: more librdkafka properties (e.g. message.timeout.ms)."""
     group = group or "wb-it-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000000)
     conn = os.path.join(tmp, name + "-partner.yaml")
     with open(conn, "w") as f:

@@ -31,7 +31,7 @@ def test(run):
     with h.mock({"orders": 2, "dlq": 1}) as m, \
             h.receiver(run.tmp, type_status=types) as r:
         cfg = h.write_config(run.tmp, m.bootstrap, r.url, schedule=("0s", "200ms", "500ms"),
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         group = h.connector_group(cfg, "partner")
         h.produce_records(m.bootstrap, "orders", records())
         src = {json.loads(x["value"])["id"]: x for x in h.consume(m.bootstrap, "orders")}

@@ -86,7 +86,7 @@ def test(run):
             h.receiver(run.tmp, name="plain", log_body=True) as rp, \
             h.receiver(run.tmp, name="pinned", log_body=True) as rv:
         cfg = h.write_config(run.tmp, m.bootstrap, rp.url,
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         c1 = h.write_connector(run.tmp, "plain", rp.url, events='["order.paid"]')
         c2 = h.write_connector(run.tmp, "pinned", rv.url, events='["order.paid"]',
                                extra=["contract: order.paid@1"])

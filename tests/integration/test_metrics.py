@@ -18,7 +18,7 @@ def test(run):
     with h.mock({"orders": PARTS, "dlq": 1}) as m, \
             h.receiver(run.tmp, latency_ms="2-8") as r:
         cfg = h.write_config(run.tmp, m.bootstrap, r.url, admin=True,
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         group = h.connector_group(cfg, "partner")
         with h.bridge(run.tmp, cfg) as b:
             port = h.admin_port(b)

@@ -73,7 +73,7 @@ def test(run):
             h.receiver(run.tmp, name="plain", log_body=True) as rp, \
             h.receiver(run.tmp, name="shaped", log_payload=True) as rs:
         cfg = h.write_config(run.tmp, m.bootstrap, rp.url, admin=True,
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         c1 = h.write_connector(run.tmp, "plain", rp.url, events='["order.paid"]')
         c2 = h.write_connector(run.tmp, "shaped", rs.url, events='["order.paid"]',
                                extra=["filter: %s" % json.dumps(FILTER),

@@ -35,7 +35,7 @@ def test(run):
             h.receiver(run.tmp, latency_ms="0-5", fail_first=1, type_status=types) as r:
         cfg = h.write_config(run.tmp, c.bootstrap, r.url, concurrency=32,
                              schedule=("0s", "200ms", "500ms"),
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         group = h.connector_group(cfg, "partner")
         h.produce_records(c.bootstrap, "orders", head_records())
         h.produce(c.bootstrap, "orders", N, keys=KEYS, size=300, id_prefix=P,

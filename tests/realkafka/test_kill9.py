@@ -16,7 +16,7 @@ def test(run):
     with rk.kafka_cluster(run, {"orders": PARTS, "dlq": 1}) as c, \
             h.receiver(run.tmp, latency_ms="2-10") as r:
         cfg = h.write_config(run.tmp, c.bootstrap, r.url, max_in_flight=WINDOW,
-                             kafka_extra={"auto.commit.interval.ms": COMMIT_MS})
+                             outbound_extra="commit_interval: %dms" % COMMIT_MS)
         produced = h.produce(c.bootstrap, "orders", N, keys=20, size=300, id_prefix=P,
                               idempotent=True)
         h.check(produced["acked"] == N, "producer: %r" % produced)

@@ -73,7 +73,7 @@ def test(run):
     with rk.kafka_cluster(run, {"orders": PARTS, "dlq": 1, "inbound.events": 3}) as c, \
             h.receiver(run.tmp, latency_ms="1-5") as r:
         cfg = h.write_config(run.tmp, c.bootstrap, r.url, max_in_flight=WINDOW,
-                             kafka_extra={"auto.commit.interval.ms": 200})
+                             outbound_extra="commit_interval: %dms" % 200)
         out = h.write_connector(run.tmp, "partner", r.url)
         inb = h.write_inbound_connector(run.tmp, "platform", "inbound.events", key="/id")
         h.set_connectors(cfg, [out, inb], ['inbound: { listen: "127.0.0.1:0" }'])

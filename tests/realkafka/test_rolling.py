@@ -19,8 +19,8 @@ def test(run):
     topics = {"orders": PARTS, "dlq": 1, "inbound.events": 3}
     with rk.kafka_cluster(run, topics) as c, h.receiver(run.tmp, latency_ms="1-5") as r:
         cfg = h.write_config(run.tmp, c.bootstrap, r.url, max_in_flight=WINDOW,
-                             kafka_extra={"auto.commit.interval.ms": 200,
-                                          "session.timeout.ms": 10000})
+                             kafka_extra={"session.timeout.ms": 10000},
+                             outbound_extra="commit_interval: 200ms")
         out = h.write_connector(run.tmp, "partner", r.url)
         inb = h.write_inbound_connector(run.tmp, "platform", "inbound.events", key="/id")
         h.set_connectors(cfg, [out, inb], ['inbound: { listen: "127.0.0.1:0" }'])
