@@ -187,11 +187,13 @@ struct wb_conn {
     /* counters (loop thread) */
     uint64_t consumed, delivered, dead_lettered, filtered, unrouted, retried;
     uint64_t commits;
+    uint64_t resumed; /* records not read again: a given-back partition resumed (consumer.c) */
     char last_error[200];
     int64_t last_error_ms;
     /* metrics */
     wb_counter *m_delivered, *m_retried, *m_dead_lettered, *m_rejected, *m_filtered, *m_attempts;
     wb_counter *m_consumed, *m_unrouted, *m_poison, *m_commits, *m_reduced, *m_id_refused;
+    wb_counter *m_resumed;
     wb_gauge *m_in_flight, *m_circuit, *m_lag, *m_oldest, *m_headroom, *m_paused, *m_assigned;
     wb_histogram *m_latency;
     /* status for the admin thread */

@@ -47,7 +47,7 @@ void rec_free(wb_conn *c, rec *r)
         r->queued = 0;
     }
     TAILQ_REMOVE(&c->recs, r, link);
-    wb_ledger_done(r->part, r->offset, r->bytes);
+    wb_ledger_release(r->part, r->offset, r->bytes); /* not terminal: see ledger.h */
     if (r->attempt_st) wb_settings_unref(r->attempt_st);
     wb_buf_free(&r->body);
     rd_kafka_message_destroy(r->rkm);

@@ -89,6 +89,11 @@ static void metrics_register(wb_conn *c)
         "Records whose own id could not be a header value (the derived id was used)", l);
     c->m_commits = wb_metrics_counter("webhook_bridge_connector_commits_total",
                                       "Offset commits that advanced a partition", l);
+    c->m_resumed = wb_metrics_counter(
+        "webhook_bridge_connector_resumed_records_total",
+        "Records not delivered again when a partition came back to this process soon after it "
+        "lost it: they were delivered before, past the committed offset",
+        l);
     c->m_reduced = wb_metrics_counter("webhook_bridge_dead_letter_reduced_total",
                                       "Records parked without their value (it could never be "
                                       "written to the dead-letter topic)",

@@ -200,9 +200,66 @@ static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
     rd_kafka_topic_partition_list_destroy(q);
 }
 
+/* How long a fenced generation's delivered prefix stays a resume position: a lost assignment
+ * handed back in the next rebalance round comes back within seconds. */
+#define RESUME_TTL_MS 60000
+
+/* Partitions given back to this process soon after it lost (or revoked) them: start each at
+ * max(committed, what this process delivered of it before), not at the committed offset
+ * alone. librdkafka 2.0 declares the whole assignment lost when an offset commit races a
+ * rebalance (ILLEGAL_GENERATION) and the same member usually gets it back a round later;
+ * without this every record delivered since the last commit would be delivered again.
+ * resume: the positions from wb_ledger_resume_take, indexed like parts (-1 none). Blocking
+ * lookups (committed offsets, watermarks), bounded, and only after a fence. */
+static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, const int64_t *resume)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++)
+        if (resume[i] >= 0)
+            rd_kafka_topic_partition_list_add(q, parts->elems[i].topic, parts->elems[i].partition);
+    rd_kafka_resp_err_t err = q->cnt ? rd_kafka_committed(c->rk, q, 5000) : 0;
+    if (err)
+        WB_WARN("connector %s: committed offsets unknown (%s): reading given-back partitions "
+                "from the group's position",
+                c->name, rd_kafka_err2str(err));
+    for (int i = 0; !err && i < parts->cnt; i++) {
+        if (resume[i] < 0) continue;
+        rd_kafka_topic_partition_t *e = &parts->elems[i];
+        const rd_kafka_topic_partition_t *k =
+            rd_kafka_topic_partition_list_find(q, e->topic, e->partition);
+        if (!k || k->err) continue;
+        int64_t committed = k->offset, lo = 0, hi = -1;
+        /* Only forward of the commit (none yet: auto.offset.reset would pick the position,
+         * `latest` past records nobody delivered), and within the log (a topic recreated under
+         * the same name starts again at 0; retention may have deleted the head). */
+        if (resume[i] <= committed || e->offset >= 0) continue;
+        if (rd_kafka_query_watermark_offsets(c->rk, e->topic, e->partition, &lo, &hi, 5000) ||
+            resume[i] > hi || resume[i] < lo)
+            continue;
+        e->offset = resume[i];
+        wb_ledger_part *p = wb_ledger_find(c->ledger, e->topic, e->partition);
+        if (p && p->user) {
+            wb_ledger_start_at(p, resume[i]);
+            user_of(p)->committed = committed;
+            user_of(p)->next_offset = resume[i];
+            c->dirty = 1; /* commit the resume position soon */
+        }
+        uint64_t saved = (uint64_t)(resume[i] - (committed > lo ? committed : lo));
+        c->resumed += saved;
+        wb_counter_add(c->m_resumed, saved);
+        WB_INFO("connector %s: %s[%d] is back: resuming at %" PRId64 " (committed %" PRId64
+                "): this process delivered the records in between already",
+                c->name, e->topic, e->partition, resume[i], committed);
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
 static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
+    int64_t *resume = calloc((size_t)parts->cnt + 1, sizeof(*resume));
+    int nresume = 0;
     for (int i = 0; i < parts->cnt; i++) {
+        if (resume) resume[i] = -1;
         wb_ledger_part *p =
             wb_ledger_find(c->ledger, parts->elems[i].topic, parts->elems[i].partition);
         if (p && p->user && user_of(p)->revoking) {
@@ -210,6 +267,12 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
              * of it; it simply stays ours. */
             user_of(p)->revoking = 0;
             continue;
+        }
+        int64_t at = wb_ledger_resume_take(c->ledger, parts->elems[i].topic,
+                                           parts->elems[i].partition, wb_now_ms(), RESUME_TTL_MS);
+        if (resume && at >= 0 && c->mode == WB_CONN_LIVE) {
+            resume[i] = at;
+            nresume++;
         }
         if (!part_new(c, parts->elems[i].topic, parts->elems[i].partition)) {
             WB_ERROR("connector %s: out of memory on assignment", c->name);
@@ -222,6 +285,8 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
     if (c->mode == WB_CONN_LIVE && c->st->cc->start && c->st->cc->start_mode == WB_START_TIME &&
         parts->cnt > 0)
         apply_start_time(c, parts);
+    if (nresume) apply_resume(c, parts, resume);
+    free(resume);
     if (c->mode == WB_CONN_REDRIVE) {
         /* The run ends at the log end offsets of now; it starts at the group's position. */
         rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);

@@ -117,10 +117,16 @@ static void handle_result(wb_conn *c, rec *r, const wb_http_result *res, int64_t
     const wb_connector *cc = c->st->cc;
     int64_t now = wb_loop_now(c->lp);
     r->last_status = res->status;
-    if (r->part->fenced) { /* revoked meanwhile: the new owner redelivers it */
+    if (r->part->fenced) {
+        /* Revoked or lost meanwhile: the new owner redelivers it. A success still extends the
+         * old generation's delivered prefix, where this process resumes should the partition
+         * come back to it soon (ledger.h). */
         wb_sched_finish(c->sched, &r->job, -1, now);
         r->queued = 0;
-        rec_free(c, r);
+        if (res->cls == WB_HTTP_DONE)
+            conn_record_terminal(c, r);
+        else
+            rec_free(c, r);
         return;
     }
     switch (res->cls) {

@@ -348,6 +348,7 @@ static rec *track(wb_conn *c, wb_ledger_part *p, rd_kafka_message_t *rkm)
         if (t == -2) wb_fatal_raise(c->name, "out of memory tracking a record");
         return NULL;
     }
+    if (p->next_commit > p->stored) c->dirty = 1; /* a new cursor's first position (ledger.h) */
     r->conn = c;
     r->part = p;
     r->rkm = rkm;

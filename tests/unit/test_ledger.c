@@ -1,6 +1,7 @@
 /* test_ledger.c - the outbound ledger: terminal prefixes, generations and fencing, budgets,
  * positions to store. */
 #include "outbound/ledger.h"
+#include "core/util.h"
 #include "test.h"
 
 static void test_prefix(void)
@@ -14,8 +15,8 @@ static void test_prefix(void)
     ASSERT_EQ(wb_ledger_tracked(p), 5);
     ASSERT_EQ(wb_ledger_in_flight(l), 5);
     ASSERT_EQ(wb_ledger_bytes(l), 500);
-    ASSERT_EQ(wb_ledger_done(p, 12, 100), 0); /* not the head: nothing committable */
-    ASSERT_EQ(p->next_commit, -1);
+    ASSERT_EQ(wb_ledger_done(p, 12, 100), 0); /* not the head: nothing new committable */
+    ASSERT_EQ(p->next_commit, 10);            /* where the cursor stood: the first record tracked */
     ASSERT_EQ(wb_ledger_oldest_offset(p), 10);
     ASSERT_EQ(wb_ledger_oldest_ts(p), 1010);
     ASSERT_EQ(wb_ledger_done(p, 10, 100), 1);
@@ -91,7 +92,7 @@ static void test_fence_generations(void)
     /* late completions of the old generation: dropped, nothing committable */
     ASSERT_EQ(wb_ledger_done(old, 1, 10), 0);
     ASSERT_EQ(wb_ledger_done(old, 3, 10), 0);
-    ASSERT_EQ(fresh->next_commit, -1);
+    ASSERT_EQ(fresh->next_commit, 1); /* its own first record, nothing of the old one */
     ASSERT_EQ(wb_ledger_fenced_drops(l), 2);
     ASSERT_EQ(wb_ledger_done(old, 2, 10), 0); /* last one: the old part is freed */
     ASSERT_EQ(wb_ledger_bytes(l), 10);        /* only fresh's record */
@@ -153,6 +154,11 @@ static void test_take_stores(void)
     ASSERT_EQ(wb_ledger_take_stores(l, take, &s), 0);
     wb_ledger_track(p, 5, 1, 0);
     wb_ledger_track(q, 7, 1, 0);
+    /* a new cursor's first positions: stored before anything is delivered, so a group that
+     * had no commit never falls back to auto.offset.reset */
+    ASSERT_EQ(wb_ledger_take_stores(l, take, &s), 2);
+    ASSERT_EQ(s.pos[0] + s.pos[1], 5 + 7);
+    s.n = 0;
     wb_ledger_done(p, 5, 1);
     ASSERT_EQ(wb_ledger_take_stores(l, take, &s), 1);
     ASSERT_EQ(s.part[0], 0);
@@ -165,6 +171,68 @@ static void test_take_stores(void)
     wb_ledger_free(l);
 }
 
+/* A fenced generation's delivered prefix: the records terminal before the first one released
+ * without being terminal, also when they complete after the fence; asked once; forgotten by a
+ * newer generation and after the TTL. */
+static void test_resume(void)
+{
+    wb_ledger *l = wb_ledger_new(100, 1 << 20);
+    int64_t now = wb_now_ms();
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 0, now, 60000), -1); /* never owned */
+    wb_ledger_part *p = wb_ledger_assign(l, "t", 0);
+    for (int64_t o = 10; o < 16; o++)
+        ASSERT_EQ(wb_ledger_track(p, o, 10, 0), 0);
+    ASSERT_EQ(wb_ledger_done(p, 10, 10), 1);
+    ASSERT_EQ(wb_ledger_done(p, 11, 10), 1);    /* committable 12, maybe never committed */
+    wb_ledger_fence(l, p);                      /* lost */
+    ASSERT_EQ(wb_ledger_done(p, 12, 10), 0);    /* an attempt running at the fence succeeds */
+    ASSERT_EQ(wb_ledger_release(p, 14, 10), 0); /* dropped, not delivered */
+    ASSERT_EQ(wb_ledger_done(p, 15, 10), 0);    /* delivered, but after a hole */
+    /* still releasing: the prefix so far (13 is running) */
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 0, wb_now_ms(), 60000), 13);
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 0, wb_now_ms(), 60000), -1); /* asked once */
+    ASSERT_EQ(wb_ledger_done(p, 13, 10), 0); /* last one: p is freed, remembers nothing more */
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 0, wb_now_ms(), 60000), -1);
+    ASSERT_EQ(wb_ledger_bytes(l), 0);
+
+    /* Freed before it is asked: remembered; a hole stops the prefix for good. */
+    p = wb_ledger_assign(l, "t", 1);
+    for (int64_t o = 0; o < 4; o++)
+        ASSERT_EQ(wb_ledger_track(p, o, 1, 0), 0);
+    ASSERT_EQ(wb_ledger_done(p, 0, 1), 1);
+    wb_ledger_fence(l, p);
+    ASSERT_EQ(wb_ledger_release(p, 1, 1), 0);
+    ASSERT_EQ(wb_ledger_done(p, 2, 1), 0);
+    ASSERT_EQ(wb_ledger_done(p, 3, 1), 0);                                       /* freed */
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 1, wb_now_ms() + 61000, 60000), -1); /* too old */
+    p = wb_ledger_assign(l, "t", 1);
+    ASSERT_EQ(wb_ledger_track(p, 7, 1, 0), 0);
+    ASSERT_EQ(wb_ledger_done(p, 7, 1), 1);
+    wb_ledger_fence(l, p); /* empty: freed at once, remembered */
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 1, wb_now_ms(), 60000), 8);
+
+    /* A newer generation forgets what an older one delivered. */
+    p = wb_ledger_assign(l, "t", 2);
+    ASSERT_EQ(wb_ledger_track(p, 3, 1, 0), 0);
+    ASSERT_EQ(wb_ledger_track(p, 4, 1, 0), 0);
+    ASSERT_EQ(wb_ledger_done(p, 3, 1), 1);
+    wb_ledger_fence(l, p);
+    wb_ledger_part *fresh = wb_ledger_assign(l, "t", 2);
+    wb_ledger_start_at(fresh, 20); /* a resume: committable at once */
+    ASSERT_EQ(fresh->next_commit, 20);
+    ASSERT_EQ(wb_ledger_track(fresh, 19, 1, 0), -1); /* below it: already terminal */
+    ASSERT_EQ(wb_ledger_done(p, 4, 1), 0);           /* old one freed, superseded */
+    wb_ledger_fence(l, fresh);
+    ASSERT_EQ(wb_ledger_resume_take(l, "t", 2, wb_now_ms(), 60000), 20);
+
+    /* An active part: a release counts as terminal (callers never release there). */
+    p = wb_ledger_assign(l, "t", 3);
+    ASSERT_EQ(wb_ledger_track(p, 0, 1, 0), 0);
+    ASSERT_EQ(wb_ledger_release(p, 0, 1), 1);
+    ASSERT_EQ(p->next_commit, 1);
+    wb_ledger_free(l); /* frees the remembered positions too (valgrind, ASan) */
+}
+
 int main(void)
 {
     RUN(test_prefix);
@@ -173,5 +241,6 @@ int main(void)
     RUN(test_fence_generations);
     RUN(test_budgets);
     RUN(test_take_stores);
+    RUN(test_resume);
     TEST_DONE();
 }
