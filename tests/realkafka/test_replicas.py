@@ -6,6 +6,7 @@ takes a share (cooperative-sticky: the others drain what they hand over first); 
 lost, per-key order holds, duplicates stay within what the killed replica had in flight or
 uncommitted (same webhook-id), and the group commits to the end."""
 
+import re
 import time
 
 import realkafka as rk
@@ -29,7 +30,7 @@ def test(run):
         group = "wb-rk-replicas-%d" % (time.time() * 1000)
         cfgs = {n: h.write_config(run.tmp, c.bootstrap, "%s/%s" % (r.url, n), group=group,
                                   name=n, max_in_flight=WINDOW,
-                                  kafka_extra={"auto.commit.interval.ms": COMMIT_MS})
+                                  outbound_extra="commit_interval: %dms" % COMMIT_MS)
                 for n in ("a", "b", "c", "d")}
         prod = h.produce_async(c.bootstrap, "orders", N, keys=KEYS, size=300, id_prefix=P,
                                rate=RATE, timeout=120, idempotent=True)
@@ -71,9 +72,21 @@ def test(run):
                 for x in (a, cc, d):
                     rc, _ = x.terminate(20)
                     h.check(rc == 0, "%s exit %s on SIGTERM" % (x.name, rc))
+                survivor_logs = [line for x in (a, cc, d) for line in h.log_lines(x)]
         pos = rk.source_positions(c.bootstrap, "orders", h.ids(P, N))
         # what b could have delivered without committing: its windows plus one commit interval
         bound = PARTS * WINDOW + int(RATE * COMMIT_MS / 1000.0)
+        # librdkafka 2.0.2 declares a survivor's assignment lost when one of its commits races
+        # the rebalance (ILLEGAL_GENERATION, librdkafka issue 4059): a lost partition that
+        # comes back resumes where it was delivered (README "Lost assignments that come
+        # back"); one that moved to another member costs at most its window plus a commit
+        # interval of its records
+        lost_parts = sum(int(m.group(1)) for line in survivor_logs
+                         for m in [re.search(r": lost (\d+) partition", line)] if m)
+        resumed = sum(1 for line in survivor_logs if "is back: resuming" in line)
+        moved = max(0, lost_parts - resumed)
+        bound += moved * (WINDOW + int(RATE * COMMIT_MS / 1000.0 / PARTS) + 1)
+        run.summary.update({"survivor_lost_partitions": lost_parts, "resumed": resumed})
         rk.check_outbound(run.summary, recs, h.ids(P, N), P, dup_bound=bound,
                           positions=pos)
         per = by_replica(recs)
