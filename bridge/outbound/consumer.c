@@ -217,6 +217,8 @@ static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, con
     for (int i = 0; i < parts->cnt; i++)
         if (resume[i] >= 0)
             rd_kafka_topic_partition_list_add(q, parts->elems[i].topic, parts->elems[i].partition);
+    /* One bound for all the lookups: the loop is shared with other connectors. */
+    int64_t deadline = wb_now_ms() + 5000;
     rd_kafka_resp_err_t err = q->cnt ? rd_kafka_committed(c->rk, q, 5000) : 0;
     if (err)
         WB_WARN("connector %s: committed offsets unknown (%s): reading given-back partitions "
@@ -233,7 +235,9 @@ static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, con
          * `latest` past records nobody delivered), and within the log (a topic recreated under
          * the same name starts again at 0; retention may have deleted the head). */
         if (resume[i] <= committed || e->offset >= 0) continue;
-        if (rd_kafka_query_watermark_offsets(c->rk, e->topic, e->partition, &lo, &hi, 5000) ||
+        int64_t left = deadline - wb_now_ms();
+        if (left < 1 ||
+            rd_kafka_query_watermark_offsets(c->rk, e->topic, e->partition, &lo, &hi, (int)left) ||
             resume[i] > hi || resume[i] < lo)
             continue;
         e->offset = resume[i];
@@ -242,6 +246,10 @@ static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, con
             wb_ledger_start_at(p, resume[i]);
             user_of(p)->committed = committed;
             user_of(p)->next_offset = resume[i];
+            /* start: <time> read from the beginning: the old generation usually passed the
+             * start time already, and a record after it with an older timestamp must not be
+             * skipped now. Clearing the skip can only deliver an older record, never lose one. */
+            user_of(p)->skip_before_ms = 0;
             c->dirty = 1; /* commit the resume position soon */
         }
         uint64_t saved = (uint64_t)(resume[i] - (committed > lo ? committed : lo));
