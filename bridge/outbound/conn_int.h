@@ -187,7 +187,6 @@ struct wb_conn {
     /* counters (loop thread) */
     uint64_t consumed, delivered, dead_lettered, filtered, unrouted, retried;
     uint64_t commits;
-    uint64_t resumed; /* records not read again: a given-back partition resumed (consumer.c) */
     char last_error[200];
     int64_t last_error_ms;
     /* metrics */

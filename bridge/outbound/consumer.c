@@ -153,16 +153,10 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 /* start: <time> for partitions without a committed offset: the first offset at or after that
  * time. Partitions with a committed offset resume from it. Blocking lookups, bounded: this is
  * an assignment, not the hot path. */
-static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
+static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts,
+                             const rd_kafka_topic_partition_list_t *q)
 {
-    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
-    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, q, 10000);
-    if (err) {
-        WB_WARN("connector %s: committed offsets unknown (%s): start time not applied", c->name,
-                rd_kafka_err2str(err));
-        rd_kafka_topic_partition_list_destroy(q);
-        return;
-    }
+    rd_kafka_resp_err_t err;
     rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(q->cnt);
     for (int i = 0; i < q->cnt; i++)
         if (q->elems[i].offset < 0)
@@ -197,7 +191,6 @@ static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
         }
     }
     rd_kafka_topic_partition_list_destroy(t);
-    rd_kafka_topic_partition_list_destroy(q);
 }
 
 /* How long a fenced generation's delivered prefix stays a resume position: a lost assignment
@@ -209,22 +202,14 @@ static void apply_start_time(wb_conn *c, rd_kafka_topic_partition_list_t *parts)
  * alone. librdkafka 2.0 declares the whole assignment lost when an offset commit races a
  * rebalance (ILLEGAL_GENERATION) and the same member usually gets it back a round later;
  * without this every record delivered since the last commit would be delivered again.
- * resume: the positions from wb_ledger_resume_take, indexed like parts (-1 none). Blocking
- * lookups (committed offsets, watermarks), bounded, and only after a fence. */
-static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, const int64_t *resume)
+ * resume: the positions from wb_ledger_resume_take, indexed like parts (-1 none); q: the
+ * committed offsets. Blocking watermark lookups, bounded together, and only after a fence. */
+static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, const int64_t *resume,
+                         const rd_kafka_topic_partition_list_t *q)
 {
-    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(parts->cnt);
-    for (int i = 0; i < parts->cnt; i++)
-        if (resume[i] >= 0)
-            rd_kafka_topic_partition_list_add(q, parts->elems[i].topic, parts->elems[i].partition);
     /* One bound for all the lookups: the loop is shared with other connectors. */
     int64_t deadline = wb_now_ms() + 5000;
-    rd_kafka_resp_err_t err = q->cnt ? rd_kafka_committed(c->rk, q, 5000) : 0;
-    if (err)
-        WB_WARN("connector %s: committed offsets unknown (%s): reading given-back partitions "
-                "from the group's position",
-                c->name, rd_kafka_err2str(err));
-    for (int i = 0; !err && i < parts->cnt; i++) {
+    for (int i = 0; i < parts->cnt; i++) {
         if (resume[i] < 0) continue;
         rd_kafka_topic_partition_t *e = &parts->elems[i];
         const rd_kafka_topic_partition_t *k =
@@ -253,13 +238,27 @@ static void apply_resume(wb_conn *c, rd_kafka_topic_partition_list_t *parts, con
             c->dirty = 1; /* commit the resume position soon */
         }
         uint64_t saved = (uint64_t)(resume[i] - (committed > lo ? committed : lo));
-        c->resumed += saved;
         wb_counter_add(c->m_resumed, saved);
         WB_INFO("connector %s: %s[%d] is back: resuming at %" PRId64 " (committed %" PRId64
                 "): this process delivered the records in between already",
                 c->name, e->topic, e->partition, resume[i], committed);
     }
+}
+
+/* The group's committed offsets of parts: one blocking lookup per assignment, shared by the
+ * start time, the resume and a redrive's range. NULL (warned) when the group did not answer. */
+static rd_kafka_topic_partition_list_t *
+committed_of(wb_conn *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, q, timeout_ms);
+    if (!err) return q;
+    if (c->mode != WB_CONN_REDRIVE) /* a redrive reads from the group's position then */
+        WB_WARN("connector %s: committed offsets unknown (%s): start time and resumes not "
+                "applied",
+                c->name, rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(q);
+    return NULL;
 }
 
 static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
@@ -290,15 +289,20 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
         c->assigned++;
     }
     c->joined = 1;
-    if (c->mode == WB_CONN_LIVE && c->st->cc->start && c->st->cc->start_mode == WB_START_TIME &&
-        parts->cnt > 0)
-        apply_start_time(c, parts);
-    if (nresume) apply_resume(c, parts, resume);
+    int start_time = c->mode == WB_CONN_LIVE && c->st->cc->start &&
+                     c->st->cc->start_mode == WB_START_TIME && parts->cnt > 0;
+    int redrive = c->mode == WB_CONN_REDRIVE;
+    rd_kafka_topic_partition_list_t *q =
+        start_time || nresume || redrive
+            ? committed_of(c, parts, start_time || redrive ? 10000 : 5000)
+            : NULL;
+    if (start_time && q) apply_start_time(c, parts, q);
+    if (nresume && q) apply_resume(c, parts, resume, q);
     free(resume);
-    if (c->mode == WB_CONN_REDRIVE) {
+    if (redrive) {
         /* The run ends at the log end offsets of now; it starts at the group's position. */
-        rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
-        if (rd_kafka_committed(rk, q, 10000)) {
+        if (!q) {
+            q = rd_kafka_topic_partition_list_copy(parts);
             for (int i = 0; i < q->cnt; i++)
                 q->elems[i].offset = -1;
         }
@@ -312,8 +316,8 @@ static void on_assign(wb_conn *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_
             set_bounds(c, p, q->elems[i].offset, lo, hi);
             user_of(p)->committed = q->elems[i].offset;
         }
-        rd_kafka_topic_partition_list_destroy(q);
     }
+    if (q) rd_kafka_topic_partition_list_destroy(q);
     WB_INFO("connector %s: assigned %d partition(s) (%d now)", c->name, parts->cnt, c->assigned);
     rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
     if (e) {
